@@ -1,0 +1,69 @@
+//! Gateway configuration, from the environment (see the README for the full reference).
+
+use std::{net::SocketAddr, time::Duration};
+
+use onramp_kit::telemetry::TelemetryConfig;
+use serde::Deserialize;
+
+/// Everything the gateway needs to run.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// `HTTP_LISTEN_ADDR`: where the HTTP server listens; default `0.0.0.0:8080`.
+    #[serde(default = "default_listen_addr")]
+    pub http_listen_addr: SocketAddr,
+    /// `IDENTITY_SERVICE_ADDR`: the identity service, e.g. `http://identity:50051`.
+    pub identity_service_addr: String,
+    /// `TENANT_PROVISIONING_SERVICE_ADDR`: the tenant-provisioning service.
+    pub tenant_provisioning_service_addr: String,
+    /// `BILLING_SERVICE_ADDR`: the billing service.
+    pub billing_service_addr: String,
+    /// `ONBOARDING_SERVICE_ADDR`: the onboarding service.
+    pub onboarding_service_addr: String,
+    /// `REQUEST_BUDGET`: the time each HTTP request may take end to end, passed to every RPC as its
+    /// deadline; default `10s`.
+    #[serde(default = "default_request_budget", with = "humantime_serde")]
+    pub request_budget: Duration,
+    /// `READINESS_TIMEOUT`: how long `/readyz` waits for each service's health answer; default `1s`.
+    #[serde(default = "default_readiness_timeout", with = "humantime_serde")]
+    pub readiness_timeout: Duration,
+    /// `BODY_LIMIT_BYTES`: the largest request body accepted; default 1 MiB.
+    #[serde(default = "default_body_limit")]
+    pub body_limit_bytes: usize,
+    /// Log format and OTLP export.
+    #[serde(flatten)]
+    pub telemetry: TelemetryConfig,
+}
+
+impl Config {
+    /// A config with defaults for everything but the peer addresses.
+    pub fn new(http_listen_addr: SocketAddr, peers: [String; 4]) -> Self {
+        let [identity, tenancy, billing, onboarding] = peers;
+        Self {
+            http_listen_addr,
+            identity_service_addr: identity,
+            tenant_provisioning_service_addr: tenancy,
+            billing_service_addr: billing,
+            onboarding_service_addr: onboarding,
+            request_budget: default_request_budget(),
+            readiness_timeout: default_readiness_timeout(),
+            body_limit_bytes: default_body_limit(),
+            telemetry: TelemetryConfig::default(),
+        }
+    }
+}
+
+fn default_listen_addr() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 8080))
+}
+
+fn default_request_budget() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_readiness_timeout() -> Duration {
+    Duration::from_secs(1)
+}
+
+fn default_body_limit() -> usize {
+    1024 * 1024
+}

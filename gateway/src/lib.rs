@@ -1,0 +1,13 @@
+//! The thin HTTP edge of Onramp: browser JSON and Stripe webhooks in, tonic RPCs out. No business
+//! rules and no SQL live here; it authenticates, budgets, traces and maps errors.
+#![forbid(unsafe_code)]
+
+mod clients;
+mod config;
+mod middleware;
+mod problem;
+mod routes;
+mod startup;
+
+pub use config::Config;
+pub use startup::Application;

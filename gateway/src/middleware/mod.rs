@@ -1,0 +1,4 @@
+//! Cross-cutting HTTP middleware: trace continuation and the per-request time budget.
+
+pub(crate) mod budget;
+pub(crate) mod trace;

@@ -1,0 +1,36 @@
+//! `GET /v1/status`: what each service runs (version, schema), read through every service's
+//! `ServiceInfo.Describe` — a cheap end-to-end check of gateway → service → database.
+
+use axum::{Json, extract::State};
+use futures::future::try_join_all;
+use onramp_proto::common::v1::DescribeRequest;
+use serde::Serialize;
+
+use crate::{problem::Problem, routes::AppState};
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ServiceStatus {
+    service: String,
+    version: String,
+    schema_version: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct StatusBody {
+    services: Vec<ServiceStatus>,
+}
+
+pub(crate) async fn describe_all(
+    State(state): State<AppState>,
+) -> Result<Json<StatusBody>, Problem> {
+    let calls = state.peers.all.iter().map(|peer| async move {
+        let info = peer.info().describe(DescribeRequest {}).await?.into_inner();
+        Ok::<_, tonic::Status>(ServiceStatus {
+            service: info.service,
+            version: info.version,
+            schema_version: info.schema_version,
+        })
+    });
+    let services = try_join_all(calls).await?;
+    Ok(Json(StatusBody { services }))
+}

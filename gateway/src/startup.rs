@@ -1,0 +1,63 @@
+//! Startup as a library: [`Application::build`] binds (port 0 in tests), [`Application::run_until_stopped`] serves.
+
+use std::net::SocketAddr;
+
+use axum::{Router, middleware};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+};
+
+use crate::{
+    clients::Peers,
+    config::Config,
+    middleware::{budget, trace},
+    routes::{self, AppState},
+};
+
+/// The gateway, bound and ready to run.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Binds the HTTP listener and prepares (lazy) channels to every service.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let state = AppState {
+            peers: Peers::connect(&config)?,
+            readiness_timeout: config.readiness_timeout,
+        };
+        let api = routes::api(state.clone()).layer(middleware::from_fn_with_state(
+            config.request_budget,
+            budget::enforce,
+        ));
+        let router = routes::probes(state).merge(api).layer(
+            // Outermost first: the request id exists before the span that records it.
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(middleware::from_fn(trace::continue_trace))
+                .layer(RequestBodyLimitLayer::new(config.body_limit_bytes)),
+        );
+        let listener = TcpListener::bind(config.http_listen_addr).await?;
+        Ok(Self { listener, router })
+    }
+
+    /// Where the HTTP server listens.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` fires, then finishes in-flight requests.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! Outgoing calls: channels, and an interceptor that stamps every request with trace context and a
+//! deadline.
+//!
+//! tonic's `Endpoint::timeout` only limits the client side and sends nothing to the server, so the
+//! interceptor sets `grpc-timeout` itself from the caller's remaining [`Deadline`].
+
+use std::time::Duration;
+
+use tonic::{
+    Request, Status,
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::{Channel, Endpoint},
+};
+
+use crate::{deadline::Deadline, grpc::trace_context};
+
+/// A channel whose every request carries trace context and a deadline.
+pub type TracedChannel = InterceptedService<Channel, OutgoingContext>;
+
+/// How long a call made outside any request scope (jobs, startup) may take.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Creates a lazily connecting channel to `addr` (`http://host:port`); connection errors surface
+/// as `UNAVAILABLE` on the first call, so a peer that starts later is fine.
+pub fn channel(addr: &str) -> Result<Channel, tonic::transport::Error> {
+    Ok(Endpoint::from_shared(addr.to_owned())?
+        .connect_timeout(Duration::from_secs(2))
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .connect_lazy())
+}
+
+/// Wraps a channel so every call gets trace context and a deadline.
+pub fn traced(channel: Channel) -> TracedChannel {
+    InterceptedService::new(channel, OutgoingContext)
+}
+
+/// Interceptor that injects `traceparent` and sets `grpc-timeout` from the ambient deadline.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutgoingContext;
+
+impl Interceptor for OutgoingContext {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        trace_context::inject_current(request.metadata_mut());
+        let budget = match Deadline::current() {
+            Some(deadline) if deadline.is_expired() => {
+                return Err(Status::deadline_exceeded(
+                    "the caller's deadline has passed",
+                ));
+            }
+            Some(deadline) => deadline.remaining(),
+            None => DEFAULT_CALL_TIMEOUT,
+        };
+        // An explicit, shorter timeout set by the caller wins over the ambient budget.
+        let explicit = request
+            .metadata()
+            .get("grpc-timeout")
+            .and_then(|value| value.to_str().ok())
+            .and_then(crate::deadline::parse_grpc_timeout);
+        request.set_timeout(explicit.map_or(budget, |explicit| explicit.min(budget)));
+        Ok(request)
+    }
+}

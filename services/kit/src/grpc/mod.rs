@@ -1,0 +1,6 @@
+//! gRPC plumbing: server bootstrap, outgoing-call context, trace propagation.
+
+pub mod client;
+pub mod deadline_layer;
+pub mod server;
+pub mod trace_context;

@@ -1,0 +1,4 @@
+//! Integration tests of the kit's public pieces; one binary for the crate.
+
+mod error_table;
+mod retry;

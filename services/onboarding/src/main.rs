@@ -1,0 +1,16 @@
+//! Runs the onboarding service alone, configured from the environment (how Kubernetes runs it).
+
+use onramp_onboarding::{Application, Config};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config: Config = onramp_kit::config::load()?;
+    let telemetry = onramp_kit::telemetry::init(Application::NAME, &config.base.telemetry)?;
+    let app = Application::build(config).await?;
+    tracing::info!(addr = %app.local_addr()?, "{} listening", Application::NAME);
+    let outcome = app
+        .run_until_stopped(onramp_kit::shutdown::on_signal())
+        .await;
+    telemetry.shutdown();
+    outcome
+}

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use axum::{Router, routing::get};
 
-use crate::clients::Peers;
+use onramp_kit::Code;
+
+use crate::{clients::Peers, problem::Problem};
 
 mod health;
 mod status;
@@ -28,5 +30,11 @@ pub(crate) fn probes(state: AppState) -> Router {
 pub(crate) fn api(state: AppState) -> Router {
     Router::new()
         .route("/v1/status", get(status::describe_all))
+        .fallback(not_found)
         .with_state(state)
+}
+
+/// Unknown paths answer problem+json like every other error.
+async fn not_found() -> Problem {
+    Problem::new(Code::NotFound, "no such route")
 }

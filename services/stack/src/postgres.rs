@@ -67,15 +67,18 @@ pub enum Source {
 }
 
 /// Picks the server as documented in the README. `database_url` is the `DATABASE_URL` value, if set.
+///
+/// `skip_local` goes straight to the private cluster.
 pub async fn locate(
     database_url: Option<&str>,
+    skip_local: bool,
     state_dir: &Path,
 ) -> anyhow::Result<(PgServer, Source)> {
     if let Some(url) = database_url {
         return Ok((PgServer::from_url(url)?, Source::Configured));
     }
     let local = PgServer::from_url(LOCAL_SERVER_URL)?;
-    if local.answers().await {
+    if !skip_local && local.answers().await {
         return Ok((local, Source::Local));
     }
     let cluster = PrivateCluster::start(state_dir).await?;

@@ -1,7 +1,8 @@
 //! `onramp up`: the whole stack on one machine — every service, the gateway, and a Postgres.
 //!
 //! Postgres: `DATABASE_URL` (a server; each service gets its own database on it), else the local
-//! server on 127.0.0.1:5432, else a private cluster under `target/onramp/`. Ctrl-C stops everything.
+//! server on 127.0.0.1:5432, else a private cluster under `target/onramp/` (`ONRAMP_PRIVATE_POSTGRES=1`
+//! skips the local server). Ctrl-C stops everything.
 
 use std::path::PathBuf;
 
@@ -21,7 +22,9 @@ async fn main() -> anyhow::Result<()> {
     let state_dir =
         PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
             .join("onramp");
-    let (server, source) = postgres::locate(database_url.as_deref(), &state_dir).await?;
+    let skip_local = std::env::var_os("ONRAMP_PRIVATE_POSTGRES").is_some();
+    let (server, source) =
+        postgres::locate(database_url.as_deref(), skip_local, &state_dir).await?;
     tracing::info!(source = ?source_name(&source), "using Postgres");
 
     let mut options = StackOptions::local(server, "onramp");

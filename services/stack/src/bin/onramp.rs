@@ -19,9 +19,9 @@ async fn main() -> anyhow::Result<()> {
     let telemetry = onramp_kit::telemetry::init("onramp", &telemetry_config)?;
 
     let database_url = std::env::var("DATABASE_URL").ok();
-    let state_dir =
-        PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
-            .join("onramp");
+    // Relative to where `onramp up` runs (the checkout), whatever CARGO_TARGET_DIR says: as root,
+    // the postgres user must be able to reach it.
+    let state_dir = PathBuf::from("target/onramp");
     let skip_local = std::env::var_os("ONRAMP_PRIVATE_POSTGRES").is_some();
     let (server, source) =
         postgres::locate(database_url.as_deref(), skip_local, &state_dir).await?;

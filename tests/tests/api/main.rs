@@ -4,5 +4,6 @@
 mod deadlines;
 mod health;
 mod helpers;
+mod processes;
 mod readiness;
 mod tracing;

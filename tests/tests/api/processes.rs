@@ -151,7 +151,11 @@ async fn separate_processes_start_from_env_and_a_draining_replica_fails_no_reque
                 "TENANT_PROVISIONING_SERVICE_ADDR",
                 format!("http://{}", addrs[2]),
             ),
-            ("BILLING_SERVICE_ADDR", format!("http://{}", addrs[3])),
+            // Resolved through DNS as a Kubernetes headless Service would be.
+            (
+                "BILLING_SERVICE_ADDR",
+                format!("dns:///localhost:{}", addrs[3].port()),
+            ),
             ("ONBOARDING_SERVICE_ADDR", format!("http://{}", addrs[4])),
             ("REQUEST_BUDGET", "10s".into()),
             ("READINESS_TIMEOUT", "1s".into()),

@@ -23,10 +23,14 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Creates a lazily connecting channel to `addr` (`http://host:port`); connection errors surface
 /// as `UNAVAILABLE` on the first call, so a peer that starts later is fine.
 ///
-/// `addr` may list several replicas separated by commas; calls are then balanced over them
+/// `addr` may list several replicas separated by commas, or be `dns://host:port` (every address the
+/// name resolves to, e.g. a Kubernetes headless Service); calls are then balanced over them
 /// (power of two choices) among the replicas whose gRPC health says SERVING, so a draining
 /// replica stops receiving new calls before it closes.
 pub fn channel(addr: &str) -> Result<Channel, tonic::transport::Error> {
+    if let Some((host, port)) = dns_target(addr) {
+        return Ok(super::balance::dns_balanced(host, port));
+    }
     let endpoints = addr
         .split(',')
         .map(str::trim)
@@ -41,7 +45,14 @@ pub fn channel(addr: &str) -> Result<Channel, tonic::transport::Error> {
     }
 }
 
-fn endpoint(addr: &str) -> Result<Endpoint, tonic::transport::Error> {
+/// `dns://host:port` (or `dns:///host:port`, the gRPC name syntax) → the host and port to resolve.
+fn dns_target(addr: &str) -> Option<(String, u16)> {
+    let rest = addr.strip_prefix("dns://")?.trim_start_matches('/');
+    let (host, port) = rest.rsplit_once(':')?;
+    Some((host.to_owned(), port.parse().ok()?))
+}
+
+pub(crate) fn endpoint(addr: &str) -> Result<Endpoint, tonic::transport::Error> {
     Ok(Endpoint::from_shared(addr.to_owned())?
         .connect_timeout(Duration::from_secs(2))
         .tcp_nodelay(true)

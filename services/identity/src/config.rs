@@ -1,0 +1,118 @@
+//! The identity service's configuration. Field names are the environment variable names, lowercased.
+
+use std::{path::PathBuf, time::Duration};
+
+use onramp_kit::{auth::Clock, config::SecretString, service_config::ServiceConfig};
+use serde::Deserialize;
+
+/// The identity service's configuration (environment variables, see the README).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// Listen address, database and telemetry, shared by every service.
+    #[serde(flatten)]
+    pub base: ServiceConfig,
+    /// `TOKEN_ISSUER`: the `iss` of access tokens; default `onramp-identity`.
+    #[serde(default = "default_issuer")]
+    pub token_issuer: String,
+    /// `TOKEN_AUDIENCE`: the `aud` of access tokens (what the gateway expects); default `onramp-api`.
+    #[serde(default = "default_audience")]
+    pub token_audience: String,
+    /// `ACCESS_TOKEN_TTL`: how long an access token lives; default `15m`.
+    #[serde(default = "default_access_ttl", with = "humantime_serde")]
+    pub access_token_ttl: Duration,
+    /// `REFRESH_TOKEN_TTL`: how long a refresh token is accepted; default `30days`.
+    #[serde(default = "default_refresh_ttl", with = "humantime_serde")]
+    pub refresh_token_ttl: Duration,
+    /// `SIGNING_KEYS_FILE`: a PEM file of PKCS#8 Ed25519 private keys, newest (the signing key) first;
+    /// the others stay in the JWKS so their tokens verify until they expire (rotation). Required when
+    /// `ONRAMP_ENV=production` unless `SIGNING_KEYS_PEM` is set; without either, two keys are generated
+    /// at start (dev and tests only: tokens then die with the process).
+    #[serde(default)]
+    pub signing_keys_file: Option<PathBuf>,
+    /// `SIGNING_KEYS_PEM`: the same PEM bundle as `SIGNING_KEYS_FILE`, inline (a secret).
+    #[serde(default)]
+    pub signing_keys_pem: Option<SecretString>,
+    /// `SELF_SERVE_ENABLED`: whether signup without an invite is open; default `true`.
+    #[serde(default = "default_true")]
+    pub self_serve_enabled: bool,
+    /// `EMAIL_VERIFICATION_GRACE`: how long an unverified account works fully; default `7days`.
+    #[serde(default = "default_grace", with = "humantime_serde")]
+    pub email_verification_grace: Duration,
+    /// `LOGIN_MAX_FAILURES_PER_ACCOUNT`: failed logins per account per window before `429`; default 10.
+    #[serde(default = "default_account_failures")]
+    pub login_max_failures_per_account: u32,
+    /// `LOGIN_ACCOUNT_WINDOW`: the per-account failure window; default `15m`.
+    #[serde(default = "default_account_window", with = "humantime_serde")]
+    pub login_account_window: Duration,
+    /// `LOGIN_MAX_FAILURES_PER_IP`: failed logins per client IP per window before `429`; default 100.
+    #[serde(default = "default_ip_failures")]
+    pub login_max_failures_per_ip: u32,
+    /// `LOGIN_IP_WINDOW`: the per-IP failure window; default `1h`.
+    #[serde(default = "default_ip_window", with = "humantime_serde")]
+    pub login_ip_window: Duration,
+    /// Wall-clock time; tests share an adjustable one with the gateway. Not configurable by env.
+    #[serde(skip)]
+    pub clock: Clock,
+}
+
+impl Config {
+    /// A config with defaults for everything beyond the shared part (right for `onramp up` and tests).
+    pub fn new(base: ServiceConfig) -> Self {
+        Self {
+            base,
+            token_issuer: default_issuer(),
+            token_audience: default_audience(),
+            access_token_ttl: default_access_ttl(),
+            refresh_token_ttl: default_refresh_ttl(),
+            signing_keys_file: None,
+            signing_keys_pem: None,
+            self_serve_enabled: true,
+            email_verification_grace: default_grace(),
+            login_max_failures_per_account: default_account_failures(),
+            login_account_window: default_account_window(),
+            login_max_failures_per_ip: default_ip_failures(),
+            login_ip_window: default_ip_window(),
+            clock: Clock::system(),
+        }
+    }
+}
+
+fn default_issuer() -> String {
+    "onramp-identity".to_owned()
+}
+
+fn default_audience() -> String {
+    "onramp-api".to_owned()
+}
+
+fn default_access_ttl() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+
+fn default_refresh_ttl() -> Duration {
+    Duration::from_secs(30 * 24 * 3600)
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_grace() -> Duration {
+    Duration::from_secs(7 * 24 * 3600)
+}
+
+fn default_account_failures() -> u32 {
+    10
+}
+
+fn default_account_window() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+
+fn default_ip_failures() -> u32 {
+    100
+}
+
+fn default_ip_window() -> Duration {
+    Duration::from_secs(3600)
+}

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use axum::{Router, middleware};
+use axum::{Extension, Router, middleware};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
@@ -12,6 +12,7 @@ use tower_http::{
 };
 
 use crate::{
+    auth::Verifier,
     clients::Peers,
     config::Config,
     middleware::{budget, trace},
@@ -32,10 +33,17 @@ impl Application {
             peers: Peers::connect(&config)?,
             readiness_timeout: config.readiness_timeout,
         };
-        let api = routes::api(state.clone()).layer(middleware::from_fn_with_state(
-            config.request_budget,
-            budget::enforce,
-        ));
+        let verifier = Verifier::new(
+            state.peers.identity(),
+            &config.token_audience,
+            config.clock.clone(),
+        );
+        let api = routes::api(state.clone())
+            .layer(middleware::from_fn_with_state(
+                config.request_budget,
+                budget::enforce,
+            ))
+            .layer(Extension(verifier));
         let router = routes::probes(state).merge(api).layer(
             // Outermost first: the request id exists before the span that records it.
             ServiceBuilder::new()

@@ -4,5 +4,9 @@
 mod deadlines;
 mod health;
 mod helpers;
+mod identity;
+mod identity_limits;
+mod identity_sessions;
+mod identity_tokens;
 mod readiness;
 mod tracing;

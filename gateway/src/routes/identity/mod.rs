@@ -1,0 +1,28 @@
+//! Identity's HTTP routes: `/v1/auth/*`, `/v1/users/me`, `/v1/config/public`, and the JWKS.
+
+mod account;
+mod body;
+mod session;
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
+
+use crate::routes::AppState;
+
+/// Every identity route.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/auth/signup", post(account::signup))
+        .route("/v1/auth/login", post(session::login))
+        .route("/v1/auth/refresh", post(session::refresh))
+        .route("/v1/auth/logout", post(session::logout))
+        .route(
+            "/v1/auth/logout-everywhere",
+            post(session::logout_everywhere),
+        )
+        .route("/v1/users/me", get(account::me))
+        .route("/v1/config/public", get(account::public_config))
+        .route("/.well-known/jwks.json", get(account::jwks))
+}

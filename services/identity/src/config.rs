@@ -2,7 +2,9 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use onramp_kit::{auth::Clock, config::SecretString, service_config::ServiceConfig};
+use onramp_kit::{
+    auth::Clock, config::SecretString, mail::smtp::SmtpSettings, service_config::ServiceConfig,
+};
 use serde::Deserialize;
 
 /// The identity service's configuration (environment variables, see the README).
@@ -50,6 +52,29 @@ pub struct Config {
     /// `LOGIN_IP_WINDOW`: the per-IP failure window; default `1h`.
     #[serde(default = "default_ip_window", with = "humantime_serde")]
     pub login_ip_window: Duration,
+    /// `SMTP_URL` and `MAIL_FROM`: where verification, reset and notice emails go. Unset: emails are
+    /// kept in the outbox (nothing is lost) until a replica with SMTP settings sends them.
+    #[serde(flatten, default)]
+    pub smtp: Option<SmtpSettings>,
+    /// `EMAIL_OUTBOX_POLL_INTERVAL`: how often the outbox relay looks for unsent email; default `1s`.
+    #[serde(default = "default_outbox_poll", with = "humantime_serde")]
+    pub email_outbox_poll_interval: Duration,
+    /// `APP_BASE_URL`: the web app's URL, for links in emails (`/verify-email?token=…`,
+    /// `/reset-password?token=…`); default `http://localhost:8080`.
+    #[serde(default = "default_app_base_url")]
+    pub app_base_url: String,
+    /// `EMAIL_VERIFICATION_TOKEN_TTL`: how long a verification link works; default `48h`.
+    #[serde(default = "default_verification_ttl", with = "humantime_serde")]
+    pub email_verification_token_ttl: Duration,
+    /// `VERIFICATION_RESEND_COOLDOWN`: the shortest time between two verification emails; default `60s`.
+    #[serde(default = "default_resend_cooldown", with = "humantime_serde")]
+    pub verification_resend_cooldown: Duration,
+    /// `PASSWORD_RESET_TOKEN_TTL`: how long a reset link works; default `1h`.
+    #[serde(default = "default_reset_ttl", with = "humantime_serde")]
+    pub password_reset_token_ttl: Duration,
+    /// `PASSWORD_RESET_MAX_PER_HOUR`: reset requests per email address per hour; default 5.
+    #[serde(default = "default_reset_max")]
+    pub password_reset_max_per_hour: u32,
     /// Wall-clock time; tests share an adjustable one with the gateway. Not configurable by env.
     #[serde(skip)]
     pub clock: Clock,
@@ -72,6 +97,13 @@ impl Config {
             login_account_window: default_account_window(),
             login_max_failures_per_ip: default_ip_failures(),
             login_ip_window: default_ip_window(),
+            smtp: None,
+            email_outbox_poll_interval: default_outbox_poll(),
+            app_base_url: default_app_base_url(),
+            email_verification_token_ttl: default_verification_ttl(),
+            verification_resend_cooldown: default_resend_cooldown(),
+            password_reset_token_ttl: default_reset_ttl(),
+            password_reset_max_per_hour: default_reset_max(),
             clock: Clock::system(),
         }
     }
@@ -115,4 +147,28 @@ fn default_ip_failures() -> u32 {
 
 fn default_ip_window() -> Duration {
     Duration::from_secs(3600)
+}
+
+fn default_outbox_poll() -> Duration {
+    Duration::from_secs(1)
+}
+
+fn default_app_base_url() -> String {
+    "http://localhost:8080".to_owned()
+}
+
+fn default_verification_ttl() -> Duration {
+    Duration::from_secs(48 * 3600)
+}
+
+fn default_resend_cooldown() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_reset_ttl() -> Duration {
+    Duration::from_secs(3600)
+}
+
+fn default_reset_max() -> u32 {
+    5
 }

@@ -6,11 +6,15 @@ use onramp_kit::{ApiError, auth::ACCESS_TOKEN_ALGORITHM};
 use onramp_proto::{
     common::v1::Caller,
     identity::v1::{
-        GetCurrentUserRequest, GetCurrentUserResponse, GetJwksRequest, GetJwksResponse,
-        GetPublicConfigRequest, GetPublicConfigResponse, JsonWebKey, LoginRequest, LoginResponse,
-        LogoutEverywhereRequest, LogoutEverywhereResponse, LogoutRequest, LogoutResponse,
-        LookupUsersRequest, LookupUsersResponse, RefreshRequest, RefreshResponse, Session,
-        SignupRequest, SignupResponse, User, UserSummary, identity_service_server::IdentityService,
+        CompletePasswordResetRequest, CompletePasswordResetResponse, GetCurrentUserRequest,
+        GetCurrentUserResponse, GetJwksRequest, GetJwksResponse, GetPublicConfigRequest,
+        GetPublicConfigResponse, JsonWebKey, LoginRequest, LoginResponse, LogoutEverywhereRequest,
+        LogoutEverywhereResponse, LogoutRequest, LogoutResponse, LookupUsersRequest,
+        LookupUsersResponse, RefreshRequest, RefreshResponse, RequestPasswordResetRequest,
+        RequestPasswordResetResponse, ResendVerificationRequest, ResendVerificationResponse,
+        Session, SignupRequest, SignupResponse, UpdateCurrentUserRequest,
+        UpdateCurrentUserResponse, User, UserSummary, VerifyEmailRequest, VerifyEmailResponse,
+        identity_service_server::IdentityService,
     },
 };
 use tonic::{Request, Response, Status};
@@ -208,6 +212,19 @@ impl IdentityService for IdentityApi {
         }))
     }
 
+    async fn update_current_user(
+        &self,
+        request: Request<UpdateCurrentUserRequest>,
+    ) -> RpcResult<UpdateCurrentUserResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        let name = DisplayName::parse(&request.display_name).map_err(fail)?;
+        let view = self.identity.rename(&meta, name).await.map_err(fail)?;
+        Ok(Response::new(UpdateCurrentUserResponse {
+            user: Some(user(view)),
+        }))
+    }
+
     async fn lookup_users(
         &self,
         request: Request<LookupUsersRequest>,
@@ -255,6 +272,72 @@ impl IdentityService for IdentityApi {
             oauth_providers: Vec::new(),
             password_min_length: u32::try_from(MIN_PASSWORD_CHARS).unwrap_or(12),
             email_verification_grace_days: u32::try_from(policy.grace.num_days()).unwrap_or(0),
+        }))
+    }
+
+    async fn verify_email(
+        &self,
+        request: Request<VerifyEmailRequest>,
+    ) -> RpcResult<VerifyEmailResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        required(&request.token, "token")?;
+        let verified = self
+            .identity
+            .verify_email(&meta, &request.token)
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(VerifyEmailResponse {
+            user_id: verified.user_id.to_string(),
+            already_verified: verified.already_verified,
+        }))
+    }
+
+    async fn resend_verification(
+        &self,
+        request: Request<ResendVerificationRequest>,
+    ) -> RpcResult<ResendVerificationResponse> {
+        let meta = meta(request.into_inner().caller)?;
+        let resent = self
+            .identity
+            .resend_verification(&meta)
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(ResendVerificationResponse {
+            already_verified: resent.already_verified,
+            next_resend_allowed_at: Some(timestamp(resent.next_allowed_at)),
+        }))
+    }
+
+    async fn request_password_reset(
+        &self,
+        request: Request<RequestPasswordResetRequest>,
+    ) -> RpcResult<RequestPasswordResetResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        let email = Email::parse(&request.email, "email").map_err(fail)?;
+        self.identity
+            .request_password_reset(&meta, &email)
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(RequestPasswordResetResponse {}))
+    }
+
+    async fn complete_password_reset(
+        &self,
+        request: Request<CompletePasswordResetRequest>,
+    ) -> RpcResult<CompletePasswordResetResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        required(&request.token, "token")?;
+        let password = NewPassword::parse(&request.new_password, "new_password").map_err(fail)?;
+        let revoked = self
+            .identity
+            .complete_password_reset(&meta, &request.token, password)
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(CompletePasswordResetResponse {
+            sessions_revoked: u32::try_from(revoked).unwrap_or(u32::MAX),
         }))
     }
 }

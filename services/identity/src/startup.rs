@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use onramp_kit::{
     grpc::server::GrpcServer,
+    mail::{outbox::OutboxRelay, smtp::Mailer},
     runtime::{self, ServiceSpec},
 };
 use onramp_proto::identity::v1::identity_service_server::IdentityServiceServer;
@@ -19,6 +20,7 @@ pub struct Application {
     server: GrpcServer,
     pool: PgPool,
     identity: Identity,
+    relay: Option<OutboxRelay>,
 }
 
 impl Application {
@@ -29,11 +31,25 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
         let identity = Identity::new(pool.clone(), &config)?;
+        let relay = match &config.smtp {
+            Some(smtp) => Some(OutboxRelay::new(
+                pool.clone(),
+                Mailer::new(smtp)?,
+                config.email_outbox_poll_interval,
+            )),
+            None => {
+                tracing::warn!(
+                    "SMTP_URL is not set: emails wait in the outbox until a replica can send them"
+                );
+                None
+            }
+        };
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
         Ok(Self {
             server,
             pool,
             identity,
+            relay,
         })
     }
 
@@ -44,6 +60,10 @@ impl Application {
 
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let relay_stop = shutdown.child_token();
+        let relay = self
+            .relay
+            .map(|relay| tokio::spawn(relay.run(relay_stop.clone())));
         let api = IdentityServiceServer::new(IdentityApi::new(self.identity));
         let spec = ServiceSpec {
             name: Self::NAME,
@@ -52,7 +72,13 @@ impl Application {
             pool: self.pool,
             migrator: &MIGRATOR,
         };
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown.clone()).await;
+        // The relay stops with the service; a send in flight finishes or is retried next start.
+        relay_stop.cancel();
+        if let Some(relay) = relay {
+            relay.await?;
+        }
+        outcome
     }
 }
 

@@ -5,6 +5,7 @@ mod deadlines;
 mod health;
 mod helpers;
 mod identity;
+mod identity_email;
 mod identity_limits;
 mod identity_sessions;
 mod identity_tokens;

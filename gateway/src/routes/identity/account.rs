@@ -4,13 +4,14 @@ use axum::{Json, extract::State, http::StatusCode};
 use http::HeaderMap;
 use onramp_proto::identity::v1::{
     GetCurrentUserRequest, GetJwksRequest, GetPublicConfigRequest, SignupRequest,
+    UpdateCurrentUserRequest, User,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::body::Body;
 use crate::{
-    auth::{AuthUserAllowUnverified, caller},
+    auth::{AuthUser, AuthUserAllowUnverified, caller},
     problem::Problem,
     routes::AppState,
 };
@@ -74,9 +75,39 @@ pub(crate) async fn me(
         .get_current_user(request)
         .await?
         .into_inner();
-    let user = response.user.unwrap_or_default();
+    Ok(me_json(response.user.unwrap_or_default()))
+}
+
+/// `PATCH /v1/users/me` body.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct UpdateMeBody {
+    display_name: String,
+}
+
+/// Behind the verification wall: [`AuthUser`], not the allow-list extractor.
+pub(crate) async fn update_me(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Body(body): Body<UpdateMeBody>,
+) -> Result<Json<MeJson>, Problem> {
+    let request = UpdateCurrentUserRequest {
+        caller: Some(caller(Some(&user), &headers)),
+        display_name: body.display_name,
+    };
+    let response = state
+        .peers
+        .identity()
+        .update_current_user(request)
+        .await?
+        .into_inner();
+    Ok(me_json(response.user.unwrap_or_default()))
+}
+
+fn me_json(user: User) -> Json<MeJson> {
     let seconds = |t: Option<prost_types::Timestamp>| t.map(|t| t.seconds);
-    Ok(Json(MeJson {
+    Json(MeJson {
         id: user.id,
         email: user.email,
         display_name: user.display_name,
@@ -87,7 +118,7 @@ pub(crate) async fn me(
         has_password: user.has_password,
         linked_oauth_providers: user.linked_oauth_providers,
         created_at: seconds(user.created_at),
-    }))
+    })
 }
 
 /// `GET /v1/config/public`.

@@ -2,6 +2,7 @@
 
 mod account;
 mod body;
+mod email;
 mod session;
 
 use axum::{
@@ -22,7 +23,14 @@ pub(crate) fn routes() -> Router<AppState> {
             "/v1/auth/logout-everywhere",
             post(session::logout_everywhere),
         )
-        .route("/v1/users/me", get(account::me))
+        .route("/v1/auth/verify-email", post(email::verify))
+        .route("/v1/auth/resend-verification", post(email::resend))
+        .route("/v1/auth/password-reset", post(email::request_reset))
+        .route(
+            "/v1/auth/password-reset/complete",
+            post(email::complete_reset),
+        )
+        .route("/v1/users/me", get(account::me).patch(account::update_me))
         .route("/v1/config/public", get(account::public_config))
         .route("/.well-known/jwks.json", get(account::jwks))
 }

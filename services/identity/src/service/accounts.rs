@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Identity, IssuedSession, RequestMeta};
+use super::{Identity, IssuedSession, RequestMeta, mails};
 use crate::{
     domain::{DisplayName, Email, NewPassword},
     error::IdentityError,
@@ -89,6 +89,13 @@ impl Identity {
         );
         audit_event.user_id = created.then_some(id);
         audit::record(&mut tx, &audit_event, now).await?;
+        if created {
+            self.queue_verification(&mut tx, id, input.email.as_str(), now)
+                .await?;
+        } else {
+            // The owner learns of the attempt by email; the response says nothing.
+            mails::signup_attempt(&mut tx, &self.policy, input.email.as_str()).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -183,6 +190,22 @@ impl Identity {
             .await?
             .ok_or(IdentityError::NotFound)?;
         Ok(UserView::from_row(row, self.now()))
+    }
+
+    /// Renames the caller.
+    pub(crate) async fn rename(
+        &self,
+        meta: &RequestMeta,
+        display_name: DisplayName,
+    ) -> Result<UserView, IdentityError> {
+        let user_id = meta
+            .user_id
+            .ok_or(IdentityError::Unauthenticated("sign-in required"))?;
+        let mut conn = self.pool.acquire().await?;
+        if !users::set_display_name(&mut conn, user_id, display_name.as_str()).await? {
+            return Err(IdentityError::NotFound);
+        }
+        self.current_user(meta).await
     }
 
     /// Users by id, in the order asked (duplicates removed), and the ids with no account.

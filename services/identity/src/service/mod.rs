@@ -1,7 +1,10 @@
 //! The identity use cases, independent of gRPC: accounts, sessions, and what the public may read.
 
 mod accounts;
+mod mails;
+mod reset;
 mod sessions;
+mod verification;
 
 use std::{sync::Arc, time::Duration};
 
@@ -47,6 +50,11 @@ pub(crate) struct Policy {
     pub(crate) account_window: TimeDelta,
     pub(crate) max_failures_per_ip: i64,
     pub(crate) ip_window: TimeDelta,
+    pub(crate) app_base_url: String,
+    pub(crate) verification_ttl: TimeDelta,
+    pub(crate) resend_cooldown: TimeDelta,
+    pub(crate) reset_ttl: TimeDelta,
+    pub(crate) reset_max_per_hour: i64,
 }
 
 fn delta(duration: Duration) -> TimeDelta {
@@ -66,6 +74,11 @@ impl Policy {
             account_window: delta(config.login_account_window),
             max_failures_per_ip: i64::from(config.login_max_failures_per_ip),
             ip_window: delta(config.login_ip_window),
+            app_base_url: config.app_base_url.trim_end_matches('/').to_owned(),
+            verification_ttl: delta(config.email_verification_token_ttl),
+            resend_cooldown: delta(config.verification_resend_cooldown),
+            reset_ttl: delta(config.password_reset_token_ttl),
+            reset_max_per_hour: i64::from(config.password_reset_max_per_hour),
         }
     }
 }

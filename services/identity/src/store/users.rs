@@ -88,3 +88,47 @@ pub(crate) async fn set_password_hash(
         .await?;
     Ok(())
 }
+
+/// Marks the email verified now (the grace period no longer matters); `false` if it already was.
+pub(crate) async fn mark_verified(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update users set email_verified_at = $2, verification_grace_ends_at = null
+         where id = $1 and email_verified_at is null",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The user with this id, locked for the rest of the transaction.
+pub(crate) async fn by_id_for_update(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from users where id = $1 for update"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Renames the user; `false` when there is no such user.
+pub(crate) async fn set_display_name(
+    conn: &mut PgConnection,
+    id: Uuid,
+    display_name: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query("update users set display_name = $2 where id = $1")
+        .bind(id)
+        .bind(display_name)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

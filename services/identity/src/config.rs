@@ -7,6 +7,8 @@ use onramp_kit::{
 };
 use serde::Deserialize;
 
+use crate::oauth::OauthProviderConfig;
+
 /// The identity service's configuration (environment variables, see the README).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Config {
@@ -75,6 +77,22 @@ pub struct Config {
     /// `PASSWORD_RESET_MAX_PER_HOUR`: reset requests per email address per hour; default 5.
     #[serde(default = "default_reset_max")]
     pub password_reset_max_per_hour: u32,
+    /// `OAUTH_PROVIDERS`: the OAuth / OIDC providers (a TOML array of tables: `id`, `kind` =
+    /// `google` | `microsoft` | `oidc`, `client_id`, `client_secret`, `issuer_url` for `oidc`,
+    /// `tenant` for `microsoft`, optional `display_name`); default none.
+    #[serde(default)]
+    pub oauth_providers: Vec<OauthProviderConfig>,
+    /// `OAUTH_REDIRECT_URIS`: the only redirect URIs StartOauth accepts; the first is the default.
+    /// Default `["http://localhost:8080/oauth/callback"]`.
+    #[serde(default = "default_redirect_uris")]
+    pub oauth_redirect_uris: Vec<String>,
+    /// `OAUTH_TOKEN_KEY`: base64 of 32 bytes, the AES-256-GCM key for providers' refresh tokens at
+    /// rest. Required when `ONRAMP_ENV=production`; generated per process otherwise.
+    #[serde(default)]
+    pub oauth_token_key: Option<SecretString>,
+    /// `OAUTH_STATE_TTL`: how long a started OAuth login may take; default `10m`.
+    #[serde(default = "default_state_ttl", with = "humantime_serde")]
+    pub oauth_state_ttl: Duration,
     /// Wall-clock time; tests share an adjustable one with the gateway. Not configurable by env.
     #[serde(skip)]
     pub clock: Clock,
@@ -104,6 +122,10 @@ impl Config {
             verification_resend_cooldown: default_resend_cooldown(),
             password_reset_token_ttl: default_reset_ttl(),
             password_reset_max_per_hour: default_reset_max(),
+            oauth_providers: Vec::new(),
+            oauth_redirect_uris: default_redirect_uris(),
+            oauth_token_key: None,
+            oauth_state_ttl: default_state_ttl(),
             clock: Clock::system(),
         }
     }
@@ -171,4 +193,12 @@ fn default_reset_ttl() -> Duration {
 
 fn default_reset_max() -> u32 {
     5
+}
+
+fn default_redirect_uris() -> Vec<String> {
+    vec!["http://localhost:8080/oauth/callback".to_owned()]
+}
+
+fn default_state_ttl() -> Duration {
+    Duration::from_secs(600)
 }

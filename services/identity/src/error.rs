@@ -28,6 +28,15 @@ pub(crate) enum IdentityError {
     /// The caller's account is gone.
     #[error("account not found")]
     NotFound,
+    /// The OAuth provider is not configured.
+    #[error("oauth provider not configured")]
+    ProviderNotFound,
+    /// An account with this email exists and linking it would not be safe.
+    #[error("email already registered; log in instead")]
+    UseLogin,
+    /// An OAuth provider could not be reached; nothing changed.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Too many attempts; retry after the duration.
     #[error("rate limited for {0:?}")]
     RateLimited(Duration),
@@ -72,6 +81,20 @@ impl From<IdentityError> for ApiError {
                 ApiError::new(Code::SelfServeDisabled, "signup is by invitation only")
             }
             IdentityError::NotFound => ApiError::new(Code::NotFound, "account not found"),
+            IdentityError::ProviderNotFound => {
+                ApiError::new(Code::NotFound, "this sign-in provider is not configured")
+            }
+            IdentityError::UseLogin => ApiError::new(
+                Code::EmailAlreadyRegisteredUseLogin,
+                "an account already uses this email; log in with your password, then link the provider",
+            ),
+            IdentityError::Unavailable(cause) => {
+                tracing::warn!(%cause, "identity: a provider was unavailable");
+                ApiError::new(
+                    Code::Unavailable,
+                    "the sign-in provider could not be reached; try again",
+                )
+            }
             IdentityError::RateLimited(after) => {
                 ApiError::new(Code::RateLimited, "too many attempts; try again later")
                     .with_retry_after(after)

@@ -1,20 +1,20 @@
-//! The gRPC surface of the identity service: proto <-> domain only. Methods not built yet answer
-//! UNIMPLEMENTED through the generated default stubs.
+//! The gRPC surface of the identity service: proto <-> domain only.
 
 use chrono::{DateTime, Utc};
 use onramp_kit::{ApiError, auth::ACCESS_TOKEN_ALGORITHM};
 use onramp_proto::{
     common::v1::Caller,
     identity::v1::{
-        CompletePasswordResetRequest, CompletePasswordResetResponse, GetCurrentUserRequest,
-        GetCurrentUserResponse, GetJwksRequest, GetJwksResponse, GetPublicConfigRequest,
-        GetPublicConfigResponse, JsonWebKey, LoginRequest, LoginResponse, LogoutEverywhereRequest,
-        LogoutEverywhereResponse, LogoutRequest, LogoutResponse, LookupUsersRequest,
-        LookupUsersResponse, RefreshRequest, RefreshResponse, RequestPasswordResetRequest,
+        CompleteOauthRequest, CompleteOauthResponse, CompletePasswordResetRequest,
+        CompletePasswordResetResponse, GetCurrentUserRequest, GetCurrentUserResponse,
+        GetJwksRequest, GetJwksResponse, GetPublicConfigRequest, GetPublicConfigResponse,
+        JsonWebKey, LoginRequest, LoginResponse, LogoutEverywhereRequest, LogoutEverywhereResponse,
+        LogoutRequest, LogoutResponse, LookupUsersRequest, LookupUsersResponse, OauthProvider,
+        OauthProviderKind, RefreshRequest, RefreshResponse, RequestPasswordResetRequest,
         RequestPasswordResetResponse, ResendVerificationRequest, ResendVerificationResponse,
-        Session, SignupRequest, SignupResponse, UpdateCurrentUserRequest,
-        UpdateCurrentUserResponse, User, UserSummary, VerifyEmailRequest, VerifyEmailResponse,
-        identity_service_server::IdentityService,
+        Session, SignupRequest, SignupResponse, StartOauthRequest, StartOauthResponse,
+        UpdateCurrentUserRequest, UpdateCurrentUserResponse, User, UserSummary, VerifyEmailRequest,
+        VerifyEmailResponse, identity_service_server::IdentityService,
     },
 };
 use tonic::{Request, Response, Status};
@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::{
     domain::{DisplayName, Email, MIN_PASSWORD_CHARS, NewPassword},
     error::IdentityError,
+    oauth::ProviderKind,
     service::{Identity, IssuedSession, RequestMeta, SignupInput, UserView},
 };
 
@@ -207,9 +208,9 @@ impl IdentityService for IdentityApi {
     ) -> RpcResult<GetCurrentUserResponse> {
         let meta = meta(request.into_inner().caller)?;
         let view = self.identity.current_user(&meta).await.map_err(fail)?;
-        Ok(Response::new(GetCurrentUserResponse {
-            user: Some(user(view)),
-        }))
+        let mut user = user(view);
+        user.linked_oauth_providers = self.linked(&user.id).await?;
+        Ok(Response::new(GetCurrentUserResponse { user: Some(user) }))
     }
 
     async fn update_current_user(
@@ -269,7 +270,22 @@ impl IdentityService for IdentityApi {
         let policy = &self.identity.policy;
         Ok(Response::new(GetPublicConfigResponse {
             self_serve_enabled: policy.self_serve_enabled,
-            oauth_providers: Vec::new(),
+            oauth_providers: self
+                .identity
+                .providers
+                .all()
+                .iter()
+                .map(|provider| OauthProvider {
+                    id: provider.id.clone(),
+                    kind: match provider.kind {
+                        ProviderKind::Google => OauthProviderKind::Google,
+                        ProviderKind::Microsoft => OauthProviderKind::Microsoft,
+                        ProviderKind::Oidc => OauthProviderKind::Oidc,
+                    }
+                    .into(),
+                    display_name: provider.label(),
+                })
+                .collect(),
             password_min_length: u32::try_from(MIN_PASSWORD_CHARS).unwrap_or(12),
             email_verification_grace_days: u32::try_from(policy.grace.num_days()).unwrap_or(0),
         }))
@@ -339,5 +355,61 @@ impl IdentityService for IdentityApi {
         Ok(Response::new(CompletePasswordResetResponse {
             sessions_revoked: u32::try_from(revoked).unwrap_or(u32::MAX),
         }))
+    }
+
+    async fn start_oauth(
+        &self,
+        request: Request<StartOauthRequest>,
+    ) -> RpcResult<StartOauthResponse> {
+        let request = request.into_inner();
+        required(&request.provider_id, "provider_id")?;
+        let redirect = non_empty(request.redirect_uri);
+        let started = self
+            .identity
+            .start_oauth(&request.provider_id, redirect.as_deref())
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(StartOauthResponse {
+            authorization_url: started.authorization_url,
+            state: started.state,
+            browser_binding: started.browser_binding,
+            expires_at: Some(timestamp(started.expires_at)),
+        }))
+    }
+
+    async fn complete_oauth(
+        &self,
+        request: Request<CompleteOauthRequest>,
+    ) -> RpcResult<CompleteOauthResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        required(&request.provider_id, "provider_id")?;
+        required(&request.code, "code")?;
+        required(&request.state, "state")?;
+        // A missing binding (no cookie) is the same failure as a forged state, on purpose.
+        let login = self
+            .identity
+            .complete_oauth(
+                &meta,
+                &request.provider_id,
+                &request.code,
+                &request.state,
+                &request.browser_binding,
+            )
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(CompleteOauthResponse {
+            session: Some(session(login.session)),
+            user_created: login.user_created,
+            identity_linked: login.identity_linked,
+            email_verified: login.email_verified,
+        }))
+    }
+}
+
+impl IdentityApi {
+    async fn linked(&self, user_id: &str) -> Result<Vec<String>, Status> {
+        let id = Uuid::parse_str(user_id).map_err(|_| fail(IdentityError::NotFound))?;
+        self.identity.linked_providers(id).await.map_err(fail)
     }
 }

@@ -6,6 +6,7 @@ mod domain;
 mod error;
 mod grpc;
 mod keys;
+mod oauth;
 pub mod passwords;
 mod service;
 mod startup;
@@ -13,4 +14,5 @@ mod store;
 mod tokens;
 
 pub use config::Config;
+pub use oauth::{OauthProviderConfig, ProviderKind};
 pub use startup::Application;

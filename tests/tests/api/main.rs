@@ -7,6 +7,7 @@ mod helpers;
 mod identity;
 mod identity_email;
 mod identity_limits;
+mod identity_oauth;
 mod identity_sessions;
 mod identity_tokens;
 mod readiness;

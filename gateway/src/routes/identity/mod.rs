@@ -3,6 +3,7 @@
 mod account;
 mod body;
 mod email;
+mod oauth;
 mod session;
 
 use axum::{
@@ -30,6 +31,8 @@ pub(crate) fn routes() -> Router<AppState> {
             "/v1/auth/password-reset/complete",
             post(email::complete_reset),
         )
+        .route("/v1/auth/oauth/{provider}/start", get(oauth::start))
+        .route("/v1/auth/oauth/{provider}/callback", post(oauth::callback))
         .route("/v1/users/me", get(account::me).patch(account::update_me))
         .route("/v1/config/public", get(account::public_config))
         .route("/.well-known/jwks.json", get(account::jwks))

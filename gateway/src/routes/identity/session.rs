@@ -44,7 +44,7 @@ pub(crate) struct SessionJson {
 }
 
 impl SessionJson {
-    fn from_proto(session: Option<Session>) -> Result<Json<Self>, Problem> {
+    pub(crate) fn from_proto(session: Option<Session>) -> Result<Json<Self>, Problem> {
         let session = session.ok_or_else(|| {
             tracing::error!("identity returned no session");
             Problem::new(onramp_kit::Code::Internal, "an internal error occurred")

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod mails;
+mod oauth;
 mod reset;
 mod sessions;
 mod verification;
@@ -13,7 +14,13 @@ use onramp_kit::auth::Clock;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{config::Config, keys::SigningKeys, passwords::PasswordHasher, store::users::UserRow};
+use crate::{
+    config::Config,
+    keys::SigningKeys,
+    oauth::{Providers, crypto::TokenCipher},
+    passwords::PasswordHasher,
+    store::users::UserRow,
+};
 
 pub(crate) use accounts::{SignupInput, UserView};
 
@@ -55,6 +62,8 @@ pub(crate) struct Policy {
     pub(crate) resend_cooldown: TimeDelta,
     pub(crate) reset_ttl: TimeDelta,
     pub(crate) reset_max_per_hour: i64,
+    pub(crate) redirect_uris: Vec<String>,
+    pub(crate) state_ttl: TimeDelta,
 }
 
 fn delta(duration: Duration) -> TimeDelta {
@@ -79,6 +88,8 @@ impl Policy {
             resend_cooldown: delta(config.verification_resend_cooldown),
             reset_ttl: delta(config.password_reset_token_ttl),
             reset_max_per_hour: i64::from(config.password_reset_max_per_hour),
+            redirect_uris: config.oauth_redirect_uris.clone(),
+            state_ttl: delta(config.oauth_state_ttl),
         }
     }
 }
@@ -91,6 +102,8 @@ pub(crate) struct Identity {
     keys: Arc<SigningKeys>,
     clock: Clock,
     pub(crate) policy: Arc<Policy>,
+    pub(crate) providers: Providers,
+    cipher: TokenCipher,
 }
 
 impl Identity {
@@ -101,6 +114,8 @@ impl Identity {
             keys: Arc::new(SigningKeys::from_config(config)?),
             clock: config.clock.clone(),
             policy: Arc::new(Policy::from_config(config)),
+            providers: Providers::new(config.oauth_providers.clone())?,
+            cipher: TokenCipher::from_config(config.oauth_token_key.as_ref())?,
         })
     }
 

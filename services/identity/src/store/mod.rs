@@ -3,5 +3,6 @@
 pub(crate) mod audit;
 pub(crate) mod email_tokens;
 pub(crate) mod limits;
+pub(crate) mod oauth;
 pub(crate) mod sessions;
 pub(crate) mod users;

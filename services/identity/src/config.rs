@@ -33,6 +33,11 @@ pub struct Config {
     /// at start (dev and tests only: tokens then die with the process).
     #[serde(default)]
     pub signing_keys_file: Option<PathBuf>,
+    /// `SIGNING_KEYS_DIR`: a directory of PEM files (PKCS#8 Ed25519, one or more keys each), as a
+    /// Kubernetes Secret mounts them. Files are taken in descending name order, so the greatest name
+    /// (e.g. `2026-11-22.pem`) holds the signing key and older ones stay published for verification.
+    #[serde(default)]
+    pub signing_keys_dir: Option<PathBuf>,
     /// `SIGNING_KEYS_PEM`: the same PEM bundle as `SIGNING_KEYS_FILE`, inline (a secret).
     #[serde(default)]
     pub signing_keys_pem: Option<SecretString>,
@@ -109,6 +114,7 @@ impl Config {
             refresh_token_ttl: default_refresh_ttl(),
             signing_keys_file: None,
             signing_keys_pem: None,
+            signing_keys_dir: None,
             self_serve_enabled: true,
             email_verification_grace: default_grace(),
             login_max_failures_per_account: default_account_failures(),

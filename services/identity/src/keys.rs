@@ -47,15 +47,20 @@ pub(crate) struct SigningKeys {
 }
 
 impl SigningKeys {
-    /// Keys from `SIGNING_KEYS_PEM` / `SIGNING_KEYS_FILE`; in development, two fresh keys.
+    /// Keys from `SIGNING_KEYS_PEM`, `SIGNING_KEYS_FILE` or `SIGNING_KEYS_DIR` (first set wins); in
+    /// development, two fresh keys.
     pub(crate) fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let pem = match (&config.signing_keys_pem, &config.signing_keys_file) {
-            (Some(pem), _) => Some(pem.expose_secret().to_owned()),
-            (None, Some(path)) => Some(
+        let pem = if let Some(pem) = &config.signing_keys_pem {
+            Some(pem.expose_secret().to_owned())
+        } else if let Some(path) = &config.signing_keys_file {
+            Some(
                 std::fs::read_to_string(path)
                     .with_context(|| format!("reading SIGNING_KEYS_FILE {}", path.display()))?,
-            ),
-            (None, None) => None,
+            )
+        } else if let Some(dir) = &config.signing_keys_dir {
+            read_key_dir(dir)?
+        } else {
+            None
         };
         match pem {
             Some(pem) => Self::from_pem_bundle(&pem),
@@ -112,6 +117,28 @@ impl SigningKeys {
     }
 }
 
+/// Every non-hidden file of `dir`, greatest name first, concatenated; `None` when there is none
+/// (an optional Secret that is not there yet).
+fn read_key_dir(dir: &std::path::Path) -> anyhow::Result<Option<String>> {
+    let mut files = std::fs::read_dir(dir)
+        .with_context(|| format!("reading SIGNING_KEYS_DIR {}", dir.display()))?
+        .filter_map(Result::ok)
+        .filter(|entry| !entry.file_name().to_string_lossy().starts_with('.'))
+        .map(|entry| entry.path())
+        .filter(|path| path.is_file())
+        .collect::<Vec<_>>();
+    files.sort_by(|a, b| b.cmp(a));
+    let mut bundle = String::new();
+    for path in files {
+        bundle.push_str(
+            &std::fs::read_to_string(&path)
+                .with_context(|| format!("reading signing key {}", path.display()))?,
+        );
+        bundle.push('\n');
+    }
+    Ok((!bundle.is_empty()).then_some(bundle))
+}
+
 impl Key {
     fn new(key: &SigningKey) -> anyhow::Result<Self> {
         let public = key.verifying_key().to_bytes();
@@ -164,5 +191,34 @@ mod tests {
         let header = jsonwebtoken::decode_header(&token).expect("header");
         assert_eq!(header.kid.as_deref(), Some(public[0].kid.as_str()));
         assert!(SigningKeys::from_pem_bundle("nothing here").is_err());
+    }
+}
+
+#[cfg(test)]
+mod dir_tests {
+    use ed25519_dalek::pkcs8::{EncodePrivateKey as _, spki::der::pem::LineEnding};
+
+    use super::*;
+
+    #[test]
+    fn a_key_directory_signs_with_the_greatest_file_name() {
+        let dir = std::env::temp_dir().join(format!("onramp-keys-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(dir.join("..data-like")).expect("dir");
+        let (old, new) = (
+            SigningKey::generate(&mut rand::rngs::OsRng),
+            SigningKey::generate(&mut rand::rngs::OsRng),
+        );
+        let pem = |k: &SigningKey| k.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string();
+        std::fs::write(dir.join("2026-01-01.pem"), pem(&old)).expect("write");
+        std::fs::write(dir.join("2026-06-01.pem"), pem(&new)).expect("write");
+        let bundle = read_key_dir(&dir).expect("read").expect("keys");
+        let keys = SigningKeys::from_pem_bundle(&bundle).expect("parse");
+        let public = keys.public();
+        assert_eq!(public.len(), 2);
+        assert_eq!(
+            public[0].x,
+            URL_SAFE_NO_PAD.encode(new.verifying_key().to_bytes())
+        );
+        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

@@ -24,13 +24,14 @@ impl std::fmt::Debug for TokenCipher {
 const NONCE_LEN: usize = 12;
 
 impl TokenCipher {
-    /// From `OAUTH_TOKEN_KEY` (base64 of 32 bytes); a random key in development.
-    pub(crate) fn from_config(key: Option<&SecretString>) -> anyhow::Result<Self> {
+    /// From `OAUTH_TOKEN_KEY` (base64 of 32 bytes); a random key in development, or when no provider
+    /// is configured (nothing will be encrypted then).
+    pub(crate) fn from_config(key: Option<&SecretString>, needed: bool) -> anyhow::Result<Self> {
         let key = match key {
             Some(key) => STANDARD
                 .decode(key.expose_secret().trim())
                 .context("OAUTH_TOKEN_KEY is not base64")?,
-            None if is_production() => {
+            None if needed && is_production() => {
                 bail!("OAUTH_TOKEN_KEY is required when ONRAMP_ENV=production")
             }
             None => Aes256Gcm::generate_key(OsRng).to_vec(),
@@ -72,14 +73,14 @@ mod tests {
 
     #[test]
     fn round_trips_and_never_stores_the_plaintext() {
-        let cipher = TokenCipher::from_config(None).expect("dev key");
+        let cipher = TokenCipher::from_config(None, true).expect("dev key");
         let sealed = cipher.encrypt("provider-refresh-token").expect("encrypt");
         assert!(!sealed.windows(8).any(|w| w == b"provider"));
         assert_eq!(
             cipher.decrypt(&sealed).expect("decrypt"),
             "provider-refresh-token"
         );
-        let other = TokenCipher::from_config(None).expect("dev key");
+        let other = TokenCipher::from_config(None, true).expect("dev key");
         assert!(other.decrypt(&sealed).is_err());
     }
 }

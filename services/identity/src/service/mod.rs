@@ -115,7 +115,10 @@ impl Identity {
             clock: config.clock.clone(),
             policy: Arc::new(Policy::from_config(config)),
             providers: Providers::new(config.oauth_providers.clone())?,
-            cipher: TokenCipher::from_config(config.oauth_token_key.as_ref())?,
+            cipher: TokenCipher::from_config(
+                config.oauth_token_key.as_ref(),
+                !config.oauth_providers.is_empty(),
+            )?,
         })
     }
 

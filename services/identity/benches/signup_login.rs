@@ -76,7 +76,10 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or(64);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| LOCAL_SERVER_URL.to_owned());
-    let prefix = format!("onramp_bench_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let prefix = format!(
+        "onramp_bench_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
     let stack = RunningStack::start(StackOptions::local(PgServer::from_url(&url)?, prefix)).await?;
     let http = reqwest::Client::new();
     let ready = Instant::now();
@@ -86,7 +89,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .map_or(true, |r| r.status() != 200)
     {
-        anyhow::ensure!(ready.elapsed() < Duration::from_secs(30), "stack never ready");
+        anyhow::ensure!(
+            ready.elapsed() < Duration::from_secs(30),
+            "stack never ready"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 

@@ -120,3 +120,71 @@ async fn only_well_formed_tokens_signed_by_a_published_key_are_accepted() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_gateway_refetches_the_jwks_when_a_rotated_key_signs() {
+    let (old, new) = (
+        SigningKey::generate(&mut rand::rngs::OsRng),
+        SigningKey::generate(&mut rand::rngs::OsRng),
+    );
+    let old_only = pem(&old);
+    let mut app = TestStack::spawn_with(move |options| {
+        options.configure_identity = Some(ConfigHook::new(
+            move |config: &mut onramp_identity::Config| {
+                config.signing_keys_pem = Some(SecretString::from(old_only.clone()));
+            },
+        ));
+    })
+    .await;
+    // The gateway caches the one-key JWKS.
+    let (email, session) = signed_in(&app).await;
+    let access = session["access_token"].as_str().expect("access");
+    assert_eq!(me(&app, access).await.status(), StatusCode::OK);
+
+    // Rotation: identity restarts (same address) signing with a new key, the old one still published.
+    let addr = app
+        .stack
+        .service_addr("identity")
+        .expect("identity running");
+    let database = app.stack.database("identity").expect("options");
+    let name = database.get_database().expect("name").to_owned();
+    app.stack.stop_service("identity").await.expect("stop");
+    let base = onramp_kit::service_config::ServiceConfig::new(
+        addr,
+        crate::helpers::postgres().database_url(&name),
+    );
+    let mut config = onramp_identity::Config::new(base);
+    config.signing_keys_pem = Some(SecretString::from(format!("{}{}", pem(&new), pem(&old))));
+    let identity = onramp_identity::Application::build(config)
+        .await
+        .expect("identity rebinds");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(identity.run_until_stopped(stop.clone()));
+    app.wait_until_ready().await;
+
+    // Tokens of the old key still verify; a token of the new key makes the gateway refetch.
+    assert_eq!(me(&app, access).await.status(), StatusCode::OK);
+    let login: Value = crate::identity::login(&app, &email, crate::identity::PASSWORD)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let rotated = login["access_token"].as_str().expect("access").to_owned();
+    let header = jsonwebtoken::decode_header(&rotated).expect("header");
+    assert_ne!(
+        header.kid,
+        jsonwebtoken::decode_header(access).expect("header").kid
+    );
+    let start = std::time::Instant::now();
+    // Refetches are spaced at least a second apart, so allow a few attempts.
+    while me(&app, &rotated).await.status() != StatusCode::OK {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "the new key was never fetched"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    stop.cancel();
+    running.await.expect("join").expect("identity ran");
+    app.stop().await;
+}

@@ -106,3 +106,60 @@ async fn failed_logins_lock_the_account_across_gateways_with_retry_after() {
     stop_other.cancel();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn failures_from_one_client_ip_are_limited_across_accounts() {
+    use onramp_proto::{
+        common::v1::Caller,
+        identity::v1::{LoginRequest, identity_service_client::IdentityServiceClient},
+    };
+    let app = TestStack::spawn_with(|options| {
+        options.configure_identity =
+            Some(ConfigHook::new(|config: &mut onramp_identity::Config| {
+                config.login_max_failures_per_ip = LIMIT
+            }));
+    })
+    .await;
+    let addr = app.stack.service_addr("identity").expect("identity");
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let mut identity = IdentityServiceClient::new(channel);
+    let attempt = |ip: &str, email: String| LoginRequest {
+        caller: Some(Caller {
+            client_ip: ip.to_owned(),
+            ..Caller::default()
+        }),
+        email,
+        password: "wrong password, surely".into(),
+    };
+    // Each failure is for a different (unknown) account: only the IP ties them together.
+    for _ in 0..LIMIT {
+        let status = identity
+            .login(attempt("203.0.113.7", new_email()))
+            .await
+            .expect_err("fails");
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    }
+    let limited = identity
+        .login(attempt("203.0.113.7", new_email()))
+        .await
+        .expect_err("limited");
+    assert_eq!(
+        onramp_kit::ApiError::from_status(&limited).code,
+        onramp_kit::Code::RateLimited
+    );
+    assert!(
+        onramp_kit::ApiError::from_status(&limited)
+            .retry_after
+            .is_some()
+    );
+    let other_ip = identity
+        .login(attempt("198.51.100.1", new_email()))
+        .await
+        .expect_err("fails");
+    assert_eq!(other_ip.code(), tonic::Code::Unauthenticated);
+    app.stop().await;
+}

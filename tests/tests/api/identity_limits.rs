@@ -163,3 +163,42 @@ async fn failures_from_one_client_ip_are_limited_across_accounts() {
     assert_eq!(other_ip.code(), tonic::Code::Unauthenticated);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_guesses_cannot_slip_past_the_account_limit() {
+    let app = TestStack::spawn_with(|options| {
+        options.configure_identity =
+            Some(ConfigHook::new(|config: &mut onramp_identity::Config| {
+                config.login_max_failures_per_account = LIMIT
+            }));
+    })
+    .await;
+    let email = new_email();
+    assert_eq!(
+        signup(&app, &email, PASSWORD).await.status(),
+        StatusCode::ACCEPTED
+    );
+    let guesses = (0..3 * LIMIT).map(|i| {
+        let (http, url, email) = (app.http.clone(), app.url("/v1/auth/login"), email.clone());
+        async move {
+            let body =
+                serde_json::json!({ "email": email, "password": format!("guess number {i:04}") });
+            http.post(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(
+        checked, LIMIT as usize,
+        "passwords actually checked: {statuses:?}"
+    );
+    assert_eq!(limited, 2 * LIMIT as usize);
+    app.stop().await;
+}

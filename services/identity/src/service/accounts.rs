@@ -112,29 +112,37 @@ impl Identity {
             .map(|e| e.as_str().to_owned())
             .unwrap_or_else(|_| email.trim().to_lowercase());
         let now = self.now();
-        let mut conn = self.pool.acquire().await?;
-        self.check_login_limits(&mut conn, meta, &email, now)
+        // One attempt per account at a time: concurrent guesses cannot all pass the limit check
+        // before any of their failures is counted.
+        let mut tx = self.pool.begin().await?;
+        limits::lock_account(&mut tx, &email).await?;
+        if let Some(wait) = self.login_wait(&mut tx, meta, &email, now).await? {
+            audit::record(
+                &mut tx,
+                &event("login_rate_limited", meta, Some(&email)),
+                now,
+            )
             .await?;
-
-        let user = users::by_email(&mut conn, &email).await?;
+            tx.commit().await?;
+            return Err(IdentityError::RateLimited(wait));
+        }
+        let user = users::by_email(&mut tx, &email).await?;
         let phc = user.as_ref().and_then(|u| u.password_hash.clone());
         let verified = self.hasher.verify(password, phc).await?;
+        let now = self.now();
         let user = match (verified, user) {
             (Verified::No, _) | (_, None) => {
-                let now = self.now();
-                limits::record(&mut conn, &email, meta.client_ip.as_deref(), now).await?;
-                audit::record(&mut conn, &event("login_failed", meta, Some(&email)), now).await?;
+                limits::record(&mut tx, &email, meta.client_ip.as_deref(), now).await?;
+                audit::record(&mut tx, &event("login_failed", meta, Some(&email)), now).await?;
+                tx.commit().await?;
                 return Err(IdentityError::InvalidCredentials);
             }
             (Verified::Yes, Some(user)) => user,
             (Verified::YesRehashed(phc), Some(user)) => {
-                users::set_password_hash(&mut conn, user.id, &phc).await?;
+                users::set_password_hash(&mut tx, user.id, &phc).await?;
                 user
             }
         };
-        drop(conn);
-        let now = self.now();
-        let mut tx = self.pool.begin().await?;
         limits::reset_account(&mut tx, &email).await?;
         let session = self.issue_session(&mut tx, &user, now).await?;
         let mut ok = event("login_ok", meta, Some(&email));
@@ -144,14 +152,14 @@ impl Identity {
         Ok(session)
     }
 
-    /// `RateLimited` when the account or the client IP has too many recent failures.
-    async fn check_login_limits(
+    /// How long to wait when the account or the client IP has too many recent failures.
+    async fn login_wait(
         &self,
         conn: &mut sqlx::PgConnection,
         meta: &RequestMeta,
         email: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<Option<std::time::Duration>, IdentityError> {
         let policy = &self.policy;
         let account = limits::by_email(conn, email, now - policy.account_window).await?;
         let mut wait = None;
@@ -167,17 +175,11 @@ impl Identity {
                 wait = wait.max(ip_wait);
             }
         }
-        match wait {
-            None => Ok(()),
-            Some(wait) => {
-                audit::record(conn, &event("login_rate_limited", meta, Some(email)), now).await?;
-                let wait = wait
-                    .to_std()
-                    .unwrap_or_default()
-                    .max(std::time::Duration::from_secs(1));
-                Err(IdentityError::RateLimited(wait))
-            }
-        }
+        Ok(wait.map(|wait| {
+            wait.to_std()
+                .unwrap_or_default()
+                .max(std::time::Duration::from_secs(1))
+        }))
     }
 
     /// The caller's own account.

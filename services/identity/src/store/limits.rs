@@ -66,3 +66,12 @@ pub(crate) async fn reset_account(conn: &mut PgConnection, email: &str) -> sqlx:
         .await?;
     Ok(())
 }
+
+/// Serialises login attempts for one account until the transaction ends.
+pub(crate) async fn lock_account(conn: &mut PgConnection, email: &str) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('login:' || $1, 0))")
+        .bind(email)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::{Extension, Router, middleware};
+use onramp_kit::retry::RetryPolicy;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
@@ -32,6 +33,7 @@ impl Application {
         let state = AppState {
             peers: Peers::connect(&config)?,
             readiness_timeout: config.readiness_timeout,
+            retry: RetryPolicy::default(),
         };
         let verifier = Verifier::new(
             state.peers.identity(),

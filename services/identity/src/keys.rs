@@ -120,6 +120,9 @@ impl SigningKeys {
 /// Every non-hidden file of `dir`, greatest name first, concatenated; `None` when there is none
 /// (an optional Secret that is not there yet).
 fn read_key_dir(dir: &std::path::Path) -> anyhow::Result<Option<String>> {
+    if !dir.exists() {
+        return Ok(None);
+    }
     let mut files = std::fs::read_dir(dir)
         .with_context(|| format!("reading SIGNING_KEYS_DIR {}", dir.display()))?
         .filter_map(Result::ok)

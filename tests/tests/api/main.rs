@@ -10,5 +10,6 @@ mod identity_limits;
 mod identity_oauth;
 mod identity_sessions;
 mod identity_tokens;
+mod processes;
 mod readiness;
 mod tracing;

@@ -39,7 +39,7 @@ impl Application {
             )),
             None => {
                 tracing::warn!(
-                    "SMTP_URL is not set: emails wait in the outbox until a replica can send them"
+                    "SMTP_URL and MAIL_FROM are not both set: emails wait in the outbox until a replica can send them"
                 );
                 None
             }

@@ -2,6 +2,7 @@
 
 use onramp_kit::grpc::client::{self, TracedChannel};
 use onramp_proto::common::v1::service_info_client::ServiceInfoClient;
+use onramp_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::config::Config;
@@ -31,6 +32,11 @@ pub(crate) struct Peers {
 }
 
 impl Peers {
+    /// The identity service's client.
+    pub(crate) fn identity(&self) -> IdentityServiceClient<TracedChannel> {
+        IdentityServiceClient::new(self.all[0].channel.clone())
+    }
+
     pub(crate) fn connect(config: &Config) -> anyhow::Result<Self> {
         let peer = |name, addr: &str| -> anyhow::Result<Peer> {
             Ok(Peer {

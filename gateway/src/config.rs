@@ -32,6 +32,14 @@ pub struct Config {
     /// Log format and OTLP export.
     #[serde(flatten)]
     pub telemetry: TelemetryConfig,
+    /// `TOKEN_AUDIENCE`: the `aud` access tokens must carry (identity's `TOKEN_AUDIENCE`); default
+    /// `onramp-api`.
+    #[serde(default = "default_token_audience")]
+    pub token_audience: String,
+    /// Wall-clock time for token expiry and the verification wall; tests share an adjustable one
+    /// with identity. Not configurable by env.
+    #[serde(skip)]
+    pub clock: onramp_kit::auth::Clock,
 }
 
 impl Config {
@@ -48,6 +56,8 @@ impl Config {
             readiness_timeout: default_readiness_timeout(),
             body_limit_bytes: default_body_limit(),
             telemetry: TelemetryConfig::default(),
+            token_audience: default_token_audience(),
+            clock: onramp_kit::auth::Clock::system(),
         }
     }
 }
@@ -66,4 +76,8 @@ fn default_readiness_timeout() -> Duration {
 
 fn default_body_limit() -> usize {
     1024 * 1024
+}
+
+fn default_token_audience() -> String {
+    "onramp-api".to_owned()
 }

@@ -2,10 +2,6 @@
 //! rules and no SQL live here; it authenticates, budgets, traces and maps errors.
 #![forbid(unsafe_code)]
 
-#[allow(
-    dead_code,
-    reason = "the feature routes (identity, tenancy, billing, onboarding) use it; remove once one does"
-)]
 mod auth;
 mod clients;
 mod config;

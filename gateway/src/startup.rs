@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use axum::{Router, middleware, serve::ListenerExt};
+use axum::{Extension, Router, middleware, serve::ListenerExt};
 use onramp_kit::retry::RetryPolicy;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -13,6 +13,7 @@ use tower_http::{
 };
 
 use crate::{
+    auth::Verifier,
     clients::Peers,
     config::Config,
     middleware::{budget, trace},
@@ -34,10 +35,17 @@ impl Application {
             readiness_timeout: config.readiness_timeout,
             retry: RetryPolicy::default(),
         };
-        let api = routes::api(state.clone()).layer(middleware::from_fn_with_state(
-            config.request_budget,
-            budget::enforce,
-        ));
+        let verifier = Verifier::new(
+            state.peers.identity(),
+            &config.token_audience,
+            config.clock.clone(),
+        );
+        let api = routes::api(state.clone())
+            .layer(middleware::from_fn_with_state(
+                config.request_budget,
+                budget::enforce,
+            ))
+            .layer(Extension(verifier));
         let router = routes::probes(state).merge(api).layer(
             // Outermost first: the request id exists before the span that records it.
             ServiceBuilder::new()

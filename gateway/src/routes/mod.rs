@@ -9,6 +9,7 @@ use onramp_kit::{Code, retry::RetryPolicy};
 use crate::{clients::Peers, problem::Problem};
 
 mod health;
+mod identity;
 mod status;
 
 /// What every handler can reach: the downstream services and a few settings.
@@ -32,6 +33,7 @@ pub(crate) fn probes(state: AppState) -> Router {
 pub(crate) fn api(state: AppState) -> Router {
     Router::new()
         .route("/v1/status", get(status::describe_all))
+        .merge(identity::routes())
         .fallback(not_found)
         .with_state(state)
 }

@@ -1,21 +1,415 @@
-//! The gRPC surface of the identity service: proto <-> domain only. Methods not built yet answer
-//! UNIMPLEMENTED through the generated default stubs.
+//! The gRPC surface of the identity service: proto <-> domain only.
 
-use onramp_proto::identity::v1::identity_service_server::IdentityService;
-use sqlx::PgPool;
+use chrono::{DateTime, Utc};
+use onramp_kit::{ApiError, auth::ACCESS_TOKEN_ALGORITHM};
+use onramp_proto::{
+    common::v1::Caller,
+    identity::v1::{
+        CompleteOauthRequest, CompleteOauthResponse, CompletePasswordResetRequest,
+        CompletePasswordResetResponse, GetCurrentUserRequest, GetCurrentUserResponse,
+        GetJwksRequest, GetJwksResponse, GetPublicConfigRequest, GetPublicConfigResponse,
+        JsonWebKey, LoginRequest, LoginResponse, LogoutEverywhereRequest, LogoutEverywhereResponse,
+        LogoutRequest, LogoutResponse, LookupUsersRequest, LookupUsersResponse, OauthProvider,
+        OauthProviderKind, RefreshRequest, RefreshResponse, RequestPasswordResetRequest,
+        RequestPasswordResetResponse, ResendVerificationRequest, ResendVerificationResponse,
+        Session, SignupRequest, SignupResponse, StartOauthRequest, StartOauthResponse,
+        UpdateCurrentUserRequest, UpdateCurrentUserResponse, User, UserSummary, VerifyEmailRequest,
+        VerifyEmailResponse, identity_service_server::IdentityService,
+    },
+};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::{
+    domain::{DisplayName, Email, MIN_PASSWORD_CHARS, NewPassword},
+    error::IdentityError,
+    oauth::ProviderKind,
+    service::{Identity, IssuedSession, RequestMeta, SignupInput, UserView},
+};
+
+/// How long verifiers may cache the JWKS; they refetch on an unknown `kid` anyway.
+const JWKS_MAX_AGE_SECONDS: u32 = 300;
 
 /// Implements `onramp.identity.v1.IdentityService`.
 #[derive(Debug, Clone)]
 pub(crate) struct IdentityApi {
-    #[allow(dead_code, reason = "the first feature issue wires the store")]
-    pool: PgPool,
+    identity: Identity,
 }
 
 impl IdentityApi {
-    pub(crate) fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub(crate) fn new(identity: Identity) -> Self {
+        Self { identity }
     }
 }
 
+type RpcResult<T> = Result<Response<T>, Status>;
+
+fn fail(error: IdentityError) -> Status {
+    ApiError::from(error).into_status()
+}
+
+fn non_empty(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
+}
+
+/// The caller as the gateway described it; a user id that is not a UUID is a gateway bug.
+fn meta(caller: Option<Caller>) -> Result<RequestMeta, Status> {
+    let caller = caller.unwrap_or_default();
+    let user_id = match non_empty(caller.user_id) {
+        None => None,
+        Some(id) => Some(
+            Uuid::parse_str(&id)
+                .map_err(|_| fail(IdentityError::invalid("caller.user_id", "not a UUID")))?,
+        ),
+    };
+    Ok(RequestMeta {
+        user_id,
+        client_ip: non_empty(caller.client_ip),
+        user_agent: non_empty(caller.user_agent),
+    })
+}
+
+fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+fn session(issued: IssuedSession) -> Session {
+    Session {
+        access_token: issued.access_token,
+        token_type: "Bearer".to_owned(),
+        access_token_expires_at: Some(timestamp(issued.access_token_expires_at)),
+        refresh_token: issued.refresh_token,
+        refresh_token_expires_at: Some(timestamp(issued.refresh_token_expires_at)),
+        session_id: issued.session_id.to_string(),
+        user_id: issued.user_id.to_string(),
+    }
+}
+
+fn user(view: UserView) -> User {
+    User {
+        id: view.id.to_string(),
+        email: view.email,
+        display_name: view.display_name,
+        email_verified: view.email_verified_at.is_some(),
+        email_verified_at: view.email_verified_at.map(timestamp),
+        verification_grace_ends_at: view.verification_grace_ends_at.map(timestamp),
+        email_verification_required: view.verification_required,
+        has_password: view.has_password,
+        linked_oauth_providers: Vec::new(),
+        created_at: Some(timestamp(view.created_at)),
+    }
+}
+
+fn required(value: &str, field: &'static str) -> Result<(), Status> {
+    if value.is_empty() {
+        return Err(fail(IdentityError::invalid(
+            field,
+            format!("{field} is required"),
+        )));
+    }
+    Ok(())
+}
+
 #[tonic::async_trait]
-impl IdentityService for IdentityApi {}
+impl IdentityService for IdentityApi {
+    async fn signup(&self, request: Request<SignupRequest>) -> RpcResult<SignupResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        let input = SignupInput {
+            email: Email::parse(&request.email, "email").map_err(fail)?,
+            password: NewPassword::parse(&request.password, "password").map_err(fail)?,
+            display_name: DisplayName::parse(&request.display_name).map_err(fail)?,
+            invite_code: non_empty(request.invite_code),
+        };
+        self.identity.signup(&meta, input).await.map_err(fail)?;
+        Ok(Response::new(SignupResponse {}))
+    }
+
+    async fn login(&self, request: Request<LoginRequest>) -> RpcResult<LoginResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        required(&request.email, "email")?;
+        required(&request.password, "password")?;
+        let issued = self
+            .identity
+            .login(&meta, &request.email, request.password)
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(LoginResponse {
+            session: Some(session(issued)),
+        }))
+    }
+
+    async fn refresh(&self, request: Request<RefreshRequest>) -> RpcResult<RefreshResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        required(&request.refresh_token, "refresh_token")?;
+        let issued = self
+            .identity
+            .refresh(&meta, &request.refresh_token)
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(RefreshResponse {
+            session: Some(session(issued)),
+        }))
+    }
+
+    async fn logout(&self, request: Request<LogoutRequest>) -> RpcResult<LogoutResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        required(&request.refresh_token, "refresh_token")?;
+        let revoked = self
+            .identity
+            .logout(&meta, &request.refresh_token)
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(LogoutResponse { revoked }))
+    }
+
+    async fn logout_everywhere(
+        &self,
+        request: Request<LogoutEverywhereRequest>,
+    ) -> RpcResult<LogoutEverywhereResponse> {
+        let meta = meta(request.into_inner().caller)?;
+        let revoked = self.identity.logout_everywhere(&meta).await.map_err(fail)?;
+        Ok(Response::new(LogoutEverywhereResponse {
+            sessions_revoked: u32::try_from(revoked).unwrap_or(u32::MAX),
+        }))
+    }
+
+    async fn get_jwks(&self, _request: Request<GetJwksRequest>) -> RpcResult<GetJwksResponse> {
+        let keys = self
+            .identity
+            .jwks()
+            .into_iter()
+            .map(|key| JsonWebKey {
+                kty: "OKP".to_owned(),
+                kid: key.kid,
+                alg: ACCESS_TOKEN_ALGORITHM.to_owned(),
+                public_key_use: "sig".to_owned(),
+                crv: "Ed25519".to_owned(),
+                x: key.x,
+                y: String::new(),
+            })
+            .collect();
+        Ok(Response::new(GetJwksResponse {
+            keys,
+            issuer: self.identity.policy.issuer.clone(),
+            cache_max_age_seconds: JWKS_MAX_AGE_SECONDS,
+        }))
+    }
+
+    async fn get_current_user(
+        &self,
+        request: Request<GetCurrentUserRequest>,
+    ) -> RpcResult<GetCurrentUserResponse> {
+        let meta = meta(request.into_inner().caller)?;
+        let view = self.identity.current_user(&meta).await.map_err(fail)?;
+        let mut user = user(view);
+        user.linked_oauth_providers = self.linked(&user.id).await?;
+        Ok(Response::new(GetCurrentUserResponse { user: Some(user) }))
+    }
+
+    async fn update_current_user(
+        &self,
+        request: Request<UpdateCurrentUserRequest>,
+    ) -> RpcResult<UpdateCurrentUserResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        let name = DisplayName::parse(&request.display_name).map_err(fail)?;
+        let view = self.identity.rename(&meta, name).await.map_err(fail)?;
+        Ok(Response::new(UpdateCurrentUserResponse {
+            user: Some(user(view)),
+        }))
+    }
+
+    async fn lookup_users(
+        &self,
+        request: Request<LookupUsersRequest>,
+    ) -> RpcResult<LookupUsersResponse> {
+        let ids = request.into_inner().user_ids;
+        if ids.is_empty() || ids.len() > 100 {
+            return Err(fail(IdentityError::invalid(
+                "user_ids",
+                "give 1 to 100 user ids",
+            )));
+        }
+        let ids = ids
+            .iter()
+            .map(|id| Uuid::parse_str(id))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| {
+                fail(IdentityError::invalid(
+                    "user_ids",
+                    "every id must be a UUID",
+                ))
+            })?;
+        let (found, missing) = self.identity.lookup(ids).await.map_err(fail)?;
+        Ok(Response::new(LookupUsersResponse {
+            users: found
+                .into_iter()
+                .map(|view| UserSummary {
+                    id: view.id.to_string(),
+                    email: view.email,
+                    display_name: view.display_name,
+                    email_verified: view.email_verified_at.is_some(),
+                    verification_grace_ends_at: view.verification_grace_ends_at.map(timestamp),
+                })
+                .collect(),
+            not_found_user_ids: missing.iter().map(Uuid::to_string).collect(),
+        }))
+    }
+
+    async fn get_public_config(
+        &self,
+        _request: Request<GetPublicConfigRequest>,
+    ) -> RpcResult<GetPublicConfigResponse> {
+        let policy = &self.identity.policy;
+        Ok(Response::new(GetPublicConfigResponse {
+            self_serve_enabled: policy.self_serve_enabled,
+            oauth_providers: self
+                .identity
+                .providers
+                .all()
+                .iter()
+                .map(|provider| OauthProvider {
+                    id: provider.id.clone(),
+                    kind: match provider.kind {
+                        ProviderKind::Google => OauthProviderKind::Google,
+                        ProviderKind::Microsoft => OauthProviderKind::Microsoft,
+                        ProviderKind::Oidc => OauthProviderKind::Oidc,
+                    }
+                    .into(),
+                    display_name: provider.label(),
+                })
+                .collect(),
+            password_min_length: u32::try_from(MIN_PASSWORD_CHARS).unwrap_or(12),
+            email_verification_grace_days: u32::try_from(policy.grace.num_days()).unwrap_or(0),
+        }))
+    }
+
+    async fn verify_email(
+        &self,
+        request: Request<VerifyEmailRequest>,
+    ) -> RpcResult<VerifyEmailResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        required(&request.token, "token")?;
+        let verified = self
+            .identity
+            .verify_email(&meta, &request.token)
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(VerifyEmailResponse {
+            user_id: verified.user_id.to_string(),
+            already_verified: verified.already_verified,
+        }))
+    }
+
+    async fn resend_verification(
+        &self,
+        request: Request<ResendVerificationRequest>,
+    ) -> RpcResult<ResendVerificationResponse> {
+        let meta = meta(request.into_inner().caller)?;
+        let resent = self
+            .identity
+            .resend_verification(&meta)
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(ResendVerificationResponse {
+            already_verified: resent.already_verified,
+            next_resend_allowed_at: Some(timestamp(resent.next_allowed_at)),
+        }))
+    }
+
+    async fn request_password_reset(
+        &self,
+        request: Request<RequestPasswordResetRequest>,
+    ) -> RpcResult<RequestPasswordResetResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        let email = Email::parse(&request.email, "email").map_err(fail)?;
+        self.identity
+            .request_password_reset(&meta, &email)
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(RequestPasswordResetResponse {}))
+    }
+
+    async fn complete_password_reset(
+        &self,
+        request: Request<CompletePasswordResetRequest>,
+    ) -> RpcResult<CompletePasswordResetResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        required(&request.token, "token")?;
+        let password = NewPassword::parse(&request.new_password, "new_password").map_err(fail)?;
+        let revoked = self
+            .identity
+            .complete_password_reset(&meta, &request.token, password)
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(CompletePasswordResetResponse {
+            sessions_revoked: u32::try_from(revoked).unwrap_or(u32::MAX),
+        }))
+    }
+
+    async fn start_oauth(
+        &self,
+        request: Request<StartOauthRequest>,
+    ) -> RpcResult<StartOauthResponse> {
+        let request = request.into_inner();
+        required(&request.provider_id, "provider_id")?;
+        let redirect = non_empty(request.redirect_uri);
+        let started = self
+            .identity
+            .start_oauth(&request.provider_id, redirect.as_deref())
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(StartOauthResponse {
+            authorization_url: started.authorization_url,
+            state: started.state,
+            browser_binding: started.browser_binding,
+            expires_at: Some(timestamp(started.expires_at)),
+        }))
+    }
+
+    async fn complete_oauth(
+        &self,
+        request: Request<CompleteOauthRequest>,
+    ) -> RpcResult<CompleteOauthResponse> {
+        let request = request.into_inner();
+        let meta = meta(request.caller)?;
+        required(&request.provider_id, "provider_id")?;
+        required(&request.code, "code")?;
+        required(&request.state, "state")?;
+        // A missing binding (no cookie) is the same failure as a forged state, on purpose.
+        let login = self
+            .identity
+            .complete_oauth(
+                &meta,
+                &request.provider_id,
+                &request.code,
+                &request.state,
+                &request.browser_binding,
+            )
+            .await
+            .map_err(fail)?;
+        Ok(Response::new(CompleteOauthResponse {
+            session: Some(session(login.session)),
+            user_created: login.user_created,
+            identity_linked: login.identity_linked,
+            email_verified: login.email_verified,
+        }))
+    }
+}
+
+impl IdentityApi {
+    async fn linked(&self, user_id: &str) -> Result<Vec<String>, Status> {
+        let id = Uuid::parse_str(user_id).map_err(|_| fail(IdentityError::NotFound))?;
+        self.identity.linked_providers(id).await.map_err(fail)
+    }
+}

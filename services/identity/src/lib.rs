@@ -1,7 +1,18 @@
 //! Identity: users, credentials, sessions, email verification, OAuth/OIDC and signing keys.
 #![forbid(unsafe_code)]
 
+mod config;
+mod domain;
+mod error;
 mod grpc;
+mod keys;
+mod oauth;
+pub mod passwords;
+mod service;
 mod startup;
+mod store;
+mod tokens;
 
-pub use startup::{Application, Config};
+pub use config::Config;
+pub use oauth::{OauthProviderConfig, ProviderKind};
+pub use startup::Application;

@@ -4,37 +4,23 @@ use std::net::SocketAddr;
 
 use onramp_kit::{
     grpc::server::GrpcServer,
+    mail::{outbox::OutboxRelay, smtp::Mailer},
     runtime::{self, ServiceSpec},
-    service_config::ServiceConfig,
 };
 use onramp_proto::identity::v1::identity_service_server::IdentityServiceServer;
-use serde::Deserialize;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tonic::{server::NamedService, service::Routes};
 
-use crate::grpc::IdentityApi;
-
-/// The identity service's configuration (environment variables, see the README).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Config {
-    /// Listen address, database and telemetry, shared by every service.
-    #[serde(flatten)]
-    pub base: ServiceConfig,
-}
-
-impl Config {
-    /// A config with defaults for everything beyond the shared part.
-    pub fn new(base: ServiceConfig) -> Self {
-        Self { base }
-    }
-}
+use crate::{config::Config, grpc::IdentityApi, service::Identity};
 
 /// The identity service, bound and ready to run.
 #[derive(Debug)]
 pub struct Application {
     server: GrpcServer,
     pool: PgPool,
+    identity: Identity,
+    relay: Option<OutboxRelay>,
 }
 
 impl Application {
@@ -44,8 +30,27 @@ impl Application {
     /// Binds the gRPC listener and prepares a lazily connecting pool; nothing is served yet.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
+        let identity = Identity::new(pool.clone(), &config)?;
+        let relay = match &config.smtp {
+            Some(smtp) => Some(OutboxRelay::new(
+                pool.clone(),
+                Mailer::new(smtp)?,
+                config.email_outbox_poll_interval,
+            )),
+            None => {
+                tracing::warn!(
+                    "SMTP_URL and MAIL_FROM are not both set: emails wait in the outbox until a replica can send them"
+                );
+                None
+            }
+        };
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
-        Ok(Self { server, pool })
+        Ok(Self {
+            server,
+            pool,
+            identity,
+            relay,
+        })
     }
 
     /// Where the gRPC server listens.
@@ -55,7 +60,11 @@ impl Application {
 
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let api = IdentityServiceServer::new(IdentityApi::new(self.pool.clone()));
+        let relay_stop = shutdown.child_token();
+        let relay = self
+            .relay
+            .map(|relay| tokio::spawn(relay.run(relay_stop.clone())));
+        let api = IdentityServiceServer::new(IdentityApi::new(self.identity));
         let spec = ServiceSpec {
             name: Self::NAME,
             version: env!("CARGO_PKG_VERSION"),
@@ -63,7 +72,13 @@ impl Application {
             pool: self.pool,
             migrator: &MIGRATOR,
         };
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown.clone()).await;
+        // The relay stops with the service; a send in flight finishes or is retried next start.
+        relay_stop.cancel();
+        if let Some(relay) = relay {
+            relay.await?;
+        }
+        outcome
     }
 }
 

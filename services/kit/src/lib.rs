@@ -2,6 +2,7 @@
 //! context (traces and deadlines), retries, the one error-code table, and Postgres.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod deadline;

@@ -5,4 +5,4 @@
 pub mod postgres;
 mod stack;
 
-pub use stack::{RunningStack, SERVICES, StackOptions};
+pub use stack::{ConfigHook, RunningStack, SERVICES, StackOptions};

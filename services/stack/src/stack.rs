@@ -2,6 +2,7 @@
 
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::Arc,
     time::Duration,
 };
 
@@ -31,6 +32,37 @@ pub struct StackOptions {
     pub request_budget: Duration,
     /// How long a stopping service reports NOT_SERVING before it closes.
     pub drain_period: Duration,
+    /// Adjusts identity's config before it starts (tests: signing keys, limits, a shared clock).
+    pub configure_identity: Option<ConfigHook<onramp_identity::Config>>,
+    /// Adjusts the gateway's config before it starts (tests: a shared clock).
+    pub configure_gateway: Option<ConfigHook<onramp_gateway::Config>>,
+}
+
+/// A function that adjusts a config struct before the stack starts a part with it.
+pub struct ConfigHook<T>(Arc<dyn Fn(&mut T) + Send + Sync>);
+
+impl<T> ConfigHook<T> {
+    /// Wraps `adjust`.
+    pub fn new(adjust: impl Fn(&mut T) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(adjust))
+    }
+
+    /// Applies the adjustment.
+    pub fn apply(&self, config: &mut T) {
+        (self.0)(config);
+    }
+}
+
+impl<T> Clone for ConfigHook<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> std::fmt::Debug for ConfigHook<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConfigHook(..)")
+    }
 }
 
 impl StackOptions {
@@ -43,6 +75,8 @@ impl StackOptions {
             gateway_port: 0,
             request_budget: Duration::from_secs(10),
             drain_period: Duration::from_millis(200),
+            configure_identity: None,
+            configure_gateway: None,
         }
     }
 
@@ -72,7 +106,7 @@ pub struct RunningStack {
 }
 
 macro_rules! spawn_service {
-    ($krate:ident, $options:expr, $created:expr) => {{
+    ($krate:ident, $options:expr, $created:expr $(, $hook:expr)?) => {{
         let options: &StackOptions = $options;
         let name = $krate::Application::NAME;
         let database = options.database_name(name);
@@ -82,7 +116,12 @@ macro_rules! spawn_service {
         let url = options.server.database_url(&database);
         let mut base = ServiceConfig::new(SocketAddr::new(options.host, 0), url);
         base.server.drain_period = options.drain_period;
-        let app = $krate::Application::build($krate::Config::new(base))
+        #[allow(unused_mut, reason = "only services with a hook adjust their config")]
+        let mut config = $krate::Config::new(base);
+        $(if let Some(hook) = &$hook {
+            hook.apply(&mut config);
+        })?
+        let app = $krate::Application::build(config)
             .await
             .with_context(|| format!("starting {name}"))?;
         let addr = app.local_addr()?;
@@ -102,7 +141,12 @@ impl RunningStack {
     pub async fn start(options: StackOptions) -> anyhow::Result<Self> {
         let mut created = Vec::new();
         let services = vec![
-            spawn_service!(onramp_identity, &options, created),
+            spawn_service!(
+                onramp_identity,
+                &options,
+                created,
+                options.configure_identity
+            ),
             spawn_service!(onramp_tenant_provisioning, &options, created),
             spawn_service!(onramp_billing, &options, created),
             spawn_service!(onramp_onboarding, &options, created),
@@ -117,6 +161,9 @@ impl RunningStack {
         let mut config =
             onramp_gateway::Config::new(SocketAddr::new(options.host, options.gateway_port), peers);
         config.request_budget = options.request_budget;
+        if let Some(hook) = &options.configure_gateway {
+            hook.apply(&mut config);
+        }
         let gateway = onramp_gateway::Application::build(config)
             .await
             .context("starting the gateway")?;

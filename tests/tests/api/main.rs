@@ -4,6 +4,12 @@
 mod deadlines;
 mod health;
 mod helpers;
+mod identity;
+mod identity_email;
+mod identity_limits;
+mod identity_oauth;
+mod identity_sessions;
+mod identity_tokens;
 mod processes;
 mod readiness;
 mod tracing;

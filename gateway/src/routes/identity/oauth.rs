@@ -1,0 +1,126 @@
+//! OAuth / OIDC through the gateway: `start` redirects the browser to the provider and sets the
+//! HttpOnly cookie that binds the `state` to this browser; `callback` sends the code, the state and
+//! that cookie back to identity and answers with a session.
+
+use axum::{
+    Json,
+    extract::{Path, Query, State},
+    response::{IntoResponse, Response},
+};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use onramp_proto::identity::v1::{CompleteOauthRequest, StartOauthRequest};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{body::Body, session::SessionJson};
+use crate::{auth::caller, problem::Problem, routes::AppState};
+
+/// The cookie that carries the browser binding between start and callback.
+const BINDING_COOKIE: &str = "onramp_oauth_binding";
+
+/// `GET /v1/auth/oauth/{provider}/start` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct StartQuery {
+    redirect_uri: String,
+}
+
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<StartQuery>,
+) -> Result<Response, Problem> {
+    let request = StartOauthRequest {
+        caller: Some(caller(None, &headers)),
+        provider_id: provider,
+        redirect_uri: query.redirect_uri,
+    };
+    let started = state
+        .peers
+        .identity()
+        .start_oauth(request)
+        .await?
+        .into_inner();
+    let max_age = started
+        .expires_at
+        .map(|at| at.seconds)
+        .zip(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok(),
+        )
+        .map_or(600, |(at, now)| {
+            (at - i64::try_from(now.as_secs()).unwrap_or(at)).max(0)
+        });
+    let cookie = format!(
+        "{BINDING_COOKIE}={}; Max-Age={max_age}; Path=/v1/auth/oauth; HttpOnly; Secure; SameSite=Lax",
+        started.browser_binding
+    );
+    let location = HeaderValue::from_str(&started.authorization_url).map_err(|_| {
+        tracing::error!("identity returned an authorization URL that is not a header value");
+        Problem::new(onramp_kit::Code::Internal, "an internal error occurred")
+    })?;
+    let cookie = HeaderValue::from_str(&cookie)
+        .map_err(|_| Problem::new(onramp_kit::Code::Internal, "an internal error occurred"))?;
+    Ok((
+        StatusCode::FOUND,
+        [(header::LOCATION, location), (header::SET_COOKIE, cookie)],
+    )
+        .into_response())
+}
+
+/// `POST /v1/auth/oauth/{provider}/callback` body: what the provider put on the redirect.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct CallbackBody {
+    code: String,
+    state: String,
+    invite_code: String,
+}
+
+/// The binding cookie's value, if the browser sent it.
+fn binding(headers: &HeaderMap) -> String {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == BINDING_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .unwrap_or_default()
+}
+
+pub(crate) async fn callback(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body<CallbackBody>,
+) -> Result<Response, Problem> {
+    let request = CompleteOauthRequest {
+        caller: Some(caller(None, &headers)),
+        provider_id: provider,
+        code: body.code,
+        state: body.state,
+        browser_binding: binding(&headers),
+        invite_code: body.invite_code,
+    };
+    let done = state
+        .peers
+        .identity()
+        .complete_oauth(request)
+        .await?
+        .into_inner();
+    let Json(session) = SessionJson::from_proto(done.session)?;
+    let clear = HeaderValue::from_static(
+        "onramp_oauth_binding=; Max-Age=0; Path=/v1/auth/oauth; HttpOnly; Secure; SameSite=Lax",
+    );
+    let body = json!({
+        "session": session,
+        "user_created": done.user_created,
+        "identity_linked": done.identity_linked,
+        "email_verified": done.email_verified,
+    });
+    Ok(([(header::SET_COOKIE, clear)], Json(body)).into_response())
+}

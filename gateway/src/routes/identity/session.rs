@@ -1,0 +1,139 @@
+//! Login, refresh, logout and logout-everywhere.
+
+use axum::{Json, extract::State};
+use http::HeaderMap;
+use onramp_proto::identity::v1::{
+    LoginRequest, LogoutEverywhereRequest, LogoutRequest, RefreshRequest, Session,
+};
+use serde::{Deserialize, Serialize};
+
+use super::body::Body;
+use crate::{
+    auth::{AuthUserAllowUnverified, caller},
+    problem::Problem,
+    routes::AppState,
+};
+
+/// `POST /v1/auth/login` body.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct LoginBody {
+    email: String,
+    password: String,
+}
+
+/// A refresh-token body (refresh, logout).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct RefreshBody {
+    refresh_token: String,
+}
+
+/// A session as the browser receives it.
+#[derive(Debug, Serialize)]
+pub(crate) struct SessionJson {
+    access_token: String,
+    token_type: String,
+    /// Seconds until the access token expires.
+    expires_in: i64,
+    access_token_expires_at: i64,
+    refresh_token: String,
+    refresh_token_expires_at: i64,
+    session_id: String,
+    user_id: String,
+}
+
+impl SessionJson {
+    pub(crate) fn from_proto(session: Option<Session>) -> Result<Json<Self>, Problem> {
+        let session = session.ok_or_else(|| {
+            tracing::error!("identity returned no session");
+            Problem::new(onramp_kit::Code::Internal, "an internal error occurred")
+        })?;
+        let seconds = |t: Option<prost_types::Timestamp>| t.map_or(0, |t| t.seconds);
+        let access_expires = seconds(session.access_token_expires_at);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+        Ok(Json(Self {
+            access_token: session.access_token,
+            token_type: session.token_type,
+            expires_in: (access_expires - now).max(0),
+            access_token_expires_at: access_expires,
+            refresh_token: session.refresh_token,
+            refresh_token_expires_at: seconds(session.refresh_token_expires_at),
+            session_id: session.session_id,
+            user_id: session.user_id,
+        }))
+    }
+}
+
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body<LoginBody>,
+) -> Result<Json<SessionJson>, Problem> {
+    let request = LoginRequest {
+        caller: Some(caller(None, &headers)),
+        email: body.email,
+        password: body.password,
+    };
+    let response = state.peers.identity().login(request).await?.into_inner();
+    SessionJson::from_proto(response.session)
+}
+
+pub(crate) async fn refresh(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body<RefreshBody>,
+) -> Result<Json<SessionJson>, Problem> {
+    let request = RefreshRequest {
+        caller: Some(caller(None, &headers)),
+        refresh_token: body.refresh_token,
+    };
+    let response = state.peers.identity().refresh(request).await?.into_inner();
+    SessionJson::from_proto(response.session)
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct LogoutJson {
+    revoked: bool,
+}
+
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body<RefreshBody>,
+) -> Result<Json<LogoutJson>, Problem> {
+    let request = LogoutRequest {
+        caller: Some(caller(None, &headers)),
+        refresh_token: body.refresh_token,
+    };
+    let response = state.peers.identity().logout(request).await?.into_inner();
+    Ok(Json(LogoutJson {
+        revoked: response.revoked,
+    }))
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct LogoutEverywhereJson {
+    sessions_revoked: u32,
+}
+
+pub(crate) async fn logout_everywhere(
+    State(state): State<AppState>,
+    AuthUserAllowUnverified(user): AuthUserAllowUnverified,
+    headers: HeaderMap,
+) -> Result<Json<LogoutEverywhereJson>, Problem> {
+    let request = LogoutEverywhereRequest {
+        caller: Some(caller(Some(&user), &headers)),
+    };
+    let response = state
+        .peers
+        .identity()
+        .logout_everywhere(request)
+        .await?
+        .into_inner();
+    Ok(Json(LogoutEverywhereJson {
+        sessions_revoked: response.sessions_revoked,
+    }))
+}

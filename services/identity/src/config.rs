@@ -1,0 +1,210 @@
+//! The identity service's configuration. Field names are the environment variable names, lowercased.
+
+use std::{path::PathBuf, time::Duration};
+
+use onramp_kit::{
+    auth::Clock, config::SecretString, mail::smtp::SmtpSettings, service_config::ServiceConfig,
+};
+use serde::Deserialize;
+
+use crate::oauth::OauthProviderConfig;
+
+/// The identity service's configuration (environment variables, see the README).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// Listen address, database and telemetry, shared by every service.
+    #[serde(flatten)]
+    pub base: ServiceConfig,
+    /// `TOKEN_ISSUER`: the `iss` of access tokens; default `onramp-identity`.
+    #[serde(default = "default_issuer")]
+    pub token_issuer: String,
+    /// `TOKEN_AUDIENCE`: the `aud` of access tokens (what the gateway expects); default `onramp-api`.
+    #[serde(default = "default_audience")]
+    pub token_audience: String,
+    /// `ACCESS_TOKEN_TTL`: how long an access token lives; default `15m`.
+    #[serde(default = "default_access_ttl", with = "humantime_serde")]
+    pub access_token_ttl: Duration,
+    /// `REFRESH_TOKEN_TTL`: how long a refresh token is accepted; default `30days`.
+    #[serde(default = "default_refresh_ttl", with = "humantime_serde")]
+    pub refresh_token_ttl: Duration,
+    /// `SIGNING_KEYS_FILE`: a PEM file of PKCS#8 Ed25519 private keys, newest (the signing key) first;
+    /// the others stay in the JWKS so their tokens verify until they expire (rotation). Required when
+    /// `ONRAMP_ENV=production` unless `SIGNING_KEYS_PEM` is set; without either, two keys are generated
+    /// at start (dev and tests only: tokens then die with the process).
+    #[serde(default)]
+    pub signing_keys_file: Option<PathBuf>,
+    /// `SIGNING_KEYS_DIR`: a directory of PEM files (PKCS#8 Ed25519, one or more keys each), as a
+    /// Kubernetes Secret mounts them. Files are taken in descending name order, so the greatest name
+    /// (e.g. `2026-11-22.pem`) holds the signing key and older ones stay published for verification.
+    #[serde(default)]
+    pub signing_keys_dir: Option<PathBuf>,
+    /// `SIGNING_KEYS_PEM`: the same PEM bundle as `SIGNING_KEYS_FILE`, inline (a secret).
+    #[serde(default)]
+    pub signing_keys_pem: Option<SecretString>,
+    /// `SELF_SERVE_ENABLED`: whether signup without an invite is open; default `true`.
+    #[serde(default = "default_true")]
+    pub self_serve_enabled: bool,
+    /// `EMAIL_VERIFICATION_GRACE`: how long an unverified account works fully; default `7days`.
+    #[serde(default = "default_grace", with = "humantime_serde")]
+    pub email_verification_grace: Duration,
+    /// `LOGIN_MAX_FAILURES_PER_ACCOUNT`: failed logins per account per window before `429`; default 10.
+    #[serde(default = "default_account_failures")]
+    pub login_max_failures_per_account: u32,
+    /// `LOGIN_ACCOUNT_WINDOW`: the per-account failure window; default `15m`.
+    #[serde(default = "default_account_window", with = "humantime_serde")]
+    pub login_account_window: Duration,
+    /// `LOGIN_MAX_FAILURES_PER_IP`: failed logins per client IP per window before `429`; default 100.
+    #[serde(default = "default_ip_failures")]
+    pub login_max_failures_per_ip: u32,
+    /// `LOGIN_IP_WINDOW`: the per-IP failure window; default `1h`.
+    #[serde(default = "default_ip_window", with = "humantime_serde")]
+    pub login_ip_window: Duration,
+    /// `SMTP_URL` and `MAIL_FROM`: where verification, reset and notice emails go. Unset: emails are
+    /// kept in the outbox (nothing is lost) until a replica with SMTP settings sends them.
+    #[serde(flatten, default)]
+    pub smtp: Option<SmtpSettings>,
+    /// `EMAIL_OUTBOX_POLL_INTERVAL`: how often the outbox relay looks for unsent email; default `1s`.
+    #[serde(default = "default_outbox_poll", with = "humantime_serde")]
+    pub email_outbox_poll_interval: Duration,
+    /// `APP_BASE_URL`: the web app's URL, for links in emails (`/verify-email?token=…`,
+    /// `/reset-password?token=…`); default `http://localhost:8080`.
+    #[serde(default = "default_app_base_url")]
+    pub app_base_url: String,
+    /// `EMAIL_VERIFICATION_TOKEN_TTL`: how long a verification link works; default `48h`.
+    #[serde(default = "default_verification_ttl", with = "humantime_serde")]
+    pub email_verification_token_ttl: Duration,
+    /// `VERIFICATION_RESEND_COOLDOWN`: the shortest time between two verification emails; default `60s`.
+    #[serde(default = "default_resend_cooldown", with = "humantime_serde")]
+    pub verification_resend_cooldown: Duration,
+    /// `PASSWORD_RESET_TOKEN_TTL`: how long a reset link works; default `1h`.
+    #[serde(default = "default_reset_ttl", with = "humantime_serde")]
+    pub password_reset_token_ttl: Duration,
+    /// `PASSWORD_RESET_MAX_PER_HOUR`: reset requests per email address per hour; default 5.
+    #[serde(default = "default_reset_max")]
+    pub password_reset_max_per_hour: u32,
+    /// `OAUTH_PROVIDERS`: the OAuth / OIDC providers (a TOML array of tables: `id`, `kind` =
+    /// `google` | `microsoft` | `oidc`, `client_id`, `client_secret`, `issuer_url` for `oidc`,
+    /// `tenant` for `microsoft`, optional `display_name`); default none.
+    #[serde(default)]
+    pub oauth_providers: Vec<OauthProviderConfig>,
+    /// `OAUTH_REDIRECT_URIS`: the only redirect URIs StartOauth accepts; the first is the default.
+    /// Default `["http://localhost:8080/oauth/callback"]`.
+    #[serde(default = "default_redirect_uris")]
+    pub oauth_redirect_uris: Vec<String>,
+    /// `OAUTH_TOKEN_KEY`: base64 of 32 bytes, the AES-256-GCM key for providers' refresh tokens at
+    /// rest. Required when `ONRAMP_ENV=production`; generated per process otherwise.
+    #[serde(default)]
+    pub oauth_token_key: Option<SecretString>,
+    /// `OAUTH_STATE_TTL`: how long a started OAuth login may take; default `10m`.
+    #[serde(default = "default_state_ttl", with = "humantime_serde")]
+    pub oauth_state_ttl: Duration,
+    /// Wall-clock time; tests share an adjustable one with the gateway. Not configurable by env.
+    #[serde(skip)]
+    pub clock: Clock,
+}
+
+impl Config {
+    /// A config with defaults for everything beyond the shared part (right for `onramp up` and tests).
+    pub fn new(base: ServiceConfig) -> Self {
+        Self {
+            base,
+            token_issuer: default_issuer(),
+            token_audience: default_audience(),
+            access_token_ttl: default_access_ttl(),
+            refresh_token_ttl: default_refresh_ttl(),
+            signing_keys_file: None,
+            signing_keys_pem: None,
+            signing_keys_dir: None,
+            self_serve_enabled: true,
+            email_verification_grace: default_grace(),
+            login_max_failures_per_account: default_account_failures(),
+            login_account_window: default_account_window(),
+            login_max_failures_per_ip: default_ip_failures(),
+            login_ip_window: default_ip_window(),
+            smtp: None,
+            email_outbox_poll_interval: default_outbox_poll(),
+            app_base_url: default_app_base_url(),
+            email_verification_token_ttl: default_verification_ttl(),
+            verification_resend_cooldown: default_resend_cooldown(),
+            password_reset_token_ttl: default_reset_ttl(),
+            password_reset_max_per_hour: default_reset_max(),
+            oauth_providers: Vec::new(),
+            oauth_redirect_uris: default_redirect_uris(),
+            oauth_token_key: None,
+            oauth_state_ttl: default_state_ttl(),
+            clock: Clock::system(),
+        }
+    }
+}
+
+fn default_issuer() -> String {
+    "onramp-identity".to_owned()
+}
+
+fn default_audience() -> String {
+    "onramp-api".to_owned()
+}
+
+fn default_access_ttl() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+
+fn default_refresh_ttl() -> Duration {
+    Duration::from_secs(30 * 24 * 3600)
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_grace() -> Duration {
+    Duration::from_secs(7 * 24 * 3600)
+}
+
+fn default_account_failures() -> u32 {
+    10
+}
+
+fn default_account_window() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+
+fn default_ip_failures() -> u32 {
+    100
+}
+
+fn default_ip_window() -> Duration {
+    Duration::from_secs(3600)
+}
+
+fn default_outbox_poll() -> Duration {
+    Duration::from_secs(1)
+}
+
+fn default_app_base_url() -> String {
+    "http://localhost:8080".to_owned()
+}
+
+fn default_verification_ttl() -> Duration {
+    Duration::from_secs(48 * 3600)
+}
+
+fn default_resend_cooldown() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_reset_ttl() -> Duration {
+    Duration::from_secs(3600)
+}
+
+fn default_reset_max() -> u32 {
+    5
+}
+
+fn default_redirect_uris() -> Vec<String> {
+    vec!["http://localhost:8080/oauth/callback".to_owned()]
+}
+
+fn default_state_ttl() -> Duration {
+    Duration::from_secs(600)
+}

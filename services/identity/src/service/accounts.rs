@@ -1,0 +1,237 @@
+//! Signup, login and reading accounts.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Identity, IssuedSession, RequestMeta, mails};
+use crate::{
+    domain::{DisplayName, Email, NewPassword},
+    error::IdentityError,
+    passwords::Verified,
+    store::{
+        audit::{self, AuditEvent},
+        limits,
+        users::{self, NewUser},
+    },
+};
+
+/// Parsed signup input.
+#[derive(Debug)]
+pub(crate) struct SignupInput {
+    pub(crate) email: Email,
+    pub(crate) password: NewPassword,
+    pub(crate) display_name: DisplayName,
+    pub(crate) invite_code: Option<String>,
+}
+
+/// An account as its owner sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct UserView {
+    pub(crate) id: Uuid,
+    pub(crate) email: String,
+    pub(crate) display_name: String,
+    pub(crate) email_verified_at: Option<DateTime<Utc>>,
+    pub(crate) verification_grace_ends_at: Option<DateTime<Utc>>,
+    pub(crate) verification_required: bool,
+    pub(crate) has_password: bool,
+    pub(crate) created_at: DateTime<Utc>,
+}
+
+fn event<'a>(kind: &'static str, meta: &'a RequestMeta, email: Option<&'a str>) -> AuditEvent<'a> {
+    AuditEvent {
+        kind,
+        user_id: None,
+        email,
+        client_ip: meta.client_ip.as_deref(),
+        user_agent: meta.user_agent.as_deref(),
+        detail: json!({}),
+    }
+}
+
+impl Identity {
+    /// Creates a password account. An existing email gets the same (empty) answer after the same
+    /// work (the password is hashed either way), so the response never tells whether it exists.
+    pub(crate) async fn signup(
+        &self,
+        meta: &RequestMeta,
+        input: SignupInput,
+    ) -> Result<(), IdentityError> {
+        // Invites are resolved by the tenancy issue; until then an invite cannot open a closed signup.
+        if !self.policy.self_serve_enabled {
+            return Err(IdentityError::SelfServeDisabled);
+        }
+        let _ = &input.invite_code;
+        let phc = self.hasher.hash(input.password.expose().to_owned()).await?;
+        let now = self.now();
+        let id = Uuid::now_v7();
+        let mut tx = self.pool.begin().await?;
+        let created = users::insert(
+            &mut tx,
+            &NewUser {
+                id,
+                email: input.email.as_str(),
+                display_name: input.display_name.as_str(),
+                password_hash: &phc,
+                verification_grace_ends_at: now + self.policy.grace,
+                created_at: now,
+            },
+        )
+        .await?;
+        let mut audit_event = event(
+            if created {
+                "signup"
+            } else {
+                "signup_existing_email"
+            },
+            meta,
+            Some(input.email.as_str()),
+        );
+        audit_event.user_id = created.then_some(id);
+        audit::record(&mut tx, &audit_event, now).await?;
+        if created {
+            self.queue_verification(&mut tx, id, input.email.as_str(), now)
+                .await?;
+        } else {
+            // The owner learns of the attempt by email; the response says nothing.
+            mails::signup_attempt(&mut tx, &self.policy, input.email.as_str()).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Checks email + password (within the failure limits) and starts a session.
+    pub(crate) async fn login(
+        &self,
+        meta: &RequestMeta,
+        email: &str,
+        password: String,
+    ) -> Result<IssuedSession, IdentityError> {
+        // Normalised like signup, but a malformed address is simply an unknown account here.
+        let email = Email::parse(email, "email")
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_else(|_| email.trim().to_lowercase());
+        let now = self.now();
+        // One attempt per account at a time: concurrent guesses cannot all pass the limit check
+        // before any of their failures is counted.
+        let mut tx = self.pool.begin().await?;
+        limits::lock_account(&mut tx, &email).await?;
+        if let Some(wait) = self.login_wait(&mut tx, meta, &email, now).await? {
+            audit::record(
+                &mut tx,
+                &event("login_rate_limited", meta, Some(&email)),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(IdentityError::RateLimited(wait));
+        }
+        let user = users::by_email(&mut tx, &email).await?;
+        let phc = user.as_ref().and_then(|u| u.password_hash.clone());
+        let verified = self.hasher.verify(password, phc).await?;
+        let now = self.now();
+        let user = match (verified, user) {
+            (Verified::No, _) | (_, None) => {
+                limits::record(&mut tx, &email, meta.client_ip.as_deref(), now).await?;
+                audit::record(&mut tx, &event("login_failed", meta, Some(&email)), now).await?;
+                tx.commit().await?;
+                return Err(IdentityError::InvalidCredentials);
+            }
+            (Verified::Yes, Some(user)) => user,
+            (Verified::YesRehashed(phc), Some(user)) => {
+                users::set_password_hash(&mut tx, user.id, &phc).await?;
+                user
+            }
+        };
+        limits::reset_account(&mut tx, &email).await?;
+        let session = self.issue_session(&mut tx, &user, now).await?;
+        let mut ok = event("login_ok", meta, Some(&email));
+        ok.user_id = Some(user.id);
+        audit::record(&mut tx, &ok, now).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// How long to wait when the account or the client IP has too many recent failures.
+    async fn login_wait(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        meta: &RequestMeta,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<std::time::Duration>, IdentityError> {
+        let policy = &self.policy;
+        let account = limits::by_email(conn, email, now - policy.account_window).await?;
+        let mut wait = None;
+        if account.count >= policy.max_failures_per_account {
+            wait = account
+                .oldest
+                .map(|oldest| oldest + policy.account_window - now);
+        }
+        if let Some(ip) = meta.client_ip.as_deref() {
+            let by_ip = limits::by_ip(conn, ip, now - policy.ip_window).await?;
+            if by_ip.count >= policy.max_failures_per_ip {
+                let ip_wait = by_ip.oldest.map(|oldest| oldest + policy.ip_window - now);
+                wait = wait.max(ip_wait);
+            }
+        }
+        Ok(wait.map(|wait| {
+            wait.to_std()
+                .unwrap_or_default()
+                .max(std::time::Duration::from_secs(1))
+        }))
+    }
+
+    /// The caller's own account.
+    pub(crate) async fn current_user(&self, meta: &RequestMeta) -> Result<UserView, IdentityError> {
+        let user_id = meta
+            .user_id
+            .ok_or(IdentityError::Unauthenticated("sign-in required"))?;
+        let mut conn = self.pool.acquire().await?;
+        let row = users::by_id(&mut conn, user_id)
+            .await?
+            .ok_or(IdentityError::NotFound)?;
+        Ok(UserView::from_row(row, self.now()))
+    }
+
+    /// Renames the caller.
+    pub(crate) async fn rename(
+        &self,
+        meta: &RequestMeta,
+        display_name: DisplayName,
+    ) -> Result<UserView, IdentityError> {
+        let user_id = meta
+            .user_id
+            .ok_or(IdentityError::Unauthenticated("sign-in required"))?;
+        let mut conn = self.pool.acquire().await?;
+        if !users::set_display_name(&mut conn, user_id, display_name.as_str()).await? {
+            return Err(IdentityError::NotFound);
+        }
+        self.current_user(meta).await
+    }
+
+    /// Users by id, in the order asked (duplicates removed), and the ids with no account.
+    pub(crate) async fn lookup(
+        &self,
+        ids: Vec<Uuid>,
+    ) -> Result<(Vec<UserView>, Vec<Uuid>), IdentityError> {
+        let mut unique = Vec::with_capacity(ids.len());
+        for id in ids {
+            if !unique.contains(&id) {
+                unique.push(id);
+            }
+        }
+        let mut conn = self.pool.acquire().await?;
+        let rows = users::by_ids(&mut conn, &unique).await?;
+        let now = self.now();
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for id in unique {
+            match rows.iter().find(|row| row.id == id) {
+                Some(row) => found.push(UserView::from_row(row.clone(), now)),
+                None => missing.push(id),
+            }
+        }
+        Ok((found, missing))
+    }
+}

@@ -1,0 +1,77 @@
+//! Failed-login counting in Postgres, so every replica (and every gateway) sees the same counts.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgConnection};
+
+/// Failures within a window, and the oldest one (which decides when the window frees a slot).
+#[derive(Debug, Clone, FromRow)]
+pub(crate) struct Failures {
+    pub(crate) count: i64,
+    pub(crate) oldest: Option<DateTime<Utc>>,
+}
+
+/// Failures for this account since `since`.
+pub(crate) async fn by_email(
+    conn: &mut PgConnection,
+    email: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Failures> {
+    sqlx::query_as(
+        "select count(*) as count, min(failed_at) as oldest from login_failures
+         where email = $1 and failed_at > $2",
+    )
+    .bind(email)
+    .bind(since)
+    .fetch_one(conn)
+    .await
+}
+
+/// Failures from this client IP since `since`.
+pub(crate) async fn by_ip(
+    conn: &mut PgConnection,
+    client_ip: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Failures> {
+    sqlx::query_as(
+        "select count(*) as count, min(failed_at) as oldest from login_failures
+         where client_ip = $1 and failed_at > $2",
+    )
+    .bind(client_ip)
+    .bind(since)
+    .fetch_one(conn)
+    .await
+}
+
+/// Records one failed login.
+pub(crate) async fn record(
+    conn: &mut PgConnection,
+    email: &str,
+    client_ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("insert into login_failures (email, client_ip, failed_at) values ($1, $2, $3)")
+        .bind(email)
+        .bind(client_ip)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A successful login resets the account's counter (the per-IP count stays).
+pub(crate) async fn reset_account(conn: &mut PgConnection, email: &str) -> sqlx::Result<()> {
+    sqlx::query("update login_failures set email = '' where email = $1")
+        .bind(email)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Serialises login attempts for one account until the transaction ends.
+pub(crate) async fn lock_account(conn: &mut PgConnection, email: &str) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('login:' || $1, 0))")
+        .bind(email)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

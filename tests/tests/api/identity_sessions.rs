@@ -1,0 +1,134 @@
+//! Sessions end to end: refresh rotation, reuse detection revoking the family, logout and
+//! logout-everywhere, and enumeration-safe answers.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::TestStack,
+    identity::{PASSWORD, comparable, login, me, new_email, post, problem, signed_in, signup},
+};
+
+async fn refresh(app: &TestStack, token: &Value) -> reqwest::Response {
+    post(app, "/v1/auth/refresh", json!({ "refresh_token": token })).await
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_a_reused_token_revokes_the_whole_family() {
+    let app = TestStack::spawn().await;
+    let (_, first) = signed_in(&app).await;
+
+    let response = refresh(&app, &first["refresh_token"]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let second: Value = response.json().await.expect("json");
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    assert_ne!(second["access_token"], first["access_token"]);
+    assert_eq!(second["session_id"], first["session_id"]);
+    let access = second["access_token"].as_str().expect("access");
+    assert_eq!(me(&app, access).await.status(), StatusCode::OK);
+
+    // The first token was rotated: presenting it again is reuse, and the family dies with it.
+    let reused = problem(refresh(&app, &first["refresh_token"]).await, 401).await;
+    assert_eq!(reused["reason"], "REFRESH_TOKEN_REUSED");
+    let after = problem(refresh(&app, &second["refresh_token"]).await, 401).await;
+    assert_eq!(after["reason"], "UNAUTHENTICATED");
+
+    // Another session of the same user is untouched.
+    let (_, other) = signed_in(&app).await;
+    assert_eq!(
+        refresh(&app, &other["refresh_token"]).await.status(),
+        StatusCode::OK
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn logout_ends_one_session_and_logout_everywhere_ends_them_all() {
+    let app = TestStack::spawn().await;
+    let (email, one) = signed_in(&app).await;
+    let two: Value = login(&app, &email, PASSWORD)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let three: Value = login(&app, &email, PASSWORD)
+        .await
+        .json()
+        .await
+        .expect("json");
+
+    let logout = post(
+        &app,
+        "/v1/auth/logout",
+        json!({ "refresh_token": one["refresh_token"] }),
+    )
+    .await;
+    assert_eq!(
+        logout.json::<Value>().await.expect("json"),
+        json!({ "revoked": true })
+    );
+    assert_eq!(
+        problem(refresh(&app, &one["refresh_token"]).await, 401).await["reason"],
+        "UNAUTHENTICATED"
+    );
+    let again = post(
+        &app,
+        "/v1/auth/logout",
+        json!({ "refresh_token": one["refresh_token"] }),
+    )
+    .await;
+    assert_eq!(
+        again.json::<Value>().await.expect("json"),
+        json!({ "revoked": false })
+    );
+
+    let everywhere = app
+        .http
+        .post(app.url("/v1/auth/logout-everywhere"))
+        .bearer_auth(two["access_token"].as_str().expect("access"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        everywhere.json::<Value>().await.expect("json"),
+        json!({ "sessions_revoked": 2 })
+    );
+    for session in [&two, &three] {
+        let refused = problem(refresh(&app, &session["refresh_token"]).await, 401).await;
+        assert_eq!(refused["reason"], "UNAUTHENTICATED");
+    }
+    let anonymous = app
+        .http
+        .post(app.url("/v1/auth/logout-everywhere"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(problem(anonymous, 401).await["reason"], "UNAUTHENTICATED");
+    let empty = post(&app, "/v1/auth/refresh", json!({})).await;
+    assert_eq!(problem(empty, 400).await["field"], "refresh_token");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn existing_and_unknown_accounts_get_identical_answers() {
+    let app = TestStack::spawn().await;
+    let (email, _) = signed_in(&app).await;
+
+    let new = comparable(signup(&app, &new_email(), PASSWORD).await).await;
+    let existing = comparable(signup(&app, &email, "another long password").await).await;
+    assert_eq!(new, existing);
+    assert_eq!(new.0, 202);
+    // The second signup changed nothing: the original password still works.
+    assert_eq!(login(&app, &email, PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        login(&app, &email, "another long password").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let unknown = comparable(login(&app, &new_email(), PASSWORD).await).await;
+    let wrong = comparable(login(&app, &email, "not the password at all").await).await;
+    assert_eq!(unknown, wrong);
+    assert_eq!(unknown.0, 401);
+    assert_eq!(unknown.1["reason"], "INVALID_CREDENTIALS");
+    app.stop().await;
+}

@@ -9,7 +9,9 @@ use onramp_kit::Code;
 use crate::{clients::Peers, problem::Problem};
 
 mod health;
+mod invites;
 mod status;
+mod tenants;
 
 /// What every handler can reach: the downstream services and a few settings.
 #[derive(Debug, Clone)]
@@ -30,6 +32,8 @@ pub(crate) fn probes(state: AppState) -> Router {
 pub(crate) fn api(state: AppState) -> Router {
     Router::new()
         .route("/v1/status", get(status::describe_all))
+        .merge(tenants::routes())
+        .merge(invites::routes())
         .fallback(not_found)
         .with_state(state)
 }

@@ -72,7 +72,11 @@ pub struct RunningStack {
 }
 
 macro_rules! spawn_service {
-    ($krate:ident, $options:expr, $created:expr) => {{
+    ($krate:ident, $options:expr, $created:expr) => {
+        spawn_service!($krate, $options, $created, |_: &mut $krate::Config| {})
+    };
+    // `$adjust` edits the service's config before it starts (peer addresses).
+    ($krate:ident, $options:expr, $created:expr, $adjust:expr) => {{
         let options: &StackOptions = $options;
         let name = $krate::Application::NAME;
         let database = options.database_name(name);
@@ -82,7 +86,9 @@ macro_rules! spawn_service {
         let url = options.server.database_url(&database);
         let mut base = ServiceConfig::new(SocketAddr::new(options.host, 0), url);
         base.server.drain_period = options.drain_period;
-        let app = $krate::Application::build($krate::Config::new(base))
+        let mut config = $krate::Config::new(base);
+        ($adjust)(&mut config);
+        let app = $krate::Application::build(config)
             .await
             .with_context(|| format!("starting {name}"))?;
         let addr = app.local_addr()?;
@@ -101,10 +107,22 @@ impl RunningStack {
     /// Creates each service's database if missing, then starts every service and the gateway.
     pub async fn start(options: StackOptions) -> anyhow::Result<Self> {
         let mut created = Vec::new();
+        // Tenancy asks billing and identity, so they are bound first (their channels connect lazily).
+        let identity = spawn_service!(onramp_identity, &options, created);
+        let billing = spawn_service!(onramp_billing, &options, created);
+        let tenancy = spawn_service!(
+            onramp_tenant_provisioning,
+            &options,
+            created,
+            |config: &mut onramp_tenant_provisioning::Config| {
+                config.billing_service_addr = Some(format!("http://{}", billing.addr));
+                config.identity_service_addr = Some(format!("http://{}", identity.addr));
+            }
+        );
         let services = vec![
-            spawn_service!(onramp_identity, &options, created),
-            spawn_service!(onramp_tenant_provisioning, &options, created),
-            spawn_service!(onramp_billing, &options, created),
+            identity,
+            tenancy,
+            billing,
             spawn_service!(onramp_onboarding, &options, created),
         ];
         let peers = services

@@ -5,4 +5,5 @@ mod deadlines;
 mod health;
 mod helpers;
 mod readiness;
+mod tenancy;
 mod tracing;

@@ -28,6 +28,8 @@ fn server_url() -> String {
 
 /// A running tenancy server, a client for it and a pool on its database (to check rows).
 pub(crate) struct TestTenancy {
+    /// Where the server listens.
+    pub(crate) addr: SocketAddr,
     pub(crate) client: TenancyServiceClient<Channel>,
     pub(crate) db: PgPool,
     server: PgConnectOptions,
@@ -71,6 +73,7 @@ impl TestTenancy {
         wait_until_serving(channel.clone()).await;
         let db = PgPool::connect_with(options).await.expect("pool");
         Self {
+            addr,
             client: TenancyServiceClient::new(channel),
             db,
             server,

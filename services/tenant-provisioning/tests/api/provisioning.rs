@@ -305,3 +305,39 @@ async fn bad_input_is_refused_naming_the_field() {
     assert_eq!(tenant_id(made.get_ref()).len(), 36);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn billing_unreachable_or_not_answering_fails_cleanly_with_unavailable_and_writes_nothing() {
+    // A real gRPC server that does not serve BillingService answers UNIMPLEMENTED, as billing
+    // does before it is built; a closed port is billing being down.
+    let other = TestTenancy::active().await;
+    for billing in [
+        format!("http://{}", other.addr),
+        "http://127.0.0.1:1".to_owned(),
+    ] {
+        let app =
+            TestTenancy::spawn(|config| config.billing_service_addr = Some(billing.clone())).await;
+        let request = provision_request(&new_user(), "no-billing", "Unbilled", "");
+        let error = assert_error(
+            app.client.clone().provision_tenant(request).await,
+            Code::Unavailable,
+            None,
+        );
+        assert_eq!(error.code.http_status(), 503, "{billing}");
+        for table in [
+            "tenants",
+            "memberships",
+            "starter_items",
+            "provisioning_requests",
+            "provisioning_failures",
+        ] {
+            assert_eq!(
+                app.count(&format!("select count(*) from {table}")).await,
+                0,
+                "{table}"
+            );
+        }
+        app.stop().await;
+    }
+    other.stop().await;
+}

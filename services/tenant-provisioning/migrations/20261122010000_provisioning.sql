@@ -86,15 +86,18 @@ create table invites (
 create unique index invites_one_open on invites (tenant_id, email)
     where accepted_at is null and revoked_at is null;
 
--- Emails to send, written in the same transaction as the change that causes them.
+-- The transactional email outbox (onramp_kit::mail::outbox). Each service that sends mail adds this
+-- table to its own migrations; the relay sends pending rows and records the outcome.
 create table email_outbox (
     id uuid primary key,
-    recipient text not null,
+    to_address text not null,
     subject text not null,
-    body text not null,
+    body_text text not null,
     created_at timestamptz not null default now(),
-    sent_at timestamptz,
+    -- Sending attempts so far, and when the next one may happen (backoff after failures).
     attempts integer not null default 0,
-    last_error text not null default ''
+    next_attempt_at timestamptz not null default now(),
+    last_error text,
+    sent_at timestamptz
 );
-create index email_outbox_unsent on email_outbox (created_at) where sent_at is null;
+create index email_outbox_pending on email_outbox (next_attempt_at) where sent_at is null;

@@ -3,7 +3,7 @@
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
-use onramp_kit::service_config::ServiceConfig;
+use onramp_kit::{config::SecretString, mail::smtp::SmtpSettings, service_config::ServiceConfig};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -67,6 +67,24 @@ pub struct Config {
     /// `STARTER_TEMPLATE_PATH`: a JSON starter-data template replacing the built-in one.
     #[serde(default)]
     pub starter_template_path: Option<PathBuf>,
+    /// `SMTP_URL` (secret): where invite emails are sent (`smtp://host:25`, `smtps://user:pass@host`).
+    /// Unset: emails wait in the outbox until a replica with SMTP configured sends them.
+    #[serde(default)]
+    pub smtp_url: Option<SecretString>,
+    /// `MAIL_FROM`: the sender of invite emails; default `Onramp <no-reply@localhost>`.
+    #[serde(default = "default_mail_from")]
+    pub mail_from: String,
+    /// `OUTBOX_POLL_INTERVAL`: how often the email relay looks for unsent mail; default `1s`.
+    #[serde(default = "default_outbox_poll", with = "humantime_serde")]
+    pub outbox_poll_interval: Duration,
+}
+
+fn default_mail_from() -> String {
+    "Onramp <no-reply@localhost>".to_owned()
+}
+
+fn default_outbox_poll() -> Duration {
+    Duration::from_secs(1)
 }
 
 fn default_payment_retry_after() -> Duration {
@@ -105,7 +123,17 @@ impl Config {
             sweep_interval: default_sweep_interval(),
             operator_user_ids: String::new(),
             starter_template_path: None,
+            smtp_url: None,
+            mail_from: default_mail_from(),
+            outbox_poll_interval: default_outbox_poll(),
         }
+    }
+
+    pub(crate) fn smtp(&self) -> Option<SmtpSettings> {
+        use onramp_kit::config::ExposeSecret as _;
+        self.smtp_url
+            .as_ref()
+            .map(|url| SmtpSettings::new(url.expose_secret(), self.mail_from.clone()))
     }
 
     pub(crate) fn operators(&self) -> anyhow::Result<Vec<Uuid>> {

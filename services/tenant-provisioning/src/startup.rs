@@ -4,6 +4,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use onramp_kit::{
     grpc::{client, server::GrpcServer},
+    mail::{outbox::OutboxRelay, smtp::Mailer},
     runtime::{self, ServiceSpec},
 };
 use onramp_proto::tenancy::v1::tenancy_service_server::TenancyServiceServer;
@@ -28,6 +29,7 @@ pub struct Application {
     service: Tenancy,
     sweep_interval: Duration,
     idempotency_retention: Duration,
+    relay: Option<OutboxRelay>,
 }
 
 impl Application {
@@ -63,8 +65,17 @@ impl Application {
                 invite_link_base: config.invite_link_base.clone(),
             }),
         };
+        let relay = match config.smtp() {
+            Some(smtp) => Some(OutboxRelay::new(
+                service.pool.clone(),
+                Mailer::new(&smtp)?,
+                config.outbox_poll_interval,
+            )),
+            None => None,
+        };
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
         Ok(Self {
+            relay,
             server,
             service,
             sweep_interval: config.sweep_interval,
@@ -77,7 +88,7 @@ impl Application {
         self.server.local_addr()
     }
 
-    /// Migrates, serves (and sweeps periodically) until `shutdown` fires, then drains.
+    /// Migrates, serves (sweeping periodically and relaying the email outbox) until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let sweeper = tokio::spawn(sweep_periodically(
             self.service.clone(),
@@ -85,6 +96,9 @@ impl Application {
             self.idempotency_retention,
             shutdown.clone(),
         ));
+        let relay = self
+            .relay
+            .map(|relay| tokio::spawn(relay.run(shutdown.clone())));
         let pool: PgPool = self.service.pool.clone();
         let api = TenancyServiceServer::new(TenancyApi::new(self.service));
         let spec = ServiceSpec {
@@ -96,6 +110,9 @@ impl Application {
         };
         let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown).await;
         sweeper.abort();
+        if let Some(relay) = relay {
+            relay.abort();
+        }
         outcome
     }
 }

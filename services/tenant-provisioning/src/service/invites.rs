@@ -2,6 +2,7 @@
 //! the verified matching email, revoke, expiry.
 
 use chrono::{DateTime, Utc};
+use onramp_kit::mail::{Email as OutgoingEmail, outbox};
 use uuid::Uuid;
 
 use crate::{
@@ -12,7 +13,6 @@ use crate::{
     store::{
         invites::{self, InviteRow, NewInvite},
         members::{self, Membership},
-        outbox::{self, OutgoingEmail},
         tenants::{self, Tenant},
     },
 };
@@ -152,23 +152,24 @@ impl Tenancy {
                     }
                 }
             };
-            let body = format!(
-                "You are invited to join {} on Onramp.\n\nAccept the invite: {}{}\n\nThis link expires on {}.\n",
-                tenant.name,
-                self.settings.invite_link_base,
-                code,
-                expires_at.format("%Y-%m-%d %H:%M UTC"),
-            );
-            let subject = format!("You are invited to join {}", tenant.name);
-            outbox::enqueue(
-                &mut tx,
-                &OutgoingEmail {
-                    recipient: email.as_str(),
-                    subject: &subject,
-                    body: &body,
-                },
-            )
-            .await?;
+            let link_expires_at = match &outcome {
+                InviteOutcome::Created { invite, .. } | InviteOutcome::AlreadyInvited(invite) => {
+                    invite.expires_at
+                }
+                InviteOutcome::AlreadyMember => expires_at,
+            };
+            let message = OutgoingEmail {
+                to: email.as_str().to_owned(),
+                subject: format!("You are invited to join {}", tenant.name),
+                body_text: format!(
+                    "You are invited to join {} on Onramp.\n\nAccept the invite: {}{}\n\nThis link expires on {}.\n",
+                    tenant.name,
+                    self.settings.invite_link_base,
+                    code,
+                    link_expires_at.format("%Y-%m-%d %H:%M UTC"),
+                ),
+            };
+            outbox::enqueue(&mut tx, &message).await?;
             results.push((email, outcome));
         }
         tx.commit().await?;

@@ -3,7 +3,6 @@
 pub(crate) mod billing_events;
 pub(crate) mod invites;
 pub(crate) mod members;
-pub(crate) mod outbox;
 pub(crate) mod provisioning;
 pub(crate) mod sweep;
 pub(crate) mod tenants;

@@ -2,7 +2,9 @@
 //! accept — which needs identity to check the caller's verified email (not running here, so accept
 //! must refuse cleanly and change nothing).
 
-use onramp_kit::Code;
+use std::time::Duration;
+
+use onramp_kit::{Code, mail::sink::SmtpSink};
 use onramp_proto::tenancy::v1::{self as pb, InviteOutcome, InviteState, Role};
 
 use crate::helpers::{TestTenancy, add_member, assert_error, caller, new_user, tenant_id};
@@ -57,11 +59,12 @@ async fn owners_invite_many_at_once_each_with_an_outbox_email_and_a_public_maske
             .all(|r| r.outcome() == InviteOutcome::Created && r.code.len() >= 32)
     );
     assert_eq!(app.count("select count(*) from email_outbox").await, 2);
-    let body: String =
-        sqlx::query_scalar("select body from email_outbox where recipient = 'jane@example.com'")
-            .fetch_one(&app.db)
-            .await
-            .expect("email");
+    let body: String = sqlx::query_scalar(
+        "select body_text from email_outbox where to_address = 'jane@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("email");
     assert!(
         body.contains(&created.results[0].code),
         "the email carries the link"
@@ -329,5 +332,49 @@ async fn accepting_without_identity_is_unavailable_and_consumes_nothing() {
         .lookup_invite(lookup(&code))
         .await
         .expect("still pending");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn invite_emails_leave_through_the_outbox_over_smtp() {
+    let sink = SmtpSink::start().expect("smtp sink");
+    let url = sink.url();
+    let app = TestTenancy::spawn(move |config| {
+        config.smtp_url = Some(url.into());
+        config.outbox_poll_interval = Duration::from_millis(50);
+        config.invite_link_base = "https://app.example.com/invites/".to_owned();
+    })
+    .await;
+    let owner = new_user();
+    let tenant = tenant_id(&app.provision(&owner, "Mailers").await);
+    let created = app
+        .client
+        .clone()
+        .create_invites(invite(
+            &owner,
+            &tenant,
+            vec![
+                spec("mia@example.com", Role::Member),
+                spec("max@example.com", Role::Admin),
+            ],
+        ))
+        .await
+        .expect("created")
+        .into_inner();
+    for result in &created.results {
+        let mail = sink
+            .wait_for(&result.email, 1, Duration::from_secs(10))
+            .await;
+        assert_eq!(mail.len(), 1, "one email to {}", result.email);
+        let link = format!("https://app.example.com/invites/{}", result.code);
+        // The body is quoted-printable: undo its soft line breaks and escaped '='.
+        let body = mail[0]
+            .data
+            .replace("=\r\n", "")
+            .replace("=\n", "")
+            .replace("=3D", "=");
+        assert!(body.contains(&link), "{body}");
+        assert!(body.contains("Mailers"));
+    }
     app.stop().await;
 }

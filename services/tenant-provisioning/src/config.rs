@@ -40,6 +40,10 @@ pub struct Config {
     /// `STANDALONE_INITIAL_STATE`: `active` (default) or `pending_payment`; only used without billing.
     #[serde(default)]
     pub standalone_initial_state: StandaloneState,
+    /// `STANDALONE_SEAT_LIMIT`: members plus pending invites allowed per tenant without billing;
+    /// unset means unlimited. (With billing, its `seats` limit applies.)
+    #[serde(default)]
+    pub standalone_seat_limit: Option<u32>,
     /// `PAYMENT_RETRY_AFTER`: the Retry-After hint while a tenant waits for payment; default `2s`.
     #[serde(default = "default_payment_retry_after", with = "humantime_serde")]
     pub payment_retry_after: Duration,
@@ -115,6 +119,7 @@ impl Config {
             billing_service_addr: None,
             identity_service_addr: None,
             standalone_initial_state: StandaloneState::default(),
+            standalone_seat_limit: None,
             payment_retry_after: default_payment_retry_after(),
             invite_validity: default_invite_validity(),
             invite_link_base: default_invite_link_base(),

@@ -30,6 +30,8 @@ pub(crate) enum TenancyError {
     Conflict(&'static str),
     #[error("idempotency key reused with different parameters")]
     IdempotencyKeyReused,
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(&'static str),
     #[error("email verification required")]
     EmailVerificationRequired,
     /// Provisioning failed as a whole; the cause is for operators only.
@@ -89,6 +91,7 @@ impl TenancyError {
                 "this idempotency key was already used with different parameters",
             )
             .with_field("idempotency_key"),
+            TenancyError::LimitExceeded(why) => ApiError::new(Code::LimitExceeded, why),
             TenancyError::EmailVerificationRequired => ApiError::new(
                 Code::EmailVerificationRequired,
                 "verify your email address before accepting the invite",

@@ -7,7 +7,8 @@ use std::{collections::HashMap, fmt::Debug};
 use onramp_kit::{grpc::client::TracedChannel, retry::RetryPolicy};
 use onramp_proto::{
     billing::v1::{
-        EnsureEntitlementRequest, EntitlementState, billing_service_client::BillingServiceClient,
+        EnsureEntitlementRequest, EntitlementState, GetLimitRequest,
+        billing_service_client::BillingServiceClient, limit_value::Value as LimitValue,
     },
     identity::v1::{LookupUsersRequest, identity_service_client::IdentityServiceClient},
 };
@@ -32,6 +33,9 @@ pub(crate) trait Entitlements: Send + Sync + Debug {
         plan: &PlanHint,
         owner: Uuid,
     ) -> Result<TenantState, TenancyError>;
+
+    /// The tenant's `seats` limit under its plan (members plus pending invites); None: unlimited.
+    async fn seat_limit(&self, tenant_id: Uuid) -> Result<Option<i64>, TenancyError>;
 }
 
 /// Billing's `EnsureEntitlement` over gRPC (idempotent on tenant_id, so retried on UNAVAILABLE).
@@ -100,11 +104,48 @@ impl Entitlements for BillingEntitlements {
             }),
         }
     }
+
+    async fn seat_limit(&self, tenant_id: Uuid) -> Result<Option<i64>, TenancyError> {
+        let request = GetLimitRequest {
+            tenant_id: tenant_id.to_string(),
+            field: "seats".to_owned(),
+        };
+        let answer = self
+            .retry
+            .call_idempotent(|| {
+                let mut client = self.client.clone();
+                let request = request.clone();
+                async move { client.get_limit(request).await }
+            })
+            .await;
+        match answer {
+            Ok(response) => Ok(
+                match response.into_inner().limit.and_then(|limit| limit.value) {
+                    Some(LimitValue::Max(max)) => Some(max),
+                    _ => None,
+                },
+            ),
+            // The catalog has no `seats` field: nothing to enforce.
+            Err(status) if status.code() == GrpcCode::NotFound => Ok(None),
+            Err(status) => Err(TenancyError::Unavailable {
+                peer: "billing",
+                detail: format!(
+                    "GetLimit answered {:?}: {}",
+                    status.code(),
+                    status.message()
+                ),
+            }),
+        }
+    }
 }
 
-/// No billing in this deployment: every new tenant starts in one configured state.
+/// No billing in this deployment: every new tenant starts in one configured state, with one
+/// configured seat limit.
 #[derive(Debug, Clone)]
-pub(crate) struct FixedEntitlements(pub(crate) TenantState);
+pub(crate) struct FixedEntitlements {
+    pub(crate) state: TenantState,
+    pub(crate) seats: Option<i64>,
+}
 
 #[tonic::async_trait]
 impl Entitlements for FixedEntitlements {
@@ -114,7 +155,11 @@ impl Entitlements for FixedEntitlements {
         _: &PlanHint,
         _: Uuid,
     ) -> Result<TenantState, TenancyError> {
-        Ok(self.0)
+        Ok(self.state)
+    }
+
+    async fn seat_limit(&self, _: Uuid) -> Result<Option<i64>, TenancyError> {
+        Ok(self.seats)
     }
 }
 

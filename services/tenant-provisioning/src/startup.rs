@@ -44,7 +44,10 @@ impl Application {
             Some(addr) => Arc::new(BillingEntitlements::new(client::traced(client::channel(
                 addr,
             )?))),
-            None => Arc::new(FixedEntitlements(config.standalone_state())),
+            None => Arc::new(FixedEntitlements {
+                state: config.standalone_state(),
+                seats: config.standalone_seat_limit.map(i64::from),
+            }),
         };
         let users: Arc<dyn UserDirectory> = match &config.identity_service_addr {
             Some(addr) => Arc::new(IdentityDirectory::new(client::traced(client::channel(

@@ -118,7 +118,12 @@ impl Tenancy {
         let expires_at = Utc::now()
             + chrono::Duration::from_std(self.settings.invite_validity)
                 .unwrap_or(chrono::Duration::days(7));
+        let seats = self.entitlements.seat_limit(tenant_id).await?;
         let mut tx = self.pool.begin().await?;
+        // Serialises invites per tenant so two bulk invites cannot both pass the seat check.
+        tenants::lock(&mut tx, tenant_id).await?;
+        let mut used = members::count(&mut *tx, tenant_id).await?
+            + invites::count_pending(&mut *tx, tenant_id).await?;
         let mut results = Vec::with_capacity(distinct.len());
         for (email, role) in distinct {
             if invites::accepted_email(&mut *tx, tenant_id, email.as_str()).await? {
@@ -145,6 +150,12 @@ impl Tenancy {
                         invited_by: caller,
                         expires_at,
                     };
+                    used += 1;
+                    if seats.is_some_and(|seats| used > seats) {
+                        return Err(TenancyError::LimitExceeded(
+                            "these invites would pass your plan's seat limit; nothing was sent",
+                        ));
+                    }
                     let invite = invites::insert(&mut tx, &new).await?;
                     InviteOutcome::Created {
                         invite,

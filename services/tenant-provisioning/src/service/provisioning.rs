@@ -139,27 +139,7 @@ impl Tenancy {
         encode: &(impl Fn(&Provisioned) -> Vec<u8> + Send),
     ) -> Result<Vec<u8>, StepFailure> {
         let conn: &mut PgConnection = tx;
-        let slug = match &input.slug {
-            Some(slug) => slug.clone(),
-            None => tenants::free_slug(conn, &Slug::derive(input.name.as_str()))
-                .await
-                .map_err(|error| at("choose slug")(error.into()))?,
-        };
-        let new = NewTenant {
-            id: tenant_id,
-            name: input.name.as_str(),
-            slug: &slug,
-            state,
-            template_version: &self.template.version,
-        };
-        let tenant = tenants::insert(conn, &new)
-            .await
-            .map_err(|error| StepFailure {
-                slug_taken: input.slug.is_some()
-                    && store::is_unique_violation(&error, "tenants_slug_key"),
-                step: "insert tenant",
-                cause: error.into(),
-            })?;
+        let tenant = self.insert_tenant(conn, input, tenant_id, state).await?;
         let owner = members::insert(conn, tenant_id, input.user_id, Role::Owner)
             .await
             .map_err(at("insert owner membership"))?;
@@ -176,6 +156,52 @@ impl Tenancy {
             .await
             .map_err(|error| at("store idempotent result")(error.into()))?;
         Ok(response)
+    }
+
+    /// Inserts the tenant row. A derived slug that someone took first with an explicit slug (the
+    /// insert waited for that transaction's commit) is recomputed under a savepoint and tried again.
+    async fn insert_tenant(
+        &self,
+        conn: &mut PgConnection,
+        input: &ProvisionInput,
+        tenant_id: Uuid,
+        state: TenantState,
+    ) -> Result<Tenant, StepFailure> {
+        const ATTEMPTS: u32 = 5;
+        let mut slug = choose_slug(conn, input).await?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let savepoint = sqlx::query("savepoint insert_tenant")
+                .execute(&mut *conn)
+                .await;
+            savepoint.map_err(|error| at("insert tenant")(error.into()))?;
+            let new = NewTenant {
+                id: tenant_id,
+                name: input.name.as_str(),
+                slug: &slug,
+                state,
+                template_version: &self.template.version,
+            };
+            let error = match tenants::insert(conn, &new).await {
+                Ok(tenant) => return Ok(tenant),
+                Err(error) => error,
+            };
+            let slug_race = store::is_unique_violation(&error, "tenants_slug_key");
+            if slug_race && input.slug.is_none() && attempt < ATTEMPTS {
+                sqlx::query("rollback to savepoint insert_tenant")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|error| at("insert tenant")(error.into()))?;
+                slug = choose_slug(conn, input).await?;
+                continue;
+            }
+            return Err(StepFailure {
+                slug_taken: slug_race && input.slug.is_some(),
+                step: "insert tenant",
+                cause: error.into(),
+            });
+        }
     }
 
     /// Logs the cause (at the edge, via the error) and keeps an audit row for operators; the
@@ -200,6 +226,24 @@ impl Tenancy {
         TenancyError::ProvisioningFailed {
             step: failure.step,
             cause: failure.cause,
+        }
+    }
+}
+
+/// The requested slug, or the first free one derived from the name.
+async fn choose_slug(conn: &mut PgConnection, input: &ProvisionInput) -> Result<Slug, StepFailure> {
+    match &input.slug {
+        Some(slug) => Ok(slug.clone()),
+        None => {
+            let base = Slug::derive(input.name.as_str());
+            // Workspaces with one name are provisioned one after the other (until commit), so each
+            // sees the slugs the others took instead of racing for the same suffix.
+            tenants::lock_slug_base(&mut *conn, &base)
+                .await
+                .map_err(|error| at("choose slug")(error.into()))?;
+            tenants::free_slug(conn, &base)
+                .await
+                .map_err(|error| at("choose slug")(error.into()))
         }
     }
 }

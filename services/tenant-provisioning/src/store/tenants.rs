@@ -96,6 +96,18 @@ pub(crate) async fn slug_taken(
         .await
 }
 
+/// Serialises slug choice for one base until the transaction ends.
+pub(crate) async fn lock_slug_base(
+    conn: &mut PgConnection,
+    base: &Slug,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("slug:{}", base.as_str()))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// `base`, or `base-N` with the smallest N that is free.
 pub(crate) async fn free_slug(conn: &mut PgConnection, base: &Slug) -> Result<Slug, sqlx::Error> {
     let taken: Vec<String> =

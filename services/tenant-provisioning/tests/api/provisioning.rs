@@ -341,3 +341,36 @@ async fn billing_unreachable_or_not_answering_fails_cleanly_with_unavailable_and
     }
     other.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_workspaces_with_one_name_all_get_their_own_slug() {
+    let app = TestTenancy::active().await;
+    let calls = (0..10).map(|n| {
+        let mut client = app.client.clone();
+        let request = provision_request(&new_user(), &format!("key-{n}"), "Same Name", "");
+        async move {
+            client
+                .provision_tenant(request)
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    });
+    let answers: Vec<_> = join_all(calls)
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .expect("all succeed");
+    let mut slugs: Vec<_> = answers
+        .iter()
+        .map(|a| a.tenant.as_ref().expect("tenant").slug.clone())
+        .collect();
+    slugs.sort();
+    slugs.dedup();
+    assert_eq!(slugs.len(), 10, "{slugs:?}");
+    assert_eq!(
+        app.count("select count(*) from provisioning_failures")
+            .await,
+        0
+    );
+    app.stop().await;
+}

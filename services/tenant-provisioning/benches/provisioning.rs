@@ -168,8 +168,10 @@ async fn main() -> anyhow::Result<()> {
     let addr = app.local_addr()?;
     let stop = CancellationToken::new();
     let task = tokio::spawn(app.run_until_stopped(stop.clone()));
-    let client =
-        TenancyServiceClient::new(Channel::from_shared(format!("http://{addr}"))?.connect_lazy());
+    // The services' own client settings (TCP_NODELAY, keep-alive), as the gateway connects.
+    let client = TenancyServiceClient::new(onramp_kit::grpc::client::channel(&format!(
+        "http://{addr}"
+    ))?);
     // Ready when a provisioning succeeds (migrations applied); this also seeds the replay key.
     let started = Instant::now();
     let replay_user = Uuid::new_v4().to_string();

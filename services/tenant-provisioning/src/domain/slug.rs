@@ -73,7 +73,7 @@ impl Slug {
     }
 
     /// A slug derived from a display name (`"Acme Corp!"` -> `acme-corp`), padded or prefixed so it
-    /// is always valid; callers add a numeric suffix when it is taken.
+    /// is always valid; callers add a random suffix when it is taken.
     pub(crate) fn derive(name: &str) -> Self {
         let mut slug = String::new();
         for c in name.to_lowercase().chars() {
@@ -97,9 +97,15 @@ impl Slug {
         Self::parse(&slug).unwrap_or_else(|_| Self(format!("ws-{slug}")))
     }
 
-    /// This slug with `-n` appended (still at most 40 characters).
-    pub(crate) fn with_suffix(&self, n: u32) -> Self {
-        let suffix = format!("-{n}");
+    /// This slug with a random 6-character suffix (`acme-3f9a0c`), for a name already taken.
+    pub(crate) fn with_random_suffix(&self) -> Self {
+        let random = uuid::Uuid::new_v4().simple().to_string();
+        self.with_suffix(&random[..6])
+    }
+
+    /// This slug with `-suffix` appended (still at most 40 characters).
+    pub(crate) fn with_suffix(&self, suffix: &str) -> Self {
+        let suffix = format!("-{suffix}");
         let base: String = self.0.chars().take(40 - suffix.len()).collect();
         Self(format!("{}{suffix}", base.trim_end_matches('-')))
     }
@@ -144,6 +150,7 @@ mod tests {
         assert_eq!(Slug::derive("!!").as_str(), "workspace");
         assert_eq!(Slug::derive("Admin").as_str(), "ws-admin");
         let long = Slug::derive(&"x".repeat(80));
-        assert!(Slug::parse(long.with_suffix(12).as_str()).is_ok());
+        assert!(Slug::parse(long.with_random_suffix().as_str()).is_ok());
+        assert_ne!(long.with_random_suffix(), long.with_random_suffix());
     }
 }

@@ -158,8 +158,8 @@ impl Tenancy {
         Ok(response)
     }
 
-    /// Inserts the tenant row. A derived slug that someone took first with an explicit slug (the
-    /// insert waited for that transaction's commit) is recomputed under a savepoint and tried again.
+    /// Inserts the tenant row. A derived slug that a concurrent provisioning took first (the insert
+    /// waited for that transaction's commit) is replaced under a savepoint and tried again.
     async fn insert_tenant(
         &self,
         conn: &mut PgConnection,
@@ -168,10 +168,9 @@ impl Tenancy {
         state: TenantState,
     ) -> Result<Tenant, StepFailure> {
         const ATTEMPTS: u32 = 5;
-        let mut slug = choose_slug(conn, input).await?;
-        let mut attempt = 0;
+        let mut attempt = 1;
+        let mut slug = choose_slug(conn, input, attempt).await?;
         loop {
-            attempt += 1;
             let savepoint = sqlx::query("savepoint insert_tenant")
                 .execute(&mut *conn)
                 .await;
@@ -193,7 +192,8 @@ impl Tenancy {
                     .execute(&mut *conn)
                     .await
                     .map_err(|error| at("insert tenant")(error.into()))?;
-                slug = choose_slug(conn, input).await?;
+                attempt += 1;
+                slug = choose_slug(conn, input, attempt).await?;
                 continue;
             }
             return Err(StepFailure {
@@ -230,22 +230,25 @@ impl Tenancy {
     }
 }
 
-/// The requested slug, or the first free one derived from the name.
-async fn choose_slug(conn: &mut PgConnection, input: &ProvisionInput) -> Result<Slug, StepFailure> {
-    match &input.slug {
-        Some(slug) => Ok(slug.clone()),
-        None => {
-            let base = Slug::derive(input.name.as_str());
-            // Workspaces with one name are provisioned one after the other (until commit), so each
-            // sees the slugs the others took instead of racing for the same suffix.
-            tenants::lock_slug_base(&mut *conn, &base)
-                .await
-                .map_err(|error| at("choose slug")(error.into()))?;
-            tenants::free_slug(conn, &base)
-                .await
-                .map_err(|error| at("choose slug")(error.into()))
-        }
+/// The requested slug; or the one derived from the name, with a random suffix when it is taken (no
+/// scan of similar slugs, no waiting on other provisionings of the same name).
+async fn choose_slug(
+    conn: &mut PgConnection,
+    input: &ProvisionInput,
+    attempt: u32,
+) -> Result<Slug, StepFailure> {
+    if let Some(slug) = &input.slug {
+        return Ok(slug.clone());
     }
+    let base = Slug::derive(input.name.as_str());
+    if attempt == 1
+        && !tenants::slug_taken(conn, &base)
+            .await
+            .map_err(|error| at("choose slug")(error.into()))?
+    {
+        return Ok(base);
+    }
+    Ok(base.with_random_suffix())
 }
 
 fn replay(

@@ -96,38 +96,6 @@ pub(crate) async fn slug_taken(
         .await
 }
 
-/// Serialises slug choice for one base until the transaction ends.
-pub(crate) async fn lock_slug_base(
-    conn: &mut PgConnection,
-    base: &Slug,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("slug:{}", base.as_str()))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// `base`, or `base-N` with the smallest N that is free.
-pub(crate) async fn free_slug(conn: &mut PgConnection, base: &Slug) -> Result<Slug, sqlx::Error> {
-    let taken: Vec<String> =
-        sqlx::query_scalar("select slug from tenants where slug = $1 or slug like $1 || '-%'")
-            .bind(base.as_str())
-            .fetch_all(conn)
-            .await?;
-    if !taken.iter().any(|slug| slug == base.as_str()) {
-        return Ok(base.clone());
-    }
-    let mut n = 2;
-    loop {
-        let candidate = base.with_suffix(n);
-        if !taken.iter().any(|slug| slug == candidate.as_str()) {
-            return Ok(candidate);
-        }
-        n += 1;
-    }
-}
-
 /// A tenant by id.
 pub(crate) async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> anyhow::Result<Option<Tenant>> {
     let row: Option<TenantRow> =

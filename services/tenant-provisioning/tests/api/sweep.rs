@@ -77,3 +77,35 @@ async fn the_sweep_reports_incomplete_starter_data_and_stuck_tenants_to_operator
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_periodic_sweep_forgets_idempotency_keys_past_their_retention_only() {
+    let app = TestTenancy::spawn(|config| {
+        config.sweep_interval = std::time::Duration::from_millis(50);
+        config.idempotency_retention = std::time::Duration::from_secs(24 * 3600);
+    })
+    .await;
+    let owner = new_user();
+    let old = tenant_id(&app.provision(&owner, "Old Key").await);
+    app.provision(&owner, "Fresh Key").await;
+    sqlx::query("update provisioning_requests set created_at = now() - interval '25 hours' where tenant_id = $1::uuid")
+        .bind(&old)
+        .execute(&app.db)
+        .await
+        .expect("age the key");
+    let started = std::time::Instant::now();
+    while app
+        .count("select count(*) from provisioning_requests")
+        .await
+        != 1
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the sweep never purged the old key"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Only the key is forgotten; the workspace stays.
+    assert_eq!(app.count("select count(*) from tenants").await, 2);
+    app.stop().await;
+}

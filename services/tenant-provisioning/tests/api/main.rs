@@ -4,6 +4,7 @@
 //! relay will send them.
 
 mod helpers;
+mod invite_limits;
 mod invites;
 mod lifecycle;
 mod members;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use onramp_proto::tenancy::v1::{self as pb, tenancy_service_server::TenancyService};
 use prost::Message as _;
 use tonic::{Request, Response, Status};
+use tracing::Instrument as _;
 
 use crate::{
     domain::{
@@ -38,6 +39,17 @@ impl TenancyApi {
 }
 
 type Answer<T> = Result<Response<T>, Status>;
+
+/// A span carrying the ids operators search by (`tenant_id`, `user_id`), under the RPC's span.
+fn ids_span(
+    name: &'static str,
+    tenant_id: Option<&uuid::Uuid>,
+    user_id: Option<&uuid::Uuid>,
+) -> tracing::Span {
+    let tenant_id = tenant_id.map(ToString::to_string).unwrap_or_default();
+    let user_id = user_id.map(ToString::to_string).unwrap_or_default();
+    tracing::info_span!("tenancy", otel.name = name, tenant_id = %tenant_id, user_id = %user_id)
+}
 
 fn ok<T>(value: T) -> Answer<T> {
     Ok(Response::new(value))
@@ -75,6 +87,7 @@ impl TenancyService for TenancyApi {
                 }
                 .encode_to_vec()
             })
+            .instrument(ids_span("provision", None, Some(&user_id)))
             .await?;
         let mut response = pb::ProvisionTenantResponse::decode(result.response.as_slice())
             .map_err(|error| TenancyError::Unexpected(error.into()))?;
@@ -125,7 +138,11 @@ impl TenancyService for TenancyApi {
         let request = request.into_inner();
         let user_id = signed_in(request.caller.as_ref())?;
         let tenant_id = parse_id("tenant_id", &request.tenant_id).map_err(TenancyError::from)?;
-        let (tenant, status) = self.service.tenant_status(user_id, tenant_id).await?;
+        let (tenant, status) = self
+            .service
+            .tenant_status(user_id, tenant_id)
+            .instrument(ids_span("status", Some(&tenant_id), Some(&user_id)))
+            .await?;
         ok(pb::GetTenantStatusResponse {
             status: Some(convert::status(&tenant, &status)),
         })
@@ -159,7 +176,18 @@ impl TenancyService for TenancyApi {
             stripe_event_id: request.stripe_event_id,
             reason: request.reason,
         };
-        let result = self.service.apply_billing_event(event).await?;
+        let span = tracing::info_span!(
+            "tenancy",
+            otel.name = "apply billing event",
+            tenant_id = %event.tenant_id,
+            stripe.event_id = %event.stripe_event_id,
+            billing.event_id = %event.event_id,
+        );
+        let result = self
+            .service
+            .apply_billing_event(event)
+            .instrument(span)
+            .await?;
         let outcome = match result.outcome {
             EventOutcome::Applied => pb::BillingEventOutcome::Applied,
             EventOutcome::Duplicate => pb::BillingEventOutcome::Duplicate,
@@ -242,6 +270,11 @@ impl TenancyService for TenancyApi {
         let check = self
             .service
             .check_membership(tenant_id, user_id, minimum, request.require_usable)
+            .instrument(ids_span(
+                "check membership",
+                Some(&tenant_id),
+                Some(&user_id),
+            ))
             .await?;
         ok(pb::CheckMembershipResponse {
             membership: Some(convert::membership(&check.membership, None)),

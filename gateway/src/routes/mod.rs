@@ -10,7 +10,9 @@ use crate::{clients::Peers, problem::Problem};
 
 mod health;
 mod identity;
+mod invites;
 mod status;
+mod tenants;
 
 /// What every handler can reach: the downstream services and a few settings.
 #[derive(Debug, Clone)]
@@ -34,6 +36,8 @@ pub(crate) fn api(state: AppState) -> Router {
     Router::new()
         .route("/v1/status", get(status::describe_all))
         .merge(identity::routes())
+        .merge(tenants::routes())
+        .merge(invites::routes())
         .fallback(not_found)
         .with_state(state)
 }

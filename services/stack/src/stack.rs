@@ -105,8 +105,9 @@ pub struct RunningStack {
     options: StackOptions,
 }
 
+/// Starts one service on its reserved address; `$adjust` edits its config first (peers, hooks).
 macro_rules! spawn_service {
-    ($krate:ident, $options:expr, $created:expr $(, $hook:expr)?) => {{
+    ($krate:ident, $options:expr, $created:expr, $addr:expr, $adjust:expr) => {{
         let options: &StackOptions = $options;
         let name = $krate::Application::NAME;
         let database = options.database_name(name);
@@ -114,13 +115,14 @@ macro_rules! spawn_service {
             $created.push(database.clone());
         }
         let url = options.server.database_url(&database);
-        let mut base = ServiceConfig::new(SocketAddr::new(options.host, 0), url);
+        let mut base = ServiceConfig::new($addr, url);
         base.server.drain_period = options.drain_period;
-        #[allow(unused_mut, reason = "only services with a hook adjust their config")]
         let mut config = $krate::Config::new(base);
-        $(if let Some(hook) = &$hook {
-            hook.apply(&mut config);
-        })?
+        #[allow(
+            clippy::redundant_closure_call,
+            reason = "the closure is the macro's argument"
+        )]
+        ($adjust)(&mut config);
         let app = $krate::Application::build(config)
             .await
             .with_context(|| format!("starting {name}"))?;
@@ -136,21 +138,65 @@ macro_rules! spawn_service {
     }};
 }
 
+/// One free port per service, found by binding and releasing, so that every service knows every
+/// peer's address before any of them starts (they call each other in both directions).
+fn reserve_addrs(host: IpAddr) -> anyhow::Result<[SocketAddr; 4]> {
+    let listeners = (0..4)
+        .map(|_| std::net::TcpListener::bind(SocketAddr::new(host, 0)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let addrs = listeners
+        .iter()
+        .map(|l| l.local_addr())
+        .collect::<Result<Vec<_>, _>>()?;
+    addrs
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("four addresses"))
+}
+
 impl RunningStack {
     /// Creates each service's database if missing, then starts every service and the gateway.
     pub async fn start(options: StackOptions) -> anyhow::Result<Self> {
         let mut created = Vec::new();
+        let addrs = reserve_addrs(options.host)?;
+        let [identity, tenancy, billing, onboarding] = addrs.map(|addr| format!("http://{addr}"));
         let services = vec![
             spawn_service!(
                 onramp_identity,
                 &options,
                 created,
-                options.configure_identity
+                addrs[0],
+                |config: &mut onramp_identity::Config| {
+                    if let Some(hook) = &options.configure_identity {
+                        hook.apply(config);
+                    }
+                }
             ),
-            spawn_service!(onramp_tenant_provisioning, &options, created),
-            spawn_service!(onramp_billing, &options, created),
-            spawn_service!(onramp_onboarding, &options, created),
+            spawn_service!(
+                onramp_tenant_provisioning,
+                &options,
+                created,
+                addrs[1],
+                |config: &mut onramp_tenant_provisioning::Config| {
+                    config.billing_service_addr = Some(billing.clone());
+                    config.identity_service_addr = Some(identity.clone());
+                }
+            ),
+            spawn_service!(
+                onramp_billing,
+                &options,
+                created,
+                addrs[2],
+                |_: &mut onramp_billing::Config| {}
+            ),
+            spawn_service!(
+                onramp_onboarding,
+                &options,
+                created,
+                addrs[3],
+                |_: &mut onramp_onboarding::Config| {}
+            ),
         ];
+        let _ = (&tenancy, &onboarding);
         let peers = services
             .iter()
             .map(|s| format!("http://{}", s.addr))

@@ -1,7 +1,15 @@
 //! Tenant provisioning: workspaces, memberships, invites, starter data and idempotent provisioning.
 #![forbid(unsafe_code)]
 
+pub mod client;
+mod config;
+mod domain;
+mod error;
 mod grpc;
+mod ports;
+mod service;
 mod startup;
+mod store;
 
-pub use startup::{Application, Config};
+pub use config::{Config, StandaloneState};
+pub use startup::Application;

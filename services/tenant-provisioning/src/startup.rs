@@ -1,51 +1,89 @@
 //! Startup as a library: [`Application::build`] binds (port 0 in tests), [`Application::run_until_stopped`] serves.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use onramp_kit::{
-    grpc::server::GrpcServer,
+    grpc::{client, server::GrpcServer},
+    mail::{outbox::OutboxRelay, smtp::Mailer},
     runtime::{self, ServiceSpec},
-    service_config::ServiceConfig,
 };
 use onramp_proto::tenancy::v1::tenancy_service_server::TenancyServiceServer;
-use serde::Deserialize;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tonic::{server::NamedService, service::Routes};
 
-use crate::grpc::TenancyApi;
-
-/// The tenant-provisioning service's configuration (environment variables, see the README).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Config {
-    /// Listen address, database and telemetry, shared by every service.
-    #[serde(flatten)]
-    pub base: ServiceConfig,
-}
-
-impl Config {
-    /// A config with defaults for everything beyond the shared part.
-    pub fn new(base: ServiceConfig) -> Self {
-        Self { base }
-    }
-}
+use crate::{
+    config::Config,
+    grpc::TenancyApi,
+    ports::{
+        BillingEntitlements, Entitlements, FixedEntitlements, IdentityDirectory, NoDirectory,
+        UserDirectory,
+    },
+    service::{Settings, Tenancy},
+};
 
 /// The tenant-provisioning service, bound and ready to run.
 #[derive(Debug)]
 pub struct Application {
     server: GrpcServer,
-    pool: PgPool,
+    service: Tenancy,
+    sweep_interval: Duration,
+    idempotency_retention: Duration,
+    relay: Option<OutboxRelay>,
 }
 
 impl Application {
     /// The bounded context's name, as it appears in logs, traces and `ServiceInfo`.
     pub const NAME: &'static str = "tenant-provisioning";
 
-    /// Binds the gRPC listener and prepares a lazily connecting pool; nothing is served yet.
+    /// Binds the gRPC listener, loads the starter template and prepares lazily connecting clients;
+    /// nothing is served yet.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
+        let entitlements: Arc<dyn Entitlements> = match &config.billing_service_addr {
+            Some(addr) => Arc::new(BillingEntitlements::new(client::traced(client::channel(
+                addr,
+            )?))),
+            None => Arc::new(FixedEntitlements {
+                state: config.standalone_state(),
+                seats: config.standalone_seat_limit.map(i64::from),
+            }),
+        };
+        let users: Arc<dyn UserDirectory> = match &config.identity_service_addr {
+            Some(addr) => Arc::new(IdentityDirectory::new(client::traced(client::channel(
+                addr,
+            )?))),
+            None => Arc::new(NoDirectory),
+        };
+        let service = Tenancy {
+            pool,
+            entitlements,
+            users,
+            template: Arc::new(config.template()?),
+            settings: Arc::new(Settings {
+                payment_retry_after: config.payment_retry_after,
+                invite_validity: config.invite_validity,
+                pending_payment_threshold: config.pending_payment_threshold,
+                operators: config.operators()?,
+                invite_link_base: config.invite_link_base.clone(),
+            }),
+        };
+        let relay = match config.smtp() {
+            Some(smtp) => Some(OutboxRelay::new(
+                service.pool.clone(),
+                Mailer::new(&smtp)?,
+                config.outbox_poll_interval,
+            )),
+            None => None,
+        };
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
-        Ok(Self { server, pool })
+        Ok(Self {
+            relay,
+            server,
+            service,
+            sweep_interval: config.sweep_interval,
+            idempotency_retention: config.idempotency_retention,
+        })
     }
 
     /// Where the gRPC server listens.
@@ -53,17 +91,50 @@ impl Application {
         self.server.local_addr()
     }
 
-    /// Migrates, serves until `shutdown` fires, then drains.
+    /// Migrates, serves (sweeping periodically and relaying the email outbox) until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let api = TenancyServiceServer::new(TenancyApi::new(self.pool.clone()));
+        let sweeper = tokio::spawn(sweep_periodically(
+            self.service.clone(),
+            self.sweep_interval,
+            self.idempotency_retention,
+            shutdown.clone(),
+        ));
+        let relay = self
+            .relay
+            .map(|relay| tokio::spawn(relay.run(shutdown.clone())));
+        let pool: PgPool = self.service.pool.clone();
+        let api = TenancyServiceServer::new(TenancyApi::new(self.service));
         let spec = ServiceSpec {
             name: Self::NAME,
             version: env!("CARGO_PKG_VERSION"),
             grpc_names: &[<TenancyServiceServer<TenancyApi> as NamedService>::NAME],
-            pool: self.pool,
+            pool,
             migrator: &MIGRATOR,
         };
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown).await;
+        sweeper.abort();
+        if let Some(relay) = relay {
+            relay.abort();
+        }
+        outcome
+    }
+}
+
+/// Runs the sweep every `interval` (first run after one interval: the schema may not exist yet).
+async fn sweep_periodically(
+    service: Tenancy,
+    interval: Duration,
+    retention: Duration,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        if let Err(error) = service.periodic_sweep(retention).await {
+            tracing::warn!(error = %error, "the periodic sweep failed; it runs again next interval");
+        }
     }
 }
 

@@ -12,4 +12,5 @@ mod identity_sessions;
 mod identity_tokens;
 mod processes;
 mod readiness;
+mod tenancy;
 mod tracing;

@@ -1,0 +1,189 @@
+//! Workspaces over HTTP: `POST /v1/tenants` (with a required `Idempotency-Key`), reads, the status the
+//! client polls, starter data (payment-gated: 402 + Retry-After), and members.
+
+mod idempotency_key;
+pub(crate) mod json;
+mod members;
+
+use axum::{
+    Json, Router,
+    extract::{Path, State, rejection::JsonRejection},
+    response::{IntoResponse, Response},
+    routing::{delete, get},
+};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use onramp_kit::Code;
+use onramp_proto::tenancy::v1 as pb;
+use serde::Deserialize;
+
+use crate::{
+    auth::{AuthUser, caller},
+    problem::Problem,
+    routes::AppState,
+};
+
+pub(crate) use idempotency_key::IdempotencyKey;
+
+/// The tenant routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/tenants", get(list_mine).post(provision))
+        .route("/v1/tenants/{tenant_id}", get(get_tenant))
+        .route("/v1/tenants/{tenant_id}/status", get(status))
+        .route("/v1/tenants/{tenant_id}/starter-data", get(starter_data))
+        .route("/v1/tenants/{tenant_id}/members", get(members::list))
+        .route(
+            "/v1/tenants/{tenant_id}/members/{user_id}",
+            delete(members::remove).patch(members::change_role),
+        )
+}
+
+/// A JSON body, or a 400 problem naming what is wrong with it.
+pub(crate) fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
+    body.map(|Json(value)| value).map_err(|rejection| {
+        Problem::new(
+            Code::InvalidArgument,
+            format!("invalid JSON body: {}", rejection.body_text()),
+        )
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProvisionBody {
+    name: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    plan_id: String,
+}
+
+/// `POST /v1/tenants`: 201 with the first result for the key; replays are byte-identical and say
+/// so in `Idempotent-Replayed`.
+async fn provision(
+    State(state): State<AppState>,
+    key: IdempotencyKey,
+    user: AuthUser,
+    headers: HeaderMap,
+    request: Result<Json<ProvisionBody>, JsonRejection>,
+) -> Result<Response, Problem> {
+    let request = body(request)?;
+    let answer = state
+        .peers
+        .tenancy()
+        .provision_tenant(pb::ProvisionTenantRequest {
+            caller: Some(caller(Some(&user), &headers)),
+            idempotency_key: key.0,
+            name: request.name,
+            slug: request.slug,
+            plan_id: request.plan_id,
+        })
+        .await?
+        .into_inner();
+    let replayed = answer.replayed;
+    let mut response = (StatusCode::CREATED, Json(json::Provisioned::from(answer))).into_response();
+    response.headers_mut().insert(
+        "idempotent-replayed",
+        HeaderValue::from_static(if replayed { "true" } else { "false" }),
+    );
+    Ok(response)
+}
+
+async fn list_mine(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let answer = state
+        .peers
+        .tenancy()
+        .list_my_tenants(pb::ListMyTenantsRequest {
+            caller: Some(caller(Some(&user), &headers)),
+            page: None,
+        })
+        .await?
+        .into_inner();
+    let tenants: Vec<_> = answer
+        .tenants
+        .into_iter()
+        .map(|t| serde_json::json!({ "tenant": t.tenant.map(json::Tenant::from), "role": json::role(t.role) }))
+        .collect();
+    Ok(Json(serde_json::json!({ "tenants": tenants })))
+}
+
+async fn get_tenant(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    user: AuthUser,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let answer = state
+        .peers
+        .tenancy()
+        .get_tenant(pb::GetTenantRequest {
+            caller: Some(caller(Some(&user), &headers)),
+            tenant_id,
+        })
+        .await?
+        .into_inner();
+    Ok(Json(serde_json::json!({
+        "tenant": answer.tenant.map(json::Tenant::from),
+        "role": json::role(answer.caller_role),
+    })))
+}
+
+/// `GET /v1/tenants/{id}/status`: never gated; carries `Retry-After` while payment is pending.
+async fn status(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    user: AuthUser,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let answer = state
+        .peers
+        .tenancy()
+        .get_tenant_status(pb::GetTenantStatusRequest {
+            caller: Some(caller(Some(&user), &headers)),
+            tenant_id,
+        })
+        .await?
+        .into_inner();
+    let status = answer.status.unwrap_or_default();
+    let retry_after = status.retry_after_seconds;
+    let mut response = Json(json::Status::from(status)).into_response();
+    if retry_after > 0 {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    }
+    Ok(response)
+}
+
+/// `GET /v1/tenants/{id}/starter-data`: a tenant-scoped, payment-gated route (402 PAYMENT_PENDING
+/// with Retry-After while pending).
+async fn starter_data(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    user: AuthUser,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let answer = state
+        .peers
+        .tenancy()
+        .get_starter_data(pb::GetStarterDataRequest {
+            caller: Some(caller(Some(&user), &headers)),
+            tenant_id,
+        })
+        .await?
+        .into_inner();
+    let items: Vec<_> = answer
+        .items
+        .into_iter()
+        .map(|i| {
+            serde_json::json!({ "id": i.id, "kind": i.kind, "key": i.key, "name": i.name,
+                "parent_key": i.parent_key, "position": i.position })
+        })
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "template_version": answer.template_version, "items": items }),
+    ))
+}

@@ -1,0 +1,61 @@
+//! The application layer: each use case as a method of [`Tenancy`], over the store and the ports.
+
+mod access;
+pub(crate) mod invites;
+pub(crate) mod lifecycle;
+pub(crate) mod members;
+pub(crate) mod provisioning;
+pub(crate) mod sweep;
+
+use std::{sync::Arc, time::Duration};
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::{
+    domain::template::StarterTemplate,
+    ports::{Entitlements, UserDirectory},
+};
+
+/// Tunables of the use cases (from the service's `Config`).
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// The Retry-After hint while a tenant waits for payment.
+    pub(crate) payment_retry_after: Duration,
+    /// How long an invite can be accepted.
+    pub(crate) invite_validity: Duration,
+    /// The sweep's default "stuck in pending_payment" threshold.
+    pub(crate) pending_payment_threshold: Duration,
+    /// Users allowed to read the sweep report.
+    pub(crate) operators: Vec<Uuid>,
+    /// Invite links are this followed by the code.
+    pub(crate) invite_link_base: String,
+}
+
+/// Everything the use cases need; cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct Tenancy {
+    pub(crate) pool: PgPool,
+    pub(crate) entitlements: Arc<dyn Entitlements>,
+    pub(crate) users: Arc<dyn UserDirectory>,
+    pub(crate) template: Arc<StarterTemplate>,
+    pub(crate) settings: Arc<Settings>,
+}
+
+/// Offset pagination over short lists: the token is the next offset.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Page {
+    pub(crate) offset: i64,
+    pub(crate) size: i64,
+}
+
+impl Page {
+    /// The token of the page after this one, if `returned` filled it.
+    pub(crate) fn next_token(self, returned: usize) -> String {
+        if returned as i64 == self.size {
+            (self.offset + self.size).to_string()
+        } else {
+            String::new()
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 use onramp_kit::grpc::client::{self, TracedChannel};
 use onramp_proto::common::v1::service_info_client::ServiceInfoClient;
+use onramp_proto::onboarding::v1::onboarding_service_client::OnboardingServiceClient;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::config::Config;
@@ -49,5 +50,12 @@ impl Peers {
                 peer("onboarding", &config.onboarding_service_addr)?,
             ],
         })
+    }
+}
+
+impl Peers {
+    /// The onboarding service's client.
+    pub(crate) fn onboarding(&self) -> OnboardingServiceClient<TracedChannel> {
+        OnboardingServiceClient::new(self.all[3].channel.clone())
     }
 }

@@ -9,6 +9,8 @@ use onramp_kit::Code;
 use crate::{clients::Peers, problem::Problem};
 
 mod health;
+mod onboarding;
+mod sales_leads;
 mod status;
 
 /// What every handler can reach: the downstream services and a few settings.
@@ -30,6 +32,8 @@ pub(crate) fn probes(state: AppState) -> Router {
 pub(crate) fn api(state: AppState) -> Router {
     Router::new()
         .route("/v1/status", get(status::describe_all))
+        .route("/v1/sales-leads", axum::routing::post(sales_leads::submit))
+        .merge(onboarding::routes())
         .fallback(not_found)
         .with_state(state)
 }

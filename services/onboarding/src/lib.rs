@@ -1,7 +1,17 @@
 //! Onboarding: the setup checklist, Stripe Connect onboarding and sales leads.
 #![forbid(unsafe_code)]
 
+mod config;
+pub mod connect;
+pub mod domain;
+mod error;
 mod grpc;
+mod leads;
+mod peers;
 mod startup;
+pub mod store;
+pub mod stripe;
 
-pub use startup::{Application, Config};
+pub use config::Config;
+pub use error::OnboardingError;
+pub use startup::Application;

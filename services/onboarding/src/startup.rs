@@ -5,47 +5,66 @@ use std::net::SocketAddr;
 use onramp_kit::{
     grpc::server::GrpcServer,
     runtime::{self, ServiceSpec},
-    service_config::ServiceConfig,
 };
 use onramp_proto::onboarding::v1::onboarding_service_server::OnboardingServiceServer;
-use serde::Deserialize;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tonic::{server::NamedService, service::Routes};
 
-use crate::grpc::OnboardingApi;
-
-/// The onboarding service's configuration (environment variables, see the README).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Config {
-    /// Listen address, database and telemetry, shared by every service.
-    #[serde(flatten)]
-    pub base: ServiceConfig,
-}
-
-impl Config {
-    /// A config with defaults for everything beyond the shared part.
-    pub fn new(base: ServiceConfig) -> Self {
-        Self { base }
-    }
-}
+use crate::{
+    config::Config,
+    connect::{Connect, ConnectSettings},
+    grpc::OnboardingApi,
+    leads::Leads,
+    peers::Peers,
+    stripe::{StripeConnect, StripeSettings},
+};
 
 /// The onboarding service, bound and ready to run.
 #[derive(Debug)]
 pub struct Application {
     server: GrpcServer,
     pool: PgPool,
+    api: OnboardingApi,
 }
 
 impl Application {
     /// The bounded context's name, as it appears in logs, traces and `ServiceInfo`.
     pub const NAME: &'static str = "onboarding";
 
-    /// Binds the gRPC listener and prepares a lazily connecting pool; nothing is served yet.
+    /// Binds the gRPC listener and prepares a lazily connecting pool and peer channels; nothing is
+    /// served yet. Fails in production when a secret or URL was left to its default.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let resolved = config.resolve(onramp_kit::config::is_production())?;
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
+        let stripe = StripeConnect::new(&StripeSettings {
+            secret_key: config.stripe_secret_key.clone(),
+            api_base: config.stripe_api_base.clone(),
+            timeout: config.stripe_timeout,
+        })?;
+        let connect = Connect::new(
+            pool.clone(),
+            stripe,
+            ConnectSettings {
+                return_url: resolved.return_url,
+                refresh_url: resolved.refresh_url,
+                token_ttl: config.connect_token_ttl,
+                state_ttl: config.connect_state_ttl,
+                return_read_timeout: config.connect_return_read_timeout,
+            },
+        );
+        let peers = Peers::connect(
+            &config.identity_service_addr,
+            &config.tenant_provisioning_service_addr,
+            &config.billing_service_addr,
+        )?;
+        let api = OnboardingApi {
+            connect,
+            leads: Leads::new(pool.clone(), config.sales_leads_per_hour),
+            peers,
+        };
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
-        Ok(Self { server, pool })
+        Ok(Self { server, pool, api })
     }
 
     /// Where the gRPC server listens.
@@ -53,9 +72,15 @@ impl Application {
         self.server.local_addr()
     }
 
+    /// The Connect use cases on this service's database and Stripe, for operators' tools and tests
+    /// that set up a tenant's account and token without going through tenancy's membership gate.
+    pub fn connect(&self) -> Connect {
+        self.api.connect.clone()
+    }
+
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let api = OnboardingServiceServer::new(OnboardingApi::new(self.pool.clone()));
+        let api = OnboardingServiceServer::new(self.api);
         let spec = ServiceSpec {
             name: Self::NAME,
             version: env!("CARGO_PKG_VERSION"),

@@ -72,7 +72,10 @@ pub struct RunningStack {
 }
 
 macro_rules! spawn_service {
-    ($krate:ident, $options:expr, $created:expr) => {{
+    ($krate:ident, $options:expr, $created:expr) => {
+        spawn_service!($krate, $options, $created, |_config| {})
+    };
+    ($krate:ident, $options:expr, $created:expr, $adjust:expr) => {{
         let options: &StackOptions = $options;
         let name = $krate::Application::NAME;
         let database = options.database_name(name);
@@ -82,7 +85,13 @@ macro_rules! spawn_service {
         let url = options.server.database_url(&database);
         let mut base = ServiceConfig::new(SocketAddr::new(options.host, 0), url);
         base.server.drain_period = options.drain_period;
-        let app = $krate::Application::build($krate::Config::new(base))
+        let mut config = $krate::Config::new(base);
+        #[allow(
+            clippy::redundant_closure_call,
+            reason = "the closure is the macro's argument"
+        )]
+        ($adjust)(&mut config);
+        let app = $krate::Application::build(config)
             .await
             .with_context(|| format!("starting {name}"))?;
         let addr = app.local_addr()?;
@@ -101,12 +110,23 @@ impl RunningStack {
     /// Creates each service's database if missing, then starts every service and the gateway.
     pub async fn start(options: StackOptions) -> anyhow::Result<Self> {
         let mut created = Vec::new();
-        let services = vec![
+        let mut services = vec![
             spawn_service!(onramp_identity, &options, created),
             spawn_service!(onramp_tenant_provisioning, &options, created),
             spawn_service!(onramp_billing, &options, created),
-            spawn_service!(onramp_onboarding, &options, created),
         ];
+        let peer = |i: usize| format!("http://{}", services[i].addr);
+        let (identity, tenancy, billing) = (peer(0), peer(1), peer(2));
+        services.push(spawn_service!(
+            onramp_onboarding,
+            &options,
+            created,
+            |config: &mut onramp_onboarding::Config| {
+                config.identity_service_addr = identity;
+                config.tenant_provisioning_service_addr = tenancy;
+                config.billing_service_addr = billing;
+            }
+        ));
         let peers = services
             .iter()
             .map(|s| format!("http://{}", s.addr))

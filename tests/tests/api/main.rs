@@ -4,5 +4,7 @@
 mod deadlines;
 mod health;
 mod helpers;
+mod onboarding_connect;
+mod onboarding_support;
 mod readiness;
 mod tracing;

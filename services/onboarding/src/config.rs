@@ -1,0 +1,188 @@
+//! The onboarding service's configuration. Field names are the lowercase environment variables
+//! (`stripe_secret_key` <- `STRIPE_SECRET_KEY`); see [`onramp_kit::config`].
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use onramp_kit::{config::SecretString, service_config::ServiceConfig};
+use serde::Deserialize;
+use url::Url;
+
+/// Everything the onboarding service needs to run.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// Listen address, database and telemetry, shared by every service.
+    #[serde(flatten)]
+    pub base: ServiceConfig,
+    /// `IDENTITY_SERVICE_ADDR`: identity, read for the `verify_email` step.
+    pub identity_service_addr: String,
+    /// `TENANT_PROVISIONING_SERVICE_ADDR`: tenancy, for membership checks and `invite_teammates`.
+    pub tenant_provisioning_service_addr: String,
+    /// `BILLING_SERVICE_ADDR`: billing, read for the `choose_plan` step.
+    pub billing_service_addr: String,
+    /// `CHECKLIST_PEER_TIMEOUT`: how long the checklist waits for each other context before showing
+    /// its step as unknown; default `300ms`.
+    #[serde(default = "default_peer_timeout", with = "humantime_serde")]
+    pub checklist_peer_timeout: Duration,
+    /// `STRIPE_SECRET_KEY`: Stripe's secret key for Connect. Unset: Connect RPCs answer
+    /// STRIPE_UNAVAILABLE. Required in production. Never logged.
+    #[serde(default)]
+    pub stripe_secret_key: Option<SecretString>,
+    /// `STRIPE_API_BASE`: Stripe's API base URL (a Stripe-compatible fake in tests); default
+    /// `https://api.stripe.com/`.
+    #[serde(default = "default_stripe_api_base")]
+    pub stripe_api_base: String,
+    /// `STRIPE_TIMEOUT`: the longest one Stripe call may take; default `10s`.
+    #[serde(default = "default_stripe_timeout", with = "humantime_serde")]
+    pub stripe_timeout: Duration,
+    /// `CONNECT_RETURN_URL`: the gateway's public return route Stripe redirects to (`?state=` is
+    /// appended); default `http://localhost:8080/v1/onboarding/connect/return`, none in production.
+    #[serde(default)]
+    pub connect_return_url: Option<Url>,
+    /// `CONNECT_REFRESH_URL`: the gateway's public refresh route (`?token=` is appended); default
+    /// `http://localhost:8080/v1/onboarding/connect/refresh`, none in production.
+    #[serde(default)]
+    pub connect_refresh_url: Option<Url>,
+    /// `CONNECT_TOKEN_TTL`: how long an onboarding token may be used; default `7d`.
+    #[serde(default = "default_token_ttl", with = "humantime_serde")]
+    pub connect_token_ttl: Duration,
+    /// `CONNECT_STATE_TTL`: how long after a link is created its `state` may come back; default `30m`.
+    #[serde(default = "default_state_ttl", with = "humantime_serde")]
+    pub connect_state_ttl: Duration,
+    /// `CONNECT_RETURN_READ_TIMEOUT`: how long the return redirect waits to read the account from
+    /// Stripe before answering with the last known state; default `3s`.
+    #[serde(default = "default_return_read_timeout", with = "humantime_serde")]
+    pub connect_return_read_timeout: Duration,
+    /// `SALES_NOTIFICATION_ADDRESS`: who gets an email per sales lead; default
+    /// `sales@localhost`, none in production.
+    #[serde(default)]
+    pub sales_notification_address: Option<String>,
+    /// `SALES_LEADS_PER_HOUR`: leads accepted per client IP per rolling hour; default 5.
+    #[serde(default = "default_leads_per_hour")]
+    pub sales_leads_per_hour: u32,
+}
+
+impl Config {
+    /// Defaults for everything beyond the shared part: peers on the conventional local ports (the
+    /// in-process stack overrides them), Stripe unset, localhost URLs.
+    pub fn new(base: ServiceConfig) -> Self {
+        Self {
+            base,
+            identity_service_addr: "http://127.0.0.1:50051".into(),
+            tenant_provisioning_service_addr: "http://127.0.0.1:50052".into(),
+            billing_service_addr: "http://127.0.0.1:50053".into(),
+            checklist_peer_timeout: default_peer_timeout(),
+            stripe_secret_key: None,
+            stripe_api_base: default_stripe_api_base(),
+            stripe_timeout: default_stripe_timeout(),
+            connect_return_url: None,
+            connect_refresh_url: None,
+            connect_token_ttl: default_token_ttl(),
+            connect_state_ttl: default_state_ttl(),
+            connect_return_read_timeout: default_return_read_timeout(),
+            sales_notification_address: None,
+            sales_leads_per_hour: default_leads_per_hour(),
+        }
+    }
+
+    /// The settings after defaults, refusing to default anything when `production` is true.
+    pub(crate) fn resolve(&self, production: bool) -> anyhow::Result<Resolved> {
+        let pick = |value: &Option<Url>, name: &str, dev: &str| -> anyhow::Result<Url> {
+            match value {
+                Some(url) => Ok(url.clone()),
+                None if production => anyhow::bail!("{name} must be set in production"),
+                None => Url::parse(dev).context("default URL"),
+            }
+        };
+        if production && self.stripe_secret_key.is_none() {
+            anyhow::bail!("STRIPE_SECRET_KEY must be set in production");
+        }
+        let sales = match &self.sales_notification_address {
+            Some(address) => address.clone(),
+            None if production => {
+                anyhow::bail!("SALES_NOTIFICATION_ADDRESS must be set in production")
+            }
+            None => "sales@localhost".to_owned(),
+        };
+        Ok(Resolved {
+            return_url: pick(
+                &self.connect_return_url,
+                "CONNECT_RETURN_URL",
+                "http://localhost:8080/v1/onboarding/connect/return",
+            )?,
+            refresh_url: pick(
+                &self.connect_refresh_url,
+                "CONNECT_REFRESH_URL",
+                "http://localhost:8080/v1/onboarding/connect/refresh",
+            )?,
+            sales_notification_address: sales,
+        })
+    }
+}
+
+/// Settings whose development defaults were applied (or refused, in production).
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    pub(crate) return_url: Url,
+    pub(crate) refresh_url: Url,
+    pub(crate) sales_notification_address: String,
+}
+
+fn default_peer_timeout() -> Duration {
+    Duration::from_millis(300)
+}
+
+fn default_stripe_api_base() -> String {
+    "https://api.stripe.com/".into()
+}
+
+fn default_stripe_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_token_ttl() -> Duration {
+    Duration::from_secs(7 * 24 * 3600)
+}
+
+fn default_state_ttl() -> Duration {
+    Duration::from_secs(30 * 60)
+}
+
+fn default_return_read_timeout() -> Duration {
+    Duration::from_secs(3)
+}
+
+fn default_leads_per_hour() -> u32 {
+    5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        let base = ServiceConfig::new(([127, 0, 0, 1], 0).into(), "postgres://localhost/x");
+        Config::new(base)
+    }
+
+    #[test]
+    fn production_refuses_every_default_secret_and_url() {
+        let error = config().resolve(true).expect_err("no key in production");
+        assert!(error.to_string().contains("STRIPE_SECRET_KEY"), "{error}");
+        let mut with_key = config();
+        with_key.stripe_secret_key = Some(SecretString::from("sk_live_x".to_owned()));
+        let error = with_key.resolve(true).expect_err("no URLs in production");
+        assert!(
+            error.to_string().contains("SALES_NOTIFICATION_ADDRESS"),
+            "{error}"
+        );
+        assert!(config().resolve(false).is_ok());
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_stripe_key() {
+        let mut with_key = config();
+        with_key.stripe_secret_key = Some(SecretString::from("sk_test_secret123".to_owned()));
+        assert!(!format!("{with_key:?}").contains("secret123"));
+    }
+}

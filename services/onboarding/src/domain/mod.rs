@@ -1,0 +1,5 @@
+//! Onboarding's domain: parsed values and the rules that need no I/O.
+
+pub mod connect;
+pub mod lead;
+pub mod secret;

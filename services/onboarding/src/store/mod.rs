@@ -1,0 +1,4 @@
+//! All of onboarding's SQL. Nothing outside this module talks to the database.
+
+pub mod connect;
+pub mod leads;

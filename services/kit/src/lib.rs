@@ -7,6 +7,7 @@ pub mod db;
 pub mod deadline;
 pub mod error;
 pub mod grpc;
+pub mod mail;
 pub mod retry;
 pub mod runtime;
 pub mod service_config;

@@ -1,4 +1,5 @@
 //! Integration tests of the kit's public pieces; one binary for the crate.
 
 mod error_table;
+mod mail_outbox;
 mod retry;

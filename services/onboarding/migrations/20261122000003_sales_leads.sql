@@ -16,14 +16,17 @@ create table sales_leads (
 -- The per-IP limit counts rows in this index (shared by every replica).
 create index sales_leads_ip_time on sales_leads (client_ip, received_at);
 
-create table sales_lead_outbox (
+-- The transactional email outbox (onramp_kit::mail::outbox::TABLE_SQL): the notification of each
+-- lead is written in the lead's own transaction and relayed over SMTP afterwards.
+create table email_outbox (
     id uuid primary key,
-    lead_id uuid not null unique references sales_leads (id),
+    to_address text not null,
+    subject text not null,
+    body_text text not null,
     created_at timestamptz not null default now(),
     attempts integer not null default 0,
     next_attempt_at timestamptz not null default now(),
     last_error text,
     sent_at timestamptz
 );
-
-create index sales_lead_outbox_due on sales_lead_outbox (next_attempt_at) where sent_at is null;
+create index email_outbox_pending on email_outbox (next_attempt_at) where sent_at is null;

@@ -60,6 +60,17 @@ pub struct Config {
     /// `SALES_LEADS_PER_HOUR`: leads accepted per client IP per rolling hour; default 5.
     #[serde(default = "default_leads_per_hour")]
     pub sales_leads_per_hour: u32,
+    /// `SMTP_URL` (secret: it may hold credentials), e.g. `smtp://user:pass@host:587?tls=required`.
+    /// Unset: notifications stay queued in the outbox until a replica with SMTP sends them.
+    /// Required in production. Never logged.
+    #[serde(default)]
+    pub smtp_url: Option<SecretString>,
+    /// `MAIL_FROM`: the sender of notifications; default `Onramp <no-reply@localhost>`.
+    #[serde(default = "default_mail_from")]
+    pub mail_from: String,
+    /// `MAIL_RELAY_INTERVAL`: how often the outbox relay looks for unsent email; default `1s`.
+    #[serde(default = "default_mail_relay_interval", with = "humantime_serde")]
+    pub mail_relay_interval: Duration,
 }
 
 impl Config {
@@ -82,6 +93,9 @@ impl Config {
             connect_return_read_timeout: default_return_read_timeout(),
             sales_notification_address: None,
             sales_leads_per_hour: default_leads_per_hour(),
+            smtp_url: None,
+            mail_from: default_mail_from(),
+            mail_relay_interval: default_mail_relay_interval(),
         }
     }
 
@@ -96,6 +110,9 @@ impl Config {
         };
         if production && self.stripe_secret_key.is_none() {
             anyhow::bail!("STRIPE_SECRET_KEY must be set in production");
+        }
+        if production && self.smtp_url.is_none() {
+            anyhow::bail!("SMTP_URL must be set in production");
         }
         let sales = match &self.sales_notification_address {
             Some(address) => address.clone(),
@@ -156,6 +173,14 @@ fn default_leads_per_hour() -> u32 {
     5
 }
 
+fn default_mail_from() -> String {
+    "Onramp <no-reply@localhost>".into()
+}
+
+fn default_mail_relay_interval() -> Duration {
+    Duration::from_secs(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +196,9 @@ mod tests {
         assert!(error.to_string().contains("STRIPE_SECRET_KEY"), "{error}");
         let mut with_key = config();
         with_key.stripe_secret_key = Some(SecretString::from("sk_live_x".to_owned()));
+        let error = with_key.resolve(true).expect_err("no SMTP in production");
+        assert!(error.to_string().contains("SMTP_URL"), "{error}");
+        with_key.smtp_url = Some(SecretString::from("smtp://mail:25".to_owned()));
         let error = with_key.resolve(true).expect_err("no URLs in production");
         assert!(
             error.to_string().contains("SALES_NOTIFICATION_ADDRESS"),
@@ -183,6 +211,8 @@ mod tests {
     fn debug_output_never_shows_the_stripe_key() {
         let mut with_key = config();
         with_key.stripe_secret_key = Some(SecretString::from("sk_test_secret123".to_owned()));
-        assert!(!format!("{with_key:?}").contains("secret123"));
+        with_key.smtp_url = Some(SecretString::from("smtp://user:hunter2@mail:25".to_owned()));
+        let printed = format!("{with_key:?}");
+        assert!(!printed.contains("secret123") && !printed.contains("hunter2"));
     }
 }

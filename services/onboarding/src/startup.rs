@@ -4,6 +4,10 @@ use std::net::SocketAddr;
 
 use onramp_kit::{
     grpc::server::GrpcServer,
+    mail::{
+        outbox::OutboxRelay,
+        smtp::{Mailer, SmtpSettings},
+    },
     runtime::{self, ServiceSpec},
 };
 use onramp_proto::onboarding::v1::onboarding_service_server::OnboardingServiceServer;
@@ -26,6 +30,7 @@ pub struct Application {
     server: GrpcServer,
     pool: PgPool,
     api: OnboardingApi,
+    relay: Option<OutboxRelay>,
 }
 
 impl Application {
@@ -36,6 +41,9 @@ impl Application {
     /// served yet. Fails in production when a secret or URL was left to its default.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let resolved = config.resolve(onramp_kit::config::is_production())?;
+        // Stripe's HTTPS client takes rustls' process default; with more than one provider compiled
+        // in (test builds) there is none unless someone installs it. Err means one already is.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
         let stripe = StripeConnect::new(&StripeSettings {
             secret_key: config.stripe_secret_key.clone(),
@@ -60,11 +68,39 @@ impl Application {
         )?;
         let api = OnboardingApi {
             connect,
-            leads: Leads::new(pool.clone(), config.sales_leads_per_hour),
+            leads: Leads::new(
+                pool.clone(),
+                config.sales_leads_per_hour,
+                resolved.sales_notification_address,
+            ),
             peers,
         };
+        let relay = match &config.smtp_url {
+            Some(url) => {
+                let mailer = Mailer::new(&SmtpSettings {
+                    smtp_url: url.clone(),
+                    mail_from: config.mail_from.clone(),
+                })?;
+                Some(OutboxRelay::new(
+                    pool.clone(),
+                    mailer,
+                    config.mail_relay_interval,
+                ))
+            }
+            None => {
+                tracing::info!(
+                    "SMTP_URL unset: sales-lead notifications stay queued in the outbox"
+                );
+                None
+            }
+        };
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
-        Ok(Self { server, pool, api })
+        Ok(Self {
+            server,
+            pool,
+            api,
+            relay,
+        })
     }
 
     /// Where the gRPC server listens.
@@ -88,7 +124,16 @@ impl Application {
             pool: self.pool,
             migrator: &MIGRATOR,
         };
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+        // The relay only logs and retries until the migrations are in; it stops with the server.
+        let relay = self
+            .relay
+            .map(|relay| tokio::spawn(relay.run(shutdown.clone())));
+        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown.clone()).await;
+        shutdown.cancel();
+        if let Some(relay) = relay {
+            relay.await?;
+        }
+        outcome
     }
 }
 

@@ -5,6 +5,7 @@ mod deadlines;
 mod health;
 mod helpers;
 mod onboarding_connect;
+mod onboarding_leads;
 mod onboarding_support;
 mod readiness;
 mod tracing;

@@ -52,8 +52,13 @@ pub(crate) struct OnboardingRig {
 }
 
 impl OnboardingRig {
-    /// Starts everything with `gateways` gateways (each trusting [`PROXY_HEADER`]).
+    /// Starts everything with `gateways` gateways (each trusting [`PROXY_HEADER`]), no SMTP.
     pub(crate) async fn spawn(gateways: usize) -> Self {
+        Self::spawn_with(gateways, None).await
+    }
+
+    /// Like [`Self::spawn`], with onboarding sending mail to `smtp_url` when set.
+    pub(crate) async fn spawn_with(gateways: usize, smtp_url: Option<String>) -> Self {
         let stack = TestStack::spawn().await;
         let stripe = MockServer::start().await;
         let database = format!("{}_onboarding_rig", unique_prefix());
@@ -61,7 +66,8 @@ impl OnboardingRig {
         db::ensure_database(&server.options().expect("pg"), &database)
             .await
             .expect("create database");
-        let config = rig_config(&stack, &stripe, &server.database_url(&database), 0);
+        let mut config = rig_config(&stack, &stripe, &server.database_url(&database), 0);
+        config.smtp_url = smtp_url.map(Into::into);
         let app = Application::build(config).await.expect("onboarding builds");
         let connect = app.connect();
         let onboarding_addr = app.local_addr().expect("addr");
@@ -127,7 +133,7 @@ impl OnboardingRig {
         let start = std::time::Instant::now();
         loop {
             let done: Result<bool, _> = sqlx::query_scalar(
-                "select exists(select 1 from information_schema.tables where table_name = 'sales_lead_outbox')",
+                "select exists(select 1 from information_schema.tables where table_name = 'email_outbox')",
             )
             .fetch_one(&self.db)
             .await;
@@ -137,6 +143,22 @@ impl OnboardingRig {
             assert!(start.elapsed() < Duration::from_secs(20), "never migrated");
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// Stops the onboarding service and starts a new one on the same port and database, sending
+    /// mail to `smtp_url` (a restart, as a deploy or a crash would do it).
+    pub(crate) async fn restart_onboarding(&mut self, smtp_url: Option<String>) {
+        if let Some(onboarding) = self.onboarding.take() {
+            onboarding.stop().await;
+        }
+        let url = postgres().database_url(&self.database);
+        let mut config = rig_config(&self.stack, &self.stripe, &url, self.onboarding_addr.port());
+        config.smtp_url = smtp_url.map(Into::into);
+        let app = Application::build(config)
+            .await
+            .expect("onboarding rebuilds");
+        self.connect = app.connect();
+        self.onboarding = Some(spawn_service(app));
     }
 
     /// `http://gateway[i]/<path>`.

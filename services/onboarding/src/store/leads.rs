@@ -1,7 +1,8 @@
 //! Sales leads, their per-IP window and the notification outbox.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgPool};
+use onramp_kit::mail::Email;
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::lead::SalesLead;
@@ -18,7 +19,7 @@ pub enum Stored {
     Limited { window_frees_at: DateTime<Utc> },
 }
 
-/// Stores the lead and its notification outbox row in one transaction, unless `client_ip` already
+/// Stores the lead and its notification email (outbox) in one transaction, unless `client_ip` already
 /// sent `per_hour` leads in the last hour. A transaction-scoped advisory lock per IP makes the count
 /// and the insert atomic across every replica.
 pub async fn store_lead(
@@ -26,6 +27,7 @@ pub async fn store_lead(
     client_ip: &str,
     user_agent: &str,
     lead: &SalesLead,
+    notification: &Email,
     per_hour: u32,
 ) -> Result<Stored, sqlx::Error> {
     let mut tx = pool.begin().await?;
@@ -69,26 +71,7 @@ pub async fn store_lead(
     .bind(user_agent)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("insert into sales_lead_outbox (id, lead_id) values ($1, $2)")
-        .bind(Uuid::now_v7())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    onramp_kit::mail::outbox::enqueue(&mut tx, notification).await?;
     tx.commit().await?;
     Ok(Stored::Accepted { id, received_at })
-}
-
-/// A lead whose notification is due.
-#[derive(Debug, Clone, FromRow)]
-pub struct DueNotification {
-    pub outbox_id: Uuid,
-    pub lead_id: Uuid,
-    pub full_name: String,
-    pub email: String,
-    pub company: String,
-    pub company_size: String,
-    pub phone: String,
-    pub message: String,
-    pub source: String,
-    pub received_at: DateTime<Utc>,
 }

@@ -1,10 +1,11 @@
-//! `/v1/onboarding/...`: the Connect onboarding routes (and, as they land, the checklist).
+//! `/v1/onboarding/...`: the setup checklist and the Connect onboarding routes.
 //!
 //! The Connect start, refresh and return routes are public on purpose: Stripe sends the browser to
 //! them, possibly in another browser or after the session ended. The start and refresh links carry
 //! the onboarding token (the credential); the return carries the single-use `state` minted with the
 //! link. Account and token management needs a signed-in owner or admin.
 
+mod checklist;
 mod connect;
 
 use axum::{
@@ -18,6 +19,12 @@ use crate::routes::AppState;
 /// The onboarding routes.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
+        .route("/v1/onboarding", get(checklist::get))
+        .route(
+            "/v1/onboarding/steps/{id}",
+            axum::routing::patch(checklist::update),
+        )
+        .route("/v1/onboarding/dismiss-rest", post(checklist::dismiss_rest))
         .route("/v1/onboarding/connect/start", get(connect::start))
         .route("/v1/onboarding/connect/refresh", get(connect::refresh))
         .route("/v1/onboarding/connect/return", get(connect::back))

@@ -364,10 +364,11 @@ impl Connect {
             tx.commit().await?;
             return Ok(Outcome::Stale(current));
         }
-        if at == current.stripe_state_at && fresh != current.snapshot() {
-            if let Tie::Reread = tie {
-                return Err(TieError::Reread);
-            }
+        if at == current.stripe_state_at
+            && fresh != current.snapshot()
+            && matches!(tie, Tie::Reread)
+        {
+            return Err(TieError::Reread);
         }
         let updated = store::update_account(&mut tx, &fresh, at).await?;
         let completed = if AccountStatus::of(&fresh) == AccountStatus::Complete {

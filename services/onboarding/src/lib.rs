@@ -1,13 +1,14 @@
 //! Onboarding: the setup checklist, Stripe Connect onboarding and sales leads.
 #![forbid(unsafe_code)]
 
+pub mod checklist;
 mod config;
 pub mod connect;
 pub mod domain;
 mod error;
 mod grpc;
 mod leads;
-mod peers;
+pub mod peers;
 mod startup;
 pub mod store;
 pub mod stripe;

@@ -24,7 +24,7 @@ use crate::error::OnboardingError;
 
 /// Who may do what on a tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
+pub enum Access {
     /// Any member, payment gate not enforced (reading the checklist).
     Member,
     /// Owners and admins of a usable (paid, not suspended) tenant (Connect actions).
@@ -33,7 +33,7 @@ pub(crate) enum Access {
 
 /// Channels to identity, tenancy and billing.
 #[derive(Debug, Clone)]
-pub(crate) struct Peers {
+pub struct Peers {
     identity: TracedChannel,
     tenancy: TracedChannel,
     billing: TracedChannel,
@@ -41,7 +41,7 @@ pub(crate) struct Peers {
 
 impl Peers {
     /// Lazily connecting channels (a peer that starts later is fine).
-    pub(crate) fn connect(identity: &str, tenancy: &str, billing: &str) -> anyhow::Result<Self> {
+    pub fn connect(identity: &str, tenancy: &str, billing: &str) -> anyhow::Result<Self> {
         Ok(Self {
             identity: client::traced(client::channel(identity)?),
             tenancy: client::traced(client::channel(tenancy)?),
@@ -51,7 +51,7 @@ impl Peers {
 
     /// Tenancy's membership gate. A refusal passes through as is; a tenancy that cannot answer
     /// (down, or not offering the check) is UNAVAILABLE: access is never granted without an answer.
-    pub(crate) async fn check_membership(
+    pub async fn check_membership(
         &self,
         tenant_id: Uuid,
         user_id: Uuid,
@@ -90,7 +90,7 @@ impl Peers {
     }
 
     /// Whether the user's email is verified; `None` when identity did not answer within `wait`.
-    pub(crate) async fn email_verified(&self, user_id: Uuid, wait: Duration) -> Option<bool> {
+    pub async fn email_verified(&self, user_id: Uuid, wait: Duration) -> Option<bool> {
         let mut request = Request::new(LookupUsersRequest {
             user_ids: vec![user_id.to_string()],
         });
@@ -106,7 +106,7 @@ impl Peers {
     }
 
     /// Whether the tenant's plan is active (or past due, still entitled); `None` when unknown.
-    pub(crate) async fn plan_active(&self, tenant_id: Uuid, wait: Duration) -> Option<bool> {
+    pub async fn plan_active(&self, tenant_id: Uuid, wait: Duration) -> Option<bool> {
         let mut request = Request::new(GetEntitlementRequest {
             tenant_id: tenant_id.to_string(),
         });
@@ -122,7 +122,7 @@ impl Peers {
     }
 
     /// Whether the tenant has a second member; `None` when unknown.
-    pub(crate) async fn has_teammates(&self, tenant_id: Uuid, wait: Duration) -> Option<bool> {
+    pub async fn has_teammates(&self, tenant_id: Uuid, wait: Duration) -> Option<bool> {
         let mut request = Request::new(CountMembersRequest {
             tenant_id: tenant_id.to_string(),
         });

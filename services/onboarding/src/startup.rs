@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{server::NamedService, service::Routes};
 
 use crate::{
+    checklist::Checklist,
     config::Config,
     connect::{Connect, ConnectSettings},
     grpc::OnboardingApi,
@@ -67,6 +68,7 @@ impl Application {
             &config.billing_service_addr,
         )?;
         let api = OnboardingApi {
+            checklist: Checklist::new(pool.clone(), peers.clone(), config.checklist_peer_timeout),
             connect,
             leads: Leads::new(
                 pool.clone(),
@@ -112,6 +114,12 @@ impl Application {
     /// that set up a tenant's account and token without going through tenancy's membership gate.
     pub fn connect(&self) -> Connect {
         self.api.connect.clone()
+    }
+
+    /// The checklist use cases (reading identity, tenancy and billing through their RPCs), for tests
+    /// and tools that act for an already verified member.
+    pub fn checklist(&self) -> Checklist {
+        self.api.checklist.clone()
     }
 
     /// Migrates, serves until `shutdown` fires, then drains.

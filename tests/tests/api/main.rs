@@ -4,6 +4,7 @@
 mod deadlines;
 mod health;
 mod helpers;
+mod onboarding_checklist;
 mod onboarding_connect;
 mod onboarding_leads;
 mod onboarding_support;

@@ -5,7 +5,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use onramp_kit::{db, service_config::ServiceConfig};
-use onramp_onboarding::{Application, Config, connect::Connect};
+use onramp_onboarding::{Application, Config, checklist::Checklist, connect::Connect};
 use onramp_proto::onboarding::v1::onboarding_service_client::OnboardingServiceClient;
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
@@ -38,6 +38,7 @@ pub(crate) struct OnboardingRig {
     pub(crate) stack: TestStack,
     pub(crate) stripe: MockServer,
     pub(crate) connect: Connect,
+    pub(crate) checklist: Checklist,
     pub(crate) grpc: OnboardingServiceClient<Channel>,
     /// A client that does not follow redirects (the start route answers 303 to Stripe).
     pub(crate) http: reqwest::Client,
@@ -70,6 +71,7 @@ impl OnboardingRig {
         config.smtp_url = smtp_url.map(Into::into);
         let app = Application::build(config).await.expect("onboarding builds");
         let connect = app.connect();
+        let checklist = app.checklist();
         let onboarding_addr = app.local_addr().expect("addr");
         let onboarding = spawn_service(app);
         let db = PgPool::connect(&server.database_url(&database))
@@ -82,6 +84,7 @@ impl OnboardingRig {
             stack,
             stripe,
             connect,
+            checklist,
             grpc,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -128,19 +131,23 @@ impl OnboardingRig {
         self.gateway_tasks.push(Running { stop, task });
     }
 
-    /// Polls until onboarding's migrations are applied (bounded).
+    /// Polls until onboarding reports SERVING (migrations applied), bounded.
     async fn wait_until_migrated(&self) {
         let start = std::time::Instant::now();
+        let channel = Channel::from_shared(format!("http://{}", self.onboarding_addr))
+            .expect("uri")
+            .connect_lazy();
+        let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
         loop {
-            let done: Result<bool, _> = sqlx::query_scalar(
-                "select exists(select 1 from information_schema.tables where table_name = 'email_outbox')",
-            )
-            .fetch_one(&self.db)
-            .await;
-            if done.unwrap_or(false) {
+            let answer = health
+                .check(tonic_health::pb::HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await;
+            if answer.is_ok_and(|a| a.into_inner().status == 1) {
                 return;
             }
-            assert!(start.elapsed() < Duration::from_secs(20), "never migrated");
+            assert!(start.elapsed() < Duration::from_secs(20), "never serving");
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -158,7 +165,9 @@ impl OnboardingRig {
             .await
             .expect("onboarding rebuilds");
         self.connect = app.connect();
+        self.checklist = app.checklist();
         self.onboarding = Some(spawn_service(app));
+        self.wait_until_migrated().await;
     }
 
     /// `http://gateway[i]/<path>`.

@@ -4,7 +4,11 @@ use chrono::{DateTime, Utc};
 use onramp_proto::onboarding::v1::{self as pb, CompanySize};
 
 use crate::{
-    domain::connect::{AccountStatus, TokenStatus},
+    checklist::ChecklistView,
+    domain::{
+        checklist::{FirstSetup, Source, StepState},
+        connect::{AccountStatus, TokenStatus},
+    },
     error::OnboardingError,
     store::connect::{AccountRow, TokenRow},
 };
@@ -72,4 +76,134 @@ pub(super) fn company_size(size: CompanySize) -> Result<&'static str, Onboarding
         CompanySize::Enterprise => "enterprise",
         CompanySize::Huge => "huge",
     })
+}
+
+/// Parses UpdateStep's data (only `first_setup` exists among the built-in steps).
+pub(super) fn step_data(data: Option<pb::StepData>) -> Result<Option<FirstSetup>, OnboardingError> {
+    let Some(data) = data else {
+        return Ok(None);
+    };
+    match data.kind {
+        Some(pb::step_data::Kind::FirstSetup(setup)) => {
+            let team_size = match setup.team_size() {
+                CompanySize::Unspecified => None,
+                size => Some(company_size(size)?),
+            };
+            FirstSetup::parse(
+                &setup.company_name,
+                team_size,
+                &setup.use_case,
+                &setup.time_zone,
+            )
+            .map(Some)
+        }
+        Some(pb::step_data::Kind::Custom(_)) => Err(OnboardingError::invalid(
+            "data",
+            "this step takes first_setup data, not custom",
+        )),
+        None => Err(OnboardingError::invalid(
+            "data",
+            "exactly one kind must be set",
+        )),
+    }
+}
+
+fn first_setup(data: &FirstSetup) -> pb::StepData {
+    let team_size = match data.team_size.as_str() {
+        "solo" => CompanySize::Solo,
+        "small" => CompanySize::Small,
+        "medium" => CompanySize::Medium,
+        "large" => CompanySize::Large,
+        "enterprise" => CompanySize::Enterprise,
+        "huge" => CompanySize::Huge,
+        _ => CompanySize::Unspecified,
+    };
+    pb::StepData {
+        kind: Some(pb::step_data::Kind::FirstSetup(pb::FirstSetupData {
+            company_name: data.company_name.clone(),
+            team_size: team_size as i32,
+            use_case: data.use_case.clone(),
+            time_zone: data.time_zone.clone(),
+        })),
+    }
+}
+
+pub(super) fn checklist(view: &ChecklistView) -> pb::Checklist {
+    let steps = view
+        .steps
+        .iter()
+        .map(|s| {
+            let (state, completed_at, dismissed_at, data) = match &s.state {
+                StepState::Done { at, data } => (
+                    pb::StepState::Done,
+                    at.map(timestamp),
+                    None,
+                    data.as_ref().map(first_setup),
+                ),
+                StepState::Pending => (pb::StepState::Pending, None, None, None),
+                StepState::Dismissed { at } => {
+                    (pb::StepState::Dismissed, None, Some(timestamp(*at)), None)
+                }
+                StepState::Unknown => (pb::StepState::Unknown, None, None, None),
+            };
+            let source = match s.step.source {
+                Source::User => pb::StepSource::User,
+                Source::Identity => pb::StepSource::Identity,
+                Source::Billing => pb::StepSource::Billing,
+                Source::Tenancy => pb::StepSource::Tenancy,
+                Source::Connect => pb::StepSource::Connect,
+            };
+            pb::ChecklistStep {
+                step_id: s.step.id.to_owned(),
+                title: s.step.title.to_owned(),
+                description: s.step.description.to_owned(),
+                state: state as i32,
+                source: source as i32,
+                user_completable: s.step.source == Source::User,
+                data_required: s.step.data_required,
+                action_path: s.step.action_path.to_owned(),
+                completed_at,
+                dismissed_at,
+                data,
+            }
+        })
+        .collect();
+    pb::Checklist {
+        tenant_id: view.tenant_id.to_string(),
+        user_id: view.user_id.to_string(),
+        steps,
+        next_step_id: view.next_step().unwrap_or_default().to_owned(),
+        done_count: u32::try_from(view.done_count()).unwrap_or(u32::MAX),
+        finished: view.finished(),
+        rest_dismissed: view.rest_dismissed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(data: pb::StepData) -> String {
+        match step_data(Some(data)) {
+            Err(OnboardingError::Invalid { field, .. }) => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn step_data_of_the_wrong_kind_or_with_bad_fields_names_the_field() {
+        let custom = pb::StepData {
+            kind: Some(pb::step_data::Kind::Custom(prost_types::Struct::default())),
+        };
+        assert_eq!(field(custom), "data");
+        assert_eq!(field(pb::StepData { kind: None }), "data");
+        let no_size = pb::StepData {
+            kind: Some(pb::step_data::Kind::FirstSetup(pb::FirstSetupData {
+                company_name: "Acme".into(),
+                ..pb::FirstSetupData::default()
+            })),
+        };
+        assert_eq!(field(no_size), "data.first_setup.team_size");
+        assert!(matches!(step_data(None), Ok(None)));
+    }
 }

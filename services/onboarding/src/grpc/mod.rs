@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
+    checklist::{Checklist, StepChange},
     connect::{AccountEvent, Connect, Outcome},
     domain::{
         connect::{AccountSnapshot, Country},
@@ -21,11 +22,12 @@ use crate::{
     peers::{Access, Peers},
 };
 
-use convert::{account, timestamp, token};
+use convert::{account, checklist, step_data, timestamp, token};
 
 /// Implements `onramp.onboarding.v1.OnboardingService`.
 #[derive(Debug, Clone)]
 pub(crate) struct OnboardingApi {
+    pub(crate) checklist: Checklist,
     pub(crate) connect: Connect,
     pub(crate) leads: Leads,
     pub(crate) peers: Peers,
@@ -63,6 +65,71 @@ impl OnboardingApi {
 
 #[tonic::async_trait]
 impl OnboardingService for OnboardingApi {
+    async fn get_checklist(
+        &self,
+        request: Request<pb::GetChecklistRequest>,
+    ) -> Answer<pb::GetChecklistResponse> {
+        let request = request.into_inner();
+        let user = user_id(request.caller.as_ref())?;
+        let tenant = self
+            .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
+            .await?;
+        let view = self.checklist.get(tenant, user).await?;
+        Ok(Response::new(pb::GetChecklistResponse {
+            checklist: Some(checklist(&view)),
+        }))
+    }
+
+    async fn update_step(
+        &self,
+        request: Request<pb::UpdateStepRequest>,
+    ) -> Answer<pb::UpdateStepResponse> {
+        let request = request.into_inner();
+        let user = user_id(request.caller.as_ref())?;
+        let tenant = self
+            .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
+            .await?;
+        crate::domain::checklist::step(&request.step_id)?;
+        let change = match (request.action(), request.data) {
+            (pb::StepAction::Unspecified, _) => {
+                return Err(OnboardingError::invalid("action", "is required").into());
+            }
+            (pb::StepAction::Complete, data) => StepChange::Complete(step_data(data)?),
+            (_, Some(_)) => {
+                return Err(OnboardingError::invalid(
+                    "data",
+                    "must be unset to dismiss or restore a step",
+                )
+                .into());
+            }
+            (pb::StepAction::Dismiss, None) => StepChange::Dismiss,
+            (pb::StepAction::Restore, None) => StepChange::Restore,
+        };
+        let view = self
+            .checklist
+            .update(tenant, user, &request.step_id, change)
+            .await?;
+        Ok(Response::new(pb::UpdateStepResponse {
+            checklist: Some(checklist(&view)),
+        }))
+    }
+
+    async fn dismiss_rest(
+        &self,
+        request: Request<pb::DismissRestRequest>,
+    ) -> Answer<pb::DismissRestResponse> {
+        let request = request.into_inner();
+        let user = user_id(request.caller.as_ref())?;
+        let tenant = self
+            .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
+            .await?;
+        let (view, dismissed) = self.checklist.dismiss_rest(tenant, user).await?;
+        Ok(Response::new(pb::DismissRestResponse {
+            checklist: Some(checklist(&view)),
+            dismissed_step_ids: dismissed.into_iter().map(str::to_owned).collect(),
+        }))
+    }
+
     async fn create_connected_account(
         &self,
         request: Request<pb::CreateConnectedAccountRequest>,

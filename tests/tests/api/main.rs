@@ -6,6 +6,7 @@ mod health;
 mod helpers;
 mod onboarding_checklist;
 mod onboarding_connect;
+mod onboarding_connect_state;
 mod onboarding_leads;
 mod onboarding_support;
 mod readiness;

@@ -16,10 +16,10 @@ use wiremock::{
 
 use crate::onboarding_support::OnboardingRig;
 
-const ACCOUNT: &str = "acct_1OnrampTest";
+pub(crate) const ACCOUNT: &str = "acct_1OnrampTest";
 const LINK: &str = "https://connect.stripe.test/setup/s/link";
 
-fn account_json(requirements_met: bool) -> Value {
+pub(crate) fn account_json(requirements_met: bool) -> Value {
     let due: Vec<&str> = if requirements_met {
         vec![]
     } else {
@@ -41,7 +41,7 @@ fn link_json(n: u32) -> Value {
 }
 
 /// A tenant with a connected account (created through the Stripe fake) and a fresh pending token.
-async fn tenant_with_token(rig: &OnboardingRig) -> (Uuid, String) {
+pub(crate) async fn tenant_with_token(rig: &OnboardingRig) -> (Uuid, String) {
     Mock::given(method("POST"))
         .and(path("/v1/accounts"))
         .respond_with(ResponseTemplate::new(200).set_body_json(account_json(false)))
@@ -60,7 +60,7 @@ async fn tenant_with_token(rig: &OnboardingRig) -> (Uuid, String) {
 }
 
 /// Account links answer `first` for the first call, then links numbered from 1.
-async fn mount_links(rig: &OnboardingRig, first: Option<u16>) {
+pub(crate) async fn mount_links(rig: &OnboardingRig, first: Option<u16>) {
     if let Some(status) = first {
         Mock::given(method("POST"))
             .and(path("/v1/account_links"))
@@ -80,7 +80,7 @@ async fn mount_links(rig: &OnboardingRig, first: Option<u16>) {
         .await;
 }
 
-async fn mount_account_read(rig: &OnboardingRig, requirements_met: bool) {
+pub(crate) async fn mount_account_read(rig: &OnboardingRig, requirements_met: bool) {
     rig.stripe.reset().await;
     mount_links(rig, None).await;
     Mock::given(method("GET"))
@@ -91,7 +91,7 @@ async fn mount_account_read(rig: &OnboardingRig, requirements_met: bool) {
 }
 
 /// The `state` onboarding put in the return URL of its latest account-link request to Stripe.
-async fn latest_state(rig: &OnboardingRig) -> String {
+pub(crate) async fn latest_state(rig: &OnboardingRig) -> String {
     let requests = rig.stripe.received_requests().await.expect("recording");
     let link = requests
         .iter()
@@ -111,7 +111,7 @@ async fn latest_state(rig: &OnboardingRig) -> String {
 }
 
 /// (status, has state, has state expiry) of the tenant's newest token.
-async fn token_row(rig: &OnboardingRig, tenant: Uuid) -> (String, bool, bool) {
+pub(crate) async fn token_row(rig: &OnboardingRig, tenant: Uuid) -> (String, bool, bool) {
     sqlx::query_as(
         "select status, state_hash is not null, state_expires_at > now() from onboarding_tokens
          where tenant_id = $1 order by created_at desc limit 1",
@@ -123,7 +123,7 @@ async fn token_row(rig: &OnboardingRig, tenant: Uuid) -> (String, bool, bool) {
     .expect("token row")
 }
 
-async fn start(rig: &OnboardingRig, token: &str) -> reqwest::Response {
+pub(crate) async fn start(rig: &OnboardingRig, token: &str) -> reqwest::Response {
     rig.http
         .get(rig.url(0, "/v1/onboarding/connect/start"))
         .query(&[("token", token)])
@@ -287,7 +287,11 @@ async fn unknown_and_missing_tokens_are_refused_with_clear_errors() {
     rig.stop().await;
 }
 
-fn event(id: &str, created: i64, requirements_met: bool) -> ApplyConnectAccountUpdateRequest {
+pub(crate) fn event(
+    id: &str,
+    created: i64,
+    requirements_met: bool,
+) -> ApplyConnectAccountUpdateRequest {
     ApplyConnectAccountUpdateRequest {
         event_id: id.to_owned(),
         event_created: Some(prost_types::Timestamp {

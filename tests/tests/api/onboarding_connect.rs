@@ -1,12 +1,7 @@
 //! Stripe Connect onboarding end to end: real gateway, real onboarding service and Postgres, and a
 //! Stripe fake (wiremock) with failure injection.
 
-use onramp_proto::{
-    common::v1::Caller,
-    onboarding::v1::{
-        ApplyConnectAccountUpdateRequest, ConnectUpdateOutcome, CreateOnboardingTokenRequest,
-    },
-};
+use onramp_proto::{common::v1::Caller, onboarding::v1::CreateOnboardingTokenRequest};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use wiremock::{
@@ -284,89 +279,6 @@ async fn unknown_and_missing_tokens_are_refused_with_clear_errors() {
     assert_eq!(missing.status(), 400);
     let problem: Value = missing.json().await.expect("json");
     assert_eq!(problem["field"], "token");
-    rig.stop().await;
-}
-
-pub(crate) fn event(
-    id: &str,
-    created: i64,
-    requirements_met: bool,
-) -> ApplyConnectAccountUpdateRequest {
-    ApplyConnectAccountUpdateRequest {
-        event_id: id.to_owned(),
-        event_created: Some(prost_types::Timestamp {
-            seconds: created,
-            nanos: 0,
-        }),
-        stripe_account_id: ACCOUNT.to_owned(),
-        details_submitted: requirements_met,
-        charges_enabled: requirements_met,
-        payouts_enabled: requirements_met,
-        requirements_currently_due: if requirements_met {
-            vec![]
-        } else {
-            vec!["external_account".to_owned()]
-        },
-        ..ApplyConnectAccountUpdateRequest::default()
-    }
-}
-
-#[tokio::test]
-async fn complete_comes_only_from_stripe_account_state_exactly_once_per_event() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, token) = tenant_with_token(&rig).await;
-    mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &token).await.status(), 303);
-    let mut grpc = rig.grpc.clone();
-    let now = chrono::Utc::now().timestamp() + 60;
-
-    let not_yet = grpc
-        .apply_connect_account_update(event("evt_1", now, false))
-        .await
-        .expect("applied")
-        .into_inner();
-    assert_eq!(not_yet.outcome(), ConnectUpdateOutcome::Applied);
-    assert_eq!(token_row(&rig, tenant).await.0, "in_progress");
-
-    let met = grpc
-        .apply_connect_account_update(event("evt_2", now + 1, true))
-        .await
-        .expect("applied")
-        .into_inner();
-    assert_eq!(met.outcome(), ConnectUpdateOutcome::Applied);
-    assert_eq!(token_row(&rig, tenant).await.0, "complete");
-
-    let duplicate = grpc
-        .apply_connect_account_update(event("evt_2", now + 1, true))
-        .await
-        .expect("answered")
-        .into_inner();
-    assert_eq!(duplicate.outcome(), ConnectUpdateOutcome::Duplicate);
-
-    // An older event arriving late never overwrites the newer state.
-    let stale = grpc
-        .apply_connect_account_update(event("evt_0", now - 30, false))
-        .await
-        .expect("answered")
-        .into_inner();
-    assert_eq!(stale.outcome(), ConnectUpdateOutcome::Stale);
-    assert_eq!(stale.account.expect("account").status, 4, "still complete");
-
-    let unknown = grpc
-        .apply_connect_account_update(ApplyConnectAccountUpdateRequest {
-            stripe_account_id: "acct_unknown".to_owned(),
-            ..event("evt_3", now + 2, true)
-        })
-        .await
-        .expect("answered")
-        .into_inner();
-    assert_eq!(unknown.outcome(), ConnectUpdateOutcome::UnknownAccount);
-
-    let missing = grpc
-        .apply_connect_account_update(ApplyConnectAccountUpdateRequest::default())
-        .await
-        .expect_err("no event id");
-    assert_eq!(missing.code(), tonic::Code::InvalidArgument);
     rig.stop().await;
 }
 

@@ -149,8 +149,8 @@ class Overlay:
         if is_gateway:
             for peer in SERVICES:
                 var = peer.upper().replace("-", "_") + "_SERVICE_ADDR"
-                if env.get(var) != f"http://{peer}:{GRPC_PORT}":
-                    self.fail(f"{where}: {var} must be http://{peer}:{GRPC_PORT}, is {env.get(var)!r}")
+                if env.get(var) != f"dns:///{peer}:{GRPC_PORT}":
+                    self.fail(f"{where}: {var} must be dns:///{peer}:{GRPC_PORT}, is {env.get(var)!r}")
 
         # Probes.
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):

@@ -40,6 +40,9 @@ impl Problem {
 impl From<tonic::Status> for Problem {
     fn from(status: tonic::Status) -> Self {
         let error = ApiError::from_status(&status);
+        if matches!(error.code, Code::Unavailable | Code::DeadlineExceeded) {
+            tracing::warn!(grpc_code = ?status.code(), grpc_message = status.message(), "downstream call failed");
+        }
         if error.code == Code::Internal {
             // The service logged the cause; this records which call failed, once, at the edge.
             tracing::error!(grpc_code = ?status.code(), grpc_message = status.message(), "downstream internal error");

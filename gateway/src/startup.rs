@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::{Router, middleware};
+use onramp_kit::retry::RetryPolicy;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
@@ -31,6 +32,7 @@ impl Application {
         let state = AppState {
             peers: Peers::connect(&config)?,
             readiness_timeout: config.readiness_timeout,
+            retry: RetryPolicy::default(),
         };
         let api = routes::api(state.clone()).layer(middleware::from_fn_with_state(
             config.request_budget,

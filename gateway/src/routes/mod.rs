@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use axum::{Router, routing::get};
 
-use onramp_kit::Code;
+use onramp_kit::{Code, retry::RetryPolicy};
 
 use crate::{clients::Peers, problem::Problem};
 
@@ -18,6 +18,8 @@ mod status;
 pub(crate) struct AppState {
     pub(crate) peers: Peers,
     pub(crate) readiness_timeout: Duration,
+    /// One retry budget shared by every idempotent call the gateway makes.
+    pub(crate) retry: RetryPolicy,
 }
 
 /// Routes that sit outside the request budget (probes answer on their own clock).

@@ -23,13 +23,24 @@ pub(crate) struct StatusBody {
 pub(crate) async fn describe_all(
     State(state): State<AppState>,
 ) -> Result<Json<StatusBody>, Problem> {
-    let calls = state.peers.all.iter().map(|peer| async move {
-        let info = peer.info().describe(DescribeRequest {}).await?.into_inner();
-        Ok::<_, tonic::Status>(ServiceStatus {
-            service: info.service,
-            version: info.version,
-            schema_version: info.schema_version,
-        })
+    let calls = state.peers.all.iter().map(|peer| {
+        let state = &state;
+        async move {
+            // Describe only reads, so a replica going away mid-call is retried on another.
+            let info = state
+                .retry
+                .call_idempotent(|| {
+                    let mut client = peer.info();
+                    async move { client.describe(DescribeRequest {}).await }
+                })
+                .await?
+                .into_inner();
+            Ok::<_, tonic::Status>(ServiceStatus {
+                service: info.service,
+                version: info.version,
+                schema_version: info.schema_version,
+            })
+        }
     });
     let services = try_join_all(calls).await?;
     Ok(Json(StatusBody { services }))

@@ -14,11 +14,18 @@ pub struct Config {
     /// Listen address, database and telemetry, shared by every service.
     #[serde(flatten)]
     pub base: ServiceConfig,
-    /// `IDENTITY_SERVICE_ADDR`: identity, read for the `verify_email` step.
+    /// `IDENTITY_SERVICE_ADDR`: identity, read for the `verify_email` step (any address
+    /// `onramp_kit::grpc::client::channel` takes); default `http://127.0.0.1:50051`. Peers are
+    /// reached lazily, so a wrong address shows as unknown steps and UNAVAILABLE membership checks.
+    #[serde(default = "default_identity_addr")]
     pub identity_service_addr: String,
-    /// `TENANT_PROVISIONING_SERVICE_ADDR`: tenancy, for membership checks and `invite_teammates`.
+    /// `TENANT_PROVISIONING_SERVICE_ADDR`: tenancy, for membership checks and `invite_teammates`;
+    /// default `http://127.0.0.1:50052`.
+    #[serde(default = "default_tenancy_addr")]
     pub tenant_provisioning_service_addr: String,
-    /// `BILLING_SERVICE_ADDR`: billing, read for the `choose_plan` step.
+    /// `BILLING_SERVICE_ADDR`: billing, read for the `choose_plan` step; default
+    /// `http://127.0.0.1:50053`.
+    #[serde(default = "default_billing_addr")]
     pub billing_service_addr: String,
     /// `CHECKLIST_PEER_TIMEOUT`: how long the checklist waits for each other context before showing
     /// its step as unknown; default `300ms`.
@@ -79,9 +86,9 @@ impl Config {
     pub fn new(base: ServiceConfig) -> Self {
         Self {
             base,
-            identity_service_addr: "http://127.0.0.1:50051".into(),
-            tenant_provisioning_service_addr: "http://127.0.0.1:50052".into(),
-            billing_service_addr: "http://127.0.0.1:50053".into(),
+            identity_service_addr: default_identity_addr(),
+            tenant_provisioning_service_addr: default_tenancy_addr(),
+            billing_service_addr: default_billing_addr(),
             checklist_peer_timeout: default_peer_timeout(),
             stripe_secret_key: None,
             stripe_api_base: default_stripe_api_base(),
@@ -143,6 +150,18 @@ pub(crate) struct Resolved {
     pub(crate) return_url: Url,
     pub(crate) refresh_url: Url,
     pub(crate) sales_notification_address: String,
+}
+
+fn default_identity_addr() -> String {
+    "http://127.0.0.1:50051".into()
+}
+
+fn default_tenancy_addr() -> String {
+    "http://127.0.0.1:50052".into()
+}
+
+fn default_billing_addr() -> String {
+    "http://127.0.0.1:50053".into()
 }
 
 fn default_peer_timeout() -> Duration {

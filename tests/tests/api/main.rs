@@ -9,5 +9,6 @@ mod onboarding_connect;
 mod onboarding_connect_state;
 mod onboarding_leads;
 mod onboarding_support;
+mod processes;
 mod readiness;
 mod tracing;

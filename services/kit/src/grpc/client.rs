@@ -22,12 +22,41 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Creates a lazily connecting channel to `addr` (`http://host:port`); connection errors surface
 /// as `UNAVAILABLE` on the first call, so a peer that starts later is fine.
+///
+/// `addr` may list several replicas separated by commas, or be `dns://host:port` (every address the
+/// name resolves to, e.g. a Kubernetes headless Service); calls are then balanced over them
+/// (power of two choices) among the replicas whose gRPC health says SERVING, so a draining
+/// replica stops receiving new calls before it closes.
 pub fn channel(addr: &str) -> Result<Channel, tonic::transport::Error> {
+    if let Some((host, port)) = dns_target(addr) {
+        return Ok(super::balance::dns_balanced(host, port));
+    }
+    let endpoints = addr
+        .split(',')
+        .map(str::trim)
+        .filter(|one| !one.is_empty())
+        .map(endpoint)
+        .collect::<Result<Vec<_>, _>>()?;
+    match endpoints.as_slice() {
+        // An empty address is reported by the parser rather than becoming a channel to nowhere.
+        [] => Ok(endpoint(addr)?.connect_lazy()),
+        [one] => Ok(one.connect_lazy()),
+        _ => Ok(super::balance::health_balanced(endpoints)),
+    }
+}
+
+/// `dns://host:port` (or `dns:///host:port`, the gRPC name syntax) → the host and port to resolve.
+fn dns_target(addr: &str) -> Option<(String, u16)> {
+    let rest = addr.strip_prefix("dns://")?.trim_start_matches('/');
+    let (host, port) = rest.rsplit_once(':')?;
+    Some((host.to_owned(), port.parse().ok()?))
+}
+
+pub(crate) fn endpoint(addr: &str) -> Result<Endpoint, tonic::transport::Error> {
     Ok(Endpoint::from_shared(addr.to_owned())?
         .connect_timeout(Duration::from_secs(2))
         .tcp_nodelay(true)
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .connect_lazy())
+        .http2_keep_alive_interval(Duration::from_secs(30)))
 }
 
 /// Wraps a channel so every call gets trace context and a deadline.

@@ -1,5 +1,6 @@
 //! gRPC plumbing: server bootstrap, outgoing-call context, trace propagation.
 
+pub(crate) mod balance;
 pub mod client;
 pub mod deadline_layer;
 pub mod server;

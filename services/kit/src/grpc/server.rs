@@ -113,6 +113,10 @@ impl GrpcServer {
             .ok();
         let drain = self.settings.drain_period;
         let service = self.service;
+        // In-flight calls get the longest any call may run; a client holding a stream open past
+        // that (a health Watch, say) does not keep the process from exiting.
+        let grace = drain + self.settings.max_rpc_timeout;
+        let stopping = shutdown.clone();
         let signal = async move {
             shutdown.cancelled().await;
             readiness.not_serving().await;
@@ -122,15 +126,21 @@ impl GrpcServer {
             );
             tokio::time::sleep(drain).await;
         };
-        tonic::transport::Server::builder()
+        let server = tonic::transport::Server::builder()
             .timeout(self.settings.max_rpc_timeout)
             .trace_fn(move |request| server_span(service, request))
             .layer(DeadlineLayer::new(self.settings.max_rpc_timeout))
             .add_routes(routes)
             .add_service(self.health_service)
             .add_optional_service(reflection)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal)
-            .await
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal);
+        tokio::select! {
+            outcome = server => outcome,
+            () = async { stopping.cancelled().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!("calls still open after the shutdown grace; closing them");
+                Ok(())
+            }
+        }
     }
 }
 

@@ -1,0 +1,243 @@
+//! The deployment rehearsal: every service and the gateway as separate OS processes, configured only
+//! through the environment variables the Kubernetes manifests set, then a rolling stop of one
+//! replica while requests flow.
+
+use std::{
+    net::{SocketAddr, TcpListener},
+    path::PathBuf,
+    process::Stdio,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU32, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use onramp_kit::db;
+use tokio::process::{Child, Command};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+use crate::helpers::{postgres, unique_prefix};
+
+/// The binaries `./tests/run` builds next to the test executables.
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    // target/<profile>/deps/api-<hash> -> target/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo build --workspace --bins` (./tests/run does)",
+        path.display()
+    );
+    path
+}
+
+fn free_addr() -> SocketAddr {
+    // Bind-and-release: the port may be reused by the next bind, which is what we want.
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+}
+
+/// A child process killed if the test ends early.
+struct Process {
+    child: Child,
+}
+
+fn spawn(name: &str, env: &[(&str, String)]) -> Process {
+    let mut command = Command::new(binary(name));
+    command
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    if std::env::var_os("TEST_LOG").is_none() {
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+    }
+    Process {
+        child: command.kill_on_drop(true).spawn().expect("spawn"),
+    }
+}
+
+fn service_env(addr: SocketAddr, database_url: String) -> Vec<(&'static str, String)> {
+    // The same variables deploy/kubernetes/base sets (onramp-common + onramp-service + the secret).
+    vec![
+        ("GRPC_LISTEN_ADDR", addr.to_string()),
+        ("DATABASE_URL", database_url),
+        ("DATABASE_MAX_CONNECTIONS", "10".into()),
+        ("MAX_RPC_TIMEOUT", "30s".into()),
+        ("DRAIN_PERIOD", "1s".into()),
+        ("LOG_FORMAT", "json".into()),
+        ("RUST_LOG", "warn".into()),
+    ]
+}
+
+async fn wait_serving(addr: SocketAddr) {
+    let start = Instant::now();
+    loop {
+        let endpoint =
+            tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("uri");
+        if let Ok(channel) = endpoint.connect().await {
+            let status = HealthClient::new(channel)
+                .check(HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await;
+            if status.is_ok_and(|s| s.into_inner().status() == ServingStatus::Serving) {
+                return;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{addr} never reported SERVING"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn separate_processes_start_from_env_and_a_draining_replica_fails_no_request() {
+    let server = postgres();
+    let prefix = unique_prefix();
+    let server_options = server.options().expect("options");
+    let services = ["identity", "tenant-provisioning", "billing", "onboarding"];
+    let mut databases = Vec::new();
+    for service in services {
+        let name = format!("{prefix}_{}", service.replace('-', "_"));
+        assert!(
+            db::ensure_database(&server_options, &name)
+                .await
+                .expect("create")
+        );
+        databases.push(name);
+    }
+
+    // Two replicas of identity (the one we stop), one of each other service.
+    let addrs: Vec<SocketAddr> = (0..5).map(|_| free_addr()).collect();
+    let mut identity_a = spawn(
+        "identity",
+        &service_env(addrs[0], server.database_url(&databases[0])),
+    );
+    let _identity_b = spawn(
+        "identity",
+        &service_env(addrs[1], server.database_url(&databases[0])),
+    );
+    let _others: Vec<Process> = services[1..]
+        .iter()
+        .zip(&databases[1..])
+        .zip(&addrs[2..])
+        .map(|((service, database), addr)| {
+            spawn(service, &service_env(*addr, server.database_url(database)))
+        })
+        .collect();
+    for addr in &addrs {
+        wait_serving(*addr).await;
+    }
+
+    let gateway_addr = free_addr();
+    let _gateway = spawn(
+        "gateway",
+        &[
+            ("HTTP_LISTEN_ADDR", gateway_addr.to_string()),
+            (
+                "IDENTITY_SERVICE_ADDR",
+                format!("http://{},http://{}", addrs[0], addrs[1]),
+            ),
+            (
+                "TENANT_PROVISIONING_SERVICE_ADDR",
+                format!("http://{}", addrs[2]),
+            ),
+            // Resolved through DNS as a Kubernetes headless Service would be.
+            (
+                "BILLING_SERVICE_ADDR",
+                format!("dns:///localhost:{}", addrs[3].port()),
+            ),
+            ("ONBOARDING_SERVICE_ADDR", format!("http://{}", addrs[4])),
+            ("REQUEST_BUDGET", "10s".into()),
+            ("READINESS_TIMEOUT", "1s".into()),
+            ("BODY_LIMIT_BYTES", "1048576".into()),
+            ("LOG_FORMAT", "json".into()),
+            ("RUST_LOG", "warn".into()),
+        ],
+    );
+    let http = reqwest::Client::new();
+    let base = format!("http://{gateway_addr}");
+    let start = Instant::now();
+    while !http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "gateway never ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Requests flow from four clients while one identity replica gets SIGTERM and drains.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (http, url) = (http.clone(), format!("{base}/v1/status"));
+            let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    match http.get(&url).send().await {
+                        Ok(response) if response.status() == 200 => {
+                            ok.fetch_add(1, Ordering::Relaxed)
+                        }
+                        other => {
+                            let detail = match other {
+                                Ok(response) => response.text().await.unwrap_or_default(),
+                                Err(error) => error.to_string(),
+                            };
+                            eprintln!("failed request: {detail}");
+                            failed.fetch_add(1, Ordering::Relaxed)
+                        }
+                    };
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = identity_a.child.id().expect("pid").to_string();
+    let term = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill");
+    assert!(term.success());
+    let exit = tokio::time::timeout(Duration::from_secs(15), identity_a.child.wait())
+        .await
+        .expect("the replica stopped within its grace period")
+        .expect("exit status");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.await.expect("client");
+    }
+
+    assert!(exit.success(), "the draining replica exited with {exit}");
+    let (ok, failed) = (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+    assert!(ok > 50, "too few requests flowed to show anything: {ok}");
+    assert_eq!(
+        failed,
+        0,
+        "{failed} of {} requests failed during the rolling stop",
+        ok + failed
+    );
+
+    drop(_others);
+    for database in databases {
+        db::drop_database(&server_options, &database)
+            .await
+            .expect("drop");
+    }
+}

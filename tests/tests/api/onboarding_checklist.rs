@@ -18,7 +18,10 @@ use onramp_onboarding::{
 use onramp_proto::{common::v1::Caller, onboarding::v1::GetChecklistRequest};
 use uuid::Uuid;
 
-use crate::onboarding_support::OnboardingRig;
+use crate::{
+    helpers::{attribute, wait_for_span},
+    onboarding_support::OnboardingRig,
+};
 
 /// Far above the checklist's 300 ms peer deadline, far below the 10 s a hung call would take.
 const BOUND: Duration = Duration::from_secs(5);
@@ -232,17 +235,22 @@ async fn the_checklist_rpc_and_routes_refuse_callers_they_cannot_verify() {
         .expect_err("no caller");
     assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
     // Tenancy cannot confirm the membership on this branch: refused, never served unchecked.
+    let (tenant, user) = (Uuid::new_v4().to_string(), Uuid::new_v4().to_string());
     let unverified = grpc
         .get_checklist(GetChecklistRequest {
             caller: Some(Caller {
-                user_id: Uuid::new_v4().to_string(),
+                user_id: user.clone(),
                 ..Caller::default()
             }),
-            tenant_id: Uuid::new_v4().to_string(),
+            tenant_id: tenant.clone(),
         })
         .await
         .expect_err("membership unknown");
     assert_eq!(unverified.code(), tonic::Code::Unavailable);
+    // The RPC's span says who asked about which workspace.
+    let span =
+        wait_for_span(|s| attribute(s, "tenant_id").as_deref() == Some(tenant.as_str())).await;
+    assert_eq!(attribute(&span, "user_id"), Some(user));
     for (method, path) in [
         (reqwest::Method::GET, "/v1/onboarding"),
         (reqwest::Method::PATCH, "/v1/onboarding/steps/first_setup"),

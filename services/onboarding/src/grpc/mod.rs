@@ -8,6 +8,7 @@ use onramp_proto::{
     onboarding::v1::{self as pb, onboarding_service_server::OnboardingService},
 };
 use tonic::{Request, Response, Status};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use uuid::Uuid;
 
 use crate::{
@@ -58,6 +59,10 @@ impl OnboardingApi {
     ) -> Result<Uuid, OnboardingError> {
         let user = user_id(caller)?;
         let tenant = tenant_id(tenant)?;
+        // Traces carry who and which workspace (DESIGN: span attributes tenant_id, user_id).
+        let span = tracing::Span::current();
+        span.set_attribute("tenant_id", tenant.to_string());
+        span.set_attribute("user_id", user.to_string());
         self.peers.check_membership(tenant, user, access).await?;
         Ok(tenant)
     }

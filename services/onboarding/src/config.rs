@@ -31,8 +31,8 @@ pub struct Config {
     /// its step as unknown; default `300ms`.
     #[serde(default = "default_peer_timeout", with = "humantime_serde")]
     pub checklist_peer_timeout: Duration,
-    /// `STRIPE_SECRET_KEY`: Stripe's secret key for Connect. Unset: Connect RPCs answer
-    /// STRIPE_UNAVAILABLE. Required in production. Never logged.
+    /// `STRIPE_SECRET_KEY`: Stripe's secret key for Connect. Unset: Connect is off and its RPCs
+    /// answer STRIPE_UNAVAILABLE (also in production, for adopters without Connect). Never logged.
     #[serde(default)]
     pub stripe_secret_key: Option<SecretString>,
     /// `STRIPE_API_BASE`: Stripe's API base URL (a Stripe-compatible fake in tests); default
@@ -43,11 +43,12 @@ pub struct Config {
     #[serde(default = "default_stripe_timeout", with = "humantime_serde")]
     pub stripe_timeout: Duration,
     /// `CONNECT_RETURN_URL`: the gateway's public return route Stripe redirects to (`?state=` is
-    /// appended); default `http://localhost:8080/v1/onboarding/connect/return`, none in production.
+    /// appended); default `http://localhost:8080/v1/onboarding/connect/return`, none in production
+    /// when Connect is on.
     #[serde(default)]
     pub connect_return_url: Option<Url>,
     /// `CONNECT_REFRESH_URL`: the gateway's public refresh route (`?token=` is appended); default
-    /// `http://localhost:8080/v1/onboarding/connect/refresh`, none in production.
+    /// `http://localhost:8080/v1/onboarding/connect/refresh`, none in production when Connect is on.
     #[serde(default)]
     pub connect_refresh_url: Option<Url>,
     /// `CONNECT_TOKEN_TTL`: how long an onboarding token may be used; default `7d`.
@@ -108,15 +109,20 @@ impl Config {
 
     /// The settings after defaults, refusing to default anything when `production` is true.
     pub(crate) fn resolve(&self, production: bool) -> anyhow::Result<Resolved> {
+        // Without a Stripe key Connect is off (its calls answer STRIPE_UNAVAILABLE before any link
+        // is made), so its URLs are only demanded in production when Connect is on.
+        let connect_on = self.stripe_secret_key.is_some();
         let pick = |value: &Option<Url>, name: &str, dev: &str| -> anyhow::Result<Url> {
             match value {
                 Some(url) => Ok(url.clone()),
-                None if production => anyhow::bail!("{name} must be set in production"),
+                None if production && connect_on => {
+                    anyhow::bail!("{name} must be set in production when STRIPE_SECRET_KEY is")
+                }
                 None => Url::parse(dev).context("default URL"),
             }
         };
-        if production && self.stripe_secret_key.is_none() {
-            anyhow::bail!("STRIPE_SECRET_KEY must be set in production");
+        if production && !connect_on {
+            tracing::warn!("STRIPE_SECRET_KEY unset: Stripe Connect onboarding is off");
         }
         if production && self.smtp_url.is_none() {
             anyhow::bail!("SMTP_URL must be set in production");
@@ -211,18 +217,29 @@ mod tests {
 
     #[test]
     fn production_refuses_every_default_secret_and_url() {
-        let error = config().resolve(true).expect_err("no key in production");
-        assert!(error.to_string().contains("STRIPE_SECRET_KEY"), "{error}");
+        let error = config().resolve(true).expect_err("no SMTP in production");
+        assert!(error.to_string().contains("SMTP_URL"), "{error}");
+        let mut without_connect = config();
+        without_connect.smtp_url = Some(SecretString::from("smtp://mail:25".to_owned()));
+        without_connect.sales_notification_address = Some("sales@example.com".into());
+        assert!(without_connect.resolve(true).is_ok(), "Connect may be off");
         let mut with_key = config();
         with_key.stripe_secret_key = Some(SecretString::from("sk_live_x".to_owned()));
         let error = with_key.resolve(true).expect_err("no SMTP in production");
         assert!(error.to_string().contains("SMTP_URL"), "{error}");
         with_key.smtp_url = Some(SecretString::from("smtp://mail:25".to_owned()));
-        let error = with_key.resolve(true).expect_err("no URLs in production");
+        let error = with_key
+            .resolve(true)
+            .expect_err("no sales address in production");
         assert!(
             error.to_string().contains("SALES_NOTIFICATION_ADDRESS"),
             "{error}"
         );
+        with_key.sales_notification_address = Some("sales@example.com".into());
+        let error = with_key
+            .resolve(true)
+            .expect_err("no Connect URLs in production");
+        assert!(error.to_string().contains("CONNECT_RETURN_URL"), "{error}");
         assert!(config().resolve(false).is_ok());
     }
 

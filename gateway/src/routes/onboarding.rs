@@ -7,6 +7,7 @@
 
 mod checklist;
 mod connect;
+mod json;
 
 use axum::{
     Router,

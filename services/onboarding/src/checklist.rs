@@ -7,7 +7,10 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
-    domain::checklist::{self, FirstSetup, STEPS, Source, Step, StepState, resolve},
+    domain::{
+        checklist::{DataKind, FirstSetup, Source, Step, StepPayload, StepState, resolve},
+        steps::{Steps, parse_custom},
+    },
     error::OnboardingError,
     peers::Peers,
     store::{checklist as store, connect as connect_store},
@@ -17,7 +20,7 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct StepView {
     /// The step's definition.
-    pub step: &'static Step,
+    pub step: Step,
     /// Its state for the caller.
     pub state: StepState,
 }
@@ -37,11 +40,11 @@ pub struct ChecklistView {
 
 impl ChecklistView {
     /// The first PENDING step (not UNKNOWN, DONE or DISMISSED).
-    pub fn next_step(&self) -> Option<&'static str> {
+    pub fn next_step(&self) -> Option<&str> {
         self.steps
             .iter()
             .find(|s| s.state == StepState::Pending)
-            .map(|s| s.step.id)
+            .map(|s| s.step.id.as_ref())
     }
 
     /// How many steps are done.
@@ -66,12 +69,21 @@ impl ChecklistView {
 /// What UpdateStep asks for.
 #[derive(Debug, Clone)]
 pub enum StepChange {
-    /// Complete with (already parsed) data.
-    Complete(Option<FirstSetup>),
+    /// Complete with data (first_setup already parsed; custom checked against the step here).
+    Complete(Option<StepData>),
     /// Dismiss.
     Dismiss,
     /// Undo a dismissal.
     Restore,
+}
+
+/// UpdateStep's data, before it is matched with its step.
+#[derive(Debug, Clone)]
+pub enum StepData {
+    /// For `first_setup`, parsed.
+    FirstSetup(FirstSetup),
+    /// For a configured step: any JSON, validated against the step's required keys.
+    Custom(serde_json::Value),
 }
 
 /// The checklist use cases.
@@ -80,16 +92,23 @@ pub struct Checklist {
     pool: PgPool,
     peers: Peers,
     peer_timeout: Duration,
+    steps: Steps,
 }
 
 impl Checklist {
-    /// Checklist over `pool`, asking `peers` with `peer_timeout` each.
-    pub fn new(pool: PgPool, peers: Peers, peer_timeout: Duration) -> Self {
+    /// Checklist of `steps` over `pool`, asking `peers` with `peer_timeout` each.
+    pub fn new(pool: PgPool, peers: Peers, peer_timeout: Duration, steps: Steps) -> Self {
         Self {
             pool,
             peers,
             peer_timeout,
+            steps,
         }
+    }
+
+    /// NOT_FOUND unless the checklist has a step `id`.
+    pub fn check_step(&self, id: &str) -> Result<(), OnboardingError> {
+        self.steps.get(id).map(|_| ())
     }
 
     /// The caller's checklist. Other contexts are asked in parallel; one that is down, slow or not
@@ -109,7 +128,8 @@ impl Checklist {
         );
         let connect = connect?.map(|account| account.status == "complete");
         let (marks, rest) = marks?;
-        let steps = STEPS
+        let steps = self
+            .steps
             .iter()
             .map(|step| {
                 let answer = match step.source {
@@ -121,8 +141,8 @@ impl Checklist {
                     Source::User => None,
                 };
                 StepView {
-                    step,
-                    state: resolve(step, answer, marks.get(step.id)),
+                    step: step.clone(),
+                    state: resolve(step, answer, marks.get(step.id.as_ref())),
                 }
             })
             .collect();
@@ -142,7 +162,7 @@ impl Checklist {
         step_id: &str,
         change: StepChange,
     ) -> Result<ChecklistView, OnboardingError> {
-        let step = checklist::step(step_id)?;
+        let step = self.steps.get(step_id)?;
         match change {
             StepChange::Complete(data) => {
                 if step.source != Source::User {
@@ -151,10 +171,8 @@ impl Checklist {
                         step.id
                     )));
                 }
-                if step.data_required && data.is_none() {
-                    return Err(OnboardingError::invalid("data", "this step needs its data"));
-                }
-                store::complete(&self.pool, tenant_id, user_id, step.id, data.as_ref()).await?;
+                let payload = payload(step, data)?;
+                store::complete(&self.pool, tenant_id, user_id, &step.id, payload.as_ref()).await?;
             }
             StepChange::Dismiss => {
                 let current = self.get(tenant_id, user_id).await?;
@@ -168,9 +186,16 @@ impl Checklist {
                         step.id
                     )));
                 }
-                store::dismiss(&self.pool, tenant_id, user_id, &[step.id], false).await?;
+                store::dismiss(
+                    &self.pool,
+                    tenant_id,
+                    user_id,
+                    &[step.id.to_string()],
+                    false,
+                )
+                .await?;
             }
-            StepChange::Restore => store::restore(&self.pool, tenant_id, user_id, step.id).await?,
+            StepChange::Restore => store::restore(&self.pool, tenant_id, user_id, &step.id).await?,
         }
         self.get(tenant_id, user_id).await
     }
@@ -180,15 +205,42 @@ impl Checklist {
         &self,
         tenant_id: Uuid,
         user_id: Uuid,
-    ) -> Result<(ChecklistView, Vec<&'static str>), OnboardingError> {
+    ) -> Result<(ChecklistView, Vec<String>), OnboardingError> {
         let current = self.get(tenant_id, user_id).await?;
-        let open: Vec<&'static str> = current
+        let open: Vec<String> = current
             .steps
             .iter()
             .filter(|s| matches!(s.state, StepState::Pending | StepState::Unknown))
-            .map(|s| s.step.id)
+            .map(|s| s.step.id.to_string())
             .collect();
         store::dismiss(&self.pool, tenant_id, user_id, &open, true).await?;
         Ok((self.get(tenant_id, user_id).await?, open))
+    }
+}
+
+/// Matches UpdateStep's data with the step: the right kind, and what the step requires.
+fn payload(step: &Step, data: Option<StepData>) -> Result<Option<StepPayload>, OnboardingError> {
+    match (&step.data, data) {
+        (DataKind::FirstSetup, Some(StepData::FirstSetup(setup))) => {
+            Ok(Some(StepPayload::FirstSetup(setup)))
+        }
+        (DataKind::Custom { required_keys }, Some(StepData::Custom(value))) => Ok(Some(
+            StepPayload::Custom(parse_custom(required_keys, value)?),
+        )),
+        (DataKind::FirstSetup, Some(StepData::Custom(_))) => Err(OnboardingError::invalid(
+            "data",
+            "this step takes first_setup data",
+        )),
+        (DataKind::Custom { .. }, Some(StepData::FirstSetup(_))) => Err(OnboardingError::invalid(
+            "data",
+            "this step takes custom data",
+        )),
+        (DataKind::Nothing, Some(_)) => {
+            Err(OnboardingError::invalid("data", "this step takes no data"))
+        }
+        (_, None) if step.data_required() => {
+            Err(OnboardingError::invalid("data", "this step needs its data"))
+        }
+        (_, None) => Ok(None),
     }
 }

@@ -31,6 +31,11 @@ pub struct Config {
     /// its step as unknown; default `300ms`.
     #[serde(default = "default_peer_timeout", with = "humantime_serde")]
     pub checklist_peer_timeout: Duration,
+    /// `CHECKLIST_CUSTOM_STEPS`: steps added after the built-in ones, as a JSON array of
+    /// `{"id", "title", "description", "action_path", "required_keys"}`; the user completes them with
+    /// custom data carrying the required keys. Default: none.
+    #[serde(default)]
+    pub checklist_custom_steps: Option<String>,
     /// `STRIPE_SECRET_KEY`: Stripe's secret key for Connect. Unset: Connect is off and its RPCs
     /// answer STRIPE_UNAVAILABLE (also in production, for adopters without Connect). Never logged.
     #[serde(default)]
@@ -91,6 +96,7 @@ impl Config {
             tenant_provisioning_service_addr: default_tenancy_addr(),
             billing_service_addr: default_billing_addr(),
             checklist_peer_timeout: default_peer_timeout(),
+            checklist_custom_steps: None,
             stripe_secret_key: None,
             stripe_api_base: default_stripe_api_base(),
             stripe_timeout: default_stripe_timeout(),

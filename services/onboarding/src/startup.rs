@@ -19,6 +19,7 @@ use crate::{
     checklist::Checklist,
     config::Config,
     connect::{Connect, ConnectSettings},
+    domain::steps::Steps,
     grpc::OnboardingApi,
     leads::Leads,
     peers::Peers,
@@ -67,8 +68,17 @@ impl Application {
             &config.tenant_provisioning_service_addr,
             &config.billing_service_addr,
         )?;
+        let steps = match &config.checklist_custom_steps {
+            Some(json) => Steps::from_json(json)?,
+            None => Steps::default(),
+        };
         let api = OnboardingApi {
-            checklist: Checklist::new(pool.clone(), peers.clone(), config.checklist_peer_timeout),
+            checklist: Checklist::new(
+                pool.clone(),
+                peers.clone(),
+                config.checklist_peer_timeout,
+                steps,
+            ),
             connect,
             leads: Leads::new(
                 pool.clone(),

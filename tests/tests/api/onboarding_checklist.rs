@@ -11,11 +11,15 @@ use std::time::Duration;
 
 use onramp_onboarding::{
     OnboardingError,
-    checklist::{ChecklistView, StepChange},
-    domain::checklist::{FirstSetup, StepState},
+    checklist::{Checklist, ChecklistView, StepChange, StepData},
+    domain::{
+        checklist::{FirstSetup, StepPayload, StepState},
+        steps::Steps,
+    },
     peers::Peers,
 };
 use onramp_proto::{common::v1::Caller, onboarding::v1::GetChecklistRequest};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
@@ -26,7 +30,7 @@ use crate::{
 /// Far above the checklist's 300 ms peer deadline, far below the 10 s a hung call would take.
 const BOUND: Duration = Duration::from_secs(5);
 
-fn states(view: &ChecklistView) -> Vec<(&'static str, &'static str)> {
+fn states(view: &ChecklistView) -> Vec<(&str, &'static str)> {
     view.steps
         .iter()
         .map(|s| {
@@ -36,7 +40,7 @@ fn states(view: &ChecklistView) -> Vec<(&'static str, &'static str)> {
                 StepState::Dismissed { .. } => "dismissed",
                 StepState::Unknown => "unknown",
             };
-            (s.step.id, state)
+            (s.step.id.as_ref(), state)
         })
         .collect()
 }
@@ -85,10 +89,11 @@ async fn a_peer_that_never_answers_makes_its_step_unknown_within_the_deadline() 
         .expect("bind");
     let addr = format!("http://{}", blackhole.local_addr().expect("addr"));
     let peers = Peers::connect(&addr, &addr, &addr).expect("channels");
-    let checklist = onramp_onboarding::checklist::Checklist::new(
+    let checklist = Checklist::new(
         rig.db.clone(),
         peers,
         Duration::from_millis(300),
+        Steps::default(),
     );
     let view = tokio::time::timeout(BOUND, checklist.get(Uuid::new_v4(), Uuid::new_v4()))
         .await
@@ -136,12 +141,15 @@ async fn user_steps_complete_with_valid_data_only_and_context_steps_cannot_be_co
             tenant,
             user,
             "first_setup",
-            StepChange::Complete(Some(data.clone())),
+            StepChange::Complete(Some(StepData::FirstSetup(data.clone()))),
         )
         .await
         .expect("completed");
     let setup = view.steps.last().expect("first_setup");
-    assert!(matches!(&setup.state, StepState::Done { data: Some(d), at: Some(_) } if *d == data));
+    assert!(matches!(
+        &setup.state,
+        StepState::Done { data: Some(StepPayload::FirstSetup(d)), at: Some(_) } if *d == data
+    ));
     assert_eq!(view.done_count(), 1);
     // Completing again with the same data is fine (idempotent).
     checklist
@@ -149,7 +157,7 @@ async fn user_steps_complete_with_valid_data_only_and_context_steps_cannot_be_co
             tenant,
             user,
             "first_setup",
-            StepChange::Complete(Some(data)),
+            StepChange::Complete(Some(StepData::FirstSetup(data))),
         )
         .await
         .expect("idempotent");
@@ -174,7 +182,7 @@ async fn dismiss_rest_dismisses_every_open_step_and_restore_brings_one_back() {
             tenant,
             user,
             "first_setup",
-            StepChange::Complete(Some(data)),
+            StepChange::Complete(Some(StepData::FirstSetup(data))),
         )
         .await
         .expect("completed");
@@ -264,5 +272,80 @@ async fn the_checklist_rpc_and_routes_refuse_callers_they_cannot_verify() {
             .expect("request");
         assert_eq!(response.status(), 401, "{path}");
     }
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn configured_steps_follow_the_built_in_ones_and_take_custom_data_with_their_keys() {
+    let rig = OnboardingRig::spawn(1).await;
+    let peer = |name: &str| {
+        format!(
+            "http://{}",
+            rig.stack.stack.service_addr(name).expect("runs")
+        )
+    };
+    let steps = Steps::from_json(
+        r#"[{"id": "import_data", "title": "Import your data", "required_keys": ["source"]}]"#,
+    )
+    .expect("valid steps");
+    let checklist = Checklist::new(
+        rig.db.clone(),
+        Peers::connect(
+            &peer("identity"),
+            &peer("tenant-provisioning"),
+            &peer("billing"),
+        )
+        .expect("channels"),
+        Duration::from_millis(300),
+        steps,
+    );
+    let (tenant, user) = (Uuid::new_v4(), Uuid::new_v4());
+    let view = checklist.get(tenant, user).await.expect("checklist");
+    assert_eq!(states(&view)[5], ("import_data", "pending"));
+
+    let complete = |data: Option<StepData>| {
+        checklist.update(tenant, user, "import_data", StepChange::Complete(data))
+    };
+    let field = |error: OnboardingError| match error {
+        OnboardingError::Invalid { field, .. } => field,
+        other => panic!("expected a validation error, got {other}"),
+    };
+    assert_eq!(field(complete(None).await.expect_err("needs data")), "data");
+    assert_eq!(
+        field(
+            complete(Some(StepData::Custom(json!({"rows": 3}))))
+                .await
+                .expect_err("key")
+        ),
+        "data.custom.source"
+    );
+    let setup = FirstSetup::parse("Acme", Some("solo"), "", "").expect("valid");
+    assert_eq!(
+        field(
+            complete(Some(StepData::FirstSetup(setup)))
+                .await
+                .expect_err("kind")
+        ),
+        "data"
+    );
+    assert_eq!(
+        field(
+            complete(Some(StepData::Custom(
+                json!({"source": {"a": {"b": {"c": 1}}}})
+            )))
+            .await
+            .expect_err("too deep")
+        ),
+        "data.custom"
+    );
+
+    let view = complete(Some(StepData::Custom(json!({"source": "csv", "rows": 3}))))
+        .await
+        .expect("completed");
+    let import = &view.steps[5];
+    assert!(matches!(
+        &import.state,
+        StepState::Done { data: Some(StepPayload::Custom(map)), .. } if map["source"] == "csv"
+    ));
     rig.stop().await;
 }

@@ -11,7 +11,7 @@ use onramp_proto::onboarding::v1::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::rfc3339;
+use super::{json, rfc3339};
 use crate::{
     auth::{self, AuthUser},
     problem::Problem,
@@ -35,10 +35,12 @@ pub(crate) struct StepBody {
     data: Option<StepDataBody>,
 }
 
+/// Exactly one of `first_setup` (the built-in step) or `custom` (a configured step's JSON object).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StepDataBody {
     first_setup: Option<FirstSetupBody>,
+    custom: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -68,8 +70,9 @@ pub(crate) struct StepView {
     completed_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     dismissed_at: Option<String>,
+    /// `{"first_setup": {…}}` or `{"custom": {…}}`, as completed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<FirstSetupBody>,
+    data: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -116,17 +119,23 @@ fn view(checklist: Option<pb::Checklist>, dismissed: Option<Vec<String>>) -> Che
                 pb::StepSource::Unspecified => "unspecified",
             };
             let data = match step.data.and_then(|d| d.kind) {
-                Some(pb::step_data::Kind::FirstSetup(setup)) => Some(FirstSetupBody {
-                    team_size: SIZES
-                        .iter()
-                        .find(|(_, size)| *size == setup.team_size())
-                        .map(|(name, _)| (*name).to_owned())
-                        .unwrap_or_default(),
-                    company_name: setup.company_name,
-                    use_case: setup.use_case,
-                    time_zone: setup.time_zone,
-                }),
-                _ => None,
+                Some(pb::step_data::Kind::FirstSetup(setup)) => {
+                    let body = FirstSetupBody {
+                        team_size: SIZES
+                            .iter()
+                            .find(|(_, size)| *size == setup.team_size())
+                            .map(|(name, _)| (*name).to_owned())
+                            .unwrap_or_default(),
+                        company_name: setup.company_name,
+                        use_case: setup.use_case,
+                        time_zone: setup.time_zone,
+                    };
+                    Some(serde_json::json!({ "first_setup": body }))
+                }
+                Some(pb::step_data::Kind::Custom(object)) => {
+                    Some(serde_json::json!({ "custom": json::of_struct(object) }))
+                }
+                None => None,
             };
             StepView {
                 id: step.step_id,
@@ -171,12 +180,20 @@ pub(crate) async fn get(
 
 fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem> {
     let Some(data) = body else { return Ok(None) };
-    let setup = data.first_setup.ok_or_else(|| {
-        Problem(ApiError::invalid_field(
-            "data",
-            "data: first_setup is required",
-        ))
-    })?;
+    let setup = match (data.first_setup, data.custom) {
+        (Some(setup), None) => setup,
+        (None, Some(custom)) => {
+            return Ok(Some(pb::StepData {
+                kind: Some(pb::step_data::Kind::Custom(json::to_struct(&custom))),
+            }));
+        }
+        _ => {
+            return Err(Problem(ApiError::invalid_field(
+                "data",
+                "data: exactly one of first_setup or custom is required",
+            )));
+        }
+    };
     let team_size = match setup.team_size.as_str() {
         "" => CompanySize::Unspecified,
         name => SIZES

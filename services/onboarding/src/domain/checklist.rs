@@ -1,6 +1,8 @@
 //! The setup checklist: its steps in display order, what completes each, the data `first_setup`
 //! takes, and how a step's state follows from its source and the user's own actions.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -21,73 +23,110 @@ pub enum Source {
     Connect,
 }
 
-/// A built-in step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Step {
-    /// Stable id.
-    pub id: &'static str,
-    /// Display title.
-    pub title: &'static str,
-    /// One-line description.
-    pub description: &'static str,
-    /// What completes it.
-    pub source: Source,
-    /// Whether COMPLETE needs data.
-    pub data_required: bool,
-    /// Where the frontend lets the user act on it.
-    pub action_path: &'static str,
+/// The data a step takes when the user completes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataKind {
+    /// None (steps other contexts complete).
+    Nothing,
+    /// [`FirstSetup`].
+    FirstSetup,
+    /// A JSON object with these keys present (a step an adopting team configured).
+    Custom {
+        /// Keys that must be present and not null.
+        required_keys: Vec<String>,
+    },
 }
 
-/// Every step, in display order.
-pub const STEPS: [Step; 5] = [
-    Step {
-        id: "verify_email",
-        title: "Verify your email",
-        description: "Click the link we sent you to confirm your address.",
-        source: Source::Identity,
-        data_required: false,
-        action_path: "/account/verify-email",
-    },
-    Step {
-        id: "choose_plan",
-        title: "Choose a plan",
-        description: "Pick the plan that fits your team, or start a trial.",
-        source: Source::Billing,
-        data_required: false,
-        action_path: "/account/billing/select-plan",
-    },
-    Step {
-        id: "invite_teammates",
-        title: "Invite your teammates",
-        description: "Work together: invite at least one colleague.",
-        source: Source::Tenancy,
-        data_required: false,
-        action_path: "/settings/members",
-    },
-    Step {
-        id: "connect_payouts",
-        title: "Connect payouts",
-        description: "Set up Stripe so you can take payments.",
-        source: Source::Connect,
-        data_required: false,
-        action_path: "/settings/payouts",
-    },
-    Step {
-        id: "first_setup",
-        title: "Set up your workspace",
-        description: "Tell us about your team so we can tailor the product.",
-        source: Source::User,
-        data_required: true,
-        action_path: "/onboarding/setup",
-    },
-];
+/// A checklist step: built in, or configured by the adopting team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Stable id: lowercase a–z, 0–9 and `_`.
+    pub id: Cow<'static, str>,
+    /// Display title.
+    pub title: Cow<'static, str>,
+    /// One-line description.
+    pub description: Cow<'static, str>,
+    /// What completes it.
+    pub source: Source,
+    /// The data COMPLETE takes.
+    pub data: DataKind,
+    /// Where the frontend lets the user act on it.
+    pub action_path: Cow<'static, str>,
+}
 
-/// The step with this id; NOT_FOUND otherwise.
-pub fn step(id: &str) -> Result<&'static Step, OnboardingError> {
-    STEPS
-        .iter()
-        .find(|step| step.id == id)
-        .ok_or(OnboardingError::NotFound("step"))
+impl Step {
+    /// Whether COMPLETE needs data.
+    pub fn data_required(&self) -> bool {
+        match &self.data {
+            DataKind::Nothing => false,
+            DataKind::FirstSetup => true,
+            DataKind::Custom { required_keys } => !required_keys.is_empty(),
+        }
+    }
+
+    const fn built_in(
+        id: &'static str,
+        title: &'static str,
+        description: &'static str,
+        source: Source,
+        data: DataKind,
+        action_path: &'static str,
+    ) -> Self {
+        Self {
+            id: Cow::Borrowed(id),
+            title: Cow::Borrowed(title),
+            description: Cow::Borrowed(description),
+            source,
+            data,
+            action_path: Cow::Borrowed(action_path),
+        }
+    }
+}
+
+/// The built-in steps, in display order (configured steps follow them).
+pub fn built_in_steps() -> Vec<Step> {
+    vec![
+        Step::built_in(
+            "verify_email",
+            "Verify your email",
+            "Click the link we sent you to confirm your address.",
+            Source::Identity,
+            DataKind::Nothing,
+            "/account/verify-email",
+        ),
+        Step::built_in(
+            "choose_plan",
+            "Choose a plan",
+            "Pick the plan that fits your team, or start a trial.",
+            Source::Billing,
+            DataKind::Nothing,
+            "/account/billing/select-plan",
+        ),
+        Step::built_in(
+            "invite_teammates",
+            "Invite your teammates",
+            "Work together: invite at least one colleague.",
+            Source::Tenancy,
+            DataKind::Nothing,
+            "/settings/members",
+        ),
+        Step::built_in(
+            "connect_payouts",
+            "Connect payouts",
+            "Set up Stripe so you can take payments.",
+            Source::Connect,
+            DataKind::Nothing,
+            "/settings/payouts",
+        ),
+        Step::built_in(
+            "first_setup",
+            "Set up your workspace",
+            "Tell us about your team so we can tailor the product.",
+            Source::User,
+            DataKind::FirstSetup,
+            "/onboarding/setup",
+        ),
+    ]
 }
 
 /// Validated data of the `first_setup` step (stored as JSON).
@@ -146,6 +185,16 @@ impl FirstSetup {
     }
 }
 
+/// The data a user completed a step with (stored as JSON, tagged by kind).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepPayload {
+    /// For `first_setup`.
+    FirstSetup(FirstSetup),
+    /// For a configured step.
+    Custom(serde_json::Map<String, serde_json::Value>),
+}
+
 /// What the user did with a step (a stored row).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mark {
@@ -154,7 +203,7 @@ pub enum Mark {
         /// When.
         at: DateTime<Utc>,
         /// The data, if the step takes any.
-        data: Option<FirstSetup>,
+        data: Option<StepPayload>,
     },
     /// Dismissed.
     Dismissed {
@@ -171,7 +220,7 @@ pub enum StepState {
         /// When, if known.
         at: Option<DateTime<Utc>>,
         /// The user's data.
-        data: Option<FirstSetup>,
+        data: Option<StepPayload>,
     },
     /// Not done yet.
     Pending,
@@ -213,8 +262,11 @@ pub fn resolve(step: &Step, answer: Option<bool>, mark: Option<&Mark>) -> StepSt
 mod tests {
     use super::*;
 
-    fn by_id(id: &str) -> &'static Step {
-        step(id).expect("built-in step")
+    fn by_id(id: &str) -> Step {
+        built_in_steps()
+            .into_iter()
+            .find(|s| s.id == id)
+            .expect("built-in step")
     }
 
     #[test]
@@ -222,18 +274,18 @@ mod tests {
         let verify = by_id("verify_email");
         let at = Utc::now();
         assert!(matches!(
-            resolve(verify, Some(true), None),
+            resolve(&verify, Some(true), None),
             StepState::Done { .. }
         ));
-        assert_eq!(resolve(verify, Some(false), None), StepState::Pending);
-        assert_eq!(resolve(verify, None, None), StepState::Unknown);
+        assert_eq!(resolve(&verify, Some(false), None), StepState::Pending);
+        assert_eq!(resolve(&verify, None, None), StepState::Unknown);
         let dismissed = Mark::Dismissed { at };
         assert_eq!(
-            resolve(verify, None, Some(&dismissed)),
+            resolve(&verify, None, Some(&dismissed)),
             StepState::Dismissed { at }
         );
         assert!(matches!(
-            resolve(verify, Some(true), Some(&dismissed)),
+            resolve(&verify, Some(true), Some(&dismissed)),
             StepState::Done { .. }
         ));
     }
@@ -241,11 +293,11 @@ mod tests {
     #[test]
     fn user_steps_follow_the_user_only() {
         let setup = by_id("first_setup");
-        assert_eq!(resolve(setup, None, None), StepState::Pending);
+        assert_eq!(resolve(&setup, None, None), StepState::Pending);
         let at = Utc::now();
         let done = Mark::Done { at, data: None };
         assert_eq!(
-            resolve(setup, None, Some(&done)),
+            resolve(&setup, None, Some(&done)),
             StepState::Done {
                 at: Some(at),
                 data: None
@@ -281,22 +333,6 @@ mod tests {
         assert_eq!(
             field(FirstSetup::parse("Acme", Some("small"), "", "Mars/Olympus")),
             "data.first_setup.time_zone"
-        );
-    }
-
-    #[test]
-    fn unknown_steps_are_not_found() {
-        assert!(matches!(step("nope"), Err(OnboardingError::NotFound(_))));
-        let ids: Vec<_> = STEPS.iter().map(|s| s.id).collect();
-        assert_eq!(
-            ids,
-            [
-                "verify_email",
-                "choose_plan",
-                "invite_teammates",
-                "connect_payouts",
-                "first_setup"
-            ]
         );
     }
 }

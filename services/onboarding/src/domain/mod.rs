@@ -4,3 +4,4 @@ pub mod checklist;
 pub mod connect;
 pub mod lead;
 pub mod secret;
+pub mod steps;

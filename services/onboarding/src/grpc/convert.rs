@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use onramp_proto::onboarding::v1::{self as pb, CompanySize};
 
 use crate::{
-    checklist::ChecklistView,
+    checklist::{ChecklistView, StepData},
     domain::{
-        checklist::{FirstSetup, Source, StepState},
+        checklist::{FirstSetup, Source, StepPayload, StepState},
         connect::{AccountStatus, TokenStatus},
     },
     error::OnboardingError,
@@ -78,8 +78,8 @@ pub(super) fn company_size(size: CompanySize) -> Result<&'static str, Onboarding
     })
 }
 
-/// Parses UpdateStep's data (only `first_setup` exists among the built-in steps).
-pub(super) fn step_data(data: Option<pb::StepData>) -> Result<Option<FirstSetup>, OnboardingError> {
+/// Parses UpdateStep's data; custom data is checked against its step by the checklist.
+pub(super) fn step_data(data: Option<pb::StepData>) -> Result<Option<StepData>, OnboardingError> {
     let Some(data) = data else {
         return Ok(None);
     };
@@ -95,16 +95,75 @@ pub(super) fn step_data(data: Option<pb::StepData>) -> Result<Option<FirstSetup>
                 &setup.use_case,
                 &setup.time_zone,
             )
-            .map(Some)
+            .map(|setup| Some(StepData::FirstSetup(setup)))
         }
-        Some(pb::step_data::Kind::Custom(_)) => Err(OnboardingError::invalid(
-            "data",
-            "this step takes first_setup data, not custom",
-        )),
+        Some(pb::step_data::Kind::Custom(object)) => {
+            Ok(Some(StepData::Custom(json_of_struct(object))))
+        }
         None => Err(OnboardingError::invalid(
             "data",
             "exactly one kind must be set",
         )),
+    }
+}
+
+/// `google.protobuf.Struct` -> JSON (numbers are doubles on the wire).
+fn json_of_struct(object: prost_types::Struct) -> serde_json::Value {
+    serde_json::Value::Object(
+        object
+            .fields
+            .into_iter()
+            .map(|(key, value)| (key, json_of_value(value)))
+            .collect(),
+    )
+}
+
+fn json_of_value(value: prost_types::Value) -> serde_json::Value {
+    use prost_types::value::Kind;
+    match value.kind {
+        None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
+        Some(Kind::BoolValue(b)) => serde_json::Value::Bool(b),
+        Some(Kind::NumberValue(n)) => serde_json::Number::from_f64(n)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Some(Kind::StringValue(s)) => serde_json::Value::String(s),
+        Some(Kind::ListValue(list)) => {
+            serde_json::Value::Array(list.values.into_iter().map(json_of_value).collect())
+        }
+        Some(Kind::StructValue(object)) => json_of_struct(object),
+    }
+}
+
+/// JSON -> `google.protobuf.Value`.
+fn value_of_json(value: &serde_json::Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match value {
+        serde_json::Value::Null => Kind::NullValue(0),
+        serde_json::Value::Bool(b) => Kind::BoolValue(*b),
+        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or_default()),
+        serde_json::Value::String(s) => Kind::StringValue(s.clone()),
+        serde_json::Value::Array(items) => Kind::ListValue(prost_types::ListValue {
+            values: items.iter().map(value_of_json).collect(),
+        }),
+        serde_json::Value::Object(map) => Kind::StructValue(struct_of_json(map)),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+fn struct_of_json(map: &serde_json::Map<String, serde_json::Value>) -> prost_types::Struct {
+    prost_types::Struct {
+        fields: map
+            .iter()
+            .map(|(key, value)| (key.clone(), value_of_json(value)))
+            .collect(),
+    }
+}
+
+fn payload(data: &StepPayload) -> pb::StepData {
+    match data {
+        StepPayload::FirstSetup(setup) => first_setup(setup),
+        StepPayload::Custom(map) => pb::StepData {
+            kind: Some(pb::step_data::Kind::Custom(struct_of_json(map))),
+        },
     }
 }
 
@@ -138,7 +197,7 @@ pub(super) fn checklist(view: &ChecklistView) -> pb::Checklist {
                     pb::StepState::Done,
                     at.map(timestamp),
                     None,
-                    data.as_ref().map(first_setup),
+                    data.as_ref().map(payload),
                 ),
                 StepState::Pending => (pb::StepState::Pending, None, None, None),
                 StepState::Dismissed { at } => {
@@ -154,14 +213,14 @@ pub(super) fn checklist(view: &ChecklistView) -> pb::Checklist {
                 Source::Connect => pb::StepSource::Connect,
             };
             pb::ChecklistStep {
-                step_id: s.step.id.to_owned(),
-                title: s.step.title.to_owned(),
-                description: s.step.description.to_owned(),
+                step_id: s.step.id.to_string(),
+                title: s.step.title.to_string(),
+                description: s.step.description.to_string(),
                 state: state as i32,
                 source: source as i32,
                 user_completable: s.step.source == Source::User,
-                data_required: s.step.data_required,
-                action_path: s.step.action_path.to_owned(),
+                data_required: s.step.data_required(),
+                action_path: s.step.action_path.to_string(),
                 completed_at,
                 dismissed_at,
                 data,
@@ -192,10 +251,6 @@ mod tests {
 
     #[test]
     fn step_data_of_the_wrong_kind_or_with_bad_fields_names_the_field() {
-        let custom = pb::StepData {
-            kind: Some(pb::step_data::Kind::Custom(prost_types::Struct::default())),
-        };
-        assert_eq!(field(custom), "data");
         assert_eq!(field(pb::StepData { kind: None }), "data");
         let no_size = pb::StepData {
             kind: Some(pb::step_data::Kind::FirstSetup(pb::FirstSetupData {
@@ -205,5 +260,15 @@ mod tests {
         };
         assert_eq!(field(no_size), "data.first_setup.team_size");
         assert!(matches!(step_data(None), Ok(None)));
+    }
+
+    #[test]
+    fn custom_data_round_trips_between_struct_and_json() {
+        let json = serde_json::json!({"source": "csv", "rows": 10.0, "tags": ["a", null],
+                                      "options": {"header": true}});
+        let serde_json::Value::Object(map) = json.clone() else {
+            panic!("object")
+        };
+        assert_eq!(json_of_struct(struct_of_json(&map)), json);
     }
 }

@@ -94,7 +94,7 @@ impl OnboardingService for OnboardingApi {
         let tenant = self
             .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
             .await?;
-        crate::domain::checklist::step(&request.step_id)?;
+        self.checklist.check_step(&request.step_id)?;
         let change = match (request.action(), request.data) {
             (pb::StepAction::Unspecified, _) => {
                 return Err(OnboardingError::invalid("action", "is required").into());
@@ -131,7 +131,7 @@ impl OnboardingService for OnboardingApi {
         let (view, dismissed) = self.checklist.dismiss_rest(tenant, user).await?;
         Ok(Response::new(pb::DismissRestResponse {
             checklist: Some(checklist(&view)),
-            dismissed_step_ids: dismissed.into_iter().map(str::to_owned).collect(),
+            dismissed_step_ids: dismissed,
         }))
     }
 

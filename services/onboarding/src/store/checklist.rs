@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgPool};
 use uuid::Uuid;
 
-use crate::domain::checklist::{FirstSetup, Mark};
+use crate::domain::checklist::{Mark, StepPayload};
 
 #[derive(Debug, FromRow)]
 struct Row {
@@ -36,11 +36,11 @@ pub async fn marks(
             let mark = if row.state == "done" {
                 Mark::Done {
                     at: row.updated_at,
-                    // Stored by this service from a parsed FirstSetup; unreadable data is dropped
+                    // Stored by this service from parsed data; unreadable data is dropped
                     // rather than failing the whole checklist.
                     data: row
                         .data
-                        .and_then(|d| serde_json::from_value::<FirstSetup>(d).ok()),
+                        .and_then(|d| serde_json::from_value::<StepPayload>(d).ok()),
                 }
             } else {
                 Mark::Dismissed { at: row.updated_at }
@@ -64,7 +64,7 @@ pub async fn complete(
     tenant_id: Uuid,
     user_id: Uuid,
     step_id: &str,
-    data: Option<&FirstSetup>,
+    data: Option<&StepPayload>,
 ) -> Result<(), sqlx::Error> {
     let data = data
         .map(serde_json::to_value)
@@ -93,7 +93,7 @@ pub async fn dismiss(
     pool: &PgPool,
     tenant_id: Uuid,
     user_id: Uuid,
-    step_ids: &[&str],
+    step_ids: &[String],
     rest: bool,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;

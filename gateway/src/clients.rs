@@ -3,6 +3,7 @@
 use onramp_kit::grpc::client::{self, TracedChannel};
 use onramp_proto::common::v1::service_info_client::ServiceInfoClient;
 use onramp_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use onramp_proto::onboarding::v1::onboarding_service_client::OnboardingServiceClient;
 use onramp_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
 use tonic_health::pb::health_client::HealthClient;
 
@@ -63,5 +64,10 @@ impl Peers {
     /// The tenant-provisioning service (second in `all`).
     pub(crate) fn tenancy(&self) -> TenancyServiceClient<TracedChannel> {
         TenancyServiceClient::new(self.all[1].channel.clone())
+    }
+
+    /// The onboarding service's client.
+    pub(crate) fn onboarding(&self) -> OnboardingServiceClient<TracedChannel> {
+        OnboardingServiceClient::new(self.all[3].channel.clone())
     }
 }

@@ -29,6 +29,11 @@ pub struct Config {
     /// `BODY_LIMIT_BYTES`: the largest request body accepted; default 1 MiB.
     #[serde(default = "default_body_limit")]
     pub body_limit_bytes: usize,
+    /// `TRUSTED_PROXY_HEADER`: the header the trusted load balancer sets with the client's address
+    /// (e.g. `x-forwarded-for`; its last entry is used). Unset: no client IP is derived, and per-IP
+    /// limits count every client under one shared key.
+    #[serde(default)]
+    pub trusted_proxy_header: Option<String>,
     /// Log format and OTLP export.
     #[serde(flatten)]
     pub telemetry: TelemetryConfig,
@@ -55,6 +60,7 @@ impl Config {
             request_budget: default_request_budget(),
             readiness_timeout: default_readiness_timeout(),
             body_limit_bytes: default_body_limit(),
+            trusted_proxy_header: None,
             telemetry: TelemetryConfig::default(),
             token_audience: default_token_audience(),
             clock: onramp_kit::auth::Clock::system(),

@@ -16,7 +16,7 @@ use crate::{
     auth::Verifier,
     clients::Peers,
     config::Config,
-    middleware::{budget, trace},
+    middleware::{budget, client_ip, trace},
     routes::{self, AppState},
 };
 
@@ -54,6 +54,15 @@ impl Application {
                 .layer(middleware::from_fn(trace::continue_trace))
                 .layer(RequestBodyLimitLayer::new(config.body_limit_bytes)),
         );
+        let trusted_proxy_header = config
+            .trusted_proxy_header
+            .as_deref()
+            .map(http::HeaderName::try_from)
+            .transpose()?;
+        let router = router.layer(middleware::from_fn_with_state(
+            trusted_proxy_header,
+            client_ip::derive,
+        ));
         let listener = TcpListener::bind(config.http_listen_addr).await?;
         Ok(Self { listener, router })
     }

@@ -100,8 +100,8 @@ pub(crate) fn caller(user: Option<&AuthUser>, headers: &HeaderMap) -> Caller {
     };
     Caller {
         user_id: user.map(|user| user.user_id.clone()).unwrap_or_default(),
-        // The trusted-proxy client IP is derived by the edge-hardening work; until then, none.
-        client_ip: String::new(),
+        // Set by `middleware::client_ip` from the trusted proxy header only (stripped from clients).
+        client_ip: header(crate::middleware::client_ip::CLIENT_IP_HEADER.as_str()),
         user_agent: header("user-agent"),
         request_id: header("x-request-id"),
     }

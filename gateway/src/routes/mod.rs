@@ -11,6 +11,8 @@ use crate::{clients::Peers, problem::Problem};
 mod health;
 mod identity;
 mod invites;
+mod onboarding;
+mod sales_leads;
 mod status;
 mod tenants;
 
@@ -38,6 +40,8 @@ pub(crate) fn api(state: AppState) -> Router {
         .merge(identity::routes())
         .merge(tenants::routes())
         .merge(invites::routes())
+        .route("/v1/sales-leads", axum::routing::post(sales_leads::submit))
+        .merge(onboarding::routes())
         .fallback(not_found)
         .with_state(state)
 }

@@ -1,7 +1,18 @@
 //! Onboarding: the setup checklist, Stripe Connect onboarding and sales leads.
 #![forbid(unsafe_code)]
 
+pub mod checklist;
+mod config;
+pub mod connect;
+pub mod domain;
+mod error;
 mod grpc;
+mod leads;
+pub mod peers;
 mod startup;
+pub mod store;
+pub mod stripe;
 
-pub use startup::{Application, Config};
+pub use config::Config;
+pub use error::OnboardingError;
+pub use startup::Application;

@@ -4,48 +4,115 @@ use std::net::SocketAddr;
 
 use onramp_kit::{
     grpc::server::GrpcServer,
+    mail::{
+        outbox::OutboxRelay,
+        smtp::{Mailer, SmtpSettings},
+    },
     runtime::{self, ServiceSpec},
-    service_config::ServiceConfig,
 };
 use onramp_proto::onboarding::v1::onboarding_service_server::OnboardingServiceServer;
-use serde::Deserialize;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tonic::{server::NamedService, service::Routes};
 
-use crate::grpc::OnboardingApi;
-
-/// The onboarding service's configuration (environment variables, see the README).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Config {
-    /// Listen address, database and telemetry, shared by every service.
-    #[serde(flatten)]
-    pub base: ServiceConfig,
-}
-
-impl Config {
-    /// A config with defaults for everything beyond the shared part.
-    pub fn new(base: ServiceConfig) -> Self {
-        Self { base }
-    }
-}
+use crate::{
+    checklist::Checklist,
+    config::Config,
+    connect::{Connect, ConnectSettings},
+    domain::steps::Steps,
+    grpc::OnboardingApi,
+    leads::Leads,
+    peers::Peers,
+    stripe::{StripeConnect, StripeSettings},
+};
 
 /// The onboarding service, bound and ready to run.
 #[derive(Debug)]
 pub struct Application {
     server: GrpcServer,
     pool: PgPool,
+    api: OnboardingApi,
+    relay: Option<OutboxRelay>,
 }
 
 impl Application {
     /// The bounded context's name, as it appears in logs, traces and `ServiceInfo`.
     pub const NAME: &'static str = "onboarding";
 
-    /// Binds the gRPC listener and prepares a lazily connecting pool; nothing is served yet.
+    /// Binds the gRPC listener and prepares a lazily connecting pool and peer channels; nothing is
+    /// served yet. Fails in production when a secret or URL was left to its default.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let resolved = config.resolve(onramp_kit::config::is_production())?;
+        // Stripe's HTTPS client takes rustls' process default; with more than one provider compiled
+        // in (test builds) there is none unless someone installs it. Err means one already is.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
+        let stripe = StripeConnect::new(&StripeSettings {
+            secret_key: config.stripe_secret_key.clone(),
+            api_base: config.stripe_api_base.clone(),
+            timeout: config.stripe_timeout,
+        })?;
+        let connect = Connect::new(
+            pool.clone(),
+            stripe,
+            ConnectSettings {
+                return_url: resolved.return_url,
+                refresh_url: resolved.refresh_url,
+                token_ttl: config.connect_token_ttl,
+                state_ttl: config.connect_state_ttl,
+                return_read_timeout: config.connect_return_read_timeout,
+            },
+        );
+        let peers = Peers::connect(
+            &config.identity_service_addr,
+            &config.tenant_provisioning_service_addr,
+            &config.billing_service_addr,
+        )?;
+        let steps = match &config.checklist_custom_steps {
+            Some(json) => Steps::from_json(json)?,
+            None => Steps::default(),
+        };
+        let api = OnboardingApi {
+            checklist: Checklist::new(
+                pool.clone(),
+                peers.clone(),
+                config.checklist_peer_timeout,
+                steps,
+            ),
+            connect,
+            leads: Leads::new(
+                pool.clone(),
+                config.sales_leads_per_hour,
+                resolved.sales_notification_address,
+            ),
+            peers,
+        };
+        let relay = match &config.smtp_url {
+            Some(url) => {
+                let mailer = Mailer::new(&SmtpSettings {
+                    smtp_url: url.clone(),
+                    mail_from: config.mail_from.clone(),
+                })?;
+                Some(OutboxRelay::new(
+                    pool.clone(),
+                    mailer,
+                    config.mail_relay_interval,
+                ))
+            }
+            None => {
+                tracing::info!(
+                    "SMTP_URL unset: sales-lead notifications stay queued in the outbox"
+                );
+                None
+            }
+        };
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
-        Ok(Self { server, pool })
+        Ok(Self {
+            server,
+            pool,
+            api,
+            relay,
+        })
     }
 
     /// Where the gRPC server listens.
@@ -53,9 +120,21 @@ impl Application {
         self.server.local_addr()
     }
 
+    /// The Connect use cases on this service's database and Stripe, for operators' tools and tests
+    /// that set up a tenant's account and token without going through tenancy's membership gate.
+    pub fn connect(&self) -> Connect {
+        self.api.connect.clone()
+    }
+
+    /// The checklist use cases (reading identity, tenancy and billing through their RPCs), for tests
+    /// and tools that act for an already verified member.
+    pub fn checklist(&self) -> Checklist {
+        self.api.checklist.clone()
+    }
+
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let api = OnboardingServiceServer::new(OnboardingApi::new(self.pool.clone()));
+        let api = OnboardingServiceServer::new(self.api);
         let spec = ServiceSpec {
             name: Self::NAME,
             version: env!("CARGO_PKG_VERSION"),
@@ -63,7 +142,16 @@ impl Application {
             pool: self.pool,
             migrator: &MIGRATOR,
         };
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+        // The relay only logs and retries until the migrations are in; it stops with the server.
+        let relay = self
+            .relay
+            .map(|relay| tokio::spawn(relay.run(shutdown.clone())));
+        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown.clone()).await;
+        shutdown.cancel();
+        if let Some(relay) = relay {
+            relay.await?;
+        }
+        outcome
     }
 }
 

@@ -193,10 +193,14 @@ impl RunningStack {
                 &options,
                 created,
                 addrs[3],
-                |_: &mut onramp_onboarding::Config| {}
+                |config: &mut onramp_onboarding::Config| {
+                    config.identity_service_addr = identity.clone();
+                    config.tenant_provisioning_service_addr = tenancy.clone();
+                    config.billing_service_addr = billing.clone();
+                }
             ),
         ];
-        let _ = (&tenancy, &onboarding);
+        let _ = onboarding;
         let peers = services
             .iter()
             .map(|s| format!("http://{}", s.addr))

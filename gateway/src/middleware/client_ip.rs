@@ -1,0 +1,60 @@
+//! The client IP, derived at the edge from the configured trusted proxy header only.
+//!
+//! Behind a load balancer the peer address is the balancer's, so the client's address can only come
+//! from a header the balancer sets (`TRUSTED_PROXY_HEADER`, e.g. `x-forwarded-for`). The last entry is
+//! the one the trusted proxy appended; entries before it are whatever the client sent and are ignored.
+//! The result travels to [`crate::auth::caller`] in an internal header that is always stripped from
+//! the incoming request first, so a client can never set it.
+
+use std::net::IpAddr;
+
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::Response,
+};
+use http::{HeaderName, HeaderValue};
+
+/// The internal header carrying the derived client IP from this middleware to `caller()`.
+pub(crate) const CLIENT_IP_HEADER: HeaderName = HeaderName::from_static("x-onramp-client-ip");
+
+/// Replaces any incoming [`CLIENT_IP_HEADER`] with the IP derived from `trusted` (if configured).
+pub(crate) async fn derive(
+    State(trusted): State<Option<HeaderName>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers_mut();
+    headers.remove(&CLIENT_IP_HEADER);
+    let derived = trusted
+        .as_ref()
+        .and_then(|name| client_ip(headers.get(name)?));
+    if let Some(ip) = derived
+        && let Ok(value) = HeaderValue::from_str(&ip.to_string())
+    {
+        headers.insert(CLIENT_IP_HEADER, value);
+    }
+    next.run(request).await
+}
+
+/// The last comma-separated entry of the trusted header, if it is an IP address.
+fn client_ip(value: &HeaderValue) -> Option<IpAddr> {
+    let raw = value.to_str().ok()?;
+    raw.rsplit(',').next()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_the_entry_the_trusted_proxy_appended() {
+        let value = HeaderValue::from_static("6.6.6.6, 203.0.113.7");
+        assert_eq!(client_ip(&value), "203.0.113.7".parse().ok());
+        assert_eq!(
+            client_ip(&HeaderValue::from_static("2001:db8::1")),
+            "2001:db8::1".parse().ok()
+        );
+        assert_eq!(client_ip(&HeaderValue::from_static("not-an-ip")), None);
+    }
+}

@@ -1,0 +1,48 @@
+//! `/v1/onboarding/...`: the setup checklist and the Connect onboarding routes.
+//!
+//! The Connect start, refresh and return routes are public on purpose: Stripe sends the browser to
+//! them, possibly in another browser or after the session ended. The start and refresh links carry
+//! the onboarding token (the credential); the return carries the single-use `state` minted with the
+//! link. Account and token management needs a signed-in owner or admin.
+
+mod checklist;
+mod connect;
+mod json;
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::routes::AppState;
+
+/// The onboarding routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/onboarding", get(checklist::get))
+        .route(
+            "/v1/onboarding/steps/{id}",
+            axum::routing::patch(checklist::update),
+        )
+        .route("/v1/onboarding/dismiss-rest", post(checklist::dismiss_rest))
+        .route("/v1/onboarding/connect/start", get(connect::start))
+        .route("/v1/onboarding/connect/refresh", get(connect::refresh))
+        .route("/v1/onboarding/connect/return", get(connect::back))
+        .route(
+            "/v1/onboarding/connect/account",
+            get(connect::get_account).post(connect::create_account),
+        )
+        .route(
+            "/v1/onboarding/connect/account/refresh",
+            post(connect::refresh_account),
+        )
+        .route("/v1/onboarding/connect/tokens", post(connect::create_token))
+}
+
+/// A proto timestamp as RFC 3339 (empty when unset).
+pub(crate) fn rfc3339(at: Option<prost_types::Timestamp>) -> String {
+    at.and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?))
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}

@@ -1,0 +1,274 @@
+//! The setup checklist over HTTP (signed-in members; `?tenant_id=` names the workspace).
+
+use axum::{
+    Json,
+    extract::{Path, Query, State, rejection::JsonRejection},
+    http::HeaderMap,
+};
+use onramp_kit::ApiError;
+use onramp_proto::onboarding::v1::{
+    self as pb, CompanySize, DismissRestRequest, GetChecklistRequest, StepAction, UpdateStepRequest,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{json, rfc3339};
+use crate::{
+    auth::{self, AuthUser},
+    problem::Problem,
+    routes::AppState,
+};
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TenantQuery {
+    #[serde(default)]
+    tenant_id: String,
+}
+
+/// `PATCH /v1/onboarding/steps/{id}` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StepBody {
+    /// `complete`, `dismiss` or `restore`.
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    data: Option<StepDataBody>,
+}
+
+/// Exactly one of `first_setup` (the built-in step) or `custom` (a configured step's JSON object).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StepDataBody {
+    first_setup: Option<FirstSetupBody>,
+    custom: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FirstSetupBody {
+    #[serde(default)]
+    company_name: String,
+    #[serde(default)]
+    team_size: String,
+    #[serde(default)]
+    use_case: String,
+    #[serde(default)]
+    time_zone: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct StepView {
+    id: String,
+    title: String,
+    description: String,
+    state: &'static str,
+    source: &'static str,
+    user_completable: bool,
+    data_required: bool,
+    action_path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dismissed_at: Option<String>,
+    /// `{"first_setup": {…}}` or `{"custom": {…}}`, as completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ChecklistView {
+    tenant_id: String,
+    steps: Vec<StepView>,
+    /// The next-step card: the first pending step, or null.
+    next_step_id: Option<String>,
+    done_count: u32,
+    finished: bool,
+    rest_dismissed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dismissed_step_ids: Option<Vec<String>>,
+}
+
+const SIZES: [(&str, CompanySize); 6] = [
+    ("solo", CompanySize::Solo),
+    ("small", CompanySize::Small),
+    ("medium", CompanySize::Medium),
+    ("large", CompanySize::Large),
+    ("enterprise", CompanySize::Enterprise),
+    ("huge", CompanySize::Huge),
+];
+
+fn view(checklist: Option<pb::Checklist>, dismissed: Option<Vec<String>>) -> ChecklistView {
+    let checklist = checklist.unwrap_or_default();
+    let steps = checklist
+        .steps
+        .into_iter()
+        .map(|step| {
+            let state = match step.state() {
+                pb::StepState::Done => "done",
+                pb::StepState::Pending => "pending",
+                pb::StepState::Dismissed => "dismissed",
+                pb::StepState::Unknown => "unknown",
+                pb::StepState::Unspecified => "unspecified",
+            };
+            let source = match step.source() {
+                pb::StepSource::User => "user",
+                pb::StepSource::Identity => "identity",
+                pb::StepSource::Billing => "billing",
+                pb::StepSource::Tenancy => "tenancy",
+                pb::StepSource::Connect => "connect",
+                pb::StepSource::Unspecified => "unspecified",
+            };
+            let data = match step.data.and_then(|d| d.kind) {
+                Some(pb::step_data::Kind::FirstSetup(setup)) => {
+                    let body = FirstSetupBody {
+                        team_size: SIZES
+                            .iter()
+                            .find(|(_, size)| *size == setup.team_size())
+                            .map(|(name, _)| (*name).to_owned())
+                            .unwrap_or_default(),
+                        company_name: setup.company_name,
+                        use_case: setup.use_case,
+                        time_zone: setup.time_zone,
+                    };
+                    Some(serde_json::json!({ "first_setup": body }))
+                }
+                Some(pb::step_data::Kind::Custom(object)) => {
+                    Some(serde_json::json!({ "custom": json::of_struct(object) }))
+                }
+                None => None,
+            };
+            StepView {
+                id: step.step_id,
+                title: step.title,
+                description: step.description,
+                state,
+                source,
+                user_completable: step.user_completable,
+                data_required: step.data_required,
+                action_path: step.action_path,
+                completed_at: step.completed_at.map(|t| rfc3339(Some(t))),
+                dismissed_at: step.dismissed_at.map(|t| rfc3339(Some(t))),
+                data,
+            }
+        })
+        .collect();
+    ChecklistView {
+        tenant_id: checklist.tenant_id,
+        steps,
+        next_step_id: Some(checklist.next_step_id).filter(|id| !id.is_empty()),
+        done_count: checklist.done_count,
+        finished: checklist.finished,
+        rest_dismissed: checklist.rest_dismissed,
+        dismissed_step_ids: dismissed,
+    }
+}
+
+/// `GET /v1/onboarding?tenant_id=…`: the ordered checklist and the next step.
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Query(query): Query<TenantQuery>,
+) -> Result<Json<ChecklistView>, Problem> {
+    let request = GetChecklistRequest {
+        caller: Some(auth::caller(Some(&user), &headers)),
+        tenant_id: query.tenant_id,
+    };
+    let answer = state.peers.onboarding().get_checklist(request).await?;
+    Ok(Json(view(answer.into_inner().checklist, None)))
+}
+
+fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem> {
+    let Some(data) = body else { return Ok(None) };
+    let setup = match (data.first_setup, data.custom) {
+        (Some(setup), None) => setup,
+        (None, Some(custom)) => {
+            return Ok(Some(pb::StepData {
+                kind: Some(pb::step_data::Kind::Custom(json::to_struct(&custom))),
+            }));
+        }
+        _ => {
+            return Err(Problem(ApiError::invalid_field(
+                "data",
+                "data: exactly one of first_setup or custom is required",
+            )));
+        }
+    };
+    let team_size = match setup.team_size.as_str() {
+        "" => CompanySize::Unspecified,
+        name => SIZES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, size)| *size)
+            .ok_or_else(|| {
+                Problem(ApiError::invalid_field(
+                    "data.first_setup.team_size",
+                    "data.first_setup.team_size: must be one of solo, small, medium, large, enterprise, huge",
+                ))
+            })?,
+    };
+    Ok(Some(pb::StepData {
+        kind: Some(pb::step_data::Kind::FirstSetup(pb::FirstSetupData {
+            company_name: setup.company_name,
+            team_size: team_size as i32,
+            use_case: setup.use_case,
+            time_zone: setup.time_zone,
+        })),
+    }))
+}
+
+/// `PATCH /v1/onboarding/steps/{id}?tenant_id=…` `{action, data?}`.
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Path(step_id): Path<String>,
+    Query(query): Query<TenantQuery>,
+    body: Result<Json<StepBody>, JsonRejection>,
+) -> Result<Json<ChecklistView>, Problem> {
+    let Json(body) =
+        body.map_err(|rejection| Problem(ApiError::invalid_field("body", rejection.body_text())))?;
+    let action = match body.action.as_str() {
+        "complete" => StepAction::Complete,
+        "dismiss" => StepAction::Dismiss,
+        "restore" => StepAction::Restore,
+        _ => {
+            return Err(Problem(ApiError::invalid_field(
+                "action",
+                "action: must be complete, dismiss or restore",
+            )));
+        }
+    };
+    let request = UpdateStepRequest {
+        caller: Some(auth::caller(Some(&user), &headers)),
+        tenant_id: query.tenant_id,
+        step_id,
+        action: action as i32,
+        data: step_data(body.data)?,
+    };
+    let answer = state.peers.onboarding().update_step(request).await?;
+    Ok(Json(view(answer.into_inner().checklist, None)))
+}
+
+/// `POST /v1/onboarding/dismiss-rest?tenant_id=…`.
+pub(crate) async fn dismiss_rest(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Query(query): Query<TenantQuery>,
+) -> Result<Json<ChecklistView>, Problem> {
+    let request = DismissRestRequest {
+        caller: Some(auth::caller(Some(&user), &headers)),
+        tenant_id: query.tenant_id,
+    };
+    let answer = state
+        .peers
+        .onboarding()
+        .dismiss_rest(request)
+        .await?
+        .into_inner();
+    Ok(Json(view(
+        answer.checklist,
+        Some(answer.dismissed_step_ids),
+    )))
+}

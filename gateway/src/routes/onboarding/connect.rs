@@ -1,0 +1,300 @@
+//! Stripe Connect onboarding over HTTP.
+
+use axum::{
+    Json,
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use onramp_proto::onboarding::v1::{
+    self as pb, ConnectAccountStatus, CreateConnectedAccountRequest, CreateOnboardingTokenRequest,
+    GetConnectedAccountRequest, HandleConnectReturnRequest, OnboardingTokenStatus,
+    RefreshConnectAccountRequest, RefreshConnectLinkRequest, StartConnectOnboardingRequest,
+};
+use serde::{Deserialize, Serialize};
+
+use super::rfc3339;
+use crate::{
+    auth::{self, AuthUser},
+    problem::Problem,
+    routes::AppState,
+};
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct StateQuery {
+    #[serde(default)]
+    state: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TenantQuery {
+    #[serde(default)]
+    tenant_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CreateAccountBody {
+    #[serde(default)]
+    tenant_id: String,
+    #[serde(default)]
+    country: String,
+}
+
+/// An onboarding token as JSON.
+#[derive(Debug, Serialize)]
+pub(crate) struct TokenView {
+    id: String,
+    status: &'static str,
+    expires_at: String,
+    state_expires_at: Option<String>,
+    completed_at: Option<String>,
+}
+
+/// A connected account as JSON.
+#[derive(Debug, Serialize)]
+pub(crate) struct AccountView {
+    stripe_account_id: String,
+    status: &'static str,
+    details_submitted: bool,
+    charges_enabled: bool,
+    payouts_enabled: bool,
+    requirements_currently_due: Vec<String>,
+    requirements_past_due: Vec<String>,
+    disabled_reason: String,
+    country: String,
+}
+
+fn token_view(token: Option<pb::OnboardingToken>) -> Option<TokenView> {
+    let token = token?;
+    let status = match token.status() {
+        OnboardingTokenStatus::Pending => "pending",
+        OnboardingTokenStatus::InProgress => "in_progress",
+        OnboardingTokenStatus::Complete => "complete",
+        OnboardingTokenStatus::Expired => "expired",
+        OnboardingTokenStatus::Unspecified => "unspecified",
+    };
+    let optional = |at: Option<prost_types::Timestamp>| at.map(|t| rfc3339(Some(t)));
+    Some(TokenView {
+        id: token.id,
+        status,
+        expires_at: rfc3339(token.expires_at),
+        state_expires_at: optional(token.state_expires_at),
+        completed_at: optional(token.completed_at),
+    })
+}
+
+fn account_view(account: Option<pb::ConnectedAccount>) -> Option<AccountView> {
+    let account = account?;
+    let status = match account.status() {
+        ConnectAccountStatus::Onboarding => "onboarding",
+        ConnectAccountStatus::PendingVerification => "pending_verification",
+        ConnectAccountStatus::Restricted => "restricted",
+        ConnectAccountStatus::Complete => "complete",
+        ConnectAccountStatus::Unspecified => "unspecified",
+    };
+    Some(AccountView {
+        stripe_account_id: account.stripe_account_id,
+        status,
+        details_submitted: account.details_submitted,
+        charges_enabled: account.charges_enabled,
+        payouts_enabled: account.payouts_enabled,
+        requirements_currently_due: account.requirements_currently_due,
+        requirements_past_due: account.requirements_past_due,
+        disabled_reason: account.disabled_reason,
+        country: account.country,
+    })
+}
+
+/// A browser redirect to Stripe's account link.
+fn see_other(url: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, url.to_owned())]).into_response()
+}
+
+/// `GET /v1/onboarding/connect/start?token=…`: 303 to Stripe's onboarding (502 when Stripe failed;
+/// the token stays startable).
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, Problem> {
+    let request = StartConnectOnboardingRequest {
+        caller: Some(auth::caller(None, &headers)),
+        token: query.token,
+    };
+    let answer = state
+        .peers
+        .onboarding()
+        .start_connect_onboarding(request)
+        .await?;
+    Ok(see_other(&answer.into_inner().account_link_url))
+}
+
+/// `GET /v1/onboarding/connect/refresh?token=…`: Stripe's refresh_url; 303 to a new link.
+pub(crate) async fn refresh(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, Problem> {
+    let request = RefreshConnectLinkRequest {
+        caller: Some(auth::caller(None, &headers)),
+        token: query.token,
+    };
+    let answer = state
+        .peers
+        .onboarding()
+        .refresh_connect_link(request)
+        .await?;
+    Ok(see_other(&answer.into_inner().account_link_url))
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ReturnView {
+    token: Option<TokenView>,
+    account: Option<AccountView>,
+    account_refreshed: bool,
+}
+
+/// `GET /v1/onboarding/connect/return?state=…`: Stripe's return_url. Checks and consumes the state;
+/// never completes anything by itself.
+pub(crate) async fn back(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<StateQuery>,
+) -> Result<Json<ReturnView>, Problem> {
+    let request = HandleConnectReturnRequest {
+        caller: Some(auth::caller(None, &headers)),
+        state: query.state,
+    };
+    let answer = state
+        .peers
+        .onboarding()
+        .handle_connect_return(request)
+        .await?
+        .into_inner();
+    Ok(Json(ReturnView {
+        token: token_view(answer.onboarding_token),
+        account: account_view(answer.account),
+        account_refreshed: answer.account_refreshed,
+    }))
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct AccountAnswer {
+    account: Option<AccountView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_token: Option<TokenView>,
+}
+
+/// `POST /v1/onboarding/connect/account` `{tenant_id, country}`: creates the account once.
+pub(crate) async fn create_account(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Json(body): Json<CreateAccountBody>,
+) -> Result<Json<AccountAnswer>, Problem> {
+    let request = CreateConnectedAccountRequest {
+        caller: Some(auth::caller(Some(&user), &headers)),
+        tenant_id: body.tenant_id,
+        country: body.country,
+    };
+    let answer = state
+        .peers
+        .onboarding()
+        .create_connected_account(request)
+        .await?
+        .into_inner();
+    Ok(Json(AccountAnswer {
+        account: account_view(answer.account),
+        created: Some(answer.created),
+        latest_token: None,
+    }))
+}
+
+/// `GET /v1/onboarding/connect/account?tenant_id=…`.
+pub(crate) async fn get_account(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Query(query): Query<TenantQuery>,
+) -> Result<Json<AccountAnswer>, Problem> {
+    let request = GetConnectedAccountRequest {
+        caller: Some(auth::caller(Some(&user), &headers)),
+        tenant_id: query.tenant_id,
+    };
+    let answer = state
+        .peers
+        .onboarding()
+        .get_connected_account(request)
+        .await?
+        .into_inner();
+    Ok(Json(AccountAnswer {
+        account: account_view(answer.account),
+        created: None,
+        latest_token: token_view(answer.latest_token),
+    }))
+}
+
+/// `POST /v1/onboarding/connect/account/refresh?tenant_id=…`: reads the account from Stripe.
+pub(crate) async fn refresh_account(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Query(query): Query<TenantQuery>,
+) -> Result<Json<AccountAnswer>, Problem> {
+    let request = RefreshConnectAccountRequest {
+        caller: Some(auth::caller(Some(&user), &headers)),
+        tenant_id: query.tenant_id,
+    };
+    let answer = state
+        .peers
+        .onboarding()
+        .refresh_connect_account(request)
+        .await?
+        .into_inner();
+    Ok(Json(AccountAnswer {
+        account: account_view(answer.account),
+        created: None,
+        latest_token: None,
+    }))
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TokenCreated {
+    /// The secret; shown once. The start link is `/v1/onboarding/connect/start?token=<token>`.
+    token: String,
+    onboarding_token: Option<TokenView>,
+}
+
+/// `POST /v1/onboarding/connect/tokens?tenant_id=…`: a new onboarding token (older ones expire).
+pub(crate) async fn create_token(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Query(query): Query<TenantQuery>,
+) -> Result<(StatusCode, Json<TokenCreated>), Problem> {
+    let request = CreateOnboardingTokenRequest {
+        caller: Some(auth::caller(Some(&user), &headers)),
+        tenant_id: query.tenant_id,
+    };
+    let answer = state
+        .peers
+        .onboarding()
+        .create_onboarding_token(request)
+        .await?
+        .into_inner();
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenCreated {
+            token: answer.token,
+            onboarding_token: token_view(answer.onboarding_token),
+        }),
+    ))
+}

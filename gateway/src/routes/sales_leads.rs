@@ -1,0 +1,90 @@
+//! `POST /v1/sales-leads`: the public contact-sales form. Anonymous; the client IP (from the trusted
+//! proxy header only) is the rate-limit key, counted by the onboarding service in Postgres.
+
+use axum::{
+    Json,
+    extract::{State, rejection::JsonRejection},
+    http::{HeaderMap, StatusCode},
+};
+use onramp_kit::ApiError;
+use onramp_proto::onboarding::v1::{CompanySize, SubmitSalesLeadRequest};
+use serde::{Deserialize, Serialize};
+
+use crate::{auth, problem::Problem, routes::AppState};
+
+/// The form. Missing text fields are empty and named by the service's validation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SalesLeadBody {
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    company: String,
+    /// `solo`, `small`, `medium`, `large`, `enterprise` or `huge`; optional.
+    #[serde(default)]
+    company_size: Option<String>,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    source: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SalesLeadCreated {
+    lead_id: String,
+    received_at: String,
+}
+
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<SalesLeadBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<SalesLeadCreated>), Problem> {
+    let Json(body) =
+        body.map_err(|rejection| Problem(ApiError::invalid_field("body", rejection.body_text())))?;
+    let request = SubmitSalesLeadRequest {
+        caller: Some(auth::caller(None, &headers)),
+        full_name: body.full_name,
+        email: body.email,
+        company: body.company,
+        company_size: company_size(body.company_size.as_deref())? as i32,
+        phone: body.phone,
+        message: body.message,
+        source: body.source,
+    };
+    let answer = state
+        .peers
+        .onboarding()
+        .submit_sales_lead(request)
+        .await?
+        .into_inner();
+    Ok((
+        StatusCode::CREATED,
+        Json(SalesLeadCreated {
+            lead_id: answer.lead_id,
+            received_at: super::onboarding::rfc3339(answer.received_at),
+        }),
+    ))
+}
+
+fn company_size(raw: Option<&str>) -> Result<CompanySize, Problem> {
+    Ok(match raw {
+        None | Some("") => CompanySize::Unspecified,
+        Some("solo") => CompanySize::Solo,
+        Some("small") => CompanySize::Small,
+        Some("medium") => CompanySize::Medium,
+        Some("large") => CompanySize::Large,
+        Some("enterprise") => CompanySize::Enterprise,
+        Some("huge") => CompanySize::Huge,
+        Some(_) => {
+            return Err(Problem(ApiError::invalid_field(
+                "company_size",
+                "company_size: must be one of solo, small, medium, large, enterprise, huge",
+            )));
+        }
+    })
+}

@@ -1,0 +1,326 @@
+//! The gRPC surface of the onboarding service: proto <-> domain only, plus the membership gate.
+//! Methods not built yet answer UNIMPLEMENTED through the generated default stubs.
+
+mod convert;
+
+use onramp_proto::{
+    common::v1::Caller,
+    onboarding::v1::{self as pb, onboarding_service_server::OnboardingService},
+};
+use tonic::{Request, Response, Status};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use uuid::Uuid;
+
+use crate::{
+    checklist::{Checklist, StepChange},
+    connect::{AccountEvent, Connect, Outcome},
+    domain::{
+        connect::{AccountSnapshot, Country},
+        lead::{LeadForm, SalesLead},
+    },
+    error::OnboardingError,
+    leads::Leads,
+    peers::{Access, Peers},
+};
+
+use convert::{account, checklist, step_data, timestamp, token};
+
+/// Implements `onramp.onboarding.v1.OnboardingService`.
+#[derive(Debug, Clone)]
+pub(crate) struct OnboardingApi {
+    pub(crate) checklist: Checklist,
+    pub(crate) connect: Connect,
+    pub(crate) leads: Leads,
+    pub(crate) peers: Peers,
+}
+
+type Answer<T> = Result<Response<T>, Status>;
+
+/// The signed-in user, or UNAUTHENTICATED.
+fn user_id(caller: Option<&Caller>) -> Result<Uuid, OnboardingError> {
+    let raw = caller.map(|c| c.user_id.as_str()).unwrap_or_default();
+    if raw.is_empty() {
+        return Err(OnboardingError::Unauthenticated);
+    }
+    Uuid::parse_str(raw).map_err(|_| OnboardingError::Unauthenticated)
+}
+
+fn tenant_id(raw: &str) -> Result<Uuid, OnboardingError> {
+    Uuid::parse_str(raw).map_err(|_| OnboardingError::invalid("tenant_id", "must be a UUID"))
+}
+
+impl OnboardingApi {
+    /// Parses caller and tenant and asks tenancy whether the caller may act.
+    async fn authorize(
+        &self,
+        caller: Option<&Caller>,
+        tenant: &str,
+        access: Access,
+    ) -> Result<Uuid, OnboardingError> {
+        let user = user_id(caller)?;
+        let tenant = tenant_id(tenant)?;
+        // Traces carry who and which workspace (DESIGN: span attributes tenant_id, user_id).
+        let span = tracing::Span::current();
+        span.set_attribute("tenant_id", tenant.to_string());
+        span.set_attribute("user_id", user.to_string());
+        self.peers.check_membership(tenant, user, access).await?;
+        Ok(tenant)
+    }
+}
+
+#[tonic::async_trait]
+impl OnboardingService for OnboardingApi {
+    async fn get_checklist(
+        &self,
+        request: Request<pb::GetChecklistRequest>,
+    ) -> Answer<pb::GetChecklistResponse> {
+        let request = request.into_inner();
+        let user = user_id(request.caller.as_ref())?;
+        let tenant = self
+            .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
+            .await?;
+        let view = self.checklist.get(tenant, user).await?;
+        Ok(Response::new(pb::GetChecklistResponse {
+            checklist: Some(checklist(&view)),
+        }))
+    }
+
+    async fn update_step(
+        &self,
+        request: Request<pb::UpdateStepRequest>,
+    ) -> Answer<pb::UpdateStepResponse> {
+        let request = request.into_inner();
+        let user = user_id(request.caller.as_ref())?;
+        let tenant = self
+            .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
+            .await?;
+        self.checklist.check_step(&request.step_id)?;
+        let change = match (request.action(), request.data) {
+            (pb::StepAction::Unspecified, _) => {
+                return Err(OnboardingError::invalid("action", "is required").into());
+            }
+            (pb::StepAction::Complete, data) => StepChange::Complete(step_data(data)?),
+            (_, Some(_)) => {
+                return Err(OnboardingError::invalid(
+                    "data",
+                    "must be unset to dismiss or restore a step",
+                )
+                .into());
+            }
+            (pb::StepAction::Dismiss, None) => StepChange::Dismiss,
+            (pb::StepAction::Restore, None) => StepChange::Restore,
+        };
+        let view = self
+            .checklist
+            .update(tenant, user, &request.step_id, change)
+            .await?;
+        Ok(Response::new(pb::UpdateStepResponse {
+            checklist: Some(checklist(&view)),
+        }))
+    }
+
+    async fn dismiss_rest(
+        &self,
+        request: Request<pb::DismissRestRequest>,
+    ) -> Answer<pb::DismissRestResponse> {
+        let request = request.into_inner();
+        let user = user_id(request.caller.as_ref())?;
+        let tenant = self
+            .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
+            .await?;
+        let (view, dismissed) = self.checklist.dismiss_rest(tenant, user).await?;
+        Ok(Response::new(pb::DismissRestResponse {
+            checklist: Some(checklist(&view)),
+            dismissed_step_ids: dismissed,
+        }))
+    }
+
+    async fn create_connected_account(
+        &self,
+        request: Request<pb::CreateConnectedAccountRequest>,
+    ) -> Answer<pb::CreateConnectedAccountResponse> {
+        let request = request.into_inner();
+        let tenant = self
+            .authorize(
+                request.caller.as_ref(),
+                &request.tenant_id,
+                Access::AdminOfUsableTenant,
+            )
+            .await?;
+        let country = Country::parse(&request.country)?;
+        let (row, created) = self.connect.create_account(tenant, &country).await?;
+        Ok(Response::new(pb::CreateConnectedAccountResponse {
+            account: Some(account(&row)),
+            created,
+        }))
+    }
+
+    async fn get_connected_account(
+        &self,
+        request: Request<pb::GetConnectedAccountRequest>,
+    ) -> Answer<pb::GetConnectedAccountResponse> {
+        let request = request.into_inner();
+        let tenant = self
+            .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
+            .await?;
+        let (row, latest) = self.connect.account(tenant).await?;
+        Ok(Response::new(pb::GetConnectedAccountResponse {
+            account: Some(account(&row)),
+            latest_token: latest.as_ref().map(token),
+        }))
+    }
+
+    async fn create_onboarding_token(
+        &self,
+        request: Request<pb::CreateOnboardingTokenRequest>,
+    ) -> Answer<pb::CreateOnboardingTokenResponse> {
+        let request = request.into_inner();
+        let tenant = self
+            .authorize(
+                request.caller.as_ref(),
+                &request.tenant_id,
+                Access::AdminOfUsableTenant,
+            )
+            .await?;
+        let (secret, row) = self.connect.issue_token(tenant).await?;
+        Ok(Response::new(pb::CreateOnboardingTokenResponse {
+            token: secret.expose().to_owned(),
+            onboarding_token: Some(token(&row)),
+        }))
+    }
+
+    async fn start_connect_onboarding(
+        &self,
+        request: Request<pb::StartConnectOnboardingRequest>,
+    ) -> Answer<pb::StartConnectOnboardingResponse> {
+        let started = self.connect.start(&request.into_inner().token).await?;
+        Ok(Response::new(pb::StartConnectOnboardingResponse {
+            account_link_url: started.link.url,
+            link_expires_at: Some(timestamp(started.link.expires_at)),
+            onboarding_token: Some(token(&started.token)),
+        }))
+    }
+
+    async fn handle_connect_return(
+        &self,
+        request: Request<pb::HandleConnectReturnRequest>,
+    ) -> Answer<pb::HandleConnectReturnResponse> {
+        let returned = self
+            .connect
+            .handle_return(&request.into_inner().state)
+            .await?;
+        Ok(Response::new(pb::HandleConnectReturnResponse {
+            onboarding_token: Some(token(&returned.token)),
+            account: Some(account(&returned.account)),
+            account_refreshed: returned.refreshed,
+        }))
+    }
+
+    async fn refresh_connect_link(
+        &self,
+        request: Request<pb::RefreshConnectLinkRequest>,
+    ) -> Answer<pb::RefreshConnectLinkResponse> {
+        let refreshed = self
+            .connect
+            .refresh_link(&request.into_inner().token)
+            .await?;
+        Ok(Response::new(pb::RefreshConnectLinkResponse {
+            account_link_url: refreshed.link.url,
+            link_expires_at: Some(timestamp(refreshed.link.expires_at)),
+            onboarding_token: Some(token(&refreshed.token)),
+        }))
+    }
+
+    async fn refresh_connect_account(
+        &self,
+        request: Request<pb::RefreshConnectAccountRequest>,
+    ) -> Answer<pb::RefreshConnectAccountResponse> {
+        let request = request.into_inner();
+        let tenant = self
+            .authorize(
+                request.caller.as_ref(),
+                &request.tenant_id,
+                Access::AdminOfUsableTenant,
+            )
+            .await?;
+        let (row, completed) = self.connect.refresh_account(tenant).await?;
+        Ok(Response::new(pb::RefreshConnectAccountResponse {
+            account: Some(account(&row)),
+            tokens_completed: u32::try_from(completed).unwrap_or(u32::MAX),
+        }))
+    }
+
+    async fn apply_connect_account_update(
+        &self,
+        request: Request<pb::ApplyConnectAccountUpdateRequest>,
+    ) -> Answer<pb::ApplyConnectAccountUpdateResponse> {
+        let event = account_event(request.into_inner())?;
+        let (outcome, row) = match self.connect.apply_event(&event).await? {
+            Outcome::Applied(row, _) => (pb::ConnectUpdateOutcome::Applied, Some(row)),
+            Outcome::Duplicate(row) => (pb::ConnectUpdateOutcome::Duplicate, Some(row)),
+            Outcome::Stale(row) => (pb::ConnectUpdateOutcome::Stale, Some(row)),
+            Outcome::UnknownAccount => (pb::ConnectUpdateOutcome::UnknownAccount, None),
+        };
+        Ok(Response::new(pb::ApplyConnectAccountUpdateResponse {
+            outcome: outcome as i32,
+            account: row.as_ref().map(account),
+        }))
+    }
+
+    async fn submit_sales_lead(
+        &self,
+        request: Request<pb::SubmitSalesLeadRequest>,
+    ) -> Answer<pb::SubmitSalesLeadResponse> {
+        let request = request.into_inner();
+        let lead = SalesLead::parse(LeadForm {
+            full_name: &request.full_name,
+            email: &request.email,
+            company: &request.company,
+            company_size: convert::company_size(request.company_size())?,
+            phone: &request.phone,
+            message: &request.message,
+            source: &request.source,
+        })?;
+        let caller = request.caller.unwrap_or_default();
+        let (id, received_at) = self
+            .leads
+            .submit(&caller.client_ip, &caller.user_agent, &lead)
+            .await?;
+        Ok(Response::new(pb::SubmitSalesLeadResponse {
+            lead_id: id.to_string(),
+            received_at: Some(timestamp(received_at)),
+        }))
+    }
+}
+
+fn account_event(
+    request: pb::ApplyConnectAccountUpdateRequest,
+) -> Result<AccountEvent, OnboardingError> {
+    if request.event_id.is_empty() {
+        return Err(OnboardingError::invalid("event_id", "is required"));
+    }
+    if request.stripe_account_id.is_empty() {
+        return Err(OnboardingError::invalid("stripe_account_id", "is required"));
+    }
+    let created = request
+        .event_created
+        .and_then(|t| {
+            chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
+        })
+        .ok_or_else(|| OnboardingError::invalid("event_created", "is required"))?;
+    Ok(AccountEvent {
+        event_id: request.event_id,
+        created,
+        account: AccountSnapshot {
+            stripe_account_id: request.stripe_account_id,
+            country: String::new(),
+            details_submitted: request.details_submitted,
+            charges_enabled: request.charges_enabled,
+            payouts_enabled: request.payouts_enabled,
+            currently_due: request.requirements_currently_due,
+            past_due: request.requirements_past_due,
+            pending_verification: request.requirements_pending_verification,
+            disabled_reason: request.disabled_reason,
+        },
+    })
+}

@@ -1,6 +1,7 @@
 //! One lazily connecting, traced channel per downstream service, and the clients built on it.
 
 use onramp_kit::grpc::client::{self, TracedChannel};
+use onramp_proto::billing::v1::billing_service_client::BillingServiceClient;
 use onramp_proto::common::v1::service_info_client::ServiceInfoClient;
 use tonic_health::pb::health_client::HealthClient;
 
@@ -49,5 +50,12 @@ impl Peers {
                 peer("onboarding", &config.onboarding_service_addr)?,
             ],
         })
+    }
+}
+
+impl Peers {
+    /// The billing service's client.
+    pub(crate) fn billing(&self) -> BillingServiceClient<TracedChannel> {
+        BillingServiceClient::new(self.all[2].channel.clone())
     }
 }

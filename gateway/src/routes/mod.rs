@@ -10,6 +10,7 @@ use crate::{clients::Peers, problem::Problem};
 
 mod health;
 mod status;
+mod webhooks;
 
 /// What every handler can reach: the downstream services and a few settings.
 #[derive(Debug, Clone)]
@@ -30,6 +31,7 @@ pub(crate) fn probes(state: AppState) -> Router {
 pub(crate) fn api(state: AppState) -> Router {
     Router::new()
         .route("/v1/status", get(status::describe_all))
+        .merge(webhooks::routes())
         .fallback(not_found)
         .with_state(state)
 }

@@ -1,21 +1,203 @@
 //! The gRPC surface of the billing service: proto <-> domain only. Methods not built yet answer
 //! UNIMPLEMENTED through the generated default stubs.
 
-use onramp_proto::billing::v1::billing_service_server::BillingService;
-use sqlx::PgPool;
+use std::collections::BTreeMap;
+
+use onramp_proto::billing::v1::{
+    Entitlement, EntitlementSource, EntitlementState as ProtoState, GetEntitlementRequest,
+    GetEntitlementResponse, HandleStripeWebhookRequest, HandleStripeWebhookResponse,
+    ReplayStripeEventRequest, ReplayStripeEventResponse, StripeEvent as ProtoEvent,
+    StripeEventOutcome, billing_service_server::BillingService,
+};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::{
+    domain::subscription::EntitlementState,
+    error::{BillingError, to_status},
+    store::{self, entitlements::EntitlementRow, inbox::EventRow},
+    webhook::{Delivery, Inbox, Outcome},
+};
+
+/// Largest accepted webhook payload (Stripe's events are far smaller).
+const MAX_PAYLOAD: usize = 1024 * 1024;
 
 /// Implements `onramp.billing.v1.BillingService`.
 #[derive(Debug, Clone)]
 pub(crate) struct BillingApi {
-    #[allow(dead_code, reason = "the first feature issue wires the store")]
-    pool: PgPool,
+    inbox: Inbox,
+    operators: Vec<String>,
 }
 
 impl BillingApi {
-    pub(crate) fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub(crate) fn new(inbox: Inbox, operators: Vec<String>) -> Self {
+        Self { inbox, operators }
+    }
+
+    fn operator(
+        &self,
+        caller: Option<&onramp_proto::common::v1::Caller>,
+    ) -> Result<(), BillingError> {
+        let user = caller.map(|c| c.user_id.as_str()).unwrap_or_default();
+        if user.is_empty() {
+            return Err(BillingError::Unauthenticated);
+        }
+        if !self.operators.iter().any(|op| op == user) {
+            return Err(BillingError::PermissionDenied("operators only".to_owned()));
+        }
+        Ok(())
+    }
+}
+
+fn tenant_id(text: &str, field: &str) -> Result<Uuid, BillingError> {
+    Uuid::parse_str(text).map_err(|_| BillingError::invalid(field, "must be a UUID"))
+}
+
+fn outcome(outcome: Outcome) -> StripeEventOutcome {
+    match outcome {
+        Outcome::Applied => StripeEventOutcome::Applied,
+        Outcome::Duplicate => StripeEventOutcome::Duplicate,
+        Outcome::Ignored => StripeEventOutcome::Ignored,
+        Outcome::Stale => StripeEventOutcome::Stale,
+    }
+}
+
+fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+fn entitlement(tenant: Uuid, row: Option<EntitlementRow>) -> Entitlement {
+    let Some(row) = row else {
+        return Entitlement {
+            tenant_id: tenant.to_string(),
+            state: ProtoState::None as i32,
+            ..Entitlement::default()
+        };
+    };
+    let state = match EntitlementState::parse(&row.state) {
+        Some(EntitlementState::PendingPayment) => ProtoState::PendingPayment,
+        Some(EntitlementState::Active) => ProtoState::Active,
+        Some(EntitlementState::PastDue) => ProtoState::PastDue,
+        Some(EntitlementState::Suspended) => ProtoState::Suspended,
+        Some(EntitlementState::Canceled) => ProtoState::Canceled,
+        Some(EntitlementState::None) | None => ProtoState::None,
+    };
+    let source = match row.source.as_deref() {
+        Some("stripe_subscription") => EntitlementSource::StripeSubscription,
+        Some("trial_without_card") => EntitlementSource::TrialWithoutCard,
+        Some("free_plan") => EntitlementSource::FreePlan,
+        Some("complimentary") => EntitlementSource::Complimentary,
+        _ => EntitlementSource::Unspecified,
+    };
+    Entitlement {
+        tenant_id: row.tenant_id.to_string(),
+        state: state as i32,
+        source: source as i32,
+        plan_id: row.plan_id.map(|id| id.to_string()).unwrap_or_default(),
+        plan_code: String::new(),
+        trial_ends_at: row.trial_ends_at.map(timestamp),
+        ends_at: row.ends_at.map(timestamp),
+        version: row.version,
+        updated_at: Some(timestamp(row.updated_at)),
+    }
+}
+
+fn stored_event(row: EventRow) -> ProtoEvent {
+    let outcome = match row.outcome.as_str() {
+        "failed" => StripeEventOutcome::Failed,
+        other => Outcome::parse(other).map_or(StripeEventOutcome::Unspecified, outcome),
+    };
+    ProtoEvent {
+        event_id: row.event_id,
+        event_type: row.event_type,
+        created: row.created.map(timestamp),
+        account_id: row.account_id.unwrap_or_default(),
+        outcome: outcome as i32,
+        deliveries: u32::try_from(row.deliveries).unwrap_or(u32::MAX),
+        first_received_at: Some(timestamp(row.first_received_at)),
+        applied_at: row.applied_at.map(timestamp),
+        last_error: row.last_error.unwrap_or_default(),
     }
 }
 
 #[tonic::async_trait]
-impl BillingService for BillingApi {}
+impl BillingService for BillingApi {
+    async fn handle_stripe_webhook(
+        &self,
+        request: Request<HandleStripeWebhookRequest>,
+    ) -> Result<Response<HandleStripeWebhookResponse>, Status> {
+        let request = request.into_inner();
+        if request.payload.len() > MAX_PAYLOAD {
+            return Err(to_status(BillingError::invalid(
+                "payload",
+                "larger than 1 MiB",
+            )));
+        }
+        // Credentials never go into the stored delivery, whatever the edge forwarded.
+        let headers: BTreeMap<String, String> = request
+            .headers
+            .into_iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value))
+            .filter(|(name, _)| name != "authorization" && name != "cookie")
+            .collect();
+        let delivery = Delivery {
+            payload: request.payload,
+            signature: request.stripe_signature,
+            headers,
+            connect: request.connect,
+        };
+        let (event, result) = self.inbox.ingest(delivery).await.map_err(to_status)?;
+        tracing::info!(stripe.event_id = %event.id, event_type = %event.kind, outcome = result.as_str(),
+            "stripe webhook");
+        Ok(Response::new(HandleStripeWebhookResponse {
+            event_id: event.id,
+            event_type: event.kind,
+            outcome: outcome(result) as i32,
+        }))
+    }
+
+    async fn replay_stripe_event(
+        &self,
+        request: Request<ReplayStripeEventRequest>,
+    ) -> Result<Response<ReplayStripeEventResponse>, Status> {
+        let request = request.into_inner();
+        self.operator(request.caller.as_ref()).map_err(to_status)?;
+        if !request.event_id.starts_with("evt_") {
+            return Err(to_status(BillingError::invalid(
+                "event_id",
+                "must start with evt_",
+            )));
+        }
+        let (event, result) = self
+            .inbox
+            .replay(&request.event_id)
+            .await
+            .map_err(to_status)?;
+        let row = store::inbox::event(&self.inbox.pool, &event.id)
+            .await
+            .map_err(|e| to_status(e.into()))?
+            .ok_or_else(|| {
+                to_status(BillingError::NotFound(format!("stored event {}", event.id)))
+            })?;
+        Ok(Response::new(ReplayStripeEventResponse {
+            event: Some(stored_event(row)),
+            outcome: outcome(result) as i32,
+        }))
+    }
+
+    async fn get_entitlement(
+        &self,
+        request: Request<GetEntitlementRequest>,
+    ) -> Result<Response<GetEntitlementResponse>, Status> {
+        let tenant = tenant_id(&request.into_inner().tenant_id, "tenant_id").map_err(to_status)?;
+        let row = store::entitlements::get(&self.inbox.pool, tenant)
+            .await
+            .map_err(|e| to_status(e.into()))?;
+        Ok(Response::new(GetEntitlementResponse {
+            entitlement: Some(entitlement(tenant, row)),
+        }))
+    }
+}

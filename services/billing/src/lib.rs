@@ -1,7 +1,15 @@
 //! Billing: plan catalog, Stripe customers and subscriptions, the webhook inbox, trials, entitlements and usage.
 #![forbid(unsafe_code)]
 
+mod config;
+mod domain;
+mod error;
 mod grpc;
+mod relay;
 mod startup;
+mod store;
+mod stripe;
+mod webhook;
 
-pub use startup::{Application, Config};
+pub use config::{Config, ProviderKind};
+pub use startup::Application;

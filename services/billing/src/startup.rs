@@ -5,36 +5,27 @@ use std::net::SocketAddr;
 use onramp_kit::{
     grpc::server::GrpcServer,
     runtime::{self, ServiceSpec},
-    service_config::ServiceConfig,
 };
 use onramp_proto::billing::v1::billing_service_server::BillingServiceServer;
-use serde::Deserialize;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tonic::{server::NamedService, service::Routes};
 
-use crate::grpc::BillingApi;
-
-/// The billing service's configuration (environment variables, see the README).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Config {
-    /// Listen address, database and telemetry, shared by every service.
-    #[serde(flatten)]
-    pub base: ServiceConfig,
-}
-
-impl Config {
-    /// A config with defaults for everything beyond the shared part.
-    pub fn new(base: ServiceConfig) -> Self {
-        Self { base }
-    }
-}
+use crate::{
+    config::{Config, ProviderKind},
+    grpc::BillingApi,
+    relay::Relay,
+    stripe::StripeApi,
+    webhook::Inbox,
+};
 
 /// The billing service, bound and ready to run.
 #[derive(Debug)]
 pub struct Application {
     server: GrpcServer,
     pool: PgPool,
+    api: BillingApi,
+    relay: Relay,
 }
 
 impl Application {
@@ -43,9 +34,40 @@ impl Application {
 
     /// Binds the gRPC listener and prepares a lazily connecting pool; nothing is served yet.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let provider = config.provider()?;
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
+        let stripe = match (provider, &config.stripe_secret_key) {
+            (ProviderKind::Stripe, Some(key)) => {
+                Some(StripeApi::new(&config.stripe_api_base, key.clone())?)
+            }
+            _ => None,
+        };
+        tracing::info!(
+            ?provider,
+            webhook_secrets = config.stripe_webhook_secrets.len(),
+            "billing provider"
+        );
+        let inbox = Inbox {
+            pool: pool.clone(),
+            secrets: config.stripe_webhook_secrets.clone(),
+            connect_secrets: config.stripe_connect_webhook_secrets.clone(),
+            stripe,
+        };
+        let api = BillingApi::new(inbox, config.billing_operator_user_ids.clone());
+        let relay = Relay::new(
+            pool.clone(),
+            config.tenant_provisioning_service_addr.as_deref(),
+            config.onboarding_service_addr.as_deref(),
+            config.outbox_poll_interval,
+            config.outbox_max_backoff,
+        )?;
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
-        Ok(Self { server, pool })
+        Ok(Self {
+            server,
+            pool,
+            api,
+            relay,
+        })
     }
 
     /// Where the gRPC server listens.
@@ -53,9 +75,11 @@ impl Application {
         self.server.local_addr()
     }
 
-    /// Migrates, serves until `shutdown` fires, then drains.
+    /// Migrates, serves (and relays the outbox) until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let api = BillingServiceServer::new(BillingApi::new(self.pool.clone()));
+        let relay_stop = shutdown.child_token();
+        let relay = tokio::spawn(self.relay.run(relay_stop.clone()));
+        let api = BillingServiceServer::new(self.api);
         let spec = ServiceSpec {
             name: Self::NAME,
             version: env!("CARGO_PKG_VERSION"),
@@ -63,7 +87,10 @@ impl Application {
             pool: self.pool,
             migrator: &MIGRATOR,
         };
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown).await;
+        relay_stop.cancel();
+        relay.await?;
+        outcome
     }
 }
 

@@ -31,6 +31,8 @@ pub struct StackOptions {
     pub request_budget: Duration,
     /// How long a stopping service reports NOT_SERVING before it closes.
     pub drain_period: Duration,
+    /// Stripe webhook signing secrets billing verifies deliveries with; empty: webhooks are refused.
+    pub billing_webhook_secrets: Vec<onramp_kit::config::SecretString>,
 }
 
 impl StackOptions {
@@ -43,6 +45,7 @@ impl StackOptions {
             gateway_port: 0,
             request_budget: Duration::from_secs(10),
             drain_period: Duration::from_millis(200),
+            billing_webhook_secrets: Vec::new(),
         }
     }
 
@@ -72,7 +75,7 @@ pub struct RunningStack {
 }
 
 macro_rules! spawn_service {
-    ($krate:ident, $options:expr, $created:expr) => {{
+    ($krate:ident, $options:expr, $created:expr $(, $configure:expr)?) => {{
         let options: &StackOptions = $options;
         let name = $krate::Application::NAME;
         let database = options.database_name(name);
@@ -82,7 +85,10 @@ macro_rules! spawn_service {
         let url = options.server.database_url(&database);
         let mut base = ServiceConfig::new(SocketAddr::new(options.host, 0), url);
         base.server.drain_period = options.drain_period;
-        let app = $krate::Application::build($krate::Config::new(base))
+        #[allow(unused_mut, reason = "only some services take extra configuration")]
+        let mut config = $krate::Config::new(base);
+        $(($configure)(&mut config);)?
+        let app = $krate::Application::build(config)
             .await
             .with_context(|| format!("starting {name}"))?;
         let addr = app.local_addr()?;
@@ -104,7 +110,14 @@ impl RunningStack {
         let services = vec![
             spawn_service!(onramp_identity, &options, created),
             spawn_service!(onramp_tenant_provisioning, &options, created),
-            spawn_service!(onramp_billing, &options, created),
+            spawn_service!(
+                onramp_billing,
+                &options,
+                created,
+                |config: &mut onramp_billing::Config| {
+                    config.stripe_webhook_secrets = options.billing_webhook_secrets.clone();
+                }
+            ),
             spawn_service!(onramp_onboarding, &options, created),
         ];
         let peers = services

@@ -1,0 +1,4 @@
+//! Billing's domain: subscription states and what they entitle, and the trial pill.
+
+pub(crate) mod subscription;
+pub(crate) mod trial;

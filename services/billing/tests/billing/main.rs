@@ -1,0 +1,8 @@
+//! Billing against real Postgres and real tonic servers: the webhook inbox, the version guard and the
+//! outbox relay. One binary; each module is one area.
+
+mod helpers;
+mod ordering;
+mod outbox;
+mod signatures;
+mod webhooks;

@@ -8,6 +8,7 @@ use onramp_kit::Code;
 
 use crate::{clients::Peers, problem::Problem};
 
+mod billing;
 mod health;
 mod status;
 mod webhooks;
@@ -32,6 +33,7 @@ pub(crate) fn api(state: AppState) -> Router {
     Router::new()
         .route("/v1/status", get(status::describe_all))
         .merge(webhooks::routes())
+        .merge(billing::routes())
         .fallback(not_found)
         .with_state(state)
 }

@@ -53,7 +53,7 @@ impl Application {
             connect_secrets: config.stripe_connect_webhook_secrets.clone(),
             stripe,
         };
-        let api = BillingApi::new(inbox, config.billing_operator_user_ids.clone());
+        let api = BillingApi::new(inbox, config.billing_operator_user_ids.clone(), provider);
         let relay = Relay::new(
             pool.clone(),
             config.tenant_provisioning_service_addr.as_deref(),

@@ -1,4 +1,5 @@
 //! Billing's domain: subscription states and what they entitle, and the trial pill.
 
+pub(crate) mod plan;
 pub(crate) mod subscription;
 pub(crate) mod trial;

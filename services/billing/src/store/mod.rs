@@ -1,5 +1,6 @@
 //! All of billing's SQL, one module per table family.
 
+pub(crate) mod catalog;
 pub(crate) mod entitlements;
 pub(crate) mod inbox;
 pub(crate) mod outbox;

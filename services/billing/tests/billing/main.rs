@@ -1,6 +1,7 @@
 //! Billing against real Postgres and real tonic servers: the webhook inbox, the version guard and the
 //! outbox relay. One binary; each module is one area.
 
+mod catalog;
 mod helpers;
 mod ordering;
 mod outbox;

@@ -1,11 +1,15 @@
 //! The gRPC surface of the billing service: proto <-> domain only. Methods not built yet answer
 //! UNIMPLEMENTED through the generated default stubs.
 
+mod plans;
+
 use std::collections::BTreeMap;
 
 use onramp_proto::billing::v1::{
-    Entitlement, EntitlementSource, EntitlementState as ProtoState, GetEntitlementRequest,
-    GetEntitlementResponse, HandleStripeWebhookRequest, HandleStripeWebhookResponse,
+    BillingProvider, Entitlement, EntitlementSource, EntitlementState as ProtoState,
+    GetEntitlementRequest, GetEntitlementResponse, GetPlanCatalogRequest, GetPlanCatalogResponse,
+    HandleStripeWebhookRequest, HandleStripeWebhookResponse, ListPublicPlansRequest,
+    ListPublicPlansResponse, PutPlanCatalogRequest, PutPlanCatalogResponse,
     ReplayStripeEventRequest, ReplayStripeEventResponse, StripeEvent as ProtoEvent,
     StripeEventOutcome, billing_service_server::BillingService,
 };
@@ -13,6 +17,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
+    config::ProviderKind,
     domain::subscription::EntitlementState,
     error::{BillingError, to_status},
     store::{self, entitlements::EntitlementRow, inbox::EventRow},
@@ -27,11 +32,52 @@ const MAX_PAYLOAD: usize = 1024 * 1024;
 pub(crate) struct BillingApi {
     inbox: Inbox,
     operators: Vec<String>,
+    provider: ProviderKind,
 }
 
+/// How long browsers and CDNs may cache the public plan list.
+const PUBLIC_PLANS_MAX_AGE: u32 = 300;
+
 impl BillingApi {
-    pub(crate) fn new(inbox: Inbox, operators: Vec<String>) -> Self {
-        Self { inbox, operators }
+    pub(crate) fn new(inbox: Inbox, operators: Vec<String>, provider: ProviderKind) -> Self {
+        Self {
+            inbox,
+            operators,
+            provider,
+        }
+    }
+
+    fn pool(&self) -> &sqlx::PgPool {
+        &self.inbox.pool
+    }
+
+    async fn put_catalog(
+        &self,
+        request: PutPlanCatalogRequest,
+    ) -> Result<PutPlanCatalogResponse, BillingError> {
+        self.operator(request.caller.as_ref())?;
+        let actor = request
+            .caller
+            .map(|caller| caller.user_id)
+            .unwrap_or_default();
+        let plans = request
+            .plans
+            .into_iter()
+            .enumerate()
+            .map(|(i, plan)| plans::parse_plan(i, plan))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tx = self.pool().begin().await?;
+        let written = store::catalog::put(&mut tx, &actor, request.expected_version, plans).await?;
+        tx.commit().await?;
+        Ok(PutPlanCatalogResponse {
+            plans: written
+                .plans
+                .iter()
+                .map(|plan| plans::plan_message(plan, true))
+                .collect(),
+            version: written.version,
+            changed_plan_codes: written.changed,
+        })
     }
 
     fn operator(
@@ -125,6 +171,62 @@ fn stored_event(row: EventRow) -> ProtoEvent {
 
 #[tonic::async_trait]
 impl BillingService for BillingApi {
+    async fn list_public_plans(
+        &self,
+        _request: Request<ListPublicPlansRequest>,
+    ) -> Result<Response<ListPublicPlansResponse>, Status> {
+        let mut conn = self
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| to_status(e.into()))?;
+        let (plans, _) = store::catalog::load(&mut conn).await.map_err(to_status)?;
+        let provider = match self.provider {
+            ProviderKind::Stripe => BillingProvider::Stripe,
+            ProviderKind::Manual => BillingProvider::Manual,
+        };
+        Ok(Response::new(ListPublicPlansResponse {
+            plans: plans
+                .iter()
+                .filter(|plan| plan.public && !plan.archived)
+                .map(|plan| plans::plan_message(plan, false))
+                .collect(),
+            provider: provider as i32,
+            cache_max_age_seconds: PUBLIC_PLANS_MAX_AGE,
+        }))
+    }
+
+    async fn get_plan_catalog(
+        &self,
+        request: Request<GetPlanCatalogRequest>,
+    ) -> Result<Response<GetPlanCatalogResponse>, Status> {
+        self.operator(request.get_ref().caller.as_ref())
+            .map_err(to_status)?;
+        let mut conn = self
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| to_status(e.into()))?;
+        let (plans, version) = store::catalog::load(&mut conn).await.map_err(to_status)?;
+        Ok(Response::new(GetPlanCatalogResponse {
+            plans: plans
+                .iter()
+                .map(|plan| plans::plan_message(plan, true))
+                .collect(),
+            version,
+        }))
+    }
+
+    async fn put_plan_catalog(
+        &self,
+        request: Request<PutPlanCatalogRequest>,
+    ) -> Result<Response<PutPlanCatalogResponse>, Status> {
+        self.put_catalog(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
     async fn handle_stripe_webhook(
         &self,
         request: Request<HandleStripeWebhookRequest>,

@@ -49,6 +49,10 @@ pub struct Config {
     /// write, replay, reconcile, complimentary grants). Default: nobody.
     #[serde(default, deserialize_with = "string_list")]
     pub billing_operator_user_ids: Vec<String>,
+    /// `BILLING_DEFAULT_PLAN`: the plan (code or id) EnsureEntitlement starts when provisioning names
+    /// none. Unset: the tenant starts without a plan and chooses one.
+    #[serde(default)]
+    pub billing_default_plan: Option<String>,
     /// `TENANT_PROVISIONING_SERVICE_ADDR`: where the outbox relay sends lifecycle events. Unset: events
     /// stay in the outbox until a relay with an address runs.
     #[serde(default)]
@@ -77,6 +81,7 @@ impl Config {
             trial_warning_days: default_warning_days(),
             trial_urgent_days: default_urgent_days(),
             billing_operator_user_ids: Vec::new(),
+            billing_default_plan: None,
             tenant_provisioning_service_addr: None,
             onboarding_service_addr: None,
             outbox_poll_interval: default_poll_interval(),

@@ -20,6 +20,12 @@ pub(crate) enum BillingError {
     /// The caller may not do this (or the provider does not support it).
     #[error("{0}")]
     PermissionDenied(String),
+    /// A plan limit would be passed.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// A peer (tenancy) answered with an error from the shared table; passed on as is.
+    #[error("peer: {0}")]
+    Peer(onramp_kit::ApiError),
     /// Optimistic concurrency or state conflict.
     #[error("{0}")]
     Conflict(String),
@@ -67,6 +73,8 @@ impl From<BillingError> for ApiError {
                 ApiError::new(Code::PermissionDenied, message)
             }
             BillingError::Conflict(message) => ApiError::new(Code::Conflict, message),
+            BillingError::LimitExceeded(message) => ApiError::new(Code::LimitExceeded, message),
+            BillingError::Peer(error) => error,
             BillingError::StripeUnavailable(_) => ApiError::new(
                 Code::StripeUnavailable,
                 "the payment provider could not be reached; nothing was changed, retry",

@@ -3,12 +3,14 @@
 
 mod config;
 mod domain;
+mod entitle;
 mod error;
 mod grpc;
 mod relay;
 mod startup;
 mod store;
 mod stripe;
+mod tenancy;
 mod webhook;
 
 pub use config::{Config, ProviderKind};

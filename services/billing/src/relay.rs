@@ -25,6 +25,8 @@ use crate::{
 /// How long a leased row is hidden from other relays while its call is in flight.
 const LEASE: Duration = Duration::from_secs(30);
 const BATCH: i64 = 20;
+/// How many NOT_FOUND answers an outbox row gets before it is parked.
+const UNKNOWN_TENANT_ATTEMPTS: i32 = 10;
 
 /// The relay and its peers (a peer without an address leaves its rows waiting).
 #[derive(Debug, Clone)]
@@ -80,7 +82,13 @@ impl Relay {
         for row in outbox::lease_due(&self.pool, BATCH, LEASE).await? {
             match self.deliver(&row).await {
                 Ok(()) => outbox::delivered(&self.pool, row.id).await?,
-                Err(Failure::Permanent(error)) => {
+                // Tenancy may not have committed a tenant billing already entitled (EnsureEntitlement
+                // runs before tenancy's transaction): an unknown tenant is retried for a while first.
+                Err(Failure::UnknownTenant(error)) if row.attempts < UNKNOWN_TENANT_ATTEMPTS => {
+                    let delay = backoff(row.attempts, self.max_backoff);
+                    outbox::retry_later(&self.pool, row.id, delay, &error).await?;
+                }
+                Err(Failure::Permanent(error) | Failure::UnknownTenant(error)) => {
                     tracing::error!(outbox_id = %row.id, topic = row.topic, error, "outbox row parked");
                     outbox::park(&self.pool, row.id, &error).await?;
                 }
@@ -156,6 +164,8 @@ impl Relay {
 }
 
 enum Failure {
+    /// The receiver does not know the tenant (yet).
+    UnknownTenant(String),
     /// The receiver refused the event for good (unknown tenant, illegal transition, bad request).
     Permanent(String),
     /// Anything else, UNIMPLEMENTED included (a receiver not deployed yet): retry later.
@@ -165,7 +175,8 @@ enum Failure {
 fn classify(status: tonic::Status) -> Failure {
     let summary = format!("{:?}: {}", status.code(), status.message());
     match status.code() {
-        Code::NotFound | Code::Aborted | Code::InvalidArgument => Failure::Permanent(summary),
+        Code::NotFound => Failure::UnknownTenant(summary),
+        Code::Aborted | Code::InvalidArgument => Failure::Permanent(summary),
         _ => Failure::Transient(summary),
     }
 }

@@ -13,9 +13,12 @@ use tonic::{server::NamedService, service::Routes};
 
 use crate::{
     config::{Config, ProviderKind},
+    domain::trial::Thresholds,
+    entitle::Entitlements,
     grpc::BillingApi,
     relay::Relay,
     stripe::StripeApi,
+    tenancy::Tenancy,
     webhook::Inbox,
 };
 
@@ -53,7 +56,21 @@ impl Application {
             connect_secrets: config.stripe_connect_webhook_secrets.clone(),
             stripe,
         };
-        let api = BillingApi::new(inbox, config.billing_operator_user_ids.clone(), provider);
+        let api = BillingApi {
+            entitlements: Entitlements {
+                pool: pool.clone(),
+                provider,
+                default_plan: config.billing_default_plan.clone(),
+            },
+            tenancy: Tenancy::new(config.tenant_provisioning_service_addr.as_deref())?,
+            inbox,
+            operators: config.billing_operator_user_ids.clone(),
+            provider,
+            thresholds: Thresholds {
+                warning_days: config.trial_warning_days,
+                urgent_days: config.trial_urgent_days,
+            },
+        };
         let relay = Relay::new(
             pool.clone(),
             config.tenant_provisioning_service_addr.as_deref(),

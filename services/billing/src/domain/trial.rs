@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::subscription::SubscriptionStatus;
+use super::{start::Source as PlanSource, subscription::SubscriptionStatus};
 
 /// The pill's state (mirrors `onramp.billing.v1.TrialState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,15 +18,6 @@ pub(crate) enum TrialState {
     Canceled,
     /// No plan chosen yet: the client shows "choose a plan" instead of a pill.
     None,
-}
-
-/// Where the tenant's plan comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PlanSource {
-    StripeSubscription,
-    TrialWithoutCard,
-    FreePlan,
-    Complimentary,
 }
 
 /// The thresholds, in whole days left (configurable; defaults 7 and 2).

@@ -2,15 +2,21 @@
 //! UNIMPLEMENTED through the generated default stubs.
 
 mod plans;
+mod summary;
+mod tenant;
 
 use std::collections::BTreeMap;
 
 use onramp_proto::billing::v1::{
-    BillingProvider, Entitlement, EntitlementSource, EntitlementState as ProtoState,
-    GetEntitlementRequest, GetEntitlementResponse, GetPlanCatalogRequest, GetPlanCatalogResponse,
-    HandleStripeWebhookRequest, HandleStripeWebhookResponse, ListPublicPlansRequest,
-    ListPublicPlansResponse, PutPlanCatalogRequest, PutPlanCatalogResponse,
-    ReplayStripeEventRequest, ReplayStripeEventResponse, StripeEvent as ProtoEvent,
+    BillingProvider, CheckEntitlementRequest, CheckEntitlementResponse, EnsureEntitlementRequest,
+    EnsureEntitlementResponse, Entitlement, EntitlementSource, EntitlementState as ProtoState,
+    GetEntitlementRequest, GetEntitlementResponse, GetLimitRequest, GetLimitResponse,
+    GetPlanCatalogRequest, GetPlanCatalogResponse, GetSubscriptionSummaryRequest,
+    GetSubscriptionSummaryResponse, GetUsageRequest, GetUsageResponse, GrantComplimentaryRequest,
+    GrantComplimentaryResponse, HandleStripeWebhookRequest, HandleStripeWebhookResponse,
+    ListPublicPlansRequest, ListPublicPlansResponse, PutPlanCatalogRequest, PutPlanCatalogResponse,
+    RecordUsageRequest, RecordUsageResponse, ReplayStripeEventRequest, ReplayStripeEventResponse,
+    StartPlanWithoutCardRequest, StartPlanWithoutCardResponse, StripeEvent as ProtoEvent,
     StripeEventOutcome, billing_service_server::BillingService,
 };
 use tonic::{Request, Response, Status};
@@ -30,23 +36,18 @@ const MAX_PAYLOAD: usize = 1024 * 1024;
 /// Implements `onramp.billing.v1.BillingService`.
 #[derive(Debug, Clone)]
 pub(crate) struct BillingApi {
-    inbox: Inbox,
-    operators: Vec<String>,
-    provider: ProviderKind,
+    pub(crate) inbox: Inbox,
+    pub(crate) entitlements: crate::entitle::Entitlements,
+    pub(crate) tenancy: crate::tenancy::Tenancy,
+    pub(crate) operators: Vec<String>,
+    pub(crate) provider: ProviderKind,
+    pub(crate) thresholds: crate::domain::trial::Thresholds,
 }
 
 /// How long browsers and CDNs may cache the public plan list.
 const PUBLIC_PLANS_MAX_AGE: u32 = 300;
 
 impl BillingApi {
-    pub(crate) fn new(inbox: Inbox, operators: Vec<String>, provider: ProviderKind) -> Self {
-        Self {
-            inbox,
-            operators,
-            provider,
-        }
-    }
-
     fn pool(&self) -> &sqlx::PgPool {
         &self.inbox.pool
     }
@@ -95,7 +96,7 @@ impl BillingApi {
     }
 }
 
-fn tenant_id(text: &str, field: &str) -> Result<Uuid, BillingError> {
+pub(crate) fn tenant_id(text: &str, field: &str) -> Result<Uuid, BillingError> {
     Uuid::parse_str(text).map_err(|_| BillingError::invalid(field, "must be a UUID"))
 }
 
@@ -108,14 +109,14 @@ fn outcome(outcome: Outcome) -> StripeEventOutcome {
     }
 }
 
-fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+pub(crate) fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: at.timestamp(),
         nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
     }
 }
 
-fn entitlement(tenant: Uuid, row: Option<EntitlementRow>) -> Entitlement {
+pub(crate) fn entitlement(tenant: Uuid, row: Option<EntitlementRow>) -> Entitlement {
     let Some(row) = row else {
         return Entitlement {
             tenant_id: tenant.to_string(),
@@ -215,6 +216,86 @@ impl BillingService for BillingApi {
                 .collect(),
             version,
         }))
+    }
+
+    async fn ensure_entitlement(
+        &self,
+        request: Request<EnsureEntitlementRequest>,
+    ) -> Result<Response<EnsureEntitlementResponse>, Status> {
+        self.ensure(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn start_plan_without_card(
+        &self,
+        request: Request<StartPlanWithoutCardRequest>,
+    ) -> Result<Response<StartPlanWithoutCardResponse>, Status> {
+        self.start_without_card(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn grant_complimentary(
+        &self,
+        request: Request<GrantComplimentaryRequest>,
+    ) -> Result<Response<GrantComplimentaryResponse>, Status> {
+        self.grant(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn get_subscription_summary(
+        &self,
+        request: Request<GetSubscriptionSummaryRequest>,
+    ) -> Result<Response<GetSubscriptionSummaryResponse>, Status> {
+        self.subscription_summary(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn check_entitlement(
+        &self,
+        request: Request<CheckEntitlementRequest>,
+    ) -> Result<Response<CheckEntitlementResponse>, Status> {
+        self.check(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn get_limit(
+        &self,
+        request: Request<GetLimitRequest>,
+    ) -> Result<Response<GetLimitResponse>, Status> {
+        self.limit(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn record_usage(
+        &self,
+        request: Request<RecordUsageRequest>,
+    ) -> Result<Response<RecordUsageResponse>, Status> {
+        self.usage_change(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn get_usage(
+        &self,
+        request: Request<GetUsageRequest>,
+    ) -> Result<Response<GetUsageResponse>, Status> {
+        self.usage(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
     }
 
     async fn put_plan_catalog(

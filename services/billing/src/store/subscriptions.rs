@@ -129,3 +129,30 @@ pub(crate) async fn link_customer(
         .fetch_optional(&mut **tx)
         .await
 }
+
+/// The tenant's most recently changed subscription.
+pub(crate) async fn latest_for_tenant(
+    executor: impl sqlx::PgExecutor<'_>,
+    tenant_id: Uuid,
+) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id, plan_id,
+                seats, current_period_end, trial_end, cancel_at_period_end, last_event_created,
+                last_event_id
+         from subscriptions where tenant_id = $1 order by last_event_created desc limit 1",
+    )
+    .bind(tenant_id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// The tenant's Stripe customer, if it has one.
+pub(crate) async fn customer_of(
+    executor: impl sqlx::PgExecutor<'_>,
+    tenant_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select stripe_customer_id from customers where tenant_id = $1")
+        .bind(tenant_id)
+        .fetch_optional(executor)
+        .await
+}

@@ -142,11 +142,14 @@ async fn a_write_bumps_the_version_and_audits_each_changed_plan() {
     app.stop().await;
 }
 
+/// A change to a catalog about to be written.
+type Edit = Box<dyn Fn(&mut Vec<Plan>)>;
+
 #[tokio::test]
 async fn one_bad_row_rolls_back_the_whole_write() {
     let (app, operator) = with_operator().await;
     let before = catalog(&app, &operator).await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<Plan>)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "plans[2].limits[0].field",
             Box::new(|plans| {

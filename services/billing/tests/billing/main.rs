@@ -2,8 +2,10 @@
 //! outbox relay. One binary; each module is one area.
 
 mod catalog;
+mod entitlements;
 mod helpers;
 mod ordering;
 mod outbox;
 mod signatures;
+mod usage;
 mod webhooks;

@@ -91,7 +91,11 @@ async fn concurrent_duplicates_are_applied_once() {
         tenant,
     );
     let deliveries = (0..8).map(|_| app.deliver(&event));
-    let outcomes: Vec<i32> = futures_outcomes(deliveries).await;
+    let outcomes: Vec<i32> = futures::future::join_all(deliveries)
+        .await
+        .into_iter()
+        .map(|result| result.expect("delivered").outcome)
+        .collect();
     assert_eq!(
         outcomes.iter().filter(|o| **o == APPLIED).count(),
         1,
@@ -105,44 +109,6 @@ async fn concurrent_duplicates_are_applied_once() {
     assert_eq!(app.count("select count(*) from outbox").await, 1);
     assert_eq!(app.count("select count(*) from stripe_deliveries").await, 8);
     app.stop().await;
-}
-
-async fn futures_outcomes<F>(deliveries: impl Iterator<Item = F>) -> Vec<i32>
-where
-    F: Future<
-        Output = Result<onramp_proto::billing::v1::HandleStripeWebhookResponse, tonic::Status>,
-    >,
-{
-    let handles: Vec<_> = deliveries.collect();
-    let mut outcomes = Vec::new();
-    for result in join_all(handles).await {
-        outcomes.push(result.expect("delivered").outcome);
-    }
-    outcomes
-}
-
-async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    // Polled together on one task: every request is in flight at once.
-    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut results: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (future, slot) in pinned.iter_mut().zip(results.iter_mut()) {
-            if slot.is_none() {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(output) => *slot = Some(output),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    results.into_iter().flatten().collect()
 }
 
 #[tokio::test]

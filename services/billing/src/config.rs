@@ -39,6 +39,10 @@ pub struct Config {
     /// fake).
     #[serde(default = "default_stripe_api_base")]
     pub stripe_api_base: String,
+    /// `BILLING_APP_URL`: the browser app's base URL; Checkout and portal return URLs must start with it
+    /// and default to pages under it. Default `http://localhost:8080`.
+    #[serde(default = "default_app_url")]
+    pub billing_app_url: String,
     /// `TRIAL_WARNING_DAYS`: the pill turns `warning` when this many days or fewer are left; default 7.
     #[serde(default = "default_warning_days")]
     pub trial_warning_days: u32,
@@ -78,6 +82,7 @@ impl Config {
             stripe_webhook_secrets: Vec::new(),
             stripe_connect_webhook_secrets: Vec::new(),
             stripe_api_base: default_stripe_api_base(),
+            billing_app_url: default_app_url(),
             trial_warning_days: default_warning_days(),
             trial_urgent_days: default_urgent_days(),
             billing_operator_user_ids: Vec::new(),
@@ -134,6 +139,10 @@ fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
 
 fn default_stripe_api_base() -> String {
     "https://api.stripe.com".to_owned()
+}
+
+fn default_app_url() -> String {
+    "http://localhost:8080".to_owned()
 }
 
 fn default_warning_days() -> u32 {

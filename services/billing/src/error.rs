@@ -20,6 +20,9 @@ pub(crate) enum BillingError {
     /// The caller may not do this (or the provider does not support it).
     #[error("{0}")]
     PermissionDenied(String),
+    /// The tenant has no Stripe customer yet.
+    #[error("no billing account")]
+    NoBillingAccount,
     /// A plan limit would be passed.
     #[error("{0}")]
     LimitExceeded(String),
@@ -73,6 +76,10 @@ impl From<BillingError> for ApiError {
                 ApiError::new(Code::PermissionDenied, message)
             }
             BillingError::Conflict(message) => ApiError::new(Code::Conflict, message),
+            BillingError::NoBillingAccount => ApiError::new(
+                Code::NoBillingAccount,
+                "this workspace has no billing account yet: choose a paid plan first",
+            ),
             BillingError::LimitExceeded(message) => ApiError::new(Code::LimitExceeded, message),
             BillingError::Peer(error) => error,
             BillingError::StripeUnavailable(_) => ApiError::new(

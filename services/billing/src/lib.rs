@@ -1,6 +1,7 @@
 //! Billing: plan catalog, Stripe customers and subscriptions, the webhook inbox, trials, entitlements and usage.
 #![forbid(unsafe_code)]
 
+mod checkout;
 mod config;
 mod domain;
 mod entitle;

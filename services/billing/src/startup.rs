@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{server::NamedService, service::Routes};
 
 use crate::{
+    checkout::Checkout,
     config::{Config, ProviderKind},
     domain::trial::Thresholds,
     entitle::Entitlements,
@@ -54,6 +55,10 @@ impl Application {
             pool: pool.clone(),
             secrets: config.stripe_webhook_secrets.clone(),
             connect_secrets: config.stripe_connect_webhook_secrets.clone(),
+            stripe: stripe.clone(),
+        };
+        let checkout = Checkout {
+            pool: pool.clone(),
             stripe,
         };
         let api = BillingApi {
@@ -66,6 +71,8 @@ impl Application {
             inbox,
             operators: config.billing_operator_user_ids.clone(),
             provider,
+            checkout,
+            app_url: config.billing_app_url.clone(),
             thresholds: Thresholds {
                 warning_days: config.trial_warning_days,
                 urgent_days: config.trial_urgent_days,
@@ -111,4 +118,4 @@ impl Application {
     }
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();

@@ -1,6 +1,7 @@
 //! The gRPC surface of the billing service: proto <-> domain only. Methods not built yet answer
 //! UNIMPLEMENTED through the generated default stubs.
 
+mod payments;
 mod plans;
 mod summary;
 mod tenant;
@@ -8,14 +9,16 @@ mod tenant;
 use std::collections::BTreeMap;
 
 use onramp_proto::billing::v1::{
-    BillingProvider, CheckEntitlementRequest, CheckEntitlementResponse, EnsureEntitlementRequest,
-    EnsureEntitlementResponse, Entitlement, EntitlementSource, EntitlementState as ProtoState,
-    GetEntitlementRequest, GetEntitlementResponse, GetLimitRequest, GetLimitResponse,
-    GetPlanCatalogRequest, GetPlanCatalogResponse, GetSubscriptionSummaryRequest,
-    GetSubscriptionSummaryResponse, GetUsageRequest, GetUsageResponse, GrantComplimentaryRequest,
-    GrantComplimentaryResponse, HandleStripeWebhookRequest, HandleStripeWebhookResponse,
-    ListPublicPlansRequest, ListPublicPlansResponse, PutPlanCatalogRequest, PutPlanCatalogResponse,
-    RecordUsageRequest, RecordUsageResponse, ReplayStripeEventRequest, ReplayStripeEventResponse,
+    BillingProvider, CheckEntitlementRequest, CheckEntitlementResponse,
+    CreateCheckoutSessionRequest, CreateCheckoutSessionResponse, CreatePortalSessionRequest,
+    CreatePortalSessionResponse, EnsureEntitlementRequest, EnsureEntitlementResponse, Entitlement,
+    EntitlementSource, EntitlementState as ProtoState, GetEntitlementRequest,
+    GetEntitlementResponse, GetLimitRequest, GetLimitResponse, GetPlanCatalogRequest,
+    GetPlanCatalogResponse, GetSubscriptionSummaryRequest, GetSubscriptionSummaryResponse,
+    GetUsageRequest, GetUsageResponse, GrantComplimentaryRequest, GrantComplimentaryResponse,
+    HandleStripeWebhookRequest, HandleStripeWebhookResponse, ListPublicPlansRequest,
+    ListPublicPlansResponse, PutPlanCatalogRequest, PutPlanCatalogResponse, RecordUsageRequest,
+    RecordUsageResponse, ReplayStripeEventRequest, ReplayStripeEventResponse,
     StartPlanWithoutCardRequest, StartPlanWithoutCardResponse, StripeEvent as ProtoEvent,
     StripeEventOutcome, billing_service_server::BillingService,
 };
@@ -42,6 +45,9 @@ pub(crate) struct BillingApi {
     pub(crate) operators: Vec<String>,
     pub(crate) provider: ProviderKind,
     pub(crate) thresholds: crate::domain::trial::Thresholds,
+    pub(crate) checkout: crate::checkout::Checkout,
+    /// The browser app's base URL: return URLs must stay under it.
+    pub(crate) app_url: String,
 }
 
 /// How long browsers and CDNs may cache the public plan list.
@@ -216,6 +222,26 @@ impl BillingService for BillingApi {
                 .collect(),
             version,
         }))
+    }
+
+    async fn create_checkout_session(
+        &self,
+        request: Request<CreateCheckoutSessionRequest>,
+    ) -> Result<Response<CreateCheckoutSessionResponse>, Status> {
+        self.create_checkout(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn create_portal_session(
+        &self,
+        request: Request<CreatePortalSessionRequest>,
+    ) -> Result<Response<CreatePortalSessionResponse>, Status> {
+        self.create_portal(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
     }
 
     async fn ensure_entitlement(

@@ -58,3 +58,34 @@ async fn the_admin_catalog_needs_a_signed_in_operator() {
     assert_eq!(response.status(), 401);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn account_billing_routes_need_sign_in() {
+    let app = TestStack::spawn().await;
+    let tenant = uuid::Uuid::new_v4();
+    let gets = [
+        format!("/v1/billing/subscription?tenant_id={tenant}"),
+        format!("/v1/usage/seats?tenant_id={tenant}"),
+    ];
+    for path in gets {
+        let response = app.http.get(app.url(&path)).send().await.expect("answers");
+        assert_eq!(response.status(), 401, "{path}");
+    }
+    for path in [
+        "/v1/billing/checkout",
+        "/v1/billing/portal",
+        "/v1/billing/start",
+    ] {
+        let response = app
+            .http
+            .post(app.url(path))
+            .json(&serde_json::json!({"tenant_id": tenant}))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), 401, "{path}");
+        let problem: Value = response.json().await.expect("problem");
+        assert_eq!(problem["reason"], "UNAUTHENTICATED");
+    }
+    app.stop().await;
+}

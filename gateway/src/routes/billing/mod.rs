@@ -1,12 +1,15 @@
-//! Billing's HTTP routes: the public plan list (cacheable) and the operators' catalog read/write
-//! (`/v1/admin/plan-limits`). JSON <-> proto only; billing decides everything.
+//! Billing's HTTP routes: the public plan list (cacheable), the operators' catalog read/write
+//! (`/v1/admin/plan-limits`) and the signed-in account routes ([`account`]). JSON <-> proto only;
+//! billing decides everything.
+
+mod account;
 
 use axum::{
     Json, Router,
     extract::State,
     http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use onramp_proto::{
     billing::v1::{
@@ -27,6 +30,11 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/plans/public", get(public_plans))
         .route("/v1/admin/plan-limits", get(get_catalog).put(put_catalog))
+        .route("/v1/billing/checkout", post(account::checkout))
+        .route("/v1/billing/portal", post(account::portal))
+        .route("/v1/billing/start", post(account::start))
+        .route("/v1/billing/subscription", get(account::subscription))
+        .route("/v1/usage/{field}", get(account::usage))
 }
 
 /// A limit: `{"max": 3}`, `{"unlimited": true}` or `{"enabled": false}`.

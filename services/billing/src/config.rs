@@ -64,6 +64,10 @@ pub struct Config {
     /// `ONBOARDING_SERVICE_ADDR`: where `account.updated` events are relayed. Unset: as above.
     #[serde(default)]
     pub onboarding_service_addr: Option<String>,
+    /// `RECONCILE_INTERVAL`: how often reconciliation runs on its own (stripe provider); `0s` turns it
+    /// off. Default 1h.
+    #[serde(default = "default_reconcile_interval", with = "humantime_serde")]
+    pub reconcile_interval: Duration,
     /// `OUTBOX_POLL_INTERVAL`: how often the relay looks for due outbox rows; default 500ms.
     #[serde(default = "default_poll_interval", with = "humantime_serde")]
     pub outbox_poll_interval: Duration,
@@ -89,6 +93,7 @@ impl Config {
             billing_default_plan: None,
             tenant_provisioning_service_addr: None,
             onboarding_service_addr: None,
+            reconcile_interval: default_reconcile_interval(),
             outbox_poll_interval: default_poll_interval(),
             outbox_max_backoff: default_max_backoff(),
         }
@@ -151,6 +156,10 @@ fn default_warning_days() -> u32 {
 
 fn default_urgent_days() -> u32 {
     2
+}
+
+fn default_reconcile_interval() -> Duration {
+    Duration::from_secs(3600)
 }
 
 fn default_poll_interval() -> Duration {

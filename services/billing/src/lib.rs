@@ -7,6 +7,7 @@ mod domain;
 mod entitle;
 mod error;
 mod grpc;
+mod reconcile;
 mod relay;
 mod startup;
 mod store;

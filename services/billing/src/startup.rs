@@ -17,6 +17,7 @@ use crate::{
     domain::trial::Thresholds,
     entitle::Entitlements,
     grpc::BillingApi,
+    reconcile::Reconciler,
     relay::Relay,
     stripe::StripeApi,
     tenancy::Tenancy,
@@ -30,6 +31,8 @@ pub struct Application {
     pool: PgPool,
     api: BillingApi,
     relay: Relay,
+    reconciler: Reconciler,
+    reconcile_interval: std::time::Duration,
 }
 
 impl Application {
@@ -57,6 +60,10 @@ impl Application {
             connect_secrets: config.stripe_connect_webhook_secrets.clone(),
             stripe: stripe.clone(),
         };
+        let reconciler = Reconciler {
+            pool: pool.clone(),
+            stripe: stripe.clone(),
+        };
         let checkout = Checkout {
             pool: pool.clone(),
             stripe,
@@ -72,6 +79,7 @@ impl Application {
             operators: config.billing_operator_user_ids.clone(),
             provider,
             checkout,
+            reconciler: reconciler.clone(),
             app_url: config.billing_app_url.clone(),
             thresholds: Thresholds {
                 warning_days: config.trial_warning_days,
@@ -91,6 +99,8 @@ impl Application {
             pool,
             api,
             relay,
+            reconciler,
+            reconcile_interval: config.reconcile_interval,
         })
     }
 
@@ -103,6 +113,11 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let relay_stop = shutdown.child_token();
         let relay = tokio::spawn(self.relay.run(relay_stop.clone()));
+        let reconciling = tokio::spawn(periodic_reconciliation(
+            self.reconciler,
+            self.reconcile_interval,
+            relay_stop.clone(),
+        ));
         let api = BillingServiceServer::new(self.api);
         let spec = ServiceSpec {
             name: Self::NAME,
@@ -114,7 +129,33 @@ impl Application {
         let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown).await;
         relay_stop.cancel();
         relay.await?;
+        reconciling.await?;
         outcome
+    }
+}
+
+/// Runs reconciliation every `interval` (stripe provider only), logging what it repaired.
+async fn periodic_reconciliation(
+    reconciler: Reconciler,
+    interval: std::time::Duration,
+    stop: CancellationToken,
+) {
+    if reconciler.stripe.is_none() || interval.is_zero() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        match reconciler.run(false, None).await {
+            Ok(report) => tracing::info!(
+                checked = report.checked,
+                drifts = report.drifts.len(),
+                "reconciliation run"
+            ),
+            Err(error) => tracing::warn!(error = %error, "reconciliation run failed"),
+        }
     }
 }
 

@@ -158,4 +158,39 @@ impl StripeApi {
             .await
             .context("decoding Stripe's subscription")
     }
+
+    /// Every subscription (any status), following Stripe's pagination.
+    pub(crate) async fn list_subscriptions(&self) -> anyhow::Result<Vec<SubscriptionObject>> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            data: Vec<SubscriptionObject>,
+            #[serde(default)]
+            has_more: bool,
+        }
+        let mut all: Vec<SubscriptionObject> = Vec::new();
+        loop {
+            let mut query = vec![("status", "all".to_owned()), ("limit", "100".to_owned())];
+            if let Some(last) = all.last() {
+                query.push(("starting_after", last.id.clone()));
+            }
+            let page: Page = self
+                .http
+                .get(format!("{}/v1/subscriptions", self.base))
+                .query(&query)
+                .bearer_auth(self.key.expose_secret())
+                .send()
+                .await
+                .context("calling Stripe")?
+                .error_for_status()
+                .context("Stripe answered with an error")?
+                .json()
+                .await
+                .context("decoding Stripe's subscription list")?;
+            let more = page.has_more && !page.data.is_empty();
+            all.extend(page.data);
+            if !more {
+                return Ok(all);
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The gRPC surface of the billing service: proto <-> domain only. Methods not built yet answer
 //! UNIMPLEMENTED through the generated default stubs.
 
+mod operations;
 mod payments;
 mod plans;
 mod summary;
@@ -22,6 +23,7 @@ use onramp_proto::billing::v1::{
     StartPlanWithoutCardRequest, StartPlanWithoutCardResponse, StripeEvent as ProtoEvent,
     StripeEventOutcome, billing_service_server::BillingService,
 };
+use onramp_proto::billing::v1::{ReconcileWithStripeRequest, ReconcileWithStripeResponse};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -46,6 +48,7 @@ pub(crate) struct BillingApi {
     pub(crate) provider: ProviderKind,
     pub(crate) thresholds: crate::domain::trial::Thresholds,
     pub(crate) checkout: crate::checkout::Checkout,
+    pub(crate) reconciler: crate::reconcile::Reconciler,
     /// The browser app's base URL: return URLs must stay under it.
     pub(crate) app_url: String,
 }
@@ -239,6 +242,16 @@ impl BillingService for BillingApi {
         request: Request<CreatePortalSessionRequest>,
     ) -> Result<Response<CreatePortalSessionResponse>, Status> {
         self.create_portal(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn reconcile_with_stripe(
+        &self,
+        request: Request<ReconcileWithStripeRequest>,
+    ) -> Result<Response<ReconcileWithStripeResponse>, Status> {
+        self.reconcile(request.into_inner())
             .await
             .map(Response::new)
             .map_err(to_status)

@@ -156,3 +156,17 @@ pub(crate) async fn customer_of(
         .fetch_optional(executor)
         .await
 }
+
+/// Mirrored subscriptions that are not over (reconciliation looks for them at Stripe).
+pub(crate) async fn live(
+    executor: impl sqlx::PgExecutor<'_>,
+) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id, plan_id,
+                seats, current_period_end, trial_end, cancel_at_period_end, last_event_created,
+                last_event_id
+         from subscriptions where status not in ('canceled', 'incomplete_expired')",
+    )
+    .fetch_all(executor)
+    .await
+}

@@ -104,9 +104,36 @@ async fn subscription_changed(
             }
         }
     }
+    let cause = Cause {
+        event_id: &event.id,
+        created: event.created_at(),
+        reason: &event.kind,
+    };
+    mirror(tx, &cause, &object, existing.as_ref()).await?;
+    Ok(Outcome::Applied)
+}
+
+/// Why the mirror changes: a Stripe event, or reconciliation.
+#[derive(Debug)]
+pub(crate) struct Cause<'a> {
+    /// The Stripe event id (or a reconciliation run's id), stored as the row's version id.
+    pub(crate) event_id: &'a str,
+    /// The version: the event's `created` (or when reconciliation read Stripe).
+    pub(crate) created: chrono::DateTime<chrono::Utc>,
+    /// For the tenancy audit row ("customer.subscription.updated", "reconciliation").
+    pub(crate) reason: &'a str,
+}
+
+/// Writes Stripe's view of a subscription into the mirror and the tenant's entitlement (the one code
+/// path for webhooks and reconciliation; the caller holds the subscription's lock).
+pub(crate) async fn mirror(
+    tx: &mut Tx<'_>,
+    cause: &Cause<'_>,
+    object: &SubscriptionObject,
+    existing: Option<&SubscriptionRow>,
+) -> Result<(), BillingError> {
     let customer = object.customer.as_ref().map(|c| c.id().to_owned());
-    let mut tenant_id =
-        tenant_from(&object.metadata).or(existing.as_ref().and_then(|r| r.tenant_id));
+    let mut tenant_id = tenant_from(&object.metadata).or(existing.and_then(|r| r.tenant_id));
     if tenant_id.is_none()
         && let Some(customer) = &customer
     {
@@ -120,17 +147,16 @@ async fn subscription_changed(
         stripe_customer_id: customer,
         status: object.status.as_str().to_owned(),
         stripe_price_id: price_id,
-        plan_id: plan_id.or(existing.as_ref().and_then(|r| r.plan_id)),
+        plan_id: plan_id.or(existing.and_then(|r| r.plan_id)),
         seats: object.seats(),
         current_period_end: object.period_end(),
         trial_end: object.trial_end_at(),
         cancel_at_period_end: object.cancel_at_period_end,
-        last_event_created: event.created_at(),
-        last_event_id: event.id.clone(),
+        last_event_created: cause.created,
+        last_event_id: cause.event_id.to_owned(),
     };
     store::subscriptions::put(tx, &row).await?;
-    entitle(tx, event, &row, object.status).await?;
-    Ok(Outcome::Applied)
+    entitle(tx, cause, &row, object.status).await
 }
 
 /// The plan: `metadata.plan_id` when it names a known plan, else the one sold at the price.
@@ -155,12 +181,12 @@ async fn plan_of(
 /// Moves the tenant's entitlement to what the subscription status means (outbox row on change).
 async fn entitle(
     tx: &mut Tx<'_>,
-    event: &StripeEvent,
+    cause: &Cause<'_>,
     row: &SubscriptionRow,
     status: SubscriptionStatus,
 ) -> Result<(), BillingError> {
     let Some(tenant_id) = row.tenant_id else {
-        tracing::warn!(stripe.event_id = %event.id, subscription = %row.stripe_subscription_id,
+        tracing::warn!(stripe.event_id = %cause.event_id, subscription = %row.stripe_subscription_id,
             "subscription maps to no tenant; mirrored only");
         return Ok(());
     };
@@ -173,9 +199,9 @@ async fn entitle(
             .then_some(row.trial_end)
             .flatten(),
         ends_at: row.current_period_end,
-        occurred_at: event.created_at(),
-        stripe_event_id: Some(&event.id),
-        reason: &event.kind,
+        occurred_at: cause.created,
+        stripe_event_id: cause.event_id.starts_with("evt_").then_some(cause.event_id),
+        reason: cause.reason,
     };
     store::entitlements::apply(tx, &change).await?;
     Ok(())
@@ -231,7 +257,17 @@ async fn checkout_completed(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outc
         last_event_id: event.id.clone(),
     };
     store::subscriptions::put(tx, &row).await?;
-    entitle(tx, event, &row, status).await?;
+    entitle(
+        tx,
+        &Cause {
+            event_id: &event.id,
+            created: event.created_at(),
+            reason: &event.kind,
+        },
+        &row,
+        status,
+    )
+    .await?;
     Ok(Outcome::Applied)
 }
 
@@ -261,7 +297,17 @@ async fn invoice(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, Billin
     row.last_event_created = event.created_at();
     row.last_event_id = event.id.clone();
     store::subscriptions::put(tx, &row).await?;
-    entitle(tx, event, &row, next).await?;
+    entitle(
+        tx,
+        &Cause {
+            event_id: &event.id,
+            created: event.created_at(),
+            reason: &event.kind,
+        },
+        &row,
+        next,
+    )
+    .await?;
     Ok(Outcome::Applied)
 }
 

@@ -3,7 +3,7 @@
 //! Stripe's retry applies it later.
 
 pub(crate) mod event;
-mod handler;
+pub(crate) mod handler;
 pub(crate) mod verify;
 
 use std::collections::BTreeMap;

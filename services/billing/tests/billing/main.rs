@@ -6,6 +6,7 @@ mod entitlements;
 mod helpers;
 mod ordering;
 mod outbox;
+mod reconcile;
 mod signatures;
 mod usage;
 mod webhooks;

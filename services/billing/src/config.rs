@@ -68,6 +68,10 @@ pub struct Config {
     /// off. Default 1h.
     #[serde(default = "default_reconcile_interval", with = "humantime_serde")]
     pub reconcile_interval: Duration,
+    /// `EXPIRY_SWEEP_INTERVAL`: how often ended card-less trials and complimentary grants are closed
+    /// (tenancy is told through the outbox). Default 1m.
+    #[serde(default = "default_expiry_sweep_interval", with = "humantime_serde")]
+    pub expiry_sweep_interval: Duration,
     /// `OUTBOX_POLL_INTERVAL`: how often the relay looks for due outbox rows; default 500ms.
     #[serde(default = "default_poll_interval", with = "humantime_serde")]
     pub outbox_poll_interval: Duration,
@@ -94,6 +98,7 @@ impl Config {
             tenant_provisioning_service_addr: None,
             onboarding_service_addr: None,
             reconcile_interval: default_reconcile_interval(),
+            expiry_sweep_interval: default_expiry_sweep_interval(),
             outbox_poll_interval: default_poll_interval(),
             outbox_max_backoff: default_max_backoff(),
         }
@@ -160,6 +165,10 @@ fn default_urgent_days() -> u32 {
 
 fn default_reconcile_interval() -> Duration {
     Duration::from_secs(3600)
+}
+
+fn default_expiry_sweep_interval() -> Duration {
+    Duration::from_secs(60)
 }
 
 fn default_poll_interval() -> Duration {

@@ -33,6 +33,7 @@ pub struct Application {
     relay: Relay,
     reconciler: Reconciler,
     reconcile_interval: std::time::Duration,
+    expiry_sweep_interval: std::time::Duration,
 }
 
 impl Application {
@@ -101,6 +102,7 @@ impl Application {
             relay,
             reconciler,
             reconcile_interval: config.reconcile_interval,
+            expiry_sweep_interval: config.expiry_sweep_interval,
         })
     }
 
@@ -113,6 +115,11 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let relay_stop = shutdown.child_token();
         let relay = tokio::spawn(self.relay.run(relay_stop.clone()));
+        let expiring = tokio::spawn(expiry_sweep(
+            self.pool.clone(),
+            self.expiry_sweep_interval,
+            relay_stop.clone(),
+        ));
         let reconciling = tokio::spawn(periodic_reconciliation(
             self.reconciler,
             self.reconcile_interval,
@@ -130,7 +137,23 @@ impl Application {
         relay_stop.cancel();
         relay.await?;
         reconciling.await?;
+        expiring.await?;
         outcome
+    }
+}
+
+/// Ends card-less trials and complimentary grants that ran out, every `interval`.
+async fn expiry_sweep(pool: PgPool, interval: std::time::Duration, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        match crate::store::entitlements::expire_due(&pool).await {
+            Ok(0) => {}
+            Ok(ended) => tracing::info!(ended, "entitlements ended"),
+            Err(error) => tracing::warn!(error = %error, "expiry sweep failed"),
+        }
     }
 }
 

@@ -108,3 +108,45 @@ pub(crate) async fn apply(
     }
     Ok(row)
 }
+
+/// Ends what ran out by itself: card-less trials past their end become `suspended` (recoverable by
+/// paying), complimentary and free grants past their end become `canceled`; each tells tenancy through
+/// the outbox. Returns how many entitlements changed.
+pub(crate) async fn expire_due(pool: &sqlx::PgPool) -> Result<usize, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let due: Vec<EntitlementRow> = sqlx::query_as(
+        "select tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at
+         from entitlements
+         where state = 'active'
+           and ((source = 'trial_without_card' and trial_ends_at <= now())
+                or (source in ('complimentary', 'free_plan') and ends_at <= now()))
+         order by tenant_id limit 100 for update skip locked",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in &due {
+        let trial = row.source.as_deref() == Some("trial_without_card");
+        let change = Change {
+            tenant_id: row.tenant_id,
+            state: if trial {
+                EntitlementState::Suspended
+            } else {
+                EntitlementState::Canceled
+            },
+            source: row.source.as_deref().unwrap_or_default(),
+            plan_id: row.plan_id,
+            trial_ends_at: row.trial_ends_at,
+            ends_at: row.ends_at,
+            occurred_at: Utc::now(),
+            stripe_event_id: None,
+            reason: if trial {
+                "trial ended"
+            } else {
+                "complimentary grant ended"
+            },
+        };
+        apply(&mut tx, &change).await?;
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}

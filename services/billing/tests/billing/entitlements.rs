@@ -263,3 +263,41 @@ async fn tenant_scoped_calls_need_a_caller_and_a_reachable_tenancy() {
     assert_eq!(app.count("select count(*) from entitlements").await, 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_ended_card_less_trial_suspends_the_tenant_through_the_outbox() {
+    let app = TestBilling::spawn_with(|config| {
+        config.expiry_sweep_interval = std::time::Duration::from_millis(50);
+    })
+    .await;
+    let tenant = Uuid::new_v4();
+    ensure(&app, tenant, "pro").await.expect("trial");
+    let running = Uuid::new_v4();
+    ensure(&app, running, "pro").await.expect("trial");
+    sqlx::query(
+        "update entitlements set trial_ends_at = now() - interval '1 minute' where tenant_id = $1",
+    )
+    .bind(tenant)
+    .execute(&app.db)
+    .await
+    .expect("the trial ends");
+    crate::helpers::eventually("the trial is closed", || async {
+        app.count(&format!(
+            "select count(*) from outbox where tenant_id = '{tenant}' and payload->>'transition' = 'suspend'"
+        ))
+        .await
+            == 1
+    })
+    .await;
+    let states: Vec<(Uuid, String)> =
+        sqlx::query_as("select tenant_id, state from entitlements order by state")
+            .fetch_all(&app.db)
+            .await
+            .expect("states");
+    assert!(states.contains(&(tenant, "suspended".to_owned())));
+    assert!(
+        states.contains(&(running, "active".to_owned())),
+        "a running trial is left alone"
+    );
+    app.stop().await;
+}

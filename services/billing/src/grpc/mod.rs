@@ -161,7 +161,7 @@ pub(crate) fn entitlement(tenant: Uuid, row: Option<EntitlementRow>) -> Entitlem
     }
 }
 
-fn stored_event(row: EventRow) -> ProtoEvent {
+pub(crate) fn stored_event(row: EventRow) -> ProtoEvent {
     let outcome = match row.outcome.as_str() {
         "failed" => StripeEventOutcome::Failed,
         other => Outcome::parse(other).map_or(StripeEventOutcome::Unspecified, outcome),
@@ -242,6 +242,16 @@ impl BillingService for BillingApi {
         request: Request<CreatePortalSessionRequest>,
     ) -> Result<Response<CreatePortalSessionResponse>, Status> {
         self.create_portal(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn list_stripe_events(
+        &self,
+        request: Request<onramp_proto::billing::v1::ListStripeEventsRequest>,
+    ) -> Result<Response<onramp_proto::billing::v1::ListStripeEventsResponse>, Status> {
+        self.list_events(request.into_inner())
             .await
             .map(Response::new)
             .map_err(to_status)

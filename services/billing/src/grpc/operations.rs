@@ -43,3 +43,65 @@ impl BillingApi {
         })
     }
 }
+
+impl BillingApi {
+    pub(super) async fn list_events(
+        &self,
+        request: onramp_proto::billing::v1::ListStripeEventsRequest,
+    ) -> Result<onramp_proto::billing::v1::ListStripeEventsResponse, BillingError> {
+        use onramp_proto::{billing::v1::StripeEventOutcome as O, common::v1::PageInfo};
+        self.operator(request.caller.as_ref())?;
+        let outcome = match request.outcome() {
+            O::Unspecified => None,
+            O::Applied => Some("applied"),
+            O::Ignored => Some("ignored"),
+            O::Stale => Some("stale"),
+            O::Failed => Some("failed"),
+            O::Duplicate => {
+                return Err(BillingError::invalid(
+                    "outcome",
+                    "events are never stored as duplicates",
+                ));
+            }
+        };
+        let page = request.page.unwrap_or_default();
+        let size = match page.page_size {
+            0 => 50,
+            n => n.min(200),
+        };
+        // The token is the offset of the next page (opaque to clients).
+        let offset: i64 = if page.page_token.is_empty() {
+            0
+        } else {
+            page.page_token.parse().map_err(|_| {
+                BillingError::invalid("page.page_token", "not a token from a previous page")
+            })?
+        };
+        let event_type = Some(request.event_type.as_str()).filter(|t| !t.is_empty());
+        let rows = crate::store::inbox::list(
+            &self.inbox.pool,
+            outcome,
+            event_type,
+            i64::from(size) + 1,
+            offset,
+        )
+        .await?;
+        let more = rows.len() > size as usize;
+        let events: Vec<_> = rows
+            .into_iter()
+            .take(size as usize)
+            .map(super::stored_event)
+            .collect();
+        let next = if more {
+            (offset + i64::from(size)).to_string()
+        } else {
+            String::new()
+        };
+        Ok(onramp_proto::billing::v1::ListStripeEventsResponse {
+            events,
+            page: Some(PageInfo {
+                next_page_token: next,
+            }),
+        })
+    }
+}

@@ -148,3 +148,32 @@ pub(crate) async fn event(pool: &PgPool, event_id: &str) -> Result<Option<EventR
     .fetch_optional(pool)
     .await
 }
+
+/// Stored events, newest first, optionally filtered by outcome (`failed` = never applied) and type.
+pub(crate) async fn list(
+    pool: &PgPool,
+    outcome: Option<&str>,
+    event_type: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select * from (
+             select d.event_id, min(d.event_type) as event_type, e.created, e.account_id,
+                    coalesce(e.outcome, 'failed') as outcome, count(*) as deliveries,
+                    min(d.received_at) as first_received_at, e.applied_at,
+                    (array_agg(d.error order by d.received_at desc))[1] as last_error
+             from stripe_deliveries d left join stripe_events e on e.event_id = d.event_id
+             group by d.event_id, e.created, e.account_id, e.outcome, e.applied_at
+         ) events
+         where ($1::text is null or outcome = $1) and ($2::text is null or event_type = $2)
+         order by first_received_at desc, event_id
+         limit $3 offset $4",
+    )
+    .bind(outcome)
+    .bind(event_type)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await
+}

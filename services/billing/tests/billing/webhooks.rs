@@ -299,3 +299,63 @@ async fn account_updated_is_relayed_to_onboarding_through_the_outbox() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn operators_list_stored_events_including_failed_ones() {
+    use onramp_proto::{billing::v1::ListStripeEventsRequest, common::v1::PageRequest};
+    let operator = Uuid::new_v4().to_string();
+    let op = operator.clone();
+    let app =
+        TestBilling::spawn_with(move |config| config.billing_operator_user_ids = vec![op]).await;
+    for _ in 0..3 {
+        app.deliver(&subscription_event(
+            &stripe_id("evt"),
+            "customer.subscription.created",
+            T0,
+            &stripe_id("sub"),
+            "active",
+            Uuid::new_v4(),
+        ))
+        .await
+        .expect("applied");
+    }
+    let not_json =
+        json!({"id": stripe_id("evt"), "object": "event", "type": "customer.subscription.updated",
+        "created": T0, "data": {"object": {"id": "sub_x", "status": "no-such-status"}}})
+        .to_string();
+    app.deliver(&not_json)
+        .await
+        .expect_err("handler refuses the object");
+    let list = |outcome: StripeEventOutcome, token: &str| {
+        let request = ListStripeEventsRequest {
+            caller: Some(Caller {
+                user_id: operator.clone(),
+                ..Caller::default()
+            }),
+            outcome: outcome as i32,
+            event_type: String::new(),
+            page: Some(PageRequest {
+                page_size: 2,
+                page_token: token.to_owned(),
+            }),
+        };
+        let mut client = app.client.clone();
+        async move {
+            client
+                .list_stripe_events(request)
+                .await
+                .expect("listed")
+                .into_inner()
+        }
+    };
+    let first = list(StripeEventOutcome::Unspecified, "").await;
+    assert_eq!(first.events.len(), 2);
+    let token = first.page.expect("page").next_page_token;
+    let second = list(StripeEventOutcome::Unspecified, &token).await;
+    assert_eq!(second.events.len(), 2);
+    assert!(second.page.expect("page").next_page_token.is_empty());
+    let failed = list(StripeEventOutcome::Failed, "").await;
+    assert_eq!(failed.events.len(), 1);
+    assert!(!failed.events[0].last_error.is_empty());
+    app.stop().await;
+}

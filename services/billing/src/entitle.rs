@@ -1,8 +1,11 @@
 //! Entitlements without Stripe (ensure at provisioning, card-less starts, complimentary grants), limits
 //! and usage: the application logic between the gRPC edge and the store.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
+use tokio::sync::RwLock;
 use uuid::Uuid;
 
 use crate::{
@@ -19,12 +22,18 @@ use crate::{
     },
 };
 
+/// The catalog as last loaded, with the version it was loaded at.
+pub(crate) type CatalogCache = Arc<RwLock<Option<(i64, Arc<Vec<Plan>>)>>>;
+
 /// The entitlement logic.
 #[derive(Debug, Clone)]
 pub(crate) struct Entitlements {
     pub(crate) pool: PgPool,
     pub(crate) provider: ProviderKind,
     pub(crate) default_plan: Option<String>,
+    /// Limits are read on every CheckEntitlement/GetLimit; the catalog is reloaded only when its version
+    /// moved (any replica's write bumps it), so a plan change is seen at once everywhere.
+    pub(crate) cache: CatalogCache,
 }
 
 /// A plan named by id (UUID) or code.
@@ -36,9 +45,18 @@ pub(crate) fn find_plan<'a>(plans: &'a [Plan], reference: &str) -> Option<&'a Pl
 }
 
 impl Entitlements {
-    async fn catalog(&self) -> Result<Vec<Plan>, BillingError> {
+    async fn catalog(&self) -> Result<Arc<Vec<Plan>>, BillingError> {
+        let version = store::catalog::version(&self.pool).await?;
+        if let Some((cached, plans)) = self.cache.read().await.as_ref()
+            && *cached == version
+        {
+            return Ok(plans.clone());
+        }
         let mut conn = self.pool.acquire().await?;
-        Ok(store::catalog::load(&mut conn).await?.0)
+        let (plans, version) = store::catalog::load(&mut conn).await?;
+        let plans = Arc::new(plans);
+        *self.cache.write().await = Some((version, plans.clone()));
+        Ok(plans)
     }
 
     /// A plan by reference, or INVALID_ARGUMENT / NOT_FOUND on `field`.

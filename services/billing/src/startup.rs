@@ -74,6 +74,7 @@ impl Application {
                 pool: pool.clone(),
                 provider,
                 default_plan: config.billing_default_plan.clone(),
+                cache: Default::default(),
             },
             tenancy: Tenancy::new(config.tenant_provisioning_service_addr.as_deref())?,
             inbox,

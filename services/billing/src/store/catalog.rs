@@ -85,6 +85,13 @@ fn to_plan(row: PlanRow, limits: &[LimitRow]) -> Result<Plan, BillingError> {
     })
 }
 
+/// The catalog's current version (cheap: one row).
+pub(crate) async fn version(executor: impl sqlx::PgExecutor<'_>) -> Result<i64, BillingError> {
+    Ok(sqlx::query_scalar("select version from catalog_version")
+        .fetch_one(executor)
+        .await?)
+}
+
 /// Every plan (by sort order, then code) and the catalog version.
 pub(crate) async fn load(conn: &mut PgConnection) -> Result<(Vec<Plan>, i64), BillingError> {
     let version: i64 = sqlx::query_scalar("select version from catalog_version")

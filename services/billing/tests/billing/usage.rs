@@ -199,3 +199,54 @@ async fn enforced_limits_refuse_and_record_nothing() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_catalog_change_is_seen_by_the_next_limit_read() {
+    use onramp_proto::{
+        billing::v1::{GetPlanCatalogRequest, PutPlanCatalogRequest},
+        common::v1::Caller,
+    };
+    let operator = Uuid::new_v4().to_string();
+    let op = operator.clone();
+    let app =
+        TestBilling::spawn_with(move |config| config.billing_operator_user_ids = vec![op]).await;
+    let tenant = on_plan(&app, "free").await;
+    assert_eq!(
+        limit(&app, tenant, "seats").await.expect("seats"),
+        Some(Value::Max(3))
+    );
+    let caller = Some(Caller {
+        user_id: operator.clone(),
+        ..Caller::default()
+    });
+    let mut catalog = app
+        .client
+        .clone()
+        .get_plan_catalog(GetPlanCatalogRequest {
+            caller: caller.clone(),
+        })
+        .await
+        .expect("catalog")
+        .into_inner();
+    for limit in &mut catalog.plans[0].limits {
+        if limit.field == "seats" {
+            limit.value = Some(onramp_proto::billing::v1::LimitValue {
+                value: Some(Value::Max(5)),
+            });
+        }
+    }
+    app.client
+        .clone()
+        .put_plan_catalog(PutPlanCatalogRequest {
+            caller,
+            expected_version: catalog.version,
+            plans: catalog.plans,
+        })
+        .await
+        .expect("written");
+    assert_eq!(
+        limit(&app, tenant, "seats").await.expect("seats"),
+        Some(Value::Max(5))
+    );
+    app.stop().await;
+}

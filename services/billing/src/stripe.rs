@@ -193,4 +193,78 @@ impl StripeApi {
             }
         }
     }
+
+    /// Every active price with its product expanded (for the catalog sync).
+    pub(crate) async fn list_prices(&self) -> anyhow::Result<Vec<PriceObject>> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            data: Vec<PriceObject>,
+            #[serde(default)]
+            has_more: bool,
+        }
+        let mut all: Vec<PriceObject> = Vec::new();
+        loop {
+            let mut query = vec![
+                ("active", "true".to_owned()),
+                ("limit", "100".to_owned()),
+                ("expand[]", "data.product".to_owned()),
+            ];
+            if let Some(last) = all.last() {
+                query.push(("starting_after", last.id.clone()));
+            }
+            let page: Page = self
+                .http
+                .get(format!("{}/v1/prices", self.base))
+                .query(&query)
+                .bearer_auth(self.key.expose_secret())
+                .send()
+                .await
+                .context("calling Stripe")?
+                .error_for_status()
+                .context("Stripe answered with an error")?
+                .json()
+                .await
+                .context("decoding Stripe's price list")?;
+            let more = page.has_more && !page.data.is_empty();
+            all.extend(page.data);
+            if !more {
+                return Ok(all);
+            }
+        }
+    }
+}
+
+/// A price as the catalog sync reads it.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct PriceObject {
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) lookup_key: Option<String>,
+    #[serde(default)]
+    pub(crate) product: Option<serde_json::Value>,
+}
+
+impl PriceObject {
+    /// The product id, whether expanded or not.
+    pub(crate) fn product_id(&self) -> Option<String> {
+        match &self.product {
+            Some(serde_json::Value::String(id)) => Some(id.clone()),
+            Some(product) => product
+                .get("id")
+                .and_then(|id| id.as_str())
+                .map(str::to_owned),
+            None => None,
+        }
+    }
+
+    /// Whether this price sells the plan `code` (lookup key, or the product's `onramp_plan_code`).
+    pub(crate) fn sells(&self, code: &str) -> bool {
+        self.lookup_key.as_deref() == Some(code)
+            || self
+                .product
+                .as_ref()
+                .and_then(|product| product.pointer("/metadata/onramp_plan_code"))
+                .and_then(|value| value.as_str())
+                == Some(code)
+    }
 }

@@ -237,3 +237,40 @@ async fn write_plan(tx: &mut Tx<'_>, id: Uuid, plan: &Plan) -> Result<(), Billin
     }
     Ok(())
 }
+
+/// Sets one plan's Stripe ids (the sync command), with an audit row; the caller bumps the version.
+pub(crate) async fn set_stripe_ids(
+    tx: &mut Tx<'_>,
+    actor: &str,
+    plan: &Plan,
+    product_id: Option<&str>,
+    price_id: &str,
+) -> Result<(), BillingError> {
+    sqlx::query("update plans set stripe_product_id = $2, stripe_price_id = $3, updated_at = now() where id = $1")
+        .bind(plan.id)
+        .bind(product_id)
+        .bind(price_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "insert into audit_log (id, actor_user_id, action, subject, before, after)
+         values ($1, $2, 'catalog.sync_stripe_prices', $3, $4, $5)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(actor)
+    .bind(plan.code.as_str())
+    .bind(serde_json::json!({"product": plan.stripe_product_id, "price": plan.stripe_price_id}))
+    .bind(serde_json::json!({"product": product_id, "price": price_id}))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Bumps the version after a write that did not go through [`put`].
+pub(crate) async fn bump_version(tx: &mut Tx<'_>) -> Result<i64, BillingError> {
+    Ok(
+        sqlx::query_scalar("update catalog_version set version = version + 1 returning version")
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}

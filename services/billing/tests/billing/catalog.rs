@@ -246,3 +246,70 @@ async fn only_operators_read_or_write_the_catalog() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_sync_fills_stripe_ids_by_plan_code() {
+    use axum::{Json, Router, routing::get};
+    use onramp_proto::billing::v1::SyncStripePricesRequest;
+    let app = Router::new().route(
+        "/v1/prices",
+        get(|| async {
+            Json(
+                serde_json::json!({"object": "list", "has_more": false, "data": [
+                    {"id": "price_other", "lookup_key": "legacy", "product": "prod_legacy"},
+                    {"id": "price_pro_m", "lookup_key": null,
+                     "product": {"id": "prod_pro", "metadata": {"onramp_plan_code": "pro"}}},
+                ]}),
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let operator = Uuid::new_v4().to_string();
+    let op = operator.clone();
+    let app = TestBilling::spawn_with(move |config| {
+        config.billing_operator_user_ids = vec![op];
+        config.stripe_secret_key = Some(onramp_kit::config::SecretString::from(format!(
+            "sk_test_{}",
+            Uuid::new_v4().simple()
+        )));
+        config.stripe_api_base = base;
+    })
+    .await;
+    let before = catalog(&app, &operator).await;
+    let sync = |dry_run| {
+        let mut client = app.client.clone();
+        let caller = caller(&operator);
+        async move {
+            client
+                .sync_stripe_prices(SyncStripePricesRequest { caller, dry_run })
+                .await
+                .expect("synced")
+                .into_inner()
+        }
+    };
+    let dry = sync(true).await;
+    assert_eq!(dry.updated_plan_codes, ["pro"]);
+    assert_eq!(dry.version, before.version);
+    assert_eq!(
+        catalog(&app, &operator).await.plans,
+        before.plans,
+        "a dry run writes nothing"
+    );
+    let real = sync(false).await;
+    assert_eq!(real.version, before.version + 1);
+    let after = catalog(&app, &operator).await;
+    let pro = after.plans.iter().find(|p| p.code == "pro").expect("pro");
+    assert_eq!(
+        (pro.stripe_price_id.as_str(), pro.stripe_product_id.as_str()),
+        ("price_pro_m", "prod_pro")
+    );
+    assert!(
+        sync(false).await.updated_plan_codes.is_empty(),
+        "nothing left to sync"
+    );
+    app.stop().await;
+}

@@ -38,7 +38,7 @@ impl LocalStripe {
             .expect("a free port")
             .port();
         let child = Command::new(binary())
-            .args(["--port", &port.to_string()])
+            .args(["--port", &port.to_string(), "--from-scratch"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

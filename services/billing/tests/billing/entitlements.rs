@@ -233,7 +233,13 @@ async fn with_stripe_a_card_plan_waits_for_payment_without_telling_tenancy() {
 
 #[tokio::test]
 async fn tenant_scoped_calls_need_a_caller_and_a_reachable_tenancy() {
-    let app = TestBilling::spawn().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port");
+    let app = TestBilling::spawn_with(move |config| {
+        config.tenant_provisioning_service_addr = Some(format!("http://{closed}"));
+    })
+    .await;
     let tenant = Uuid::new_v4().to_string();
     let anonymous = app
         .client
@@ -248,7 +254,7 @@ async fn tenant_scoped_calls_need_a_caller_and_a_reachable_tenancy() {
         ApiError::from_status(&anonymous).code,
         Code::Unauthenticated
     );
-    // Tenancy on this branch answers UNIMPLEMENTED: membership cannot be checked, nothing is started.
+    // Tenancy cannot be reached: membership cannot be checked, nothing is started.
     let unchecked = app
         .client
         .clone()

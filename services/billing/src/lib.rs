@@ -1,6 +1,7 @@
 //! Billing: plan catalog, Stripe customers and subscriptions, the webhook inbox, trials, entitlements and usage.
 #![forbid(unsafe_code)]
 
+mod catalog_sync;
 mod checkout;
 mod config;
 mod domain;
@@ -15,5 +16,6 @@ mod stripe;
 mod tenancy;
 mod webhook;
 
+pub use catalog_sync::sync_prices_command;
 pub use config::{Config, ProviderKind};
 pub use startup::Application;

@@ -111,54 +111,17 @@ impl BillingApi {
         &self,
         request: onramp_proto::billing::v1::SyncStripePricesRequest,
     ) -> Result<onramp_proto::billing::v1::SyncStripePricesResponse, BillingError> {
-        use crate::domain::plan::PlanKind;
         self.operator(request.caller.as_ref())?;
         let actor = request.caller.map(|c| c.user_id).unwrap_or_default();
         let stripe = self.inbox.stripe.as_ref().ok_or_else(|| {
             BillingError::PermissionDenied("syncing prices needs the stripe provider".to_owned())
         })?;
-        let prices = stripe
-            .list_prices()
-            .await
-            .map_err(BillingError::StripeUnavailable)?;
-        let mut tx = self.inbox.pool.begin().await?;
-        // Locks the version row: a concurrent catalog write waits, and either sees this or is refused.
-        let mut version: i64 = sqlx::query_scalar("select version from catalog_version for update")
-            .fetch_one(&mut *tx)
-            .await?;
-        let (plans, _) = crate::store::catalog::load(&mut tx).await?;
-        let (mut updated, mut unmatched) = (Vec::new(), Vec::new());
-        for plan in plans.iter().filter(|plan| plan.kind == PlanKind::Paid) {
-            let Some(price) = prices.iter().find(|price| price.sells(plan.code.as_str())) else {
-                unmatched.push(plan.code.as_str().to_owned());
-                continue;
-            };
-            let product = price.product_id();
-            if plan.stripe_price_id.as_deref() == Some(price.id.as_str())
-                && plan.stripe_product_id == product
-            {
-                continue;
-            }
-            updated.push(plan.code.as_str().to_owned());
-            if !request.dry_run {
-                crate::store::catalog::set_stripe_ids(
-                    &mut tx,
-                    &actor,
-                    plan,
-                    product.as_deref(),
-                    &price.id,
-                )
-                .await?;
-            }
-        }
-        if !request.dry_run && !updated.is_empty() {
-            version = crate::store::catalog::bump_version(&mut tx).await?;
-            tx.commit().await?;
-        }
+        let synced =
+            crate::catalog_sync::run(&self.inbox.pool, stripe, &actor, request.dry_run).await?;
         Ok(onramp_proto::billing::v1::SyncStripePricesResponse {
-            updated_plan_codes: updated,
-            unmatched_plan_codes: unmatched,
-            version,
+            updated_plan_codes: synced.updated,
+            unmatched_plan_codes: synced.unmatched,
+            version: synced.version,
         })
     }
 }

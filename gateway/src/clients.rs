@@ -1,6 +1,7 @@
 //! One lazily connecting, traced channel per downstream service, and the clients built on it.
 
 use onramp_kit::grpc::client::{self, TracedChannel};
+use onramp_proto::billing::v1::billing_service_client::BillingServiceClient;
 use onramp_proto::common::v1::service_info_client::ServiceInfoClient;
 use onramp_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use onramp_proto::onboarding::v1::onboarding_service_client::OnboardingServiceClient;
@@ -69,5 +70,10 @@ impl Peers {
     /// The onboarding service's client.
     pub(crate) fn onboarding(&self) -> OnboardingServiceClient<TracedChannel> {
         OnboardingServiceClient::new(self.all[3].channel.clone())
+    }
+
+    /// The billing service's client.
+    pub(crate) fn billing(&self) -> BillingServiceClient<TracedChannel> {
+        BillingServiceClient::new(self.all[2].channel.clone())
     }
 }

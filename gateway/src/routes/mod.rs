@@ -8,6 +8,7 @@ use onramp_kit::{Code, retry::RetryPolicy};
 
 use crate::{clients::Peers, problem::Problem};
 
+mod billing;
 mod health;
 mod identity;
 mod invites;
@@ -15,6 +16,7 @@ mod onboarding;
 mod sales_leads;
 mod status;
 mod tenants;
+mod webhooks;
 
 /// What every handler can reach: the downstream services and a few settings.
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub(crate) fn api(state: AppState) -> Router {
         .merge(invites::routes())
         .route("/v1/sales-leads", axum::routing::post(sales_leads::submit))
         .merge(onboarding::routes())
+        .merge(webhooks::routes())
+        .merge(billing::routes())
         .fallback(not_found)
         .with_state(state)
 }

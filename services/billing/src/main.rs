@@ -5,6 +5,14 @@ use onramp_billing::{Application, Config};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config: Config = onramp_kit::config::load()?;
+    // `billing sync-prices [--dry-run]`: fill the catalog's Stripe ids from Stripe, then exit.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("sync-prices") {
+        let dry_run = args.iter().any(|arg| arg == "--dry-run");
+        let report = onramp_billing::sync_prices_command(config, dry_run).await?;
+        eprintln!("{report}");
+        return Ok(());
+    }
     let telemetry = onramp_kit::telemetry::init(Application::NAME, &config.base.telemetry)?;
     let app = Application::build(config).await?;
     tracing::info!(addr = %app.local_addr()?, "{} listening", Application::NAME);

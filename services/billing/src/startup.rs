@@ -5,36 +5,35 @@ use std::net::SocketAddr;
 use onramp_kit::{
     grpc::server::GrpcServer,
     runtime::{self, ServiceSpec},
-    service_config::ServiceConfig,
 };
 use onramp_proto::billing::v1::billing_service_server::BillingServiceServer;
-use serde::Deserialize;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tonic::{server::NamedService, service::Routes};
 
-use crate::grpc::BillingApi;
-
-/// The billing service's configuration (environment variables, see the README).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Config {
-    /// Listen address, database and telemetry, shared by every service.
-    #[serde(flatten)]
-    pub base: ServiceConfig,
-}
-
-impl Config {
-    /// A config with defaults for everything beyond the shared part.
-    pub fn new(base: ServiceConfig) -> Self {
-        Self { base }
-    }
-}
+use crate::{
+    checkout::Checkout,
+    config::{Config, ProviderKind},
+    domain::trial::Thresholds,
+    entitle::Entitlements,
+    grpc::BillingApi,
+    reconcile::Reconciler,
+    relay::Relay,
+    stripe::StripeApi,
+    tenancy::Tenancy,
+    webhook::Inbox,
+};
 
 /// The billing service, bound and ready to run.
 #[derive(Debug)]
 pub struct Application {
     server: GrpcServer,
     pool: PgPool,
+    api: BillingApi,
+    relay: Relay,
+    reconciler: Reconciler,
+    reconcile_interval: std::time::Duration,
+    expiry_sweep_interval: std::time::Duration,
 }
 
 impl Application {
@@ -43,9 +42,69 @@ impl Application {
 
     /// Binds the gRPC listener and prepares a lazily connecting pool; nothing is served yet.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let provider = config.provider()?;
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
+        let stripe = match (provider, &config.stripe_secret_key) {
+            (ProviderKind::Stripe, Some(key)) => {
+                Some(StripeApi::new(&config.stripe_api_base, key.clone())?)
+            }
+            _ => None,
+        };
+        tracing::info!(
+            ?provider,
+            webhook_secrets = config.stripe_webhook_secrets.len(),
+            "billing provider"
+        );
+        let inbox = Inbox {
+            pool: pool.clone(),
+            secrets: config.stripe_webhook_secrets.clone(),
+            connect_secrets: config.stripe_connect_webhook_secrets.clone(),
+            stripe: stripe.clone(),
+        };
+        let reconciler = Reconciler {
+            pool: pool.clone(),
+            stripe: stripe.clone(),
+        };
+        let checkout = Checkout {
+            pool: pool.clone(),
+            stripe,
+        };
+        let api = BillingApi {
+            entitlements: Entitlements {
+                pool: pool.clone(),
+                provider,
+                default_plan: config.billing_default_plan.clone(),
+                cache: Default::default(),
+            },
+            tenancy: Tenancy::new(config.tenant_provisioning_service_addr.as_deref())?,
+            inbox,
+            operators: config.billing_operator_user_ids.clone(),
+            provider,
+            checkout,
+            reconciler: reconciler.clone(),
+            app_url: config.billing_app_url.clone(),
+            thresholds: Thresholds {
+                warning_days: config.trial_warning_days,
+                urgent_days: config.trial_urgent_days,
+            },
+        };
+        let relay = Relay::new(
+            pool.clone(),
+            config.tenant_provisioning_service_addr.as_deref(),
+            config.onboarding_service_addr.as_deref(),
+            config.outbox_poll_interval,
+            config.outbox_max_backoff,
+        )?;
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
-        Ok(Self { server, pool })
+        Ok(Self {
+            server,
+            pool,
+            api,
+            relay,
+            reconciler,
+            reconcile_interval: config.reconcile_interval,
+            expiry_sweep_interval: config.expiry_sweep_interval,
+        })
     }
 
     /// Where the gRPC server listens.
@@ -53,9 +112,21 @@ impl Application {
         self.server.local_addr()
     }
 
-    /// Migrates, serves until `shutdown` fires, then drains.
+    /// Migrates, serves (and relays the outbox) until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let api = BillingServiceServer::new(BillingApi::new(self.pool.clone()));
+        let relay_stop = shutdown.child_token();
+        let relay = tokio::spawn(self.relay.run(relay_stop.clone()));
+        let expiring = tokio::spawn(expiry_sweep(
+            self.pool.clone(),
+            self.expiry_sweep_interval,
+            relay_stop.clone(),
+        ));
+        let reconciling = tokio::spawn(periodic_reconciliation(
+            self.reconciler,
+            self.reconcile_interval,
+            relay_stop.clone(),
+        ));
+        let api = BillingServiceServer::new(self.api);
         let spec = ServiceSpec {
             name: Self::NAME,
             version: env!("CARGO_PKG_VERSION"),
@@ -63,8 +134,53 @@ impl Application {
             pool: self.pool,
             migrator: &MIGRATOR,
         };
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown).await;
+        relay_stop.cancel();
+        relay.await?;
+        reconciling.await?;
+        expiring.await?;
+        outcome
     }
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+/// Ends card-less trials and complimentary grants that ran out, every `interval`.
+async fn expiry_sweep(pool: PgPool, interval: std::time::Duration, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        match crate::store::entitlements::expire_due(&pool).await {
+            Ok(0) => {}
+            Ok(ended) => tracing::info!(ended, "entitlements ended"),
+            Err(error) => tracing::warn!(error = %error, "expiry sweep failed"),
+        }
+    }
+}
+
+/// Runs reconciliation every `interval` (stripe provider only), logging what it repaired.
+async fn periodic_reconciliation(
+    reconciler: Reconciler,
+    interval: std::time::Duration,
+    stop: CancellationToken,
+) {
+    if reconciler.stripe.is_none() || interval.is_zero() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        match reconciler.run(false, None).await {
+            Ok(report) => tracing::info!(
+                checked = report.checked,
+                drifts = report.drifts.len(),
+                "reconciliation run"
+            ),
+            Err(error) => tracing::warn!(error = %error, "reconciliation run failed"),
+        }
+    }
+}
+
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();

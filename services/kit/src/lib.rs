@@ -15,6 +15,7 @@ pub mod service_config;
 pub mod service_info;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;
 
 pub use deadline::Deadline;
 pub use error::{ApiError, Code};

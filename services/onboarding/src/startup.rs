@@ -43,9 +43,7 @@ impl Application {
     /// served yet. Fails in production when a secret or URL was left to its default.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let resolved = config.resolve(onramp_kit::config::is_production())?;
-        // Stripe's HTTPS client takes rustls' process default; with more than one provider compiled
-        // in (test builds) there is none unless someone installs it. Err means one already is.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        onramp_kit::tls::install_crypto_provider();
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
         let stripe = StripeConnect::new(&StripeSettings {
             secret_key: config.stripe_secret_key.clone(),

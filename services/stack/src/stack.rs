@@ -36,6 +36,8 @@ pub struct StackOptions {
     pub configure_identity: Option<ConfigHook<onramp_identity::Config>>,
     /// Adjusts the gateway's config before it starts (tests: a shared clock).
     pub configure_gateway: Option<ConfigHook<onramp_gateway::Config>>,
+    /// Stripe webhook signing secrets billing verifies deliveries with; empty: webhooks are refused.
+    pub billing_webhook_secrets: Vec<onramp_kit::config::SecretString>,
 }
 
 /// A function that adjusts a config struct before the stack starts a part with it.
@@ -77,6 +79,7 @@ impl StackOptions {
             drain_period: Duration::from_millis(200),
             configure_identity: None,
             configure_gateway: None,
+            billing_webhook_secrets: Vec::new(),
         }
     }
 
@@ -186,7 +189,11 @@ impl RunningStack {
                 &options,
                 created,
                 addrs[2],
-                |_: &mut onramp_billing::Config| {}
+                |config: &mut onramp_billing::Config| {
+                    config.stripe_webhook_secrets = options.billing_webhook_secrets.clone();
+                    config.tenant_provisioning_service_addr = Some(tenancy.clone());
+                    config.onboarding_service_addr = Some(onboarding.clone());
+                }
             ),
             spawn_service!(
                 onramp_onboarding,

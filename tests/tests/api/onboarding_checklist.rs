@@ -49,6 +49,10 @@ fn states(view: &ChecklistView) -> Vec<(&str, &'static str)> {
 async fn steps_of_contexts_that_cannot_answer_are_unknown_and_the_next_step_skips_them() {
     let mut rig = OnboardingRig::spawn(1).await;
     let (tenant, user) = (Uuid::new_v4(), Uuid::new_v4());
+    // Every context the checklist reads from is down: their steps are unknown, not an error.
+    for service in ["identity", "tenant-provisioning", "billing"] {
+        rig.stack.stack.stop_service(service).await.expect("stops");
+    }
     let view = tokio::time::timeout(BOUND, rig.checklist.get(tenant, user))
         .await
         .expect("answers within its peer deadlines")
@@ -65,18 +69,6 @@ async fn steps_of_contexts_that_cannot_answer_are_unknown_and_the_next_step_skip
     );
     assert_eq!(view.next_step(), Some("connect_payouts"));
     assert!(!view.finished());
-
-    // A context that is down entirely is no different.
-    rig.stack
-        .stack
-        .stop_service("identity")
-        .await
-        .expect("identity stops");
-    let view = tokio::time::timeout(BOUND, rig.checklist.get(tenant, user))
-        .await
-        .expect("answers within its peer deadlines")
-        .expect("not an error");
-    assert_eq!(states(&view)[0], ("verify_email", "unknown"));
     rig.stop().await;
 }
 

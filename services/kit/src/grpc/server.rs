@@ -64,6 +64,7 @@ impl GrpcServer {
     /// Binds the listener for `service` (its name in spans and logs); health answers NOT_SERVING
     /// until [`Readiness::serving`] is called.
     pub async fn bind(service: &'static str, settings: ServerSettings) -> std::io::Result<Self> {
+        crate::tls::install_crypto_provider();
         let listener = TcpListener::bind(settings.grpc_listen_addr).await?;
         let health = HealthReporter::new();
         let health_service = tonic_health::pb::health_server::HealthServer::new(

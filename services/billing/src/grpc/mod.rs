@@ -1,0 +1,371 @@
+//! The gRPC surface of the billing service: proto <-> domain only. Methods not built yet answer
+//! UNIMPLEMENTED through the generated default stubs.
+
+mod convert;
+mod operations;
+mod payments;
+mod plans;
+mod summary;
+mod tenant;
+
+use std::collections::BTreeMap;
+
+use onramp_proto::billing::v1::{
+    BillingProvider, CheckEntitlementRequest, CheckEntitlementResponse,
+    CreateCheckoutSessionRequest, CreateCheckoutSessionResponse, CreatePortalSessionRequest,
+    CreatePortalSessionResponse, EnsureEntitlementRequest, EnsureEntitlementResponse,
+    GetEntitlementRequest, GetEntitlementResponse, GetLimitRequest, GetLimitResponse,
+    GetPlanCatalogRequest, GetPlanCatalogResponse, GetSubscriptionSummaryRequest,
+    GetSubscriptionSummaryResponse, GetUsageRequest, GetUsageResponse, GrantComplimentaryRequest,
+    GrantComplimentaryResponse, HandleStripeWebhookRequest, HandleStripeWebhookResponse,
+    ListPublicPlansRequest, ListPublicPlansResponse, PutPlanCatalogRequest, PutPlanCatalogResponse,
+    RecordUsageRequest, RecordUsageResponse, ReplayStripeEventRequest, ReplayStripeEventResponse,
+    StartPlanWithoutCardRequest, StartPlanWithoutCardResponse,
+    billing_service_server::BillingService,
+};
+use onramp_proto::billing::v1::{ReconcileWithStripeRequest, ReconcileWithStripeResponse};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    config::ProviderKind,
+    error::{BillingError, to_status},
+    store,
+    webhook::{Delivery, Inbox},
+};
+
+pub(crate) use convert::{entitlement, outcome, stored_event, tenant_id, timestamp};
+
+/// Largest accepted webhook payload (Stripe's events are far smaller).
+const MAX_PAYLOAD: usize = 1024 * 1024;
+
+/// Implements `onramp.billing.v1.BillingService`.
+#[derive(Debug, Clone)]
+pub(crate) struct BillingApi {
+    pub(crate) inbox: Inbox,
+    pub(crate) entitlements: crate::entitle::Entitlements,
+    pub(crate) tenancy: crate::tenancy::Tenancy,
+    pub(crate) operators: Vec<String>,
+    pub(crate) provider: ProviderKind,
+    pub(crate) thresholds: crate::domain::trial::Thresholds,
+    pub(crate) checkout: crate::checkout::Checkout,
+    pub(crate) reconciler: crate::reconcile::Reconciler,
+    /// The browser app's base URL: return URLs must stay under it.
+    pub(crate) app_url: String,
+}
+
+/// How long browsers and CDNs may cache the public plan list.
+const PUBLIC_PLANS_MAX_AGE: u32 = 300;
+
+impl BillingApi {
+    fn pool(&self) -> &sqlx::PgPool {
+        &self.inbox.pool
+    }
+
+    async fn put_catalog(
+        &self,
+        request: PutPlanCatalogRequest,
+    ) -> Result<PutPlanCatalogResponse, BillingError> {
+        self.operator(request.caller.as_ref())?;
+        let actor = request
+            .caller
+            .map(|caller| caller.user_id)
+            .unwrap_or_default();
+        let plans = request
+            .plans
+            .into_iter()
+            .enumerate()
+            .map(|(i, plan)| plans::parse_plan(i, plan))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tx = self.pool().begin().await?;
+        let written = store::catalog::put(&mut tx, &actor, request.expected_version, plans).await?;
+        tx.commit().await?;
+        Ok(PutPlanCatalogResponse {
+            plans: written
+                .plans
+                .iter()
+                .map(|plan| plans::plan_message(plan, true))
+                .collect(),
+            version: written.version,
+            changed_plan_codes: written.changed,
+        })
+    }
+
+    fn operator(
+        &self,
+        caller: Option<&onramp_proto::common::v1::Caller>,
+    ) -> Result<(), BillingError> {
+        let user = caller.map(|c| c.user_id.as_str()).unwrap_or_default();
+        if user.is_empty() {
+            return Err(BillingError::Unauthenticated);
+        }
+        if !self.operators.iter().any(|op| op == user) {
+            return Err(BillingError::PermissionDenied("operators only".to_owned()));
+        }
+        Ok(())
+    }
+}
+
+#[tonic::async_trait]
+impl BillingService for BillingApi {
+    async fn list_public_plans(
+        &self,
+        _request: Request<ListPublicPlansRequest>,
+    ) -> Result<Response<ListPublicPlansResponse>, Status> {
+        let mut conn = self
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| to_status(e.into()))?;
+        let (plans, _) = store::catalog::load(&mut conn).await.map_err(to_status)?;
+        let provider = match self.provider {
+            ProviderKind::Stripe => BillingProvider::Stripe,
+            ProviderKind::Manual => BillingProvider::Manual,
+        };
+        Ok(Response::new(ListPublicPlansResponse {
+            plans: plans
+                .iter()
+                .filter(|plan| plan.public && !plan.archived)
+                .map(|plan| plans::plan_message(plan, false))
+                .collect(),
+            provider: provider as i32,
+            cache_max_age_seconds: PUBLIC_PLANS_MAX_AGE,
+        }))
+    }
+
+    async fn get_plan_catalog(
+        &self,
+        request: Request<GetPlanCatalogRequest>,
+    ) -> Result<Response<GetPlanCatalogResponse>, Status> {
+        self.operator(request.get_ref().caller.as_ref())
+            .map_err(to_status)?;
+        let mut conn = self
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| to_status(e.into()))?;
+        let (plans, version) = store::catalog::load(&mut conn).await.map_err(to_status)?;
+        Ok(Response::new(GetPlanCatalogResponse {
+            plans: plans
+                .iter()
+                .map(|plan| plans::plan_message(plan, true))
+                .collect(),
+            version,
+        }))
+    }
+
+    async fn create_checkout_session(
+        &self,
+        request: Request<CreateCheckoutSessionRequest>,
+    ) -> Result<Response<CreateCheckoutSessionResponse>, Status> {
+        self.create_checkout(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn create_portal_session(
+        &self,
+        request: Request<CreatePortalSessionRequest>,
+    ) -> Result<Response<CreatePortalSessionResponse>, Status> {
+        self.create_portal(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn sync_stripe_prices(
+        &self,
+        request: Request<onramp_proto::billing::v1::SyncStripePricesRequest>,
+    ) -> Result<Response<onramp_proto::billing::v1::SyncStripePricesResponse>, Status> {
+        self.sync_prices(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn list_stripe_events(
+        &self,
+        request: Request<onramp_proto::billing::v1::ListStripeEventsRequest>,
+    ) -> Result<Response<onramp_proto::billing::v1::ListStripeEventsResponse>, Status> {
+        self.list_events(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn reconcile_with_stripe(
+        &self,
+        request: Request<ReconcileWithStripeRequest>,
+    ) -> Result<Response<ReconcileWithStripeResponse>, Status> {
+        self.reconcile(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn ensure_entitlement(
+        &self,
+        request: Request<EnsureEntitlementRequest>,
+    ) -> Result<Response<EnsureEntitlementResponse>, Status> {
+        self.ensure(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn start_plan_without_card(
+        &self,
+        request: Request<StartPlanWithoutCardRequest>,
+    ) -> Result<Response<StartPlanWithoutCardResponse>, Status> {
+        self.start_without_card(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn grant_complimentary(
+        &self,
+        request: Request<GrantComplimentaryRequest>,
+    ) -> Result<Response<GrantComplimentaryResponse>, Status> {
+        self.grant(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn get_subscription_summary(
+        &self,
+        request: Request<GetSubscriptionSummaryRequest>,
+    ) -> Result<Response<GetSubscriptionSummaryResponse>, Status> {
+        self.subscription_summary(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn check_entitlement(
+        &self,
+        request: Request<CheckEntitlementRequest>,
+    ) -> Result<Response<CheckEntitlementResponse>, Status> {
+        self.check(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn get_limit(
+        &self,
+        request: Request<GetLimitRequest>,
+    ) -> Result<Response<GetLimitResponse>, Status> {
+        self.limit(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn record_usage(
+        &self,
+        request: Request<RecordUsageRequest>,
+    ) -> Result<Response<RecordUsageResponse>, Status> {
+        self.usage_change(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn get_usage(
+        &self,
+        request: Request<GetUsageRequest>,
+    ) -> Result<Response<GetUsageResponse>, Status> {
+        self.usage(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn put_plan_catalog(
+        &self,
+        request: Request<PutPlanCatalogRequest>,
+    ) -> Result<Response<PutPlanCatalogResponse>, Status> {
+        self.put_catalog(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+
+    async fn handle_stripe_webhook(
+        &self,
+        request: Request<HandleStripeWebhookRequest>,
+    ) -> Result<Response<HandleStripeWebhookResponse>, Status> {
+        let request = request.into_inner();
+        if request.payload.len() > MAX_PAYLOAD {
+            return Err(to_status(BillingError::invalid(
+                "payload",
+                "larger than 1 MiB",
+            )));
+        }
+        // Credentials never go into the stored delivery, whatever the edge forwarded.
+        let headers: BTreeMap<String, String> = request
+            .headers
+            .into_iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value))
+            .filter(|(name, _)| name != "authorization" && name != "cookie")
+            .collect();
+        let delivery = Delivery {
+            payload: request.payload,
+            signature: request.stripe_signature,
+            headers,
+            connect: request.connect,
+        };
+        let (event, result) = self.inbox.ingest(delivery).await.map_err(to_status)?;
+        tracing::info!(stripe.event_id = %event.id, event_type = %event.kind, outcome = result.as_str(),
+            "stripe webhook");
+        Ok(Response::new(HandleStripeWebhookResponse {
+            event_id: event.id,
+            event_type: event.kind,
+            outcome: outcome(result) as i32,
+        }))
+    }
+
+    async fn replay_stripe_event(
+        &self,
+        request: Request<ReplayStripeEventRequest>,
+    ) -> Result<Response<ReplayStripeEventResponse>, Status> {
+        let request = request.into_inner();
+        self.operator(request.caller.as_ref()).map_err(to_status)?;
+        if !request.event_id.starts_with("evt_") {
+            return Err(to_status(BillingError::invalid(
+                "event_id",
+                "must start with evt_",
+            )));
+        }
+        let (event, result) = self
+            .inbox
+            .replay(&request.event_id)
+            .await
+            .map_err(to_status)?;
+        let row = store::inbox::event(&self.inbox.pool, &event.id)
+            .await
+            .map_err(|e| to_status(e.into()))?
+            .ok_or_else(|| {
+                to_status(BillingError::NotFound(format!("stored event {}", event.id)))
+            })?;
+        Ok(Response::new(ReplayStripeEventResponse {
+            event: Some(stored_event(row)),
+            outcome: outcome(result) as i32,
+        }))
+    }
+
+    async fn get_entitlement(
+        &self,
+        request: Request<GetEntitlementRequest>,
+    ) -> Result<Response<GetEntitlementResponse>, Status> {
+        let tenant = tenant_id(&request.into_inner().tenant_id, "tenant_id").map_err(to_status)?;
+        let row = store::entitlements::get(&self.inbox.pool, tenant)
+            .await
+            .map_err(|e| to_status(e.into()))?;
+        Ok(Response::new(GetEntitlementResponse {
+            entitlement: Some(entitlement(tenant, row)),
+        }))
+    }
+}

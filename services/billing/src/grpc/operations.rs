@@ -1,0 +1,127 @@
+//! Operator RPCs around Stripe: reconciliation.
+
+use onramp_proto::billing::v1::{
+    Drift as ProtoDrift, DriftAction, ReconcileWithStripeRequest, ReconcileWithStripeResponse,
+};
+
+use super::{BillingApi, tenant_id, timestamp};
+use crate::error::BillingError;
+
+impl BillingApi {
+    pub(super) async fn reconcile(
+        &self,
+        request: ReconcileWithStripeRequest,
+    ) -> Result<ReconcileWithStripeResponse, BillingError> {
+        self.operator(request.caller.as_ref())?;
+        let only = if request.tenant_id.is_empty() {
+            None
+        } else {
+            Some(tenant_id(&request.tenant_id, "tenant_id")?)
+        };
+        let report = self.reconciler.run(request.dry_run, only).await?;
+        Ok(ReconcileWithStripeResponse {
+            started_at: Some(timestamp(report.started_at)),
+            finished_at: Some(timestamp(report.finished_at)),
+            subscriptions_checked: report.checked,
+            drifts: report
+                .drifts
+                .into_iter()
+                .map(|drift| ProtoDrift {
+                    tenant_id: drift.tenant_id.map(|id| id.to_string()).unwrap_or_default(),
+                    stripe_object_id: drift.stripe_object_id,
+                    field: drift.field.to_owned(),
+                    mirror_value: drift.mirror_value,
+                    stripe_value: drift.stripe_value,
+                    action: if drift.repaired {
+                        DriftAction::Repaired
+                    } else {
+                        DriftAction::Reported
+                    } as i32,
+                })
+                .collect(),
+            orphan_tenant_ids: Vec::new(),
+        })
+    }
+}
+
+impl BillingApi {
+    pub(super) async fn list_events(
+        &self,
+        request: onramp_proto::billing::v1::ListStripeEventsRequest,
+    ) -> Result<onramp_proto::billing::v1::ListStripeEventsResponse, BillingError> {
+        use onramp_proto::{billing::v1::StripeEventOutcome as O, common::v1::PageInfo};
+        self.operator(request.caller.as_ref())?;
+        let outcome = match request.outcome() {
+            O::Unspecified => None,
+            O::Applied => Some("applied"),
+            O::Ignored => Some("ignored"),
+            O::Stale => Some("stale"),
+            O::Failed => Some("failed"),
+            O::Duplicate => {
+                return Err(BillingError::invalid(
+                    "outcome",
+                    "events are never stored as duplicates",
+                ));
+            }
+        };
+        let page = request.page.unwrap_or_default();
+        let size = match page.page_size {
+            0 => 50,
+            n => n.min(200),
+        };
+        // The token is the offset of the next page (opaque to clients).
+        let offset: i64 = if page.page_token.is_empty() {
+            0
+        } else {
+            page.page_token.parse().map_err(|_| {
+                BillingError::invalid("page.page_token", "not a token from a previous page")
+            })?
+        };
+        let event_type = Some(request.event_type.as_str()).filter(|t| !t.is_empty());
+        let rows = crate::store::inbox::list(
+            &self.inbox.pool,
+            outcome,
+            event_type,
+            i64::from(size) + 1,
+            offset,
+        )
+        .await?;
+        let more = rows.len() > size as usize;
+        let events: Vec<_> = rows
+            .into_iter()
+            .take(size as usize)
+            .map(super::stored_event)
+            .collect();
+        let next = if more {
+            (offset + i64::from(size)).to_string()
+        } else {
+            String::new()
+        };
+        Ok(onramp_proto::billing::v1::ListStripeEventsResponse {
+            events,
+            page: Some(PageInfo {
+                next_page_token: next,
+            }),
+        })
+    }
+}
+
+impl BillingApi {
+    pub(super) async fn sync_prices(
+        &self,
+        request: onramp_proto::billing::v1::SyncStripePricesRequest,
+    ) -> Result<onramp_proto::billing::v1::SyncStripePricesResponse, BillingError> {
+        self.operator(request.caller.as_ref())?;
+        let actor = request.caller.map(|c| c.user_id).unwrap_or_default();
+        let stripe = self.inbox.stripe.as_ref().ok_or_else(|| {
+            BillingError::PermissionDenied("syncing prices needs the stripe provider".to_owned())
+        })?;
+        let synced =
+            crate::catalog_sync::run(&self.inbox.pool, stripe, &actor, request.dry_run).await?;
+        Ok(onramp_proto::billing::v1::SyncStripePricesResponse {
+            updated_plan_codes: synced.updated,
+            unmatched_plan_codes: synced.unmatched,
+            version: synced.version,
+        })
+    }
+}

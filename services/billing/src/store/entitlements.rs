@@ -1,0 +1,152 @@
+//! Entitlements: the tenant-level result of its subscription, versioned, with the outbox row that
+//! tells tenancy about every state change written in the same transaction.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Tx, outbox};
+use crate::domain::subscription::EntitlementState;
+
+/// The stored entitlement.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct EntitlementRow {
+    pub(crate) tenant_id: Uuid,
+    pub(crate) state: String,
+    pub(crate) source: Option<String>,
+    pub(crate) plan_id: Option<Uuid>,
+    pub(crate) trial_ends_at: Option<DateTime<Utc>>,
+    pub(crate) ends_at: Option<DateTime<Utc>>,
+    pub(crate) version: i64,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+/// A change decided by a handler.
+#[derive(Debug, Clone)]
+pub(crate) struct Change<'a> {
+    pub(crate) tenant_id: Uuid,
+    pub(crate) state: EntitlementState,
+    pub(crate) source: &'a str,
+    pub(crate) plan_id: Option<Uuid>,
+    pub(crate) trial_ends_at: Option<DateTime<Utc>>,
+    pub(crate) ends_at: Option<DateTime<Utc>>,
+    /// When it was decided (the Stripe event's `created`).
+    pub(crate) occurred_at: DateTime<Utc>,
+    pub(crate) stripe_event_id: Option<&'a str>,
+    pub(crate) reason: &'a str,
+}
+
+/// Reads a tenant's entitlement.
+pub(crate) async fn get(
+    executor: impl sqlx::PgExecutor<'_>,
+    tenant_id: Uuid,
+) -> Result<Option<EntitlementRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at
+         from entitlements where tenant_id = $1",
+    )
+    .bind(tenant_id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Applies a change: bumps the version when anything changed and, when the state changed, writes the
+/// lifecycle event for tenancy to the outbox. Returns the row after the change.
+pub(crate) async fn apply(
+    tx: &mut Tx<'_>,
+    change: &Change<'_>,
+) -> Result<EntitlementRow, sqlx::Error> {
+    let current: Option<EntitlementRow> = sqlx::query_as(
+        "select tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at
+         from entitlements where tenant_id = $1 for update",
+    )
+    .bind(change.tenant_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let state_changed = current
+        .as_ref()
+        .is_none_or(|row| row.state != change.state.as_str());
+    let unchanged = current.as_ref().is_some_and(|row| {
+        !state_changed
+            && row.source.as_deref() == Some(change.source)
+            && row.plan_id == change.plan_id
+            && row.trial_ends_at == change.trial_ends_at
+            && row.ends_at == change.ends_at
+    });
+    if let (true, Some(row)) = (unchanged, current.clone()) {
+        return Ok(row);
+    }
+    let version = current.map_or(1, |row| row.version + 1);
+    let row: EntitlementRow = sqlx::query_as(
+        "insert into entitlements (tenant_id, state, source, plan_id, trial_ends_at, ends_at, version,
+             updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, now())
+         on conflict (tenant_id) do update set state = excluded.state, source = excluded.source,
+             plan_id = excluded.plan_id, trial_ends_at = excluded.trial_ends_at,
+             ends_at = excluded.ends_at, version = excluded.version, updated_at = now()
+         returning tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at",
+    )
+    .bind(change.tenant_id)
+    .bind(change.state.as_str())
+    .bind(change.source)
+    .bind(change.plan_id)
+    .bind(change.trial_ends_at)
+    .bind(change.ends_at)
+    .bind(version)
+    .fetch_one(&mut **tx)
+    .await?;
+    if let (true, Some(transition)) = (state_changed, change.state.transition()) {
+        let payload = outbox::LifecycleEvent {
+            tenant_id: change.tenant_id,
+            transition,
+            billing_version: version,
+            occurred_at: change.occurred_at,
+            plan_id: change.plan_id,
+            stripe_event_id: change.stripe_event_id.map(str::to_owned),
+            reason: change.reason.to_owned(),
+        };
+        outbox::insert(tx, outbox::Topic::Tenancy, Some(change.tenant_id), &payload).await?;
+    }
+    Ok(row)
+}
+
+/// Ends what ran out by itself: card-less trials past their end become `suspended` (recoverable by
+/// paying), complimentary and free grants past their end become `canceled`; each tells tenancy through
+/// the outbox. Returns how many entitlements changed.
+pub(crate) async fn expire_due(pool: &sqlx::PgPool) -> Result<usize, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let due: Vec<EntitlementRow> = sqlx::query_as(
+        "select tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at
+         from entitlements
+         where state = 'active'
+           and ((source = 'trial_without_card' and trial_ends_at <= now())
+                or (source in ('complimentary', 'free_plan') and ends_at <= now()))
+         order by tenant_id limit 100 for update skip locked",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in &due {
+        let trial = row.source.as_deref() == Some("trial_without_card");
+        let change = Change {
+            tenant_id: row.tenant_id,
+            state: if trial {
+                EntitlementState::Suspended
+            } else {
+                EntitlementState::Canceled
+            },
+            source: row.source.as_deref().unwrap_or_default(),
+            plan_id: row.plan_id,
+            trial_ends_at: row.trial_ends_at,
+            ends_at: row.ends_at,
+            occurred_at: Utc::now(),
+            stripe_event_id: None,
+            reason: if trial {
+                "trial ended"
+            } else {
+                "complimentary grant ended"
+            },
+        };
+        apply(&mut tx, &change).await?;
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}

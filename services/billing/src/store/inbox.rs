@@ -1,0 +1,179 @@
+//! The webhook inbox: raw deliveries (kept whatever happened), the per-event claim, and the counter
+//! of rejected signatures.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::Tx;
+
+/// Counts one rejected delivery; nothing else of it is kept.
+pub(crate) async fn count_rejection(pool: &PgPool, reason: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into webhook_rejections (reason, count, last_at) values ($1, 1, now())
+         on conflict (reason) do update set count = webhook_rejections.count + 1, last_at = now()",
+    )
+    .bind(reason)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A delivery to store.
+#[derive(Debug)]
+pub(crate) struct NewDelivery<'a> {
+    pub(crate) event_id: &'a str,
+    pub(crate) event_type: &'a str,
+    pub(crate) headers: &'a BTreeMap<String, String>,
+    pub(crate) payload: &'a [u8],
+    pub(crate) connect: bool,
+}
+
+/// Stores a raw delivery (autocommit: it survives the handler's rollback) and returns its id.
+pub(crate) async fn insert_delivery(
+    pool: &PgPool,
+    delivery: &NewDelivery<'_>,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::now_v7();
+    let headers = serde_json::to_value(delivery.headers).unwrap_or_default();
+    sqlx::query(
+        "insert into stripe_deliveries (id, event_id, event_type, headers, payload, connect)
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(delivery.event_id)
+    .bind(delivery.event_type)
+    .bind(headers)
+    .bind(delivery.payload)
+    .bind(delivery.connect)
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
+/// Records what happened to a delivery.
+pub(crate) async fn set_delivery_outcome(
+    pool: &PgPool,
+    id: Uuid,
+    outcome: &str,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update stripe_deliveries set outcome = $2, error = $3 where id = $1")
+        .bind(id)
+        .bind(outcome)
+        .bind(error)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Claims an event id inside the handler's transaction. `false`: an earlier delivery holds it (this
+/// waits for a concurrent claimer to commit or roll back, so exactly one applies).
+pub(crate) async fn claim(
+    tx: &mut Tx<'_>,
+    event_id: &str,
+    event_type: &str,
+    created: DateTime<Utc>,
+    account_id: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query(
+        "insert into stripe_events (event_id, event_type, created, account_id, outcome)
+         values ($1, $2, $3, $4, 'applied') on conflict (event_id) do nothing",
+    )
+    .bind(event_id)
+    .bind(event_type)
+    .bind(created)
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(claimed == 1)
+}
+
+/// Sets the claimed event's outcome (applied, ignored or stale) in the same transaction.
+pub(crate) async fn set_event_outcome(
+    tx: &mut Tx<'_>,
+    event_id: &str,
+    outcome: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update stripe_events set outcome = $2, applied_at = now() where event_id = $1")
+        .bind(event_id)
+        .bind(outcome)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The latest stored payload of an event, for replay.
+pub(crate) async fn latest_payload(
+    pool: &PgPool,
+    event_id: &str,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select payload from stripe_deliveries where event_id = $1 order by received_at desc limit 1",
+    )
+    .bind(event_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// One stored event, as operators list it.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct EventRow {
+    pub(crate) event_id: String,
+    pub(crate) event_type: String,
+    pub(crate) created: Option<DateTime<Utc>>,
+    pub(crate) account_id: Option<String>,
+    pub(crate) outcome: String,
+    pub(crate) deliveries: i64,
+    pub(crate) first_received_at: DateTime<Utc>,
+    pub(crate) applied_at: Option<DateTime<Utc>>,
+    pub(crate) last_error: Option<String>,
+}
+
+/// An event by id: the claim if any, else the failed deliveries.
+pub(crate) async fn event(pool: &PgPool, event_id: &str) -> Result<Option<EventRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select d.event_id, min(d.event_type) as event_type, e.created, e.account_id,
+                coalesce(e.outcome, 'failed') as outcome, count(*) as deliveries,
+                min(d.received_at) as first_received_at, e.applied_at,
+                (array_agg(d.error order by d.received_at desc))[1] as last_error
+         from stripe_deliveries d left join stripe_events e on e.event_id = d.event_id
+         where d.event_id = $1
+         group by d.event_id, e.created, e.account_id, e.outcome, e.applied_at",
+    )
+    .bind(event_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Stored events, newest first, optionally filtered by outcome (`failed` = never applied) and type.
+pub(crate) async fn list(
+    pool: &PgPool,
+    outcome: Option<&str>,
+    event_type: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select * from (
+             select d.event_id, min(d.event_type) as event_type, e.created, e.account_id,
+                    coalesce(e.outcome, 'failed') as outcome, count(*) as deliveries,
+                    min(d.received_at) as first_received_at, e.applied_at,
+                    (array_agg(d.error order by d.received_at desc))[1] as last_error
+             from stripe_deliveries d left join stripe_events e on e.event_id = d.event_id
+             group by d.event_id, e.created, e.account_id, e.outcome, e.applied_at
+         ) events
+         where ($1::text is null or outcome = $1) and ($2::text is null or event_type = $2)
+         order by first_received_at desc, event_id
+         limit $3 offset $4",
+    )
+    .bind(outcome)
+    .bind(event_type)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,172 @@
+//! The subscription mirror and the tenant's Stripe customer.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::Tx;
+
+/// One mirrored subscription; `last_event_created`/`last_event_id` are its version.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct SubscriptionRow {
+    pub(crate) stripe_subscription_id: String,
+    pub(crate) tenant_id: Option<Uuid>,
+    pub(crate) stripe_customer_id: Option<String>,
+    pub(crate) status: String,
+    pub(crate) stripe_price_id: Option<String>,
+    pub(crate) plan_id: Option<Uuid>,
+    pub(crate) seats: i32,
+    pub(crate) current_period_end: Option<DateTime<Utc>>,
+    pub(crate) trial_end: Option<DateTime<Utc>>,
+    pub(crate) cancel_at_period_end: bool,
+    pub(crate) last_event_created: DateTime<Utc>,
+    pub(crate) last_event_id: String,
+}
+
+/// Serialises every change to one subscription (including its first insert) until the transaction ends.
+pub(crate) async fn lock(tx: &mut Tx<'_>, stripe_subscription_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(stripe_subscription_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The mirrored subscription, if any (call [`lock`] first).
+pub(crate) async fn get(
+    tx: &mut Tx<'_>,
+    stripe_subscription_id: &str,
+) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id, plan_id,
+                seats, current_period_end, trial_end, cancel_at_period_end, last_event_created,
+                last_event_id
+         from subscriptions where stripe_subscription_id = $1",
+    )
+    .bind(stripe_subscription_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Writes the mirror row (insert or replace).
+pub(crate) async fn put(tx: &mut Tx<'_>, row: &SubscriptionRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into subscriptions (stripe_subscription_id, tenant_id, stripe_customer_id, status,
+             stripe_price_id, plan_id, seats, current_period_end, trial_end, cancel_at_period_end,
+             last_event_created, last_event_id, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+         on conflict (stripe_subscription_id) do update set
+             tenant_id = excluded.tenant_id, stripe_customer_id = excluded.stripe_customer_id,
+             status = excluded.status, stripe_price_id = excluded.stripe_price_id,
+             plan_id = excluded.plan_id, seats = excluded.seats,
+             current_period_end = excluded.current_period_end, trial_end = excluded.trial_end,
+             cancel_at_period_end = excluded.cancel_at_period_end,
+             last_event_created = excluded.last_event_created, last_event_id = excluded.last_event_id,
+             updated_at = now()",
+    )
+    .bind(&row.stripe_subscription_id)
+    .bind(row.tenant_id)
+    .bind(&row.stripe_customer_id)
+    .bind(&row.status)
+    .bind(&row.stripe_price_id)
+    .bind(row.plan_id)
+    .bind(row.seats)
+    .bind(row.current_period_end)
+    .bind(row.trial_end)
+    .bind(row.cancel_at_period_end)
+    .bind(row.last_event_created)
+    .bind(&row.last_event_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The plan sold at a Stripe price.
+pub(crate) async fn plan_for_price(
+    tx: &mut Tx<'_>,
+    price_id: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("select id from plans where stripe_price_id = $1")
+        .bind(price_id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// Whether a plan id exists (metadata may carry a stale one).
+pub(crate) async fn plan_exists(tx: &mut Tx<'_>, plan_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists (select 1 from plans where id = $1)")
+        .bind(plan_id)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+/// The tenant a Stripe customer belongs to.
+pub(crate) async fn tenant_for_customer(
+    tx: &mut Tx<'_>,
+    stripe_customer_id: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("select tenant_id from customers where stripe_customer_id = $1")
+        .bind(stripe_customer_id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// Links a tenant to its customer, never replacing an existing link (one customer per tenant, ever).
+/// Returns the customer the tenant is linked to afterwards.
+pub(crate) async fn link_customer(
+    tx: &mut Tx<'_>,
+    tenant_id: Uuid,
+    stripe_customer_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query(
+        "insert into customers (tenant_id, stripe_customer_id) values ($1, $2) on conflict do nothing",
+    )
+    .bind(tenant_id)
+    .bind(stripe_customer_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query_scalar("select stripe_customer_id from customers where tenant_id = $1")
+        .bind(tenant_id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// The tenant's most recently changed subscription.
+pub(crate) async fn latest_for_tenant(
+    executor: impl sqlx::PgExecutor<'_>,
+    tenant_id: Uuid,
+) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id, plan_id,
+                seats, current_period_end, trial_end, cancel_at_period_end, last_event_created,
+                last_event_id
+         from subscriptions where tenant_id = $1 order by last_event_created desc limit 1",
+    )
+    .bind(tenant_id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// The tenant's Stripe customer, if it has one.
+pub(crate) async fn customer_of(
+    executor: impl sqlx::PgExecutor<'_>,
+    tenant_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select stripe_customer_id from customers where tenant_id = $1")
+        .bind(tenant_id)
+        .fetch_optional(executor)
+        .await
+}
+
+/// Mirrored subscriptions that are not over (reconciliation looks for them at Stripe).
+pub(crate) async fn live(
+    executor: impl sqlx::PgExecutor<'_>,
+) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id, plan_id,
+                seats, current_period_end, trial_end, cancel_at_period_end, last_event_created,
+                last_event_id
+         from subscriptions where status not in ('canceled', 'incomplete_expired')",
+    )
+    .fetch_all(executor)
+    .await
+}

@@ -1,0 +1,328 @@
+//! What each Stripe event does to billing's state, inside the claiming transaction.
+
+use uuid::Uuid;
+
+use super::event::{
+    AccountObject, CheckoutSessionObject, InvoiceObject, StripeEvent, SubscriptionObject,
+};
+use crate::{
+    domain::subscription::SubscriptionStatus,
+    error::BillingError,
+    store::{
+        self, Tx,
+        entitlements::Change,
+        outbox::{self, AccountUpdate, Topic},
+        subscriptions::SubscriptionRow,
+    },
+    stripe::StripeApi,
+};
+
+/// What happened to an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Applied,
+    Duplicate,
+    Ignored,
+    Stale,
+}
+
+impl Outcome {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Duplicate => "duplicate",
+            Self::Ignored => "ignored",
+            Self::Stale => "stale",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        [Self::Applied, Self::Duplicate, Self::Ignored, Self::Stale]
+            .into_iter()
+            .find(|outcome| outcome.as_str() == text)
+    }
+}
+
+fn bad_object(message: String) -> BillingError {
+    BillingError::invalid("payload", message)
+}
+
+/// Dispatches on the event type.
+pub(super) async fn handle(
+    tx: &mut Tx<'_>,
+    stripe: Option<&StripeApi>,
+    event: &StripeEvent,
+) -> Result<Outcome, BillingError> {
+    match event.kind.as_str() {
+        "checkout.session.completed" => checkout_completed(tx, event).await,
+        "customer.subscription.created"
+        | "customer.subscription.updated"
+        | "customer.subscription.deleted"
+        | "customer.subscription.trial_will_end" => {
+            let object: SubscriptionObject = event.object().map_err(bad_object)?;
+            subscription_changed(tx, stripe, event, object).await
+        }
+        "invoice.paid" | "invoice.payment_failed" => invoice(tx, event).await,
+        "account.updated" => account_updated(tx, event).await,
+        _ => Ok(Outcome::Ignored),
+    }
+}
+
+fn tenant_from(metadata: &std::collections::HashMap<String, String>) -> Option<Uuid> {
+    metadata
+        .get("tenant_id")
+        .and_then(|id| Uuid::parse_str(id).ok())
+}
+
+/// The guarded write of a subscription's state. Older than the mirror → stale; same `created` from
+/// another event → Stripe decides (re-read), since the order within one second is unknowable.
+async fn subscription_changed(
+    tx: &mut Tx<'_>,
+    stripe: Option<&StripeApi>,
+    event: &StripeEvent,
+    mut object: SubscriptionObject,
+) -> Result<Outcome, BillingError> {
+    store::subscriptions::lock(tx, &object.id).await?;
+    let existing = store::subscriptions::get(tx, &object.id).await?;
+    if let Some(row) = &existing {
+        if event.created_at() < row.last_event_created {
+            return Ok(Outcome::Stale);
+        }
+        if event.created_at() == row.last_event_created && event.id != row.last_event_id {
+            match stripe {
+                Some(stripe) => {
+                    object = stripe
+                        .subscription(&object.id)
+                        .await
+                        .map_err(BillingError::StripeUnavailable)?;
+                }
+                // Without an API key nothing can be re-read; the later delivery wins and the
+                // reconciliation job repairs any difference.
+                None => {
+                    tracing::warn!(stripe.event_id = %event.id, "version tie without a Stripe client")
+                }
+            }
+        }
+    }
+    let cause = Cause {
+        event_id: &event.id,
+        created: event.created_at(),
+        reason: &event.kind,
+    };
+    mirror(tx, &cause, &object, existing.as_ref()).await?;
+    Ok(Outcome::Applied)
+}
+
+/// Why the mirror changes: a Stripe event, or reconciliation.
+#[derive(Debug)]
+pub(crate) struct Cause<'a> {
+    /// The Stripe event id (or a reconciliation run's id), stored as the row's version id.
+    pub(crate) event_id: &'a str,
+    /// The version: the event's `created` (or when reconciliation read Stripe).
+    pub(crate) created: chrono::DateTime<chrono::Utc>,
+    /// For the tenancy audit row ("customer.subscription.updated", "reconciliation").
+    pub(crate) reason: &'a str,
+}
+
+/// Writes Stripe's view of a subscription into the mirror and the tenant's entitlement (the one code
+/// path for webhooks and reconciliation; the caller holds the subscription's lock).
+pub(crate) async fn mirror(
+    tx: &mut Tx<'_>,
+    cause: &Cause<'_>,
+    object: &SubscriptionObject,
+    existing: Option<&SubscriptionRow>,
+) -> Result<(), BillingError> {
+    let customer = object.customer.as_ref().map(|c| c.id().to_owned());
+    let mut tenant_id = tenant_from(&object.metadata).or(existing.and_then(|r| r.tenant_id));
+    if tenant_id.is_none()
+        && let Some(customer) = &customer
+    {
+        tenant_id = store::subscriptions::tenant_for_customer(tx, customer).await?;
+    }
+    let price_id = object.price_id();
+    let plan_id = plan_of(tx, &object.metadata, price_id.as_deref()).await?;
+    let row = SubscriptionRow {
+        stripe_subscription_id: object.id.clone(),
+        tenant_id,
+        stripe_customer_id: customer,
+        status: object.status.as_str().to_owned(),
+        stripe_price_id: price_id,
+        plan_id: plan_id.or(existing.and_then(|r| r.plan_id)),
+        seats: object.seats(),
+        current_period_end: object.period_end(),
+        trial_end: object.trial_end_at(),
+        cancel_at_period_end: object.cancel_at_period_end,
+        last_event_created: cause.created,
+        last_event_id: cause.event_id.to_owned(),
+    };
+    store::subscriptions::put(tx, &row).await?;
+    entitle(tx, cause, &row, object.status).await
+}
+
+/// The plan: `metadata.plan_id` when it names a known plan, else the one sold at the price.
+async fn plan_of(
+    tx: &mut Tx<'_>,
+    metadata: &std::collections::HashMap<String, String>,
+    price_id: Option<&str>,
+) -> Result<Option<Uuid>, BillingError> {
+    if let Some(id) = metadata
+        .get("plan_id")
+        .and_then(|id| Uuid::parse_str(id).ok())
+        && store::subscriptions::plan_exists(tx, id).await?
+    {
+        return Ok(Some(id));
+    }
+    match price_id {
+        Some(price) => Ok(store::subscriptions::plan_for_price(tx, price).await?),
+        None => Ok(None),
+    }
+}
+
+/// Moves the tenant's entitlement to what the subscription status means (outbox row on change).
+async fn entitle(
+    tx: &mut Tx<'_>,
+    cause: &Cause<'_>,
+    row: &SubscriptionRow,
+    status: SubscriptionStatus,
+) -> Result<(), BillingError> {
+    let Some(tenant_id) = row.tenant_id else {
+        tracing::warn!(stripe.event_id = %cause.event_id, subscription = %row.stripe_subscription_id,
+            "subscription maps to no tenant; mirrored only");
+        return Ok(());
+    };
+    let change = Change {
+        tenant_id,
+        state: status.entitlement(),
+        source: "stripe_subscription",
+        plan_id: row.plan_id,
+        trial_ends_at: (status == SubscriptionStatus::Trialing)
+            .then_some(row.trial_end)
+            .flatten(),
+        ends_at: row.current_period_end,
+        occurred_at: cause.created,
+        stripe_event_id: cause.event_id.starts_with("evt_").then_some(cause.event_id),
+        reason: cause.reason,
+    };
+    store::entitlements::apply(tx, &change).await?;
+    Ok(())
+}
+
+/// Checkout finished: link the tenant to its customer and, unless a subscription event got here
+/// first, record the subscription as paid (or trialing) so the tenant activates at once.
+async fn checkout_completed(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, BillingError> {
+    let session: CheckoutSessionObject = event.object().map_err(bad_object)?;
+    let tenant_id = session
+        .client_reference_id
+        .as_deref()
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .or_else(|| tenant_from(&session.metadata));
+    let Some(tenant_id) = tenant_id else {
+        return Ok(Outcome::Ignored);
+    };
+    if let Some(customer) = &session.customer {
+        let linked = store::subscriptions::link_customer(tx, tenant_id, customer.id()).await?;
+        if linked.as_deref() != Some(customer.id()) {
+            tracing::warn!(stripe.event_id = %event.id, %tenant_id, "checkout used a second customer");
+        }
+    }
+    let Some(subscription) = &session.subscription else {
+        return Ok(Outcome::Applied);
+    };
+    store::subscriptions::lock(tx, subscription.id()).await?;
+    if store::subscriptions::get(tx, subscription.id())
+        .await?
+        .is_some()
+    {
+        // A subscription event already mirrored Stripe's state, which is at least as precise.
+        return Ok(Outcome::Applied);
+    }
+    let status = match session.payment_status.as_deref() {
+        Some("paid") => SubscriptionStatus::Active,
+        Some("no_payment_required") => SubscriptionStatus::Trialing,
+        _ => SubscriptionStatus::Incomplete,
+    };
+    let plan_id = plan_of(tx, &session.metadata, None).await?;
+    let row = SubscriptionRow {
+        stripe_subscription_id: subscription.id().to_owned(),
+        tenant_id: Some(tenant_id),
+        stripe_customer_id: session.customer.as_ref().map(|c| c.id().to_owned()),
+        status: status.as_str().to_owned(),
+        stripe_price_id: None,
+        plan_id,
+        seats: 0,
+        current_period_end: None,
+        trial_end: None,
+        cancel_at_period_end: false,
+        last_event_created: event.created_at(),
+        last_event_id: event.id.clone(),
+    };
+    store::subscriptions::put(tx, &row).await?;
+    entitle(
+        tx,
+        &Cause {
+            event_id: &event.id,
+            created: event.created_at(),
+            reason: &event.kind,
+        },
+        &row,
+        status,
+    )
+    .await?;
+    Ok(Outcome::Applied)
+}
+
+/// Invoices move a mirrored subscription only when strictly newer than what it shows: a failed
+/// renewal marks an active one past due, a paid invoice clears past due. The subscription events that
+/// Stripe sends alongside carry the full state.
+async fn invoice(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, BillingError> {
+    let invoice: InvoiceObject = event.object().map_err(bad_object)?;
+    let Some(subscription_id) = invoice.subscription_id() else {
+        return Ok(Outcome::Ignored);
+    };
+    store::subscriptions::lock(tx, &subscription_id).await?;
+    let Some(mut row) = store::subscriptions::get(tx, &subscription_id).await? else {
+        return Ok(Outcome::Ignored);
+    };
+    if event.created_at() <= row.last_event_created {
+        return Ok(Outcome::Stale);
+    }
+    let current = SubscriptionStatus::parse(&row.status);
+    use SubscriptionStatus as S;
+    let next = match (event.kind.as_str(), current) {
+        ("invoice.payment_failed", Some(S::Active | S::Trialing)) => S::PastDue,
+        ("invoice.paid", Some(S::PastDue | S::Unpaid | S::Incomplete)) => S::Active,
+        _ => return Ok(Outcome::Applied),
+    };
+    row.status = next.as_str().to_owned();
+    row.last_event_created = event.created_at();
+    row.last_event_id = event.id.clone();
+    store::subscriptions::put(tx, &row).await?;
+    entitle(
+        tx,
+        &Cause {
+            event_id: &event.id,
+            created: event.created_at(),
+            reason: &event.kind,
+        },
+        &row,
+        next,
+    )
+    .await?;
+    Ok(Outcome::Applied)
+}
+
+/// Connect account changes belong to onboarding: relay them through the outbox.
+async fn account_updated(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, BillingError> {
+    let account: AccountObject = event.object().map_err(bad_object)?;
+    let update = AccountUpdate {
+        stripe_event_id: event.id.clone(),
+        event_created: event.created_at(),
+        stripe_account_id: account.id,
+        details_submitted: account.details_submitted,
+        charges_enabled: account.charges_enabled,
+        payouts_enabled: account.payouts_enabled,
+        requirements: account.requirements.unwrap_or_default(),
+    };
+    outbox::insert(tx, Topic::Onboarding, None, &update).await?;
+    Ok(Outcome::Applied)
+}

@@ -1,0 +1,315 @@
+//! The plan catalog: public listing, and the admin read/write as one transaction with optimistic
+//! concurrency and an audit row per changed plan.
+
+use onramp_kit::{ApiError, Code};
+use onramp_proto::{
+    billing::v1::{
+        BillingProvider, GetPlanCatalogRequest, GetPlanCatalogResponse, LimitValue,
+        ListPublicPlansRequest, Plan, PlanKind, PlanLimit, PutPlanCatalogRequest,
+        limit_value::Value,
+    },
+    common::v1::{Caller, Money},
+};
+use uuid::Uuid;
+
+use crate::helpers::TestBilling;
+
+fn caller(user: &str) -> Option<Caller> {
+    Some(Caller {
+        user_id: user.to_owned(),
+        ..Caller::default()
+    })
+}
+
+async fn with_operator() -> (TestBilling, String) {
+    let operator = Uuid::new_v4().to_string();
+    let op = operator.clone();
+    let app =
+        TestBilling::spawn_with(move |config| config.billing_operator_user_ids = vec![op]).await;
+    (app, operator)
+}
+
+async fn catalog(app: &TestBilling, operator: &str) -> GetPlanCatalogResponse {
+    app.client
+        .clone()
+        .get_plan_catalog(GetPlanCatalogRequest {
+            caller: caller(operator),
+        })
+        .await
+        .expect("catalog")
+        .into_inner()
+}
+
+fn enterprise() -> Plan {
+    Plan {
+        code: "enterprise".to_owned(),
+        name: "Enterprise".to_owned(),
+        kind: PlanKind::Complimentary as i32,
+        price: Some(Money {
+            amount_minor: 0,
+            currency: "usd".to_owned(),
+        }),
+        public: false,
+        sort_order: 30,
+        limits: vec![PlanLimit {
+            field: "seats".to_owned(),
+            value: Some(LimitValue {
+                value: Some(Value::Max(500)),
+            }),
+            display_name: "Team members".to_owned(),
+        }],
+        ..Plan::default()
+    }
+}
+
+#[tokio::test]
+async fn public_plans_hide_stripe_ids_private_and_archived_plans() {
+    let (app, operator) = with_operator().await;
+    let mut current = catalog(&app, &operator).await;
+    current.plans[1].stripe_price_id = "price_pro_monthly".to_owned();
+    current.plans[1].stripe_product_id = "prod_pro".to_owned();
+    current.plans.push(enterprise());
+    app.client
+        .clone()
+        .put_plan_catalog(PutPlanCatalogRequest {
+            caller: caller(&operator),
+            expected_version: current.version,
+            plans: current.plans,
+        })
+        .await
+        .expect("written");
+
+    let public = app
+        .client
+        .clone()
+        .list_public_plans(ListPublicPlansRequest { caller: None })
+        .await
+        .expect("public")
+        .into_inner();
+    let codes: Vec<&str> = public.plans.iter().map(|plan| plan.code.as_str()).collect();
+    assert_eq!(codes, ["free", "pro"], "private plans are not listed");
+    assert!(
+        public
+            .plans
+            .iter()
+            .all(|plan| plan.stripe_price_id.is_empty() && plan.stripe_product_id.is_empty())
+    );
+    assert_eq!(public.provider(), BillingProvider::Manual);
+    assert_eq!(public.cache_max_age_seconds, 300);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_write_bumps_the_version_and_audits_each_changed_plan() {
+    let (app, operator) = with_operator().await;
+    let mut current = catalog(&app, &operator).await;
+    current.plans[1].name = "Pro (2026)".to_owned();
+    current.plans.push(enterprise());
+    let written = app
+        .client
+        .clone()
+        .put_plan_catalog(PutPlanCatalogRequest {
+            caller: caller(&operator),
+            expected_version: current.version,
+            plans: current.plans.clone(),
+        })
+        .await
+        .expect("written")
+        .into_inner();
+    assert_eq!(written.version, current.version + 1);
+    assert_eq!(written.changed_plan_codes, ["pro", "enterprise"]);
+    assert_eq!(
+        app.count("select count(*) from audit_log where action = 'catalog.put'")
+            .await,
+        2
+    );
+    let again = catalog(&app, &operator).await;
+    assert_eq!(again.plans, written.plans, "what was stored round-trips");
+
+    // The same write again, on the old version: refused, nothing changes.
+    let stale = app
+        .client
+        .clone()
+        .put_plan_catalog(PutPlanCatalogRequest {
+            caller: caller(&operator),
+            expected_version: current.version,
+            plans: current.plans,
+        })
+        .await
+        .expect_err("stale version");
+    assert_eq!(ApiError::from_status(&stale).code, Code::Conflict);
+    assert_eq!(catalog(&app, &operator).await.version, written.version);
+    app.stop().await;
+}
+
+/// A change to a catalog about to be written.
+type Edit = Box<dyn Fn(&mut Vec<Plan>)>;
+
+#[tokio::test]
+async fn one_bad_row_rolls_back_the_whole_write() {
+    let (app, operator) = with_operator().await;
+    let before = catalog(&app, &operator).await;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "plans[2].limits[0].field",
+            Box::new(|plans| {
+                plans.push(enterprise());
+                plans[2].limits[0].field = "Bad Field".to_owned();
+            }),
+        ),
+        (
+            "plans[2].code",
+            Box::new(|plans| {
+                let mut duplicate = enterprise();
+                duplicate.code = "free".to_owned();
+                plans.push(duplicate);
+            }),
+        ),
+        (
+            "plans",
+            Box::new(|plans| {
+                plans.remove(0);
+            }),
+        ),
+        (
+            "plans[1].limits",
+            Box::new(|plans| {
+                plans[1].limits.retain(|limit| limit.field != "seats");
+            }),
+        ),
+        (
+            "plans[2].limits[1].value",
+            Box::new(|plans| {
+                let mut odd = enterprise();
+                odd.limits.push(PlanLimit {
+                    field: "api_access".to_owned(),
+                    value: Some(LimitValue {
+                        value: Some(Value::Max(1)),
+                    }),
+                    display_name: String::new(),
+                });
+                plans.push(odd);
+            }),
+        ),
+    ];
+    for (field, change) in cases {
+        let mut plans = before.plans.clone();
+        plans[0].name = "Renamed in the same write".to_owned();
+        change(&mut plans);
+        let status = app
+            .client
+            .clone()
+            .put_plan_catalog(PutPlanCatalogRequest {
+                caller: caller(&operator),
+                expected_version: before.version,
+                plans,
+            })
+            .await
+            .expect_err(field);
+        let error = ApiError::from_status(&status);
+        assert_eq!(
+            (error.code, error.field.as_deref()),
+            (Code::InvalidArgument, Some(field))
+        );
+        let after = catalog(&app, &operator).await;
+        assert_eq!(
+            (after.version, &after.plans),
+            (before.version, &before.plans),
+            "{field}"
+        );
+    }
+    assert_eq!(app.count("select count(*) from audit_log").await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn only_operators_read_or_write_the_catalog() {
+    let (app, _operator) = with_operator().await;
+    let denied = app
+        .client
+        .clone()
+        .get_plan_catalog(GetPlanCatalogRequest {
+            caller: caller(&Uuid::new_v4().to_string()),
+        })
+        .await
+        .expect_err("not an operator");
+    assert_eq!(ApiError::from_status(&denied).code, Code::PermissionDenied);
+    let anonymous = app
+        .client
+        .clone()
+        .put_plan_catalog(PutPlanCatalogRequest::default())
+        .await
+        .expect_err("anonymous");
+    assert_eq!(
+        ApiError::from_status(&anonymous).code,
+        Code::Unauthenticated
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_sync_fills_stripe_ids_by_plan_code() {
+    use axum::{Json, Router, routing::get};
+    use onramp_proto::billing::v1::SyncStripePricesRequest;
+    let app = Router::new().route(
+        "/v1/prices",
+        get(|| async {
+            Json(
+                serde_json::json!({"object": "list", "has_more": false, "data": [
+                    {"id": "price_other", "lookup_key": "legacy", "product": "prod_legacy"},
+                    {"id": "price_pro_m", "lookup_key": null,
+                     "product": {"id": "prod_pro", "metadata": {"onramp_plan_code": "pro"}}},
+                ]}),
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let operator = Uuid::new_v4().to_string();
+    let op = operator.clone();
+    let app = TestBilling::spawn_with(move |config| {
+        config.billing_operator_user_ids = vec![op];
+        config.stripe_secret_key = Some(onramp_kit::config::SecretString::from(format!(
+            "sk_test_{}",
+            Uuid::new_v4().simple()
+        )));
+        config.stripe_api_base = base;
+    })
+    .await;
+    let before = catalog(&app, &operator).await;
+    let sync = |dry_run| {
+        let mut client = app.client.clone();
+        let caller = caller(&operator);
+        async move {
+            client
+                .sync_stripe_prices(SyncStripePricesRequest { caller, dry_run })
+                .await
+                .expect("synced")
+                .into_inner()
+        }
+    };
+    let dry = sync(true).await;
+    assert_eq!(dry.updated_plan_codes, ["pro"]);
+    assert_eq!(dry.version, before.version);
+    assert_eq!(
+        catalog(&app, &operator).await.plans,
+        before.plans,
+        "a dry run writes nothing"
+    );
+    let real = sync(false).await;
+    assert_eq!(real.version, before.version + 1);
+    let after = catalog(&app, &operator).await;
+    let pro = after.plans.iter().find(|p| p.code == "pro").expect("pro");
+    assert_eq!(
+        (pro.stripe_price_id.as_str(), pro.stripe_product_id.as_str()),
+        ("price_pro_m", "prod_pro")
+    );
+    assert!(
+        sync(false).await.updated_plan_codes.is_empty(),
+        "nothing left to sync"
+    );
+    app.stop().await;
+}

@@ -1,0 +1,309 @@
+//! Entitlements without a card: the manual provider activates free, trial and complimentary plans at
+//! once (emitting the same outbox events as Stripe would), and the stripe provider waits for payment.
+
+use onramp_kit::{ApiError, Code, config::SecretString};
+use onramp_proto::{
+    billing::v1::{
+        EnsureEntitlementRequest, EntitlementSource, EntitlementState, GetPlanCatalogRequest,
+        GetSubscriptionSummaryRequest, GrantComplimentaryRequest, PutPlanCatalogRequest,
+        StartPlanWithoutCardRequest,
+    },
+    common::v1::Caller,
+};
+use uuid::Uuid;
+
+use crate::helpers::TestBilling;
+
+fn caller(user: &str) -> Option<Caller> {
+    Some(Caller {
+        user_id: user.to_owned(),
+        ..Caller::default()
+    })
+}
+
+async fn ensure(
+    app: &TestBilling,
+    tenant: Uuid,
+    plan: &str,
+) -> Result<(EntitlementState, EntitlementSource, bool, i64), tonic::Status> {
+    let response = app
+        .client
+        .clone()
+        .ensure_entitlement(EnsureEntitlementRequest {
+            tenant_id: tenant.to_string(),
+            plan_id: plan.to_owned(),
+            owner_user_id: Uuid::new_v4().to_string(),
+        })
+        .await?
+        .into_inner();
+    let entitlement = response.entitlement.expect("set");
+    Ok((
+        entitlement.state(),
+        entitlement.source(),
+        response.payment_required,
+        entitlement.version,
+    ))
+}
+
+async fn activations(app: &TestBilling, tenant: Uuid) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from outbox where tenant_id = $1 and payload->>'transition' = 'activate'",
+    )
+    .bind(tenant)
+    .fetch_one(&app.db)
+    .await
+    .expect("count")
+}
+
+#[tokio::test]
+async fn the_manual_provider_starts_free_and_trial_plans_at_once_and_idempotently() {
+    let app = TestBilling::spawn().await;
+    let free = Uuid::new_v4();
+    assert_eq!(
+        ensure(&app, free, "free").await.expect("free"),
+        (
+            EntitlementState::Active,
+            EntitlementSource::FreePlan,
+            false,
+            1
+        )
+    );
+    assert_eq!(
+        ensure(&app, free, "free").await.expect("again"),
+        (
+            EntitlementState::Active,
+            EntitlementSource::FreePlan,
+            false,
+            1
+        ),
+        "idempotent on the tenant"
+    );
+    assert_eq!(activations(&app, free).await, 1);
+
+    let trial = Uuid::new_v4();
+    let (state, source, payment, _) = ensure(&app, trial, "pro").await.expect("trial");
+    assert_eq!(
+        (state, source, payment),
+        (
+            EntitlementState::Active,
+            EntitlementSource::TrialWithoutCard,
+            false
+        )
+    );
+    let days: f64 = sqlx::query_scalar(
+        "select extract(epoch from trial_ends_at - now())::float8 / 86400 from entitlements where tenant_id = $1")
+        .bind(trial).fetch_one(&app.db).await.expect("trial end");
+    assert!((13.9..=14.0).contains(&days), "14-day trial, got {days}");
+    assert_eq!(activations(&app, trial).await, 1);
+
+    let none = Uuid::new_v4();
+    assert_eq!(
+        ensure(&app, none, "").await.expect("no hint").0,
+        EntitlementState::None
+    );
+    let unknown = ensure(&app, Uuid::new_v4(), "platinum")
+        .await
+        .expect_err("unknown plan");
+    let error = ApiError::from_status(&unknown);
+    assert_eq!(
+        (error.code, error.field.as_deref()),
+        (Code::InvalidArgument, Some("plan_id"))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_manual_provider_grants_a_complimentary_plan_with_no_stripe_at_all() {
+    let operator = Uuid::new_v4().to_string();
+    let op = operator.clone();
+    let app = TestBilling::spawn_with(move |config| {
+        config.billing_operator_user_ids = vec![op];
+        config.stripe_webhook_secrets.clear();
+    })
+    .await;
+    let tenant = Uuid::new_v4();
+    let granted = app
+        .client
+        .clone()
+        .grant_complimentary(GrantComplimentaryRequest {
+            caller: caller(&operator),
+            tenant_id: tenant.to_string(),
+            plan_id: "pro".to_owned(),
+            ends_at: None,
+            reason: "design partner".to_owned(),
+        })
+        .await
+        .expect("granted")
+        .into_inner()
+        .entitlement
+        .expect("set");
+    assert_eq!(
+        (granted.state(), granted.source()),
+        (EntitlementState::Active, EntitlementSource::Complimentary)
+    );
+    assert_eq!(activations(&app, tenant).await, 1);
+    assert_eq!(
+        app.count(
+            "select count(*) from audit_log where action = 'entitlement.grant_complimentary'"
+        )
+        .await,
+        1
+    );
+
+    let denied = app
+        .client
+        .clone()
+        .grant_complimentary(GrantComplimentaryRequest {
+            caller: caller(&Uuid::new_v4().to_string()),
+            tenant_id: tenant.to_string(),
+            plan_id: "pro".to_owned(),
+            ends_at: None,
+            reason: "me".to_owned(),
+        })
+        .await
+        .expect_err("not an operator");
+    assert_eq!(ApiError::from_status(&denied).code, Code::PermissionDenied);
+    let past = app
+        .client
+        .clone()
+        .grant_complimentary(GrantComplimentaryRequest {
+            caller: caller(&operator),
+            tenant_id: tenant.to_string(),
+            plan_id: "pro".to_owned(),
+            ends_at: Some(prost_types::Timestamp {
+                seconds: 1_000,
+                nanos: 0,
+            }),
+            reason: "late".to_owned(),
+        })
+        .await
+        .expect_err("ends in the past");
+    assert_eq!(
+        ApiError::from_status(&past).field.as_deref(),
+        Some("ends_at")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn with_stripe_a_card_plan_waits_for_payment_without_telling_tenancy() {
+    let operator = Uuid::new_v4().to_string();
+    let op = operator.clone();
+    let app = TestBilling::spawn_with(move |config| {
+        config.billing_operator_user_ids = vec![op];
+        config.stripe_secret_key = Some(SecretString::from(format!(
+            "sk_test_{}",
+            Uuid::new_v4().simple()
+        )));
+        config.stripe_api_base = "http://127.0.0.1:9".to_owned();
+    })
+    .await;
+    let mut catalog = app
+        .client
+        .clone()
+        .get_plan_catalog(GetPlanCatalogRequest {
+            caller: caller(&operator),
+        })
+        .await
+        .expect("catalog")
+        .into_inner();
+    catalog.plans[1].trial_requires_card = true;
+    app.client
+        .clone()
+        .put_plan_catalog(PutPlanCatalogRequest {
+            caller: caller(&operator),
+            expected_version: catalog.version,
+            plans: catalog.plans,
+        })
+        .await
+        .expect("card trial");
+    let tenant = Uuid::new_v4();
+    let (state, _, payment_required, _) = ensure(&app, tenant, "pro").await.expect("pending");
+    assert_eq!(
+        (state, payment_required),
+        (EntitlementState::PendingPayment, true)
+    );
+    assert_eq!(
+        app.count("select count(*) from outbox").await,
+        0,
+        "pending is not a lifecycle change"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tenant_scoped_calls_need_a_caller_and_a_reachable_tenancy() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port");
+    let app = TestBilling::spawn_with(move |config| {
+        config.tenant_provisioning_service_addr = Some(format!("http://{closed}"));
+    })
+    .await;
+    let tenant = Uuid::new_v4().to_string();
+    let anonymous = app
+        .client
+        .clone()
+        .get_subscription_summary(GetSubscriptionSummaryRequest {
+            caller: None,
+            tenant_id: tenant.clone(),
+        })
+        .await
+        .expect_err("anonymous");
+    assert_eq!(
+        ApiError::from_status(&anonymous).code,
+        Code::Unauthenticated
+    );
+    // Tenancy cannot be reached: membership cannot be checked, nothing is started.
+    let unchecked = app
+        .client
+        .clone()
+        .start_plan_without_card(StartPlanWithoutCardRequest {
+            caller: caller(&Uuid::new_v4().to_string()),
+            tenant_id: tenant,
+            plan_id: "free".to_owned(),
+        })
+        .await
+        .expect_err("membership unknown");
+    assert_eq!(ApiError::from_status(&unchecked).code, Code::Unavailable);
+    assert_eq!(app.count("select count(*) from entitlements").await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_ended_card_less_trial_suspends_the_tenant_through_the_outbox() {
+    let app = TestBilling::spawn_with(|config| {
+        config.expiry_sweep_interval = std::time::Duration::from_millis(50);
+    })
+    .await;
+    let tenant = Uuid::new_v4();
+    ensure(&app, tenant, "pro").await.expect("trial");
+    let running = Uuid::new_v4();
+    ensure(&app, running, "pro").await.expect("trial");
+    sqlx::query(
+        "update entitlements set trial_ends_at = now() - interval '1 minute' where tenant_id = $1",
+    )
+    .bind(tenant)
+    .execute(&app.db)
+    .await
+    .expect("the trial ends");
+    crate::helpers::eventually("the trial is closed", || async {
+        app.count(&format!(
+            "select count(*) from outbox where tenant_id = '{tenant}' and payload->>'transition' = 'suspend'"
+        ))
+        .await
+            == 1
+    })
+    .await;
+    let states: Vec<(Uuid, String)> =
+        sqlx::query_as("select tenant_id, state from entitlements order by state")
+            .fetch_all(&app.db)
+            .await
+            .expect("states");
+    assert!(states.contains(&(tenant, "suspended".to_owned())));
+    assert!(
+        states.contains(&(running, "active".to_owned())),
+        "a running trial is left alone"
+    );
+    app.stop().await;
+}

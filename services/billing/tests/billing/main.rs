@@ -1,0 +1,12 @@
+//! Billing against real Postgres and real tonic servers: the webhook inbox, the version guard and the
+//! outbox relay. One binary; each module is one area.
+
+mod catalog;
+mod entitlements;
+mod helpers;
+mod ordering;
+mod outbox;
+mod reconcile;
+mod signatures;
+mod usage;
+mod webhooks;

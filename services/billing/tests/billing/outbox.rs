@@ -1,0 +1,79 @@
+//! The relay keeps an outbox row until its receiver acknowledges it, retrying with backoff. The tenancy
+//! server these tests run does not acknowledge these events (UNIMPLEMENTED before the tenancy work
+//! lands, NOT_FOUND for the made-up tenant after), so the row must stay, with its attempts and last
+//! error recorded; an unreachable receiver is retried without ever parking the row.
+
+use uuid::Uuid;
+
+use crate::helpers::{T0, TestBilling, eventually, stripe_id, subscription_event};
+
+#[tokio::test]
+async fn an_unacknowledged_lifecycle_event_stays_and_is_retried() {
+    let app = TestBilling::spawn().await;
+    let tenant = Uuid::new_v4();
+    app.deliver(&subscription_event(
+        &stripe_id("evt"),
+        "customer.subscription.created",
+        T0,
+        &stripe_id("sub"),
+        "active",
+        tenant,
+    ))
+    .await
+    .expect("applied");
+    eventually("the relay tried at least twice", || async {
+        app.count("select coalesce(max(attempts), 0)::bigint from outbox")
+            .await
+            >= 2
+    })
+    .await;
+    let (delivered, error): (Option<chrono::DateTime<chrono::Utc>>, Option<String>) =
+        sqlx::query_as("select delivered_at, last_error from outbox where tenant_id = $1")
+            .bind(tenant)
+            .fetch_one(&app.db)
+            .await
+            .expect("the row is kept");
+    assert!(
+        delivered.is_none(),
+        "never marked delivered without an acknowledgement"
+    );
+    assert!(
+        error.is_some_and(|e| !e.is_empty()),
+        "the receiver's answer is kept"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_receiver_is_retried_and_the_row_never_parked() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port");
+    let app = TestBilling::spawn_with(move |config| {
+        config.tenant_provisioning_service_addr = Some(format!("http://{closed}"));
+    })
+    .await;
+    let tenant = Uuid::new_v4();
+    app.deliver(&subscription_event(
+        &stripe_id("evt"),
+        "customer.subscription.created",
+        T0,
+        &stripe_id("sub"),
+        "active",
+        tenant,
+    ))
+    .await
+    .expect("applied");
+    eventually("the relay tried three times", || async {
+        app.count("select coalesce(max(attempts), 0)::bigint from outbox")
+            .await
+            >= 3
+    })
+    .await;
+    assert_eq!(
+        app.count("select count(*) from outbox where delivered_at is null and parked_at is null")
+            .await,
+        1
+    );
+    app.stop().await;
+}

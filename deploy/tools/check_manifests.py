@@ -40,6 +40,13 @@ GATEWAY_ENV = COMMON_ENV | {
     "HTTP_LISTEN_ADDR", "IDENTITY_SERVICE_ADDR", "TENANT_PROVISIONING_SERVICE_ADDR", "BILLING_SERVICE_ADDR",
     "ONBOARDING_SERVICE_ADDR", "REQUEST_BUDGET", "READINESS_TIMEOUT", "BODY_LIMIT_BYTES",
 }
+# What a service refuses to start without when ONRAMP_ENV=production (its config's own checks).
+REQUIRED_TO_START = {
+    "identity": {"MAIL_FROM"},
+    "tenant-provisioning": {"MAIL_FROM"},
+    "billing": {"BILLING_PROVIDER"},
+    "onboarding": {"MAIL_FROM", "SMTP_URL", "SALES_NOTIFICATION_ADDRESS", "CONNECT_RETURN_URL", "CONNECT_REFRESH_URL"},
+}
 # Secrets that must be read from a Secret, never given as a literal value.
 SECRET_ENV = {"DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS", "SMTP_URL", "SMTP_PASSWORD"}
 
@@ -140,7 +147,7 @@ class Overlay:
 
         # Environment: every variable the binary reads, secrets only by reference.
         env = self.environment(where, container, config_maps)
-        missing = (GATEWAY_ENV if is_gateway else SERVICE_ENV) - set(env)
+        missing = (GATEWAY_ENV if is_gateway else SERVICE_ENV | REQUIRED_TO_START[name]) - set(env)
         if missing:
             self.fail(f"{where}: environment lacks {sorted(missing)}")
         listen = env.get("HTTP_LISTEN_ADDR" if is_gateway else "GRPC_LISTEN_ADDR", "")

@@ -99,6 +99,14 @@ async fn wait_serving(addr: SocketAddr) {
     }
 }
 
+fn signup_body(n: u32) -> serde_json::Value {
+    serde_json::json!({
+        "email": format!("rehearsal-{n}-{}@example.com", uuid::Uuid::new_v4().simple()),
+        "password": "correct horse battery staple",
+        "display_name": "Rehearsal",
+    })
+}
+
 #[tokio::test]
 async fn separate_processes_start_from_env_and_a_draining_replica_fails_no_request() {
     let server = postgres();
@@ -180,17 +188,35 @@ async fn separate_processes_start_from_env_and_a_draining_replica_fails_no_reque
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    // Requests flow from four clients while one identity replica gets SIGTERM and drains.
+    // A signup goes through the gateway to identity, as a browser's would.
+    let first = http
+        .post(format!("{base}/v1/auth/signup"))
+        .json(&signup_body(0))
+        .send()
+        .await
+        .expect("signup");
+    assert_eq!(first.status(), 202, "{:?}", first.text().await);
+
+    // Requests flow from four clients (reads, and signups, which are not idempotent) while one
+    // identity replica gets SIGTERM and drains.
     let stop = Arc::new(AtomicBool::new(false));
     let (ok, failed) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
     let clients: Vec<_> = (0..4)
-        .map(|_| {
-            let (http, url) = (http.clone(), format!("{base}/v1/status"));
+        .map(|client: u32| {
+            let (http, base) = (http.clone(), base.clone());
             let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
             tokio::spawn(async move {
+                let mut n = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    match http.get(&url).send().await {
-                        Ok(response) if response.status() == 200 => {
+                    n += 1;
+                    let request = if client % 2 == 0 {
+                        http.get(format!("{base}/v1/status"))
+                    } else {
+                        http.post(format!("{base}/v1/auth/signup"))
+                            .json(&signup_body(client * 100_000 + n))
+                    };
+                    match request.send().await {
+                        Ok(response) if response.status().is_success() => {
                             ok.fetch_add(1, Ordering::Relaxed)
                         }
                         other => {

@@ -209,7 +209,7 @@ async fn separate_processes_start_from_env_and_a_draining_replica_fails_no_reque
                 let mut n = 0;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
-                    let request = if client % 2 == 0 {
+                    let request = if client.is_multiple_of(2) {
                         http.get(format!("{base}/v1/status"))
                     } else {
                         http.post(format!("{base}/v1/auth/signup"))

@@ -7,7 +7,7 @@ use std::{
 };
 
 use anyhow::Context as _;
-use onramp_kit::{db, service_config::ServiceConfig};
+use onramp_kit::{db, grpc::server::PreboundListener, service_config::ServiceConfig};
 use sqlx::postgres::PgConnectOptions;
 
 use crate::postgres::PgServer;
@@ -118,7 +118,9 @@ macro_rules! spawn_service {
             $created.push(database.clone());
         }
         let url = options.server.database_url(&database);
-        let mut base = ServiceConfig::new($addr, url);
+        let (addr, listener): &(SocketAddr, PreboundListener) = $addr;
+        let mut base = ServiceConfig::new(*addr, url);
+        base.server.prebound = Some(listener.clone());
         base.server.drain_period = options.drain_period;
         let mut config = $krate::Config::new(base);
         #[allow(
@@ -141,33 +143,35 @@ macro_rules! spawn_service {
     }};
 }
 
-/// One free port per service, found by binding and releasing, so that every service knows every
-/// peer's address before any of them starts (they call each other in both directions).
-fn reserve_addrs(host: IpAddr) -> anyhow::Result<[SocketAddr; 4]> {
-    let listeners = (0..4)
-        .map(|_| std::net::TcpListener::bind(SocketAddr::new(host, 0)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let addrs = listeners
-        .iter()
-        .map(|l| l.local_addr())
-        .collect::<Result<Vec<_>, _>>()?;
-    addrs
+/// One bound listener per service, so that every service knows every peer's address before any
+/// of them starts (they call each other in both directions). They stay bound until the services
+/// take them over, so no other process can grab a port in between.
+fn reserve_listeners(host: IpAddr) -> anyhow::Result<[(SocketAddr, PreboundListener); 4]> {
+    let reserved = (0..4)
+        .map(|_| {
+            let listener = std::net::TcpListener::bind(SocketAddr::new(host, 0))?;
+            Ok((listener.local_addr()?, PreboundListener::new(listener)))
+        })
+        .collect::<std::io::Result<Vec<_>>>()?;
+    reserved
         .try_into()
-        .map_err(|_| anyhow::anyhow!("four addresses"))
+        .map_err(|_| anyhow::anyhow!("four listeners"))
 }
 
 impl RunningStack {
     /// Creates each service's database if missing, then starts every service and the gateway.
     pub async fn start(options: StackOptions) -> anyhow::Result<Self> {
         let mut created = Vec::new();
-        let addrs = reserve_addrs(options.host)?;
-        let [identity, tenancy, billing, onboarding] = addrs.map(|addr| format!("http://{addr}"));
+        let reserved = reserve_listeners(options.host)?;
+        let [identity, tenancy, billing, onboarding] = reserved
+            .each_ref()
+            .map(|(addr, _)| format!("http://{addr}"));
         let services = vec![
             spawn_service!(
                 onramp_identity,
                 &options,
                 created,
-                addrs[0],
+                &reserved[0],
                 |config: &mut onramp_identity::Config| {
                     if let Some(hook) = &options.configure_identity {
                         hook.apply(config);
@@ -178,7 +182,7 @@ impl RunningStack {
                 onramp_tenant_provisioning,
                 &options,
                 created,
-                addrs[1],
+                &reserved[1],
                 |config: &mut onramp_tenant_provisioning::Config| {
                     config.billing_service_addr = Some(billing.clone());
                     config.identity_service_addr = Some(identity.clone());
@@ -188,7 +192,7 @@ impl RunningStack {
                 onramp_billing,
                 &options,
                 created,
-                addrs[2],
+                &reserved[2],
                 |config: &mut onramp_billing::Config| {
                     config.stripe_webhook_secrets = options.billing_webhook_secrets.clone();
                     config.tenant_provisioning_service_addr = Some(tenancy.clone());
@@ -199,7 +203,7 @@ impl RunningStack {
                 onramp_onboarding,
                 &options,
                 created,
-                addrs[3],
+                &reserved[3],
                 |config: &mut onramp_onboarding::Config| {
                     config.identity_service_addr = identity.clone();
                     config.tenant_provisioning_service_addr = tenancy.clone();

@@ -1,7 +1,11 @@
 //! The gRPC server every service runs: health, reflection, a timeout cap, trace continuation and
 //! deadline scoping, and a drain on shutdown.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use serde::Deserialize;
 use tokio::net::TcpListener;
@@ -25,6 +29,29 @@ pub struct ServerSettings {
     /// shutdown, so load balancers move away first; default `5s`.
     #[serde(default = "default_drain_period", with = "humantime_serde")]
     pub drain_period: Duration,
+    /// A listener bound ahead of time, used instead of binding `grpc_listen_addr`. The in-process
+    /// stack binds every service's port before starting any, so that peers know each other's
+    /// addresses and no other process can take a port in between. Never read from configuration.
+    #[serde(skip)]
+    pub prebound: Option<PreboundListener>,
+}
+
+/// A bound TCP listener handed to one [`GrpcServer`]; the first server to bind takes it.
+#[derive(Debug, Clone)]
+pub struct PreboundListener(Arc<Mutex<Option<std::net::TcpListener>>>);
+
+impl PreboundListener {
+    /// Wraps a listener bound by the caller.
+    pub fn new(listener: std::net::TcpListener) -> Self {
+        Self(Arc::new(Mutex::new(Some(listener))))
+    }
+
+    fn take(&self) -> Option<std::net::TcpListener> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    }
 }
 
 fn default_listen_addr() -> SocketAddr {
@@ -45,6 +72,7 @@ impl Default for ServerSettings {
             grpc_listen_addr: default_listen_addr(),
             max_rpc_timeout: default_max_rpc_timeout(),
             drain_period: default_drain_period(),
+            prebound: None,
         }
     }
 }
@@ -65,7 +93,13 @@ impl GrpcServer {
     /// until [`Readiness::serving`] is called.
     pub async fn bind(service: &'static str, settings: ServerSettings) -> std::io::Result<Self> {
         crate::tls::install_crypto_provider();
-        let listener = TcpListener::bind(settings.grpc_listen_addr).await?;
+        let listener = match settings.prebound.as_ref().and_then(PreboundListener::take) {
+            Some(listener) => {
+                listener.set_nonblocking(true)?;
+                TcpListener::from_std(listener)?
+            }
+            None => TcpListener::bind(settings.grpc_listen_addr).await?,
+        };
         let health = HealthReporter::new();
         let health_service = tonic_health::pb::health_server::HealthServer::new(
             tonic_health::server::HealthService::from_health_reporter(health.clone()),

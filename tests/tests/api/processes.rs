@@ -99,6 +99,18 @@ async fn wait_serving(addr: SocketAddr) {
     }
 }
 
+/// Waits (bounded) until `ok` has counted at least `count` successful requests.
+async fn wait_for_requests(ok: &AtomicU32, count: u32) {
+    let start = Instant::now();
+    while ok.load(Ordering::Relaxed) < count {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "requests stopped succeeding"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn signup_body(n: u32) -> serde_json::Value {
     serde_json::json!({
         "email": format!("rehearsal-{n}-{}@example.com", uuid::Uuid::new_v4().simple()),
@@ -232,7 +244,8 @@ async fn separate_processes_start_from_env_and_a_draining_replica_fails_no_reque
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Traffic is flowing before the stop, and keeps flowing after it.
+    wait_for_requests(&ok, 30).await;
     let pid = identity_a.child.id().expect("pid").to_string();
     let term = Command::new("kill")
         .args(["-TERM", &pid])
@@ -244,7 +257,8 @@ async fn separate_processes_start_from_env_and_a_draining_replica_fails_no_reque
         .await
         .expect("the replica stopped within its grace period")
         .expect("exit status");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let served_before_exit = ok.load(Ordering::Relaxed);
+    wait_for_requests(&ok, served_before_exit + 30).await;
     stop.store(true, Ordering::Relaxed);
     for client in clients {
         client.await.expect("client");

@@ -50,13 +50,13 @@ fn tenant_id(raw: &str) -> Result<Uuid, OnboardingError> {
 }
 
 impl OnboardingApi {
-    /// Parses caller and tenant and asks tenancy whether the caller may act.
+    /// Parses caller and tenant and asks tenancy whether the caller may act; returns (tenant, user).
     async fn authorize(
         &self,
         caller: Option<&Caller>,
         tenant: &str,
         access: Access,
-    ) -> Result<Uuid, OnboardingError> {
+    ) -> Result<(Uuid, Uuid), OnboardingError> {
         let user = user_id(caller)?;
         let tenant = tenant_id(tenant)?;
         // Traces carry who and which workspace (DESIGN: span attributes tenant_id, user_id).
@@ -64,7 +64,7 @@ impl OnboardingApi {
         span.set_attribute("tenant_id", tenant.to_string());
         span.set_attribute("user_id", user.to_string());
         self.peers.check_membership(tenant, user, access).await?;
-        Ok(tenant)
+        Ok((tenant, user))
     }
 }
 
@@ -75,8 +75,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::GetChecklistRequest>,
     ) -> Answer<pb::GetChecklistResponse> {
         let request = request.into_inner();
-        let user = user_id(request.caller.as_ref())?;
-        let tenant = self
+        let (tenant, user) = self
             .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
             .await?;
         let view = self.checklist.get(tenant, user).await?;
@@ -90,8 +89,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::UpdateStepRequest>,
     ) -> Answer<pb::UpdateStepResponse> {
         let request = request.into_inner();
-        let user = user_id(request.caller.as_ref())?;
-        let tenant = self
+        let (tenant, user) = self
             .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
             .await?;
         self.checklist.check_step(&request.step_id)?;
@@ -124,8 +122,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::DismissRestRequest>,
     ) -> Answer<pb::DismissRestResponse> {
         let request = request.into_inner();
-        let user = user_id(request.caller.as_ref())?;
-        let tenant = self
+        let (tenant, user) = self
             .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
             .await?;
         let (view, dismissed) = self.checklist.dismiss_rest(tenant, user).await?;
@@ -140,7 +137,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::CreateConnectedAccountRequest>,
     ) -> Answer<pb::CreateConnectedAccountResponse> {
         let request = request.into_inner();
-        let tenant = self
+        let (tenant, _) = self
             .authorize(
                 request.caller.as_ref(),
                 &request.tenant_id,
@@ -160,7 +157,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::GetConnectedAccountRequest>,
     ) -> Answer<pb::GetConnectedAccountResponse> {
         let request = request.into_inner();
-        let tenant = self
+        let (tenant, _) = self
             .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
             .await?;
         let (row, latest) = self.connect.account(tenant).await?;
@@ -175,7 +172,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::CreateOnboardingTokenRequest>,
     ) -> Answer<pb::CreateOnboardingTokenResponse> {
         let request = request.into_inner();
-        let tenant = self
+        let (tenant, _) = self
             .authorize(
                 request.caller.as_ref(),
                 &request.tenant_id,
@@ -236,7 +233,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::RefreshConnectAccountRequest>,
     ) -> Answer<pb::RefreshConnectAccountResponse> {
         let request = request.into_inner();
-        let tenant = self
+        let (tenant, _) = self
             .authorize(
                 request.caller.as_ref(),
                 &request.tenant_id,

@@ -34,6 +34,12 @@ pub struct StackOptions {
     pub drain_period: Duration,
     /// Adjusts identity's config before it starts (tests: signing keys, limits, a shared clock).
     pub configure_identity: Option<ConfigHook<onramp_identity::Config>>,
+    /// Adjusts tenant-provisioning's config before it starts (tests: SMTP, payment retry hints).
+    pub configure_tenancy: Option<ConfigHook<onramp_tenant_provisioning::Config>>,
+    /// Adjusts billing's config before it starts (tests: provider, Stripe fake, intervals).
+    pub configure_billing: Option<ConfigHook<onramp_billing::Config>>,
+    /// Adjusts onboarding's config before it starts (tests: Stripe fake, SMTP, Connect URLs).
+    pub configure_onboarding: Option<ConfigHook<onramp_onboarding::Config>>,
     /// Adjusts the gateway's config before it starts (tests: a shared clock).
     pub configure_gateway: Option<ConfigHook<onramp_gateway::Config>>,
     /// Stripe webhook signing secrets billing verifies deliveries with; empty: webhooks are refused.
@@ -78,6 +84,9 @@ impl StackOptions {
             request_budget: Duration::from_secs(10),
             drain_period: Duration::from_millis(200),
             configure_identity: None,
+            configure_tenancy: None,
+            configure_billing: None,
+            configure_onboarding: None,
             configure_gateway: None,
             billing_webhook_secrets: Vec::new(),
         }
@@ -186,6 +195,9 @@ impl RunningStack {
                 |config: &mut onramp_tenant_provisioning::Config| {
                     config.billing_service_addr = Some(billing.clone());
                     config.identity_service_addr = Some(identity.clone());
+                    if let Some(hook) = &options.configure_tenancy {
+                        hook.apply(config);
+                    }
                 }
             ),
             spawn_service!(
@@ -197,6 +209,9 @@ impl RunningStack {
                     config.stripe_webhook_secrets = options.billing_webhook_secrets.clone();
                     config.tenant_provisioning_service_addr = Some(tenancy.clone());
                     config.onboarding_service_addr = Some(onboarding.clone());
+                    if let Some(hook) = &options.configure_billing {
+                        hook.apply(config);
+                    }
                 }
             ),
             spawn_service!(
@@ -208,6 +223,9 @@ impl RunningStack {
                     config.identity_service_addr = identity.clone();
                     config.tenant_provisioning_service_addr = tenancy.clone();
                     config.billing_service_addr = billing.clone();
+                    if let Some(hook) = &options.configure_onboarding {
+                        hook.apply(config);
+                    }
                 }
             ),
         ];

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     helpers::{TestStack, postgres},
     identity::{PASSWORD, comparable, login, me, new_email, post, problem, signup},
+    world::{link_token, mail_text},
 };
 
 const MAIL_WAIT: Duration = Duration::from_secs(10);
@@ -44,37 +45,6 @@ async fn stack_with_mail(sink: &SmtpSink, clock: &Clock) -> TestStack {
         ));
     })
     .await
-}
-
-/// The text of a mail, decoded from quoted-printable (what lettre uses for long lines).
-fn text_of(mail: &ReceivedMail) -> String {
-    let raw = mail.data.replace("=\r\n", "");
-    let mut bytes = Vec::with_capacity(raw.len());
-    let mut rest = raw.as_bytes();
-    while let Some((&first, tail)) = rest.split_first() {
-        let hex = tail.get(..2).and_then(|h| std::str::from_utf8(h).ok());
-        match (first, hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'=', Some(byte)) => {
-                bytes.push(byte);
-                rest = &tail[2..];
-            }
-            _ => {
-                bytes.push(first);
-                rest = tail;
-            }
-        }
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// The token in the link of a mail (`…?token=XYZ`).
-fn token_in(mail: &ReceivedMail) -> String {
-    let text = text_of(mail);
-    let start = text.find("token=").expect("a link with a token") + "token=".len();
-    text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
 }
 
 /// Waits for the `n`th mail to `to` and returns it.
@@ -107,8 +77,8 @@ async fn signup_sends_a_verification_link_that_verifies_once() {
         StatusCode::ACCEPTED
     );
     let mail = nth_mail(&sink, &email, 1).await;
-    assert!(text_of(&mail).contains("Verify your email address"));
-    let token = token_in(&mail);
+    assert!(mail_text(&mail).contains("Verify your email address"));
+    let token = link_token(&mail);
 
     let verified = post(&app, "/v1/auth/verify-email", json!({ "token": token })).await;
     assert_eq!(verified.status(), StatusCode::OK);
@@ -158,7 +128,7 @@ async fn signup_sends_a_verification_link_that_verifies_once() {
         StatusCode::ACCEPTED
     );
     let notice = nth_mail(&sink, &email, 2).await;
-    assert!(text_of(&notice).contains("Someone tried to sign up"));
+    assert!(mail_text(&notice).contains("Someone tried to sign up"));
     app.stop().await;
 }
 
@@ -213,7 +183,7 @@ async fn after_the_grace_period_gated_routes_are_walled_but_the_allow_list_is_no
     assert_eq!(config.status(), StatusCode::OK);
 
     // The signup link has expired by now (48 h); a resend is allowed behind the wall.
-    let first = token_in(&nth_mail(&sink, &email, 1).await);
+    let first = link_token(&nth_mail(&sink, &email, 1).await);
     let expired = post(&app, "/v1/auth/verify-email", json!({ "token": first })).await;
     assert_eq!(problem(expired, 401).await["reason"], "UNAUTHENTICATED");
     let resend = authed(
@@ -239,7 +209,7 @@ async fn after_the_grace_period_gated_routes_are_walled_but_the_allow_list_is_no
     .expect("request");
     assert!(too_soon.headers().contains_key("retry-after"));
     assert_eq!(problem(too_soon, 429).await["reason"], "RATE_LIMITED");
-    let fresh = token_in(&nth_mail(&sink, &email, 2).await);
+    let fresh = link_token(&nth_mail(&sink, &email, 2).await);
     let verified = post(&app, "/v1/auth/verify-email", json!({ "token": fresh })).await;
     assert_eq!(verified.status(), StatusCode::OK);
 
@@ -295,8 +265,8 @@ async fn password_reset_is_enumeration_safe_single_use_and_ends_every_session() 
 
     // Mail 1 is the verification link, mail 2 the reset link.
     let reset = nth_mail(&sink, &email, 2).await;
-    assert!(text_of(&reset).contains("Reset your password"));
-    let token = token_in(&reset);
+    assert!(mail_text(&reset).contains("Reset your password"));
+    let token = link_token(&reset);
     let weak = post(
         &app,
         "/v1/auth/password-reset/complete",

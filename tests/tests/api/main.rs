@@ -21,4 +21,6 @@ mod onboarding_support;
 mod processes;
 mod readiness;
 mod tenancy;
+mod tenancy_http;
 mod tracing;
+mod world;

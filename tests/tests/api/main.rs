@@ -22,5 +22,7 @@ mod processes;
 mod readiness;
 mod tenancy;
 mod tenancy_http;
+mod tenancy_invites_http;
+mod tenancy_payment_http;
 mod tracing;
 mod world;

@@ -6,6 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{
+    identity::PASSWORD,
     tenancy_http::{get, new_tenant, tenancy_db},
     world::{User, World, mail_text},
 };
@@ -242,5 +243,64 @@ async fn the_last_owner_can_be_neither_removed_nor_demoted() {
         .filter(|m| m["role"] == "owner")
         .count();
     assert_eq!(owners, 1);
+    world.stop().await;
+}
+
+/// `POST /v1/auth/signup` carrying an invite code.
+async fn signup_with_invite(world: &World, email: &str, code: &str) -> reqwest::Response {
+    crate::identity::post(
+        &world.app,
+        "/v1/auth/signup",
+        json!({ "email": email, "password": PASSWORD, "display_name": "Jane Invitee",
+                "invite_code": code }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_password_signup_carrying_the_invite_code_proves_the_address_and_the_invitee_joins_at_once()
+ {
+    let world = World::spawn().await;
+    let owner = world.verified_user().await;
+    let tenant = new_tenant(&world, &owner, "Signup Co").await;
+    let email = invitee_email();
+    let code = invite(&world, &owner, &tenant, &email, "member").await;
+
+    // The code is resolved with tenancy: unknown codes and other addresses are refused.
+    let unknown = signup_with_invite(&world, &email, "no-such-code").await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let other = signup_with_invite(&world, &invitee_email(), &code).await;
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
+    let problem: Value = other.json().await.expect("json");
+    assert_eq!(problem["reason"], "PERMISSION_DENIED");
+
+    let signed_up = signup_with_invite(&world, &email.to_uppercase(), &code).await;
+    assert_eq!(signed_up.status(), StatusCode::ACCEPTED);
+    let session: Value = crate::identity::login(&world.app, &email, PASSWORD)
+        .await
+        .json()
+        .await
+        .expect("session");
+    let token = session["access_token"].as_str().expect("access").to_owned();
+    let me: Value = world
+        .authed(Method::GET, "/v1/users/me", &token)
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    // The invite mail proved the address: verified without a verification mail.
+    assert_eq!(me["email_verified"], true, "{me}");
+    let jane = User {
+        email: email.clone(),
+        id: me["id"].as_str().expect("id").to_owned(),
+        access_token: token,
+    };
+    let (status, accepted) = accept(&world, &jane, &code).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["membership"]["role"], "member");
+    let (status, _) = get(&world, &jane, &format!("/v1/tenants/{tenant}/starter-data")).await;
+    assert_eq!(status, StatusCode::OK);
     world.stop().await;
 }

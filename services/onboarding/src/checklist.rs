@@ -231,16 +231,17 @@ fn payload(step: &Step, data: Option<StepData>) -> Result<Option<StepPayload>, O
             "data",
             "this step takes first_setup data",
         )),
-        (DataKind::Custom { .. }, Some(StepData::FirstSetup(_))) => Err(OnboardingError::invalid_data(
+        (DataKind::Custom { .. }, Some(StepData::FirstSetup(_))) => Err(
+            OnboardingError::invalid_data("data", "this step takes custom data"),
+        ),
+        (DataKind::Nothing, Some(_)) => Err(OnboardingError::invalid_data(
             "data",
-            "this step takes custom data",
+            "this step takes no data",
         )),
-        (DataKind::Nothing, Some(_)) => {
-            Err(OnboardingError::invalid_data("data", "this step takes no data"))
-        }
-        (_, None) if step.data_required() => {
-            Err(OnboardingError::invalid_data("data", "this step needs its data"))
-        }
+        (_, None) if step.data_required() => Err(OnboardingError::invalid_data(
+            "data",
+            "this step needs its data",
+        )),
         (_, None) => Ok(None),
     }
 }

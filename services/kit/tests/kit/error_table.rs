@@ -106,7 +106,12 @@ const DOCUMENTED: &[(Code, Grpc, u16, &str)] = &[
         422,
         "TENANT_PROVISIONING_ERROR",
     ),
-    (Code::InvalidData, Grpc::InvalidArgument, 422, "INVALID_DATA"),
+    (
+        Code::InvalidData,
+        Grpc::InvalidArgument,
+        422,
+        "INVALID_DATA",
+    ),
     (
         Code::RateLimited,
         Grpc::ResourceExhausted,

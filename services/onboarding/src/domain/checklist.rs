@@ -160,8 +160,8 @@ impl FirstSetup {
                 "must be 1 to 100 characters",
             ));
         }
-        let team_size =
-            team_size.ok_or_else(|| OnboardingError::invalid_data(field("team_size"), "is required"))?;
+        let team_size = team_size
+            .ok_or_else(|| OnboardingError::invalid_data(field("team_size"), "is required"))?;
         let use_case = use_case.trim();
         if use_case.chars().count() > 500 {
             return Err(OnboardingError::invalid_data(

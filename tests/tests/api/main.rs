@@ -21,6 +21,7 @@ mod onboarding_checklist;
 mod onboarding_connect;
 mod onboarding_connect_state;
 mod onboarding_leads;
+mod onboarding_steps;
 mod onboarding_support;
 mod processes;
 mod readiness;

@@ -82,6 +82,8 @@ codes! {
     IdempotencyKeyReused => (FailedPrecondition, 422, "IDEMPOTENCY_KEY_REUSED", "Idempotency key reused"),
     /// Creating the tenant failed as a whole; nothing was kept.
     TenantProvisioningError => (FailedPrecondition, 422, "TENANT_PROVISIONING_ERROR", "Workspace could not be created"),
+    /// Well-formed data that fails its content rules (an onboarding step's payload); names the field.
+    InvalidData => (InvalidArgument, 422, "INVALID_DATA", "Invalid data"),
     /// Too many requests; retry after `Retry-After`.
     RateLimited => (ResourceExhausted, 429, "RATE_LIMITED", "Too many requests"),
     /// An unexpected server-side failure; details are logged, never returned.

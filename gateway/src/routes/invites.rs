@@ -60,6 +60,7 @@ struct CreateBody {
     request_body = CreateBody,
     responses(
         (status = 201, description = "One result per row", body = json::InviteResults),
+        (status = 402, description = "The workspace waits for its payment; retry after `Retry-After`"),
         (status = 404, description = "No such workspace, or the caller is not a member"),
     ))]
 async fn create(

@@ -18,6 +18,7 @@ mod onboarding_connect;
 mod onboarding_connect_state;
 mod onboarding_leads;
 mod onboarding_support;
+mod openapi;
 mod processes;
 mod readiness;
 mod tenancy;

@@ -256,6 +256,7 @@ pub(crate) struct UsageJson {
     params(("field" = String, Path, description = "A limited field, e.g. `seats`"), ("tenant_id" = String, Query, description = "The tenant's id")),
     responses(
         (status = 200, description = "How much of the plan's limit is used", body = UsageJson),
+        (status = 402, description = "The workspace waits for its payment; retry after `Retry-After`"),
         (status = 404, description = "No such workspace or field"),
     ))]
 pub(crate) async fn usage(

@@ -154,8 +154,8 @@ fn me_json(user: User) -> Json<MeJson> {
 pub(crate) struct OauthProviderJson {
     id: String,
     display_name: String,
-    /// The proto enum name, e.g. `OAUTH_PROVIDER_KIND_GOOGLE`.
-    kind: &'static str,
+    /// `google`, `microsoft` or `oidc`.
+    kind: String,
 }
 
 /// `GET /v1/config/public` answer.
@@ -189,7 +189,12 @@ pub(crate) async fn public_config(
         .map(|p| OauthProviderJson {
             id: p.id.clone(),
             display_name: p.display_name.clone(),
-            kind: p.kind().as_str_name(),
+            // Lowercase words like every other enum value of the API.
+            kind: p
+                .kind()
+                .as_str_name()
+                .trim_start_matches("OAUTH_PROVIDER_KIND_")
+                .to_lowercase(),
         })
         .collect();
     Ok(Json(PublicConfig {

@@ -34,7 +34,7 @@ pub(crate) struct Verified {
     request_body = TokenBody,
     responses(
         (status = 200, description = "The address is verified", body = Verified),
-        (status = 404, description = "Unknown or expired token"),
+        (status = 401, description = "The link is invalid or expired"),
     ))]
 pub(crate) async fn verify(
     State(state): State<AppState>,
@@ -145,7 +145,7 @@ pub(crate) struct ResetDone {
     operation_id = "complete_password_reset", request_body = CompleteResetBody,
     responses(
         (status = 200, description = "The password is changed; every session is revoked", body = ResetDone),
-        (status = 404, description = "Unknown or expired token"),
+        (status = 401, description = "The link is invalid or expired"),
     ))]
 pub(crate) async fn complete_reset(
     State(state): State<AppState>,

@@ -227,6 +227,7 @@ pub(crate) struct AccountAnswer {
     security(("bearer" = [])), request_body = CreateAccountBody,
     responses(
         (status = 200, description = "The account (created once; `created` says whether now)", body = AccountAnswer),
+        (status = 402, description = "The workspace waits for its payment; retry after `Retry-After`"),
         (status = 404, description = "No such workspace, or the caller is not a member"),
         (status = 502, description = "Stripe failed"),
     ))]
@@ -289,6 +290,7 @@ pub(crate) async fn get_account(
     security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
     responses(
         (status = 200, description = "The account as Stripe has it now", body = AccountAnswer),
+        (status = 402, description = "The workspace waits for its payment; retry after `Retry-After`"),
         (status = 404, description = "No such workspace or account"),
         (status = 502, description = "Stripe failed"),
     ))]
@@ -328,7 +330,9 @@ pub(crate) struct TokenCreated {
     security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
     responses(
         (status = 201, description = "The token, shown once", body = TokenCreated),
-        (status = 404, description = "No such workspace or account"),
+        (status = 402, description = "The workspace waits for its payment; retry after `Retry-After`"),
+        (status = 404, description = "No such workspace"),
+        (status = 409, description = "The workspace has no connected account yet, or it is complete"),
     ))]
 pub(crate) async fn create_token(
     State(state): State<AppState>,

@@ -60,6 +60,7 @@ pub(super) struct RoleBody {
     request_body = RoleBody,
     responses(
         (status = 200, description = "The membership with its new role", body = json::Membership),
+        (status = 402, description = "The workspace waits for its payment; retry after `Retry-After`"),
         (status = 404, description = "No such workspace or member"),
         (status = 409, description = "The change would leave the workspace without an owner"),
     ))]

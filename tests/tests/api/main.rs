@@ -27,6 +27,7 @@ mod onboarding_connect_state;
 mod onboarding_leads;
 mod onboarding_steps;
 mod onboarding_support;
+mod openapi;
 mod processes;
 mod readiness;
 mod stripe_fake;

@@ -10,5 +10,5 @@ mod problem;
 mod routes;
 mod startup;
 
-pub use config::Config;
+pub use config::{Config, EdgeConfig, Limit, RouteLimit, SameSite};
 pub use startup::Application;

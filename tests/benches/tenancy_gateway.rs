@@ -9,7 +9,8 @@
 //! per client (replays/s). pgbench then runs tenancy's own SQL — the provisioning transaction for a
 //! new key, the one-statement lookup for a replay — on tenancy's database with as many clients for as
 //! long. Each rate is printed with its ratio to pgbench's: the share of the database's ceiling the
-//! HTTP path reaches.
+//! HTTP path reaches. A last line replays over tenancy's gRPC directly, to show how much of the gap
+//! is the HTTP hop and the JWT check rather than tenancy.
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 use std::{
@@ -22,6 +23,10 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
+use onramp_proto::{
+    common::v1::Caller,
+    tenancy::v1::{ProvisionTenantRequest, tenancy_service_client::TenancyServiceClient},
+};
 use onramp_stack::{RunningStack, StackOptions, postgres::PgServer};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -120,6 +125,41 @@ async fn drive(
     Ok(done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
 }
 
+/// Replays over tenancy's gRPC directly (no HTTP, no JWT check): where the HTTP path's time goes.
+async fn drive_grpc_replays(addr: &str, clients: u64, duration: Duration) -> anyhow::Result<f64> {
+    let client = TenancyServiceClient::new(onramp_kit::grpc::client::channel(addr)?);
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|_| {
+            let (mut client, done) = (client.clone(), done.clone());
+            let user_id = Uuid::new_v4().to_string();
+            tokio::spawn(async move {
+                while start.elapsed() < duration {
+                    client
+                        .provision_tenant(ProvisionTenantRequest {
+                            caller: Some(Caller {
+                                user_id: user_id.clone(),
+                                ..Caller::default()
+                            }),
+                            idempotency_key: "replay".to_owned(),
+                            name: "Bench Workspace".to_owned(),
+                            slug: String::new(),
+                            plan_id: String::new(),
+                        })
+                        .await?;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await??;
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
+}
+
 /// Runs pgbench with `script` on `url`; returns its tps.
 fn pgbench(url: &str, script: &str, clients: u64, seconds: u64) -> anyhow::Result<f64> {
     let path = std::env::temp_dir().join(format!("onramp-bench-{}.sql", Uuid::new_v4().simple()));
@@ -206,12 +246,19 @@ async fn main() -> anyhow::Result<()> {
     let pg_provisions = pgbench(&tenancy_url, PROVISION_SQL, clients, seconds)?;
     let replays = drive(&http, &gateway, &tokens, duration, true).await?;
     let pg_replays = pgbench(&tenancy_url, REPLAY_SQL, clients, seconds)?;
+    let tenancy_addr = stack
+        .service_addr("tenant-provisioning")
+        .context("tenancy runs")?;
+    let grpc_replays =
+        drive_grpc_replays(&format!("http://{tenancy_addr}"), clients, duration).await?;
     println!(
         "POST /v1/tenants through the gateway, {clients} concurrent clients, {seconds}s each\n\
          new keys: {provisions:>9.1} provisions/s | pgbench same transaction: {pg_provisions:>9.1} tps | ratio {:.3}\n\
-         same key: {replays:>9.1} replays/s    | pgbench same lookup:      {pg_replays:>9.1} tps | ratio {:.3}",
+         same key: {replays:>9.1} replays/s    | pgbench same lookup:      {pg_replays:>9.1} tps | ratio {:.3}\n\
+         (same key over tenancy's gRPC directly, no HTTP or JWT: {grpc_replays:.1} replays/s, ratio {:.3})",
         provisions / pg_provisions,
         replays / pg_replays,
+        grpc_replays / pg_replays,
     );
     stack.shutdown_and_drop_databases().await?;
     Ok(())

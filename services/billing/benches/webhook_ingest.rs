@@ -62,7 +62,9 @@ insert into stripe_events (event_id, event_type, created, outcome) values ('evt_
 select pg_advisory_xact_lock(hashtextextended('sub_pg' || :n, 0));
 select status from subscriptions where stripe_subscription_id = 'sub_pg' || :n;
 insert into subscriptions (stripe_subscription_id, status, last_event_created, last_event_id) values ('sub_pg' || :n, 'active', now(), 'evt_pg' || :n) on conflict (stripe_subscription_id) do update set status = excluded.status, last_event_created = excluded.last_event_created;
-select state from entitlements where tenant_id = gen_random_uuid() for update;
+select pg_advisory_xact_lock(hashtextextended('tenant:' || :n, 0));
+select stripe_subscription_id, status, last_event_created from subscriptions where tenant_id = (select gen_random_uuid());
+select state from entitlements where tenant_id = (select gen_random_uuid()) for update;
 insert into entitlements (tenant_id, state, source, version) values (gen_random_uuid(), 'active', 'stripe_subscription', 1);
 insert into outbox (id, topic, payload) values (gen_random_uuid(), 'tenancy.apply_billing_event', '{}');
 update stripe_events set outcome = 'applied', applied_at = now() where event_id = 'evt_pg' || :n;

@@ -68,6 +68,11 @@ pub struct Config {
     /// off. Default 1h.
     #[serde(default = "default_reconcile_interval", with = "humantime_serde")]
     pub reconcile_interval: Duration,
+    /// `RECONCILE_ORPHAN_GRACE`: an entitlement unchanged for this long whose tenant tenancy does not
+    /// know is reported by reconciliation as an orphan (EnsureEntitlement runs before tenancy commits,
+    /// so a younger one may still be mid-provisioning). Default 10m.
+    #[serde(default = "default_orphan_grace", with = "humantime_serde")]
+    pub reconcile_orphan_grace: Duration,
     /// `EXPIRY_SWEEP_INTERVAL`: how often ended card-less trials and complimentary grants are closed
     /// (tenancy is told through the outbox). Default 1m.
     #[serde(default = "default_expiry_sweep_interval", with = "humantime_serde")]
@@ -98,6 +103,7 @@ impl Config {
             tenant_provisioning_service_addr: None,
             onboarding_service_addr: None,
             reconcile_interval: default_reconcile_interval(),
+            reconcile_orphan_grace: default_orphan_grace(),
             expiry_sweep_interval: default_expiry_sweep_interval(),
             outbox_poll_interval: default_poll_interval(),
             outbox_max_backoff: default_max_backoff(),
@@ -165,6 +171,10 @@ fn default_urgent_days() -> u32 {
 
 fn default_reconcile_interval() -> Duration {
     Duration::from_secs(3600)
+}
+
+fn default_orphan_grace() -> Duration {
+    Duration::from_secs(600)
 }
 
 fn default_expiry_sweep_interval() -> Duration {

@@ -12,6 +12,7 @@ use crate::{
     error::BillingError,
     store,
     stripe::StripeApi,
+    tenancy::Tenancy,
     webhook::{
         event::SubscriptionObject,
         handler::{Cause, mirror},
@@ -36,6 +37,9 @@ pub(crate) struct Report {
     pub(crate) finished_at: DateTime<Utc>,
     pub(crate) checked: u32,
     pub(crate) drifts: Vec<Drift>,
+    /// Tenants billing holds an entitlement for that tenancy never committed (provisioning failed
+    /// after EnsureEntitlement): reported for cleanup, never deleted here.
+    pub(crate) orphans: Vec<Uuid>,
 }
 
 /// The reconciliation job.
@@ -43,7 +47,13 @@ pub(crate) struct Report {
 pub(crate) struct Reconciler {
     pub(crate) pool: PgPool,
     pub(crate) stripe: Option<StripeApi>,
+    pub(crate) tenancy: Tenancy,
+    /// How long an entitlement must be unchanged before its unknown tenant counts as an orphan.
+    pub(crate) orphan_grace: std::time::Duration,
 }
+
+/// How many orphan candidates one run asks tenancy about.
+const ORPHAN_CANDIDATES: i64 = 1000;
 
 fn text<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
@@ -70,6 +80,7 @@ impl Reconciler {
             finished_at: started_at,
             checked: 0,
             drifts: Vec::new(),
+            orphans: Vec::new(),
         };
         let mut seen = HashSet::new();
         for object in &subscriptions {
@@ -118,8 +129,27 @@ impl Reconciler {
                 });
             }
         }
+        report.orphans = self.orphans(only).await?;
         report.finished_at = Utc::now();
         Ok(report)
+    }
+
+    /// Settled entitlements whose tenant tenancy does not know (empty without a tenancy address).
+    async fn orphans(&self, only: Option<Uuid>) -> Result<Vec<Uuid>, BillingError> {
+        let grace = chrono::Duration::from_std(self.orphan_grace).unwrap_or(chrono::Duration::MAX);
+        let before = Utc::now()
+            .checked_sub_signed(grace)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let candidates =
+            store::entitlements::unchanged_since(&self.pool, before, only, ORPHAN_CANDIDATES)
+                .await?;
+        let mut orphans = Vec::new();
+        for tenant in candidates {
+            if self.tenancy.knows(tenant).await? == Some(false) {
+                orphans.push(tenant);
+            }
+        }
+        Ok(orphans)
     }
 }
 

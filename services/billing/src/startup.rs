@@ -61,9 +61,12 @@ impl Application {
             connect_secrets: config.stripe_connect_webhook_secrets.clone(),
             stripe: stripe.clone(),
         };
+        let tenancy = Tenancy::new(config.tenant_provisioning_service_addr.as_deref())?;
         let reconciler = Reconciler {
             pool: pool.clone(),
             stripe: stripe.clone(),
+            tenancy: tenancy.clone(),
+            orphan_grace: config.reconcile_orphan_grace,
         };
         let checkout = Checkout {
             pool: pool.clone(),
@@ -76,7 +79,7 @@ impl Application {
                 default_plan: config.billing_default_plan.clone(),
                 cache: Default::default(),
             },
-            tenancy: Tenancy::new(config.tenant_provisioning_service_addr.as_deref())?,
+            tenancy,
             inbox,
             operators: config.billing_operator_user_ids.clone(),
             provider,
@@ -176,6 +179,7 @@ async fn periodic_reconciliation(
             Ok(report) => tracing::info!(
                 checked = report.checked,
                 drifts = report.drifts.len(),
+                orphan_tenants = ?report.orphans,
                 "reconciliation run"
             ),
             Err(error) => tracing::warn!(error = %error, "reconciliation run failed"),

@@ -85,6 +85,18 @@ impl Tenancy {
             .map_err(pass_on)
     }
 
+    /// Whether tenancy knows the tenant (`None`: no tenancy address is configured).
+    pub(crate) async fn knows(&self, tenant_id: Uuid) -> Result<Option<bool>, BillingError> {
+        if self.client.is_none() {
+            return Ok(None);
+        }
+        match self.members(tenant_id).await {
+            Ok(_) => Ok(Some(true)),
+            Err(BillingError::Peer(error)) if error.code == Code::NotFound => Ok(Some(false)),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Members of the tenant (the `seats` usage).
     pub(crate) async fn members(&self, tenant_id: Uuid) -> Result<i64, BillingError> {
         let mut client = self.client.clone().ok_or_else(unreachable)?;

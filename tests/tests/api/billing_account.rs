@@ -120,16 +120,19 @@ async fn members_use_billing_and_seats_follow_memberships() {
     .await;
     assert_eq!(usage["used"], 2, "{usage}");
 
-    // Upgrading: more seats than the plan allows is refused naming the field; within it, a URL.
-    let (status, problem) = post_json(
-        &world,
-        &owner,
-        "/v1/billing/checkout",
-        json!({"tenant_id": tenant, "plan_id": "team", "seats": 6}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
-    assert_eq!(problem["field"], "seats");
+    // Upgrading: more seats than the plan allows, or fewer than the members, is refused naming the
+    // field; within both, a URL.
+    for seats in [6, 1] {
+        let (status, problem) = post_json(
+            &world,
+            &owner,
+            "/v1/billing/checkout",
+            json!({"tenant_id": tenant, "plan_id": "team", "seats": seats}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{seats}: {problem}");
+        assert_eq!(problem["field"], "seats", "{seats}");
+    }
     let (status, answer) = post_json(
         &world,
         &owner,

@@ -34,6 +34,8 @@ fn billing_hook(stripe_base: Option<String>) -> ConfigHook<onramp_billing::Confi
         config.billing_operator_user_ids = vec![OPERATOR.to_owned()];
         config.outbox_poll_interval = Duration::from_millis(50);
         config.outbox_max_backoff = Duration::from_secs(1);
+        // Tests ask reconciliation about orphans right away.
+        config.reconcile_orphan_grace = Duration::ZERO;
         match &stripe_base {
             Some(base) => {
                 config.billing_provider = Some(onramp_billing::ProviderKind::Stripe);

@@ -6,6 +6,7 @@ mod billing_checkout_flow;
 mod billing_localstripe;
 mod billing_manual;
 mod billing_plans;
+mod billing_reconcile;
 mod billing_support;
 mod billing_webhooks;
 mod deadlines;

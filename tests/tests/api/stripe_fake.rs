@@ -365,13 +365,10 @@ impl StripeFake {
             "" => "1",
             given => given,
         };
-        let mut params = vec![
-            ("customer", customer.to_owned()),
-            (
-                "items[0][plan]",
-                session.field("line_items[0][price]").to_owned(),
-            ),
-            ("items[0][quantity]", quantity.to_owned()),
+        let mut form = vec![
+            ("customer", customer),
+            ("items[0][plan]", session.field("line_items[0][price]")),
+            ("items[0][quantity]", quantity),
         ];
         let metadata: Vec<(String, String)> = session
             .fields
@@ -382,10 +379,6 @@ impl StripeFake {
                     .strip_suffix(']')?;
                 Some((format!("metadata[{key}]"), value.clone()))
             })
-            .collect();
-        let mut form: Vec<(&str, &str)> = params
-            .iter_mut()
-            .map(|(name, value)| (*name, value.as_str()))
             .collect();
         form.extend(metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let subscription = stripe

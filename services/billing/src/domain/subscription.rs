@@ -1,6 +1,7 @@
 //! Subscription statuses (Stripe's), the entitlement each one means, and the lifecycle transition
 //! tenancy is told about.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 /// Stripe's `subscription.status`.
@@ -35,6 +36,19 @@ impl SubscriptionStatus {
     /// Parses the stored text.
     pub(crate) fn parse(text: &str) -> Option<Self> {
         serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
+    }
+
+    /// How strongly this status entitles a tenant, for choosing among several subscriptions of one
+    /// tenant: live beats lapsing beats unpaid beats never-paid beats over.
+    pub(crate) fn precedence(self) -> u8 {
+        match self {
+            Self::Trialing | Self::Active => 5,
+            Self::PastDue => 4,
+            Self::Unpaid | Self::Paused => 3,
+            Self::Incomplete => 2,
+            Self::IncompleteExpired => 1,
+            Self::Canceled => 0,
+        }
     }
 
     /// What the tenant is entitled to while its subscription is in this status.
@@ -97,6 +111,19 @@ impl EntitlementState {
     }
 }
 
+/// The subscription that decides a tenant's entitlement when it has several (an upgrade made a new
+/// one while the old one lapses; a second Checkout): the highest [`SubscriptionStatus::precedence`]
+/// wins, then the most recently changed. An unknown status counts as over.
+pub(crate) fn governing<T>(
+    subscriptions: impl IntoIterator<Item = T>,
+    facts: impl Fn(&T) -> (Option<SubscriptionStatus>, DateTime<Utc>),
+) -> Option<T> {
+    subscriptions.into_iter().max_by_key(|subscription| {
+        let (status, changed) = facts(subscription);
+        (status.map_or(0, SubscriptionStatus::precedence), changed)
+    })
+}
+
 /// Tenancy's `LifecycleTransition`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -110,6 +137,33 @@ pub(crate) enum Transition {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_most_usable_then_newest_subscription_governs() {
+        use SubscriptionStatus::*;
+        let at = |s: i64| DateTime::from_timestamp(1_790_000_000 + s, 0).expect("time");
+        let pick = |rows: &[(Option<SubscriptionStatus>, i64, &'static str)]| {
+            governing(rows.iter(), |row| (row.0, at(row.1))).map(|row| row.2)
+        };
+        // The old subscription is canceled after the new one went live: the new one governs.
+        assert_eq!(
+            pick(&[(Some(Active), 1, "new"), (Some(Canceled), 2, "old")]),
+            Some("new")
+        );
+        assert_eq!(
+            pick(&[(Some(PastDue), 1, "a"), (Some(Incomplete), 2, "b")]),
+            Some("a")
+        );
+        assert_eq!(
+            pick(&[(Some(Active), 1, "a"), (Some(Trialing), 2, "b")]),
+            Some("b")
+        );
+        assert_eq!(
+            pick(&[(None, 5, "unknown"), (Some(Canceled), 1, "c")]),
+            Some("unknown")
+        );
+        assert_eq!(pick(&[]), None);
+    }
 
     #[test]
     fn every_status_maps_to_the_documented_transition() {

@@ -4,6 +4,8 @@ use onramp_proto::billing::v1::{
     Drift as ProtoDrift, DriftAction, ReconcileWithStripeRequest, ReconcileWithStripeResponse,
 };
 
+use uuid::Uuid;
+
 use super::{BillingApi, tenant_id, timestamp};
 use crate::error::BillingError;
 
@@ -39,7 +41,7 @@ impl BillingApi {
                     } as i32,
                 })
                 .collect(),
-            orphan_tenant_ids: Vec::new(),
+            orphan_tenant_ids: report.orphans.iter().map(Uuid::to_string).collect(),
         })
     }
 }

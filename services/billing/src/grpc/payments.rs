@@ -62,6 +62,15 @@ impl BillingApi {
         self.tenancy
             .check(user, tenant, Needs::OwnerOrAdmin, false)
             .await?;
+        // Seats are counted from memberships: buying fewer than the workspace already has would
+        // leave members over the limit the moment the plan starts.
+        let members = self.tenancy.members(tenant).await?;
+        if i64::from(request.seats.max(1)) < members {
+            return Err(BillingError::invalid(
+                "seats",
+                format!("must be at least {members}, the workspace's members"),
+            ));
+        }
         let session = self
             .checkout
             .checkout(tenant, &plan, request.seats, &success, &cancel)

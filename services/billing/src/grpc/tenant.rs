@@ -105,7 +105,7 @@ impl BillingApi {
     ) -> Result<onramp_proto::billing::v1::SubscriptionSummary, BillingError> {
         let pool = &self.inbox.pool;
         let entitlement = store::entitlements::get(pool, tenant).await?;
-        let subscription = store::subscriptions::latest_for_tenant(pool, tenant).await?;
+        let subscription = store::subscriptions::governing_for_tenant(pool, tenant).await?;
         let has_customer = store::subscriptions::customer_of(pool, tenant)
             .await?
             .is_some();

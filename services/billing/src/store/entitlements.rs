@@ -109,6 +109,26 @@ pub(crate) async fn apply(
     Ok(row)
 }
 
+/// Tenants whose entitlement has not changed since `before` (`only`: just that one), oldest first, at
+/// most `limit` (reconciliation's orphan candidates).
+pub(crate) async fn unchanged_since(
+    pool: &sqlx::PgPool,
+    before: DateTime<Utc>,
+    only: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select tenant_id from entitlements
+         where updated_at < $1 and ($2::uuid is null or tenant_id = $2)
+         order by updated_at limit $3",
+    )
+    .bind(before)
+    .bind(only)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
 /// Ends what ran out by itself: card-less trials past their end become `suspended` (recoverable by
 /// paying), complimentary and free grants past their end become `canceled`; each tells tenancy through
 /// the outbox. Returns how many entitlements changed.

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Tx;
+use crate::domain::subscription::{SubscriptionStatus, governing};
 
 /// One mirrored subscription; `last_event_created`/`last_event_id` are its version.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -130,20 +131,43 @@ pub(crate) async fn link_customer(
         .await
 }
 
-/// The tenant's most recently changed subscription.
-pub(crate) async fn latest_for_tenant(
+/// Every mirrored subscription of the tenant.
+pub(crate) async fn for_tenant(
     executor: impl sqlx::PgExecutor<'_>,
     tenant_id: Uuid,
-) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
     sqlx::query_as(
         "select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id, plan_id,
                 seats, current_period_end, trial_end, cancel_at_period_end, last_event_created,
                 last_event_id
-         from subscriptions where tenant_id = $1 order by last_event_created desc limit 1",
+         from subscriptions where tenant_id = $1",
     )
     .bind(tenant_id)
-    .fetch_optional(executor)
+    .fetch_all(executor)
     .await
+}
+
+/// The subscription that decides the tenant's entitlement (see [`governing`]).
+pub(crate) async fn governing_for_tenant(
+    executor: impl sqlx::PgExecutor<'_>,
+    tenant_id: Uuid,
+) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+    Ok(governing(for_tenant(executor, tenant_id).await?, |row| {
+        (
+            SubscriptionStatus::parse(&row.status),
+            row.last_event_created,
+        )
+    }))
+}
+
+/// Serialises entitlement decisions for one tenant until the transaction ends, so two events for two
+/// of its subscriptions each see the other's committed state.
+pub(crate) async fn lock_tenant(tx: &mut Tx<'_>, tenant_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('tenant:' || $1::text, 0))")
+        .bind(tenant_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// The tenant's Stripe customer, if it has one.

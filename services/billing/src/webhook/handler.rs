@@ -6,7 +6,10 @@ use super::event::{
     AccountObject, CheckoutSessionObject, InvoiceObject, StripeEvent, SubscriptionObject,
 };
 use crate::{
-    domain::subscription::SubscriptionStatus,
+    domain::{
+        start::Source,
+        subscription::{EntitlementState, SubscriptionStatus},
+    },
     error::BillingError,
     store::{
         self, Tx,
@@ -178,7 +181,10 @@ async fn plan_of(
     }
 }
 
-/// Moves the tenant's entitlement to what the subscription status means (outbox row on change).
+/// Moves the tenant's entitlement to what its subscriptions mean (outbox row on change). A tenant may
+/// have several (an upgrade through a second Checkout, an old one lapsing): the governing one decides,
+/// so a late event for a lapsed subscription never cancels a live one. A subscription that never went
+/// live does not end an active trial or grant that did not come from Stripe.
 async fn entitle(
     tx: &mut Tx<'_>,
     cause: &Cause<'_>,
@@ -190,10 +196,28 @@ async fn entitle(
             "subscription maps to no tenant; mirrored only");
         return Ok(());
     };
+    store::subscriptions::lock_tenant(tx, tenant_id).await?;
+    let governing = store::subscriptions::governing_for_tenant(&mut **tx, tenant_id).await?;
+    let (row, status) = match governing {
+        Some(other) if other.stripe_subscription_id != row.stripe_subscription_id => {
+            let status = SubscriptionStatus::parse(&other.status).unwrap_or(status);
+            (other, status)
+        }
+        _ => (row.clone(), status),
+    };
+    if status.entitlement() != EntitlementState::Active
+        && let Some(current) = store::entitlements::get(&mut **tx, tenant_id).await?
+        && current.state == EntitlementState::Active.as_str()
+        && current.source.as_deref() != Some(Source::StripeSubscription.as_str())
+    {
+        tracing::info!(stripe.event_id = %cause.event_id, %tenant_id,
+            "subscription not live; the tenant's own trial or grant stays");
+        return Ok(());
+    }
     let change = Change {
         tenant_id,
         state: status.entitlement(),
-        source: "stripe_subscription",
+        source: Source::StripeSubscription.as_str(),
         plan_id: row.plan_id,
         trial_ends_at: (status == SubscriptionStatus::Trialing)
             .then_some(row.trial_end)

@@ -247,10 +247,10 @@ async fn only_operators_read_or_write_the_catalog() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn the_sync_fills_stripe_ids_by_plan_code() {
+/// A Stripe stand-in listing two prices: one for an unknown plan, one selling `pro` through its
+/// product's `onramp_plan_code`. Returns its base URL.
+async fn prices_fake() -> String {
     use axum::{Json, Router, routing::get};
-    use onramp_proto::billing::v1::SyncStripePricesRequest;
     let app = Router::new().route(
         "/v1/prices",
         get(|| async {
@@ -268,6 +268,40 @@ async fn the_sync_fills_stripe_ids_by_plan_code() {
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+#[tokio::test]
+async fn the_sync_prices_command_fills_the_catalog_like_the_rpc() {
+    let base = prices_fake().await;
+    let operator = Uuid::new_v4().to_string();
+    let op = operator.clone();
+    let app = TestBilling::spawn_with(move |config| {
+        config.billing_operator_user_ids = vec![op];
+        config.stripe_secret_key = Some(onramp_kit::config::SecretString::from(
+            "sk_test_command".to_owned(),
+        ));
+        config.stripe_api_base = base;
+    })
+    .await;
+    let dry = onramp_billing::sync_prices_command(app.config.clone(), true)
+        .await
+        .expect("dry run");
+    assert!(dry.starts_with("(dry run) updated: [pro]"), "{dry}");
+    let report = onramp_billing::sync_prices_command(app.config.clone(), false)
+        .await
+        .expect("sync");
+    assert!(report.contains("updated: [pro]"), "{report}");
+    let after = catalog(&app, &operator).await;
+    let pro = after.plans.iter().find(|p| p.code == "pro").expect("pro");
+    assert_eq!(pro.stripe_price_id, "price_pro_m");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_sync_fills_stripe_ids_by_plan_code() {
+    use onramp_proto::billing::v1::SyncStripePricesRequest;
+    let base = prices_fake().await;
     let operator = Uuid::new_v4().to_string();
     let op = operator.clone();
     let app = TestBilling::spawn_with(move |config| {

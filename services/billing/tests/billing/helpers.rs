@@ -54,6 +54,8 @@ pub(crate) struct TestBilling {
     pub(crate) client: BillingServiceClient<Channel>,
     /// Billing's own database (tests inspect it and inject failures into it).
     pub(crate) db: PgPool,
+    /// The config billing runs with (for commands that run beside the service).
+    pub(crate) config: Config,
     databases: Vec<String>,
     running: Vec<Running>,
 }
@@ -96,7 +98,9 @@ impl TestBilling {
         config.outbox_poll_interval = Duration::from_millis(50);
         config.outbox_max_backoff = Duration::from_millis(200);
         adjust(&mut config);
-        let app = Application::build(config).await.expect("billing builds");
+        let app = Application::build(config.clone())
+            .await
+            .expect("billing builds");
         let addr = app.local_addr().expect("addr");
         let stop = CancellationToken::new();
         let task = tokio::spawn(app.run_until_stopped(stop.clone()));
@@ -110,6 +114,7 @@ impl TestBilling {
         Self {
             client: BillingServiceClient::new(channel),
             db,
+            config,
             databases: vec![billing_db, tenancy_db],
             running: vec![
                 Running { stop, task },

@@ -6,6 +6,7 @@ mod entitlements;
 mod helpers;
 mod ordering;
 mod outbox;
+mod precedence;
 mod reconcile;
 mod signatures;
 mod usage;

@@ -220,13 +220,25 @@ impl Journey {
 
     /// A signed-in POST of JSON; (status, body).
     pub(crate) async fn post_json(&self, user: &User, path: &str, body: Value) -> (u16, Value) {
-        let response = self
+        self.post_traced(user, path, body, None).await
+    }
+
+    /// [`Journey::post_json`] continuing the caller's `traceparent` when given.
+    pub(crate) async fn post_traced(
+        &self,
+        user: &User,
+        path: &str,
+        body: Value,
+        traceparent: Option<&str>,
+    ) -> (u16, Value) {
+        let mut request = self
             .world
             .authed(Method::POST, path, &user.access_token)
-            .json(&body)
-            .send()
-            .await
-            .expect("post");
+            .json(&body);
+        if let Some(traceparent) = traceparent {
+            request = request.header("traceparent", traceparent);
+        }
+        let response = request.send().await.expect("post");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -357,12 +369,27 @@ impl Journey {
             id: me["id"].as_str().expect("id").to_owned(),
             access_token,
         };
+        let (accept_trace, accept_trace_id) = traceparent();
         let (status, accepted) = self
-            .post_json(&teammate, &format!("/v1/invites/{code}/accept"), json!({}))
+            .post_traced(
+                &teammate,
+                &format!("/v1/invites/{code}/accept"),
+                json!({}),
+                Some(&accept_trace),
+            )
             .await;
         assert_eq!(status, 200, "{accepted}");
         assert_eq!(accepted["membership"]["role"], "member", "{accepted}");
         assert_eq!(accepted["tenant"]["id"], tenant, "{accepted}");
+        // Tenancy read the invitee's verified email from identity, inside the browser's trace.
+        for (service, rpc) in [
+            ("gateway", "POST /v1/invites/{code}/accept"),
+            ("tenant-provisioning", "AcceptInvite"),
+            ("identity", "LookupUsers"),
+        ] {
+            let rpc = rpc.replace("{code}", &code);
+            crate::journey::assert_span(&accept_trace_id, service, &rpc).await;
+        }
         teammate
     }
 

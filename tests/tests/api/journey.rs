@@ -70,6 +70,7 @@ async fn a_paid_signup_reaches_a_ready_workspace_in_one_session_and_onboards_a_t
         .provision(&owner, &key, Some(&provision_trace))
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.headers()["x-trace-id"], provision_trace_id.as_str());
     let created: Value = created.json().await.expect("json");
     let tenant = created["tenant"]["id"].as_str().expect("id").to_owned();
     assert_eq!(created["tenant"]["state"], "pending_payment", "{created}");
@@ -99,16 +100,25 @@ async fn a_paid_signup_reaches_a_ready_workspace_in_one_session_and_onboards_a_t
             .iter()
             .any(|p| p["code"] == "pro")
     );
+    let (checkout_trace, checkout_trace_id) = traceparent();
     let (status, checkout) = journey
-        .post_json(
+        .post_traced(
             &owner,
             "/v1/billing/checkout",
             json!({"tenant_id": tenant, "plan_id": "pro", "seats": 1,
                    "success_url": "http://localhost:8080/billing/success",
                    "cancel_url": "http://localhost:8080/billing/cancel"}),
+            Some(&checkout_trace),
         )
         .await;
     assert_eq!(status, 200, "{checkout}");
+    for (service, rpc) in [
+        ("gateway", "POST /v1/billing/checkout"),
+        ("billing", "CreateCheckoutSession"),
+        ("tenant-provisioning", "CheckMembership"),
+    ] {
+        assert_span(&checkout_trace_id, service, rpc).await;
+    }
     assert_eq!(checkout["checkout_url"], CHECKOUT_URL);
     let sold = stripe.last_form("/v1/checkout/sessions").await;
     assert_eq!(field(&sold, "line_items[0][price]"), price);

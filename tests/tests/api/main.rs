@@ -21,6 +21,7 @@ mod identity_tokens;
 mod journey;
 mod journey_stripe;
 mod journey_support;
+mod journey_team;
 mod journey_trial;
 mod onboarding_checklist;
 mod onboarding_connect;

@@ -6,9 +6,10 @@ mod auth;
 mod clients;
 mod config;
 mod middleware;
+mod openapi;
 mod problem;
 mod routes;
 mod startup;
 
-pub use config::Config;
+pub use config::{Config, EdgeConfig, Limit, RouteLimit, SameSite};
 pub use startup::Application;

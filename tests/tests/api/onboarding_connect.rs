@@ -396,7 +396,20 @@ async fn connect_management_needs_an_owner_or_admin_of_the_workspace() {
         .await
         .expect("request");
     assert_eq!(read.status(), StatusCode::NOT_FOUND);
-    // A plain member may not manage payouts.
+    // A plain member sees the account but may not manage payouts.
+    let seen = rig
+        .authed(
+            Method::GET,
+            &format!(
+                "/v1/onboarding/connect/account?tenant_id={}",
+                payouts.tenant
+            ),
+            &teammate,
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(seen.status(), StatusCode::OK);
     let member = create_token(&rig, &teammate, &payouts.tenant).await;
     assert_eq!(member.status(), StatusCode::FORBIDDEN);
     // No token was issued by either refusal.

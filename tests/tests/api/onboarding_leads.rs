@@ -45,9 +45,13 @@ async fn outbox_drained(rig: &OnboardingRig) {
 }
 
 #[tokio::test]
-async fn the_hourly_limit_per_ip_holds_across_two_gateways_and_each_lead_is_emailed_once() {
+async fn the_hourly_limit_per_ip_holds_across_gateways_and_replicas_and_each_lead_is_emailed_once()
+{
+    // Two gateways, each in front of its own onboarding replica: only Postgres is shared, so the
+    // limit and the outbox claims must hold there. Both replicas relay mail.
     let rig = OnboardingRig::spawn_with(RigOptions {
         gateways: 2,
+        onboarding_replicas: 2,
         ..RigOptions::default()
     })
     .await;

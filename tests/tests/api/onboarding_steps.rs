@@ -34,6 +34,12 @@ async fn refused(response: reqwest::Response, status: StatusCode, field: &str) {
     assert_eq!(response.status(), status, "{field}");
     let problem: Value = response.json().await.expect("json");
     assert_eq!(problem["field"], field, "{problem}");
+    let reason = if status == StatusCode::UNPROCESSABLE_ENTITY {
+        "INVALID_DATA"
+    } else {
+        "INVALID_ARGUMENT"
+    };
+    assert_eq!(problem["reason"], reason, "{problem}");
 }
 
 fn setup(company: &str, size: &str, zone: &str) -> Value {

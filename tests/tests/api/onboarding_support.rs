@@ -32,6 +32,9 @@ pub(crate) const RETURN_URL: &str = "http://app.test/v1/onboarding/connect/retur
 pub(crate) struct RigOptions {
     /// Gateways in front of the services (the stack's own counts as the first).
     pub(crate) gateways: usize,
+    /// Onboarding replicas on one database (the stack's own counts as the first); the extra
+    /// gateways talk to the last one, so no two gateways need share a replica's memory.
+    pub(crate) onboarding_replicas: usize,
     /// Whether onboarding sends its mail (else it waits in the outbox).
     pub(crate) onboarding_mails: bool,
     /// Points onboarding's identity and billing reads here (a peer that never answers, say).
@@ -44,6 +47,7 @@ impl Default for RigOptions {
     fn default() -> Self {
         Self {
             gateways: 1,
+            onboarding_replicas: 1,
             onboarding_mails: true,
             identity_and_billing_addr: None,
             custom_steps: None,
@@ -78,6 +82,9 @@ pub(crate) struct OnboardingRig {
     onboarding_addr: SocketAddr,
     options: RigOptions,
     replacement: Option<Running>,
+    /// Where the extra gateways send onboarding calls.
+    gateway_onboarding_addr: SocketAddr,
+    replicas: Vec<Running>,
     extra_gateways: Vec<Running>,
 }
 
@@ -133,8 +140,13 @@ impl OnboardingRig {
             onboarding_addr,
             options,
             replacement: None,
+            gateway_onboarding_addr: onboarding_addr,
+            replicas: Vec::new(),
             extra_gateways: Vec::new(),
         };
+        for _ in 1..rig.options.onboarding_replicas {
+            rig.add_onboarding_replica().await;
+        }
         for _ in 1..rig.options.gateways {
             rig.add_gateway().await;
         }
@@ -150,7 +162,7 @@ impl OnboardingRig {
                 peer("identity"),
                 peer("tenant-provisioning"),
                 peer("billing"),
-                format!("http://{}", self.onboarding_addr),
+                format!("http://{}", self.gateway_onboarding_addr),
             ],
         );
         config.trusted_proxy_header = Some(PROXY_HEADER.to_owned());
@@ -177,10 +189,37 @@ impl OnboardingRig {
                 .await
                 .expect("onboarding stops");
         }
+        let config = self.onboarding_config(self.onboarding_addr, mails);
+        let app = Application::build(config)
+            .await
+            .expect("onboarding rebuilds");
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(app.run_until_stopped(stop.clone()));
+        self.replacement = Some(Running { stop, task });
+        self.world.app.wait_until_ready().await;
+    }
+
+    /// Another onboarding replica on the same database and a free port (any rate limit or outbox
+    /// claim must hold across replicas, which share nothing but Postgres).
+    async fn add_onboarding_replica(&mut self) {
+        let config = self.onboarding_config(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            self.options.onboarding_mails,
+        );
+        let app = Application::build(config).await.expect("replica builds");
+        self.gateway_onboarding_addr = app.local_addr().expect("addr");
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(app.run_until_stopped(stop.clone()));
+        self.replicas.push(Running { stop, task });
+        wait_until_serving(self.gateway_onboarding_addr).await;
+    }
+
+    /// An onboarding config like the stack's own (its database, peers, the rig's settings).
+    fn onboarding_config(&self, addr: SocketAddr, mails: bool) -> Config {
         let stack = &self.world.app.stack;
         let database = stack.database("onboarding").expect("onboarding db");
         let url = postgres().database_url(database.get_database().expect("named"));
-        let mut base = ServiceConfig::new(self.onboarding_addr, &url);
+        let mut base = ServiceConfig::new(addr, &url);
         base.server.drain_period = Duration::from_millis(50);
         let mut config = Config::new(base);
         config.identity_service_addr = format!("http://{}", service_addr(stack, "identity"));
@@ -193,13 +232,7 @@ impl OnboardingRig {
         };
         config.smtp_url = Some(SecretString::from(self.world.sink.url()));
         rig_settings(&mut config, &self.stripe.uri(), &options);
-        let app = Application::build(config)
-            .await
-            .expect("onboarding rebuilds");
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(app.run_until_stopped(stop.clone()));
-        self.replacement = Some(Running { stop, task });
-        self.world.app.wait_until_ready().await;
+        config
     }
 
     /// `http://gateway[i]/<path>`.
@@ -281,11 +314,35 @@ impl OnboardingRig {
         for gateway in self.extra_gateways.drain(..) {
             gateway.stop().await;
         }
+        for replica in self.replicas.drain(..) {
+            replica.stop().await;
+        }
         if let Some(replacement) = self.replacement.take() {
             replacement.stop().await;
         }
         self.db.close().await;
         self.world.stop().await;
+    }
+}
+
+/// Polls a service's gRPC health until SERVING (migrations applied), bounded.
+async fn wait_until_serving(addr: SocketAddr) {
+    let started = std::time::Instant::now();
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect_lazy();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    loop {
+        let answer = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: String::new(),
+            })
+            .await;
+        if answer.is_ok_and(|a| a.into_inner().status == 1) {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never serving");
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 

@@ -242,8 +242,10 @@ fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem
     request_body = StepBody,
     responses(
         (status = 200, description = "The checklist after the change", body = ChecklistView),
+        (status = 400, description = "Malformed body or action, naming the field"),
         (status = 404, description = "Unknown step or workspace"),
         (status = 409, description = "Another context decides this step"),
+        (status = 422, description = "Step data that breaks the step's rules or is missing where required, naming the field"),
     ))]
 pub(crate) async fn update(
     State(state): State<AppState>,

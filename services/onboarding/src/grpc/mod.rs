@@ -1,5 +1,4 @@
 //! The gRPC surface of the onboarding service: proto <-> domain only, plus the membership gate.
-//! Methods not built yet answer UNIMPLEMENTED through the generated default stubs.
 
 mod convert;
 

@@ -5,6 +5,8 @@ mod billing_localstripe;
 mod billing_plans;
 mod billing_webhooks;
 mod deadlines;
+mod edge_browser;
+mod edge_limits;
 mod health;
 mod helpers;
 mod identity;

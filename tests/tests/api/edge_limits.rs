@@ -293,3 +293,32 @@ async fn without_redis_each_gateway_counts_alone() {
     stop_b.cancel();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_edges_own_refusals_are_problem_json_too() {
+    let app = TestStack::spawn().await;
+    let wrong_method = app
+        .http
+        .delete(app.url("/v1/auth/login"))
+        .send()
+        .await
+        .expect("delete");
+    assert!(wrong_method.headers().contains_key(header::ALLOW));
+    assert_eq!(
+        problem(wrong_method, 405).await["reason"],
+        "METHOD_NOT_ALLOWED"
+    );
+
+    // Past BODY_LIMIT_BYTES (1 MiB), even the raw webhook body is refused, before billing sees it.
+    let huge = app
+        .http
+        .post(app.url("/v1/webhooks/stripe"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("stripe-signature", "t=1,v1=00")
+        .body(vec![b' '; 2 * 1024 * 1024])
+        .send()
+        .await
+        .expect("webhook");
+    assert_eq!(problem(huge, 413).await["reason"], "PAYLOAD_TOO_LARGE");
+    app.stop().await;
+}

@@ -6,6 +6,7 @@ mod auth;
 mod clients;
 mod config;
 mod middleware;
+mod openapi;
 mod problem;
 mod routes;
 mod startup;

@@ -11,6 +11,7 @@ use http::{HeaderMap, StatusCode};
 use onramp_kit::{ApiError, Code};
 use onramp_proto::tenancy::v1 as pb;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::{
     auth::{AuthUser, caller},
@@ -20,6 +21,11 @@ use crate::{
         tenants::{body, json},
     },
 };
+
+/// The invite routes' OpenAPI paths.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, list, revoke, lookup, accept))]
+pub(crate) struct Api;
 
 /// The invite routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -33,17 +39,30 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/invites/{code}/accept", post(accept))
 }
 
-#[derive(Debug, Deserialize)]
+/// One invite to send.
+#[derive(Debug, Deserialize, ToSchema)]
 struct InviteRow {
     email: String,
+    /// `owner`, `admin` or `member`.
     role: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/tenants/{id}/invites` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = CreateInvitesBody)]
 struct CreateBody {
     invites: Vec<InviteRow>,
 }
 
+/// Invites people by email (owners and admins); each row answers its own outcome.
+#[utoipa::path(post, path = "/v1/tenants/{tenant_id}/invites", tag = "invites",
+    operation_id = "create_invites", security(("bearer" = [])), params(("tenant_id" = String, Path, description = "The tenant's id")),
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "One result per row", body = json::InviteResults),
+        (status = 402, description = "The workspace waits for its payment; retry after `Retry-After`"),
+        (status = 404, description = "No such workspace, or the caller is not a member"),
+    ))]
 async fn create(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
@@ -89,15 +108,15 @@ async fn create(
                 Ok(pb::InviteOutcome::AlreadyMember) => "already_member",
                 _ => "unspecified",
             };
-            serde_json::json!({ "email": r.email, "outcome": outcome,
-                "invite": r.invite.map(json::Invite::from), "code": r.code })
+            json::InviteResult {
+                email: r.email,
+                outcome,
+                invite: r.invite.map(json::Invite::from),
+                code: r.code,
+            }
         })
         .collect();
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "results": results })),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(json::InviteResults { results })).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,13 +125,21 @@ struct ListQuery {
     state: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/invites", tag = "invites",
+    operation_id = "list_invites", security(("bearer" = [])),
+    params(("tenant_id" = String, Path, description = "The tenant's id"),
+        ("state" = Option<String>, Query, description = "Only invites in this state: pending, accepted, revoked or expired")),
+    responses(
+        (status = 200, description = "The workspace's invites", body = json::Invites),
+        (status = 404, description = "No such workspace, or the caller is not a member"),
+    ))]
 async fn list(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     Query(query): Query<ListQuery>,
     user: AuthUser,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<json::Invites>, Problem> {
     let filter = match query.state.as_deref() {
         None | Some("") => pb::InviteState::Unspecified,
         Some("pending") => pb::InviteState::Pending,
@@ -141,15 +168,23 @@ async fn list(
         .await?
         .into_inner();
     let invites: Vec<_> = answer.invites.into_iter().map(json::Invite::from).collect();
-    Ok(Json(serde_json::json!({ "invites": invites })))
+    Ok(Json(json::Invites { invites }))
 }
 
+#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/invites/{invite_id}", tag = "invites",
+    operation_id = "revoke_invite", security(("bearer" = [])),
+    params(("tenant_id" = String, Path, description = "The tenant's id"), ("invite_id" = String, Path, description = "The invite's id")),
+    responses(
+        (status = 200, description = "The revoked invite", body = json::RevokedInvite),
+        (status = 404, description = "No such workspace or invite"),
+        (status = 409, description = "The invite is no longer pending"),
+    ))]
 async fn revoke(
     State(state): State<AppState>,
     Path((tenant_id, invite_id)): Path<(String, String)>,
     user: AuthUser,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<json::RevokedInvite>, Problem> {
     let answer = state
         .peers
         .tenancy()
@@ -160,17 +195,23 @@ async fn revoke(
         })
         .await?
         .into_inner();
-    Ok(Json(
-        serde_json::json!({ "invite": answer.invite.map(json::Invite::from) }),
-    ))
+    Ok(Json(json::RevokedInvite {
+        invite: answer.invite.map(json::Invite::from),
+    }))
 }
 
 /// `GET /v1/invites/{code}`: public; unknown, expired, revoked and accepted codes all answer 404.
+#[utoipa::path(get, path = "/v1/invites/{code}", tag = "invites", operation_id = "lookup_invite",
+    params(("code" = String, Path, description = "The invite code from the invite link")),
+    responses(
+        (status = 200, description = "What the accept page shows", body = json::InviteLookup),
+        (status = 404, description = "Unknown, expired, revoked or accepted code"),
+    ))]
 async fn lookup(
     State(state): State<AppState>,
     Path(code): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<json::InviteLookup>, Problem> {
     let answer = state
         .peers
         .tenancy()
@@ -180,21 +221,29 @@ async fn lookup(
         })
         .await?
         .into_inner();
-    Ok(Json(serde_json::json!({
-        "tenant_name": answer.tenant_name,
-        "inviter_display_name": answer.inviter_display_name,
-        "role": json::role(answer.role),
-        "masked_email": answer.masked_email,
-        "expires_at": answer.expires_at.map(|at| at.to_string()),
-    })))
+    Ok(Json(json::InviteLookup {
+        tenant_name: answer.tenant_name,
+        inviter_display_name: answer.inviter_display_name,
+        role: json::role(answer.role),
+        masked_email: answer.masked_email,
+        expires_at: answer.expires_at.map(|at| at.to_string()),
+    }))
 }
 
+/// Joins the workspace; the signed-in user's verified email must be the invited one.
+#[utoipa::path(post, path = "/v1/invites/{code}/accept", tag = "invites", operation_id = "accept_invite",
+    security(("bearer" = [])), params(("code" = String, Path, description = "The invite code from the invite link")),
+    responses(
+        (status = 200, description = "The caller is a member", body = json::InviteAccepted),
+        (status = 404, description = "Unknown, expired, revoked or accepted code"),
+        (status = 409, description = "The invite is for another email"),
+    ))]
 async fn accept(
     State(state): State<AppState>,
     Path(code): Path<String>,
     user: AuthUser,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<json::InviteAccepted>, Problem> {
     let answer = state
         .peers
         .tenancy()
@@ -204,9 +253,9 @@ async fn accept(
         })
         .await?
         .into_inner();
-    Ok(Json(serde_json::json!({
-        "tenant": answer.tenant.map(json::Tenant::from),
-        "membership": answer.membership.map(json::Membership::from),
-        "already_member": answer.already_member,
-    })))
+    Ok(Json(json::InviteAccepted {
+        tenant: answer.tenant.map(json::Tenant::from),
+        membership: answer.membership.map(json::Membership::from),
+        already_member: answer.already_member,
+    }))
 }

@@ -39,6 +39,7 @@ pub(crate) fn probes(state: AppState) -> Router {
 pub(crate) fn api(state: AppState) -> Router {
     Router::new()
         .route("/v1/status", get(status::describe_all))
+        .route("/openapi.json", get(crate::openapi::serve))
         .merge(identity::routes())
         .merge(tenants::routes())
         .merge(invites::routes())
@@ -48,6 +49,34 @@ pub(crate) fn api(state: AppState) -> Router {
         .merge(billing::routes())
         .fallback(not_found)
         .with_state(state)
+}
+
+/// The routes' OpenAPI paths, one `utoipa::OpenApi` per area (see `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    health::live,
+    health::ready,
+    status::describe_all,
+    sales_leads::submit,
+    crate::openapi::serve
+))]
+struct CoreApi;
+
+/// Every documented route.
+pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    let mut doc = CoreApi::openapi();
+    for area in [
+        identity::Api::openapi(),
+        tenants::Api::openapi(),
+        invites::Api::openapi(),
+        billing::Api::openapi(),
+        onboarding::Api::openapi(),
+        webhooks::Api::openapi(),
+    ] {
+        doc.merge(area);
+    }
+    doc
 }
 
 /// Unknown paths answer problem+json like every other error.

@@ -17,6 +17,22 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::routes::AppState;
 
+/// The onboarding routes' OpenAPI paths.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    checklist::get,
+    checklist::update,
+    checklist::dismiss_rest,
+    connect::start,
+    connect::refresh,
+    connect::back,
+    connect::get_account,
+    connect::create_account,
+    connect::refresh_account,
+    connect::create_token
+))]
+pub(crate) struct Api;
+
 /// The onboarding routes.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

@@ -9,11 +9,12 @@ use axum::{
 use onramp_kit::ApiError;
 use onramp_proto::onboarding::v1::{CompanySize, SubmitSalesLeadRequest};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{auth, problem::Problem, routes::AppState};
 
 /// The form. Missing text fields are empty and named by the service's validation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SalesLeadBody {
     #[serde(default)]
@@ -24,6 +25,7 @@ pub(crate) struct SalesLeadBody {
     company: String,
     /// `solo`, `small`, `medium`, `large`, `enterprise` or `huge`; optional.
     #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^(|solo|small|medium|large|enterprise|huge)$")]
     company_size: Option<String>,
     #[serde(default)]
     phone: String,
@@ -33,12 +35,19 @@ pub(crate) struct SalesLeadBody {
     source: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SalesLeadCreated {
     lead_id: String,
     received_at: String,
 }
 
+/// `POST /v1/sales-leads`: anonymous; 5 per hour per client IP.
+#[utoipa::path(post, path = "/v1/sales-leads", tag = "sales", operation_id = "submit_sales_lead",
+    request_body = SalesLeadBody,
+    responses(
+        (status = 201, description = "The lead is stored; sales is notified by email", body = SalesLeadCreated),
+        (status = 429, description = "Too many leads from this client in the last hour"),
+    ))]
 pub(crate) async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -5,21 +5,25 @@ use axum::{Json, extract::State};
 use futures::future::try_join_all;
 use onramp_proto::common::v1::DescribeRequest;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::{problem::Problem, routes::AppState};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ServiceStatus {
     service: String,
     version: String,
     schema_version: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct StatusBody {
     services: Vec<ServiceStatus>,
 }
 
+/// `GET /v1/status`: every service's version and schema version.
+#[utoipa::path(get, path = "/v1/status", tag = "meta", operation_id = "get_status",
+    responses((status = 200, description = "What each service runs", body = StatusBody)))]
 pub(crate) async fn describe_all(
     State(state): State<AppState>,
 ) -> Result<Json<StatusBody>, Problem> {

@@ -15,6 +15,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use onramp_kit::Code;
 use onramp_proto::tenancy::v1 as pb;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::{
     auth::{AuthUser, caller},
@@ -23,6 +24,20 @@ use crate::{
 };
 
 pub(crate) use idempotency_key::IdempotencyKey;
+
+/// The tenant routes' OpenAPI paths.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    provision,
+    list_mine,
+    get_tenant,
+    status,
+    starter_data,
+    members::list,
+    members::change_role,
+    members::remove
+))]
+pub(crate) struct Api;
 
 /// The tenant routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -48,7 +63,7 @@ pub(crate) fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Problem
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ProvisionBody {
     name: String,
     #[serde(default)]
@@ -59,6 +74,20 @@ pub(crate) struct ProvisionBody {
 
 /// `POST /v1/tenants`: 201 with the first result for the key; replays are byte-identical and say
 /// so in `Idempotent-Replayed`.
+#[utoipa::path(post, path = "/v1/tenants", tag = "tenants", operation_id = "provision_tenant",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header,
+        description = "Required: 1-255 printable ASCII characters without spaces (a UUID v4 is recommended). \
+            The same key always answers the same tenant.")),
+    request_body = ProvisionBody,
+    responses(
+        (status = 201, description = "The workspace (or, on replay, the first answer byte for byte)",
+            body = json::Provisioned,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this answers an earlier request with the same key"))),
+        (status = 402, description = "The plan needs payment first"),
+        (status = 409, description = "The slug is taken"),
+        (status = 422, description = "The key was used with other parameters, or provisioning failed as a whole"),
+    ))]
 async fn provision(
     State(state): State<AppState>,
     key: IdempotencyKey,
@@ -88,11 +117,14 @@ async fn provision(
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/v1/tenants", tag = "tenants", operation_id = "list_my_tenants",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The caller's workspaces", body = json::MyTenants)))]
 async fn list_mine(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<json::MyTenants>, Problem> {
     let answer = state
         .peers
         .tenancy()
@@ -105,17 +137,26 @@ async fn list_mine(
     let tenants: Vec<_> = answer
         .tenants
         .into_iter()
-        .map(|t| serde_json::json!({ "tenant": t.tenant.map(json::Tenant::from), "role": json::role(t.role) }))
+        .map(|t| json::TenantWithRole {
+            tenant: t.tenant.map(json::Tenant::from),
+            role: json::role(t.role),
+        })
         .collect();
-    Ok(Json(serde_json::json!({ "tenants": tenants })))
+    Ok(Json(json::MyTenants { tenants }))
 }
 
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}", tag = "tenants", operation_id = "get_tenant",
+    security(("bearer" = [])), params(("tenant_id" = String, Path, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "The workspace and the caller's role", body = json::TenantWithRole),
+        (status = 404, description = "No such workspace, or the caller is not a member"),
+    ))]
 async fn get_tenant(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     user: AuthUser,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<json::TenantWithRole>, Problem> {
     let answer = state
         .peers
         .tenancy()
@@ -125,13 +166,20 @@ async fn get_tenant(
         })
         .await?
         .into_inner();
-    Ok(Json(serde_json::json!({
-        "tenant": answer.tenant.map(json::Tenant::from),
-        "role": json::role(answer.caller_role),
-    })))
+    Ok(Json(json::TenantWithRole {
+        tenant: answer.tenant.map(json::Tenant::from),
+        role: json::role(answer.caller_role),
+    }))
 }
 
 /// `GET /v1/tenants/{id}/status`: never gated; carries `Retry-After` while payment is pending.
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/status", tag = "tenants",
+    operation_id = "get_tenant_status", security(("bearer" = [])), params(("tenant_id" = String, Path, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "Whether the workspace is usable yet", body = json::Status,
+            headers(("Retry-After" = u32, description = "Seconds to wait before polling again, while payment is pending"))),
+        (status = 404, description = "No such workspace, or the caller is not a member"),
+    ))]
 async fn status(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
@@ -160,12 +208,19 @@ async fn status(
 
 /// `GET /v1/tenants/{id}/starter-data`: a tenant-scoped, payment-gated route (402 PAYMENT_PENDING
 /// with Retry-After while pending).
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/starter-data", tag = "tenants",
+    operation_id = "get_starter_data", security(("bearer" = [])), params(("tenant_id" = String, Path, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "The workspace's starter data", body = json::StarterData),
+        (status = 402, description = "Payment is pending; retry after `Retry-After`"),
+        (status = 404, description = "No such workspace, or the caller is not a member"),
+    ))]
 async fn starter_data(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     user: AuthUser,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<json::StarterData>, Problem> {
     let answer = state
         .peers
         .tenancy()
@@ -175,15 +230,12 @@ async fn starter_data(
         })
         .await?
         .into_inner();
-    let items: Vec<_> = answer
-        .items
-        .into_iter()
-        .map(|i| {
-            serde_json::json!({ "id": i.id, "kind": i.kind, "key": i.key, "name": i.name,
-                "parent_key": i.parent_key, "position": i.position })
-        })
-        .collect();
-    Ok(Json(
-        serde_json::json!({ "template_version": answer.template_version, "items": items }),
-    ))
+    Ok(Json(json::StarterData {
+        template_version: answer.template_version,
+        items: answer
+            .items
+            .into_iter()
+            .map(json::StarterItem::from)
+            .collect(),
+    }))
 }

@@ -6,11 +6,17 @@ use axum::{Json, Router, body::Bytes, extract::State, routing::post};
 use http::HeaderMap;
 use onramp_proto::billing::v1::{HandleStripeWebhookRequest, StripeEventOutcome};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::{auth::caller, problem::Problem, routes::AppState};
 
 /// Headers never forwarded into the stored delivery (credentials) or forwarded separately.
 const NOT_KEPT: [&str; 3] = ["authorization", "cookie", "stripe-signature"];
+
+/// The webhook routes' OpenAPI paths.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(account, connect))]
+pub(crate) struct Api;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -19,13 +25,25 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// The acknowledgement body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WebhookAck)]
 pub(crate) struct Ack {
     received: bool,
     event_id: String,
+    /// `applied`, `duplicate`, `ignored`, `stale` or `unknown`.
     outcome: &'static str,
 }
 
+/// Stripe's account events (checkout, subscriptions, invoices).
+#[utoipa::path(post, path = "/v1/webhooks/stripe", tag = "webhooks", operation_id = "stripe_webhook",
+    params(("Stripe-Signature" = String, Header, description = "Stripe's `t=…,v1=…` signature over the raw body")),
+    request_body(content = String, content_type = "application/json", description = "A Stripe event, byte for byte"),
+    responses(
+        (status = 200, description = "Stored and applied (or a duplicate: nothing changed)", body = Ack),
+        (status = 400, description = "The signature did not verify, or the body is not a Stripe event"),
+        (status = 403, description = "Webhooks are not configured (no signing secret)"),
+        (status = 500, description = "Applying failed and was rolled back; Stripe retries"),
+    ))]
 async fn account(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -34,6 +52,16 @@ async fn account(
     ingest(state, headers, body, false).await
 }
 
+/// Stripe's Connect events (connected accounts).
+#[utoipa::path(post, path = "/v1/webhooks/stripe/connect", tag = "webhooks", operation_id = "stripe_connect_webhook",
+    params(("Stripe-Signature" = String, Header, description = "Stripe's `t=…,v1=…` signature over the raw body")),
+    request_body(content = String, content_type = "application/json", description = "A Stripe Connect event, byte for byte"),
+    responses(
+        (status = 200, description = "Stored and applied (or a duplicate: nothing changed)", body = Ack),
+        (status = 400, description = "The signature did not verify, or the body is not a Stripe event"),
+        (status = 403, description = "Connect webhooks are not configured (no signing secret)"),
+        (status = 500, description = "Applying failed and was rolled back; Stripe retries"),
+    ))]
 async fn connect(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -211,7 +211,7 @@ async fn oidc_login_with_pkce_rejects_forged_state_and_replayed_code() {
         .expect("json");
     assert_eq!(
         config["oauth_providers"],
-        json!([{ "id": "mock", "display_name": "Mock SSO", "kind": "OAUTH_PROVIDER_KIND_OIDC" }])
+        json!([{ "id": "mock", "display_name": "Mock SSO", "kind": "oidc" }])
     );
 
     let (sub, email) = (

@@ -13,11 +13,12 @@ use onramp_proto::billing::v1::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::{
     auth::{AuthUser, caller},
     problem::Problem,
-    routes::AppState,
+    routes::{AppState, identity::body::Body},
 };
 
 #[derive(Debug, Deserialize)]
@@ -26,7 +27,7 @@ pub(crate) struct TenantQuery {
     tenant_id: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct CheckoutBody {
     #[serde(default)]
     tenant_id: String,
@@ -40,18 +41,27 @@ pub(crate) struct CheckoutBody {
     cancel_url: String,
 }
 
-#[derive(Debug, Serialize)]
+/// A Stripe Checkout session to send the browser to (`expires_at` in Unix seconds).
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct CheckoutAnswer {
     checkout_url: String,
     checkout_session_id: String,
     expires_at: Option<i64>,
 }
 
+#[utoipa::path(post, path = "/v1/billing/checkout", tag = "billing", operation_id = "create_checkout_session",
+    security(("bearer" = [])), request_body = CheckoutBody,
+    responses(
+        (status = 200, description = "Where to send the browser", body = CheckoutAnswer),
+        (status = 404, description = "No such workspace or plan"),
+        (status = 409, description = "The workspace already has this subscription"),
+        (status = 502, description = "Stripe failed; nothing changed"),
+    ))]
 pub(crate) async fn checkout(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
-    Json(body): Json<CheckoutBody>,
+    Body(body): Body<CheckoutBody>,
 ) -> Result<Json<CheckoutAnswer>, Problem> {
     let response = state
         .peers
@@ -73,7 +83,7 @@ pub(crate) async fn checkout(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct PortalBody {
     #[serde(default)]
     tenant_id: String,
@@ -81,12 +91,26 @@ pub(crate) struct PortalBody {
     return_url: String,
 }
 
+/// `POST /v1/billing/portal` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PortalAnswer {
+    portal_url: String,
+}
+
+#[utoipa::path(post, path = "/v1/billing/portal", tag = "billing", operation_id = "create_portal_session",
+    security(("bearer" = [])), request_body = PortalBody,
+    responses(
+        (status = 200, description = "Stripe's customer portal for the workspace", body = PortalAnswer),
+        (status = 404, description = "No such workspace"),
+        (status = 409, description = "The workspace has no billing account yet"),
+        (status = 502, description = "Stripe failed"),
+    ))]
 pub(crate) async fn portal(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
-    Json(body): Json<PortalBody>,
-) -> Result<Json<Value>, Problem> {
+    Body(body): Body<PortalBody>,
+) -> Result<Json<PortalAnswer>, Problem> {
     let response = state
         .peers
         .billing()
@@ -97,10 +121,12 @@ pub(crate) async fn portal(
         })
         .await?
         .into_inner();
-    Ok(Json(json!({ "portal_url": response.portal_url })))
+    Ok(Json(PortalAnswer {
+        portal_url: response.portal_url,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct StartBody {
     #[serde(default)]
     tenant_id: String,
@@ -108,28 +134,67 @@ pub(crate) struct StartBody {
     plan_id: String,
 }
 
-fn summary_json(summary: SubscriptionSummary) -> Value {
-    json!({
-        "tenant_id": summary.tenant_id,
-        "provider": summary.provider().as_str_name().trim_start_matches("BILLING_PROVIDER_").to_lowercase(),
-        "plan": summary.plan.as_ref().map(|plan| json!({"id": plan.id, "code": plan.code, "name": plan.name})),
-        "status": summary.status().as_str_name().trim_start_matches("SUBSCRIPTION_STATUS_").to_lowercase(),
-        "trial_state": summary.trial_state().as_str_name().trim_start_matches("TRIAL_STATE_").to_lowercase(),
-        "trial_days_left": summary.trial_days_left,
-        "trial_ends_at": summary.trial_ends_at.map(|t| t.seconds),
-        "current_period_end": summary.current_period_end.map(|t| t.seconds),
-        "cancel_at_period_end": summary.cancel_at_period_end,
-        "seats": summary.seats,
-        "has_billing_account": summary.has_billing_account,
-    })
+/// The plan a subscription is on.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PlanRef {
+    id: String,
+    code: String,
+    name: String,
 }
 
+/// A workspace's subscription, trial state included (times are Unix seconds).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SummaryJson {
+    tenant_id: String,
+    /// `stripe` or `manual`.
+    provider: String,
+    plan: Option<PlanRef>,
+    status: String,
+    /// `pristine`, `warning`, `urgent`, `expired`, `paid`, `complimentary`, `past_due` or `canceled`.
+    trial_state: String,
+    trial_days_left: u32,
+    trial_ends_at: Option<i64>,
+    current_period_end: Option<i64>,
+    cancel_at_period_end: bool,
+    seats: u32,
+    has_billing_account: bool,
+}
+
+fn summary_json(summary: SubscriptionSummary) -> SummaryJson {
+    let word = |name: &str, prefix: &str| name.trim_start_matches(prefix).to_lowercase();
+    SummaryJson {
+        provider: word(summary.provider().as_str_name(), "BILLING_PROVIDER_"),
+        status: word(summary.status().as_str_name(), "SUBSCRIPTION_STATUS_"),
+        trial_state: word(summary.trial_state().as_str_name(), "TRIAL_STATE_"),
+        plan: summary.plan.map(|plan| PlanRef {
+            id: plan.id,
+            code: plan.code,
+            name: plan.name,
+        }),
+        tenant_id: summary.tenant_id,
+        trial_days_left: summary.trial_days_left,
+        trial_ends_at: summary.trial_ends_at.map(|t| t.seconds),
+        current_period_end: summary.current_period_end.map(|t| t.seconds),
+        cancel_at_period_end: summary.cancel_at_period_end,
+        seats: summary.seats,
+        has_billing_account: summary.has_billing_account,
+    }
+}
+
+/// Starts a free, trial or complimentary plan without a card.
+#[utoipa::path(post, path = "/v1/billing/start", tag = "billing", operation_id = "start_plan_without_card",
+    security(("bearer" = [])), request_body = StartBody,
+    responses(
+        (status = 200, description = "The workspace's subscription", body = SummaryJson),
+        (status = 404, description = "No such workspace or plan"),
+        (status = 409, description = "The plan needs a card, or the workspace already has a plan"),
+    ))]
 pub(crate) async fn start(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
-    Json(body): Json<StartBody>,
-) -> Result<Json<Value>, Problem> {
+    Body(body): Body<StartBody>,
+) -> Result<Json<Option<SummaryJson>>, Problem> {
     let response = state
         .peers
         .billing()
@@ -140,17 +205,21 @@ pub(crate) async fn start(
         })
         .await?
         .into_inner();
-    Ok(Json(
-        response.summary.map(summary_json).unwrap_or(Value::Null),
-    ))
+    Ok(Json(response.summary.map(summary_json)))
 }
 
+#[utoipa::path(get, path = "/v1/billing/subscription", tag = "billing", operation_id = "get_subscription",
+    security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "The workspace's subscription and trial state", body = SummaryJson),
+        (status = 404, description = "No such workspace, or the caller is not a member"),
+    ))]
 pub(crate) async fn subscription(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
     Query(query): Query<TenantQuery>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Option<SummaryJson>>, Problem> {
     let response = state
         .peers
         .billing()
@@ -160,9 +229,7 @@ pub(crate) async fn subscription(
         })
         .await?
         .into_inner();
-    Ok(Json(
-        response.summary.map(summary_json).unwrap_or(Value::Null),
-    ))
+    Ok(Json(response.summary.map(summary_json)))
 }
 
 fn limit_json(limit: Option<LimitValue>) -> Value {
@@ -174,13 +241,31 @@ fn limit_json(limit: Option<LimitValue>) -> Value {
     }
 }
 
+/// `GET /v1/usage/{field}` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UsageJson {
+    field: String,
+    used: i64,
+    /// The plan's limit: a number, `true`/`false` for a feature, or `null` for unlimited.
+    #[schema(value_type = Value)]
+    limit: Value,
+}
+
+#[utoipa::path(get, path = "/v1/usage/{field}", tag = "billing", operation_id = "get_usage",
+    security(("bearer" = [])),
+    params(("field" = String, Path, description = "A limited field, e.g. `seats`"), ("tenant_id" = String, Query, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "How much of the plan's limit is used", body = UsageJson),
+        (status = 402, description = "The workspace waits for its payment; retry after `Retry-After`"),
+        (status = 404, description = "No such workspace or field"),
+    ))]
 pub(crate) async fn usage(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
     Path(field): Path<String>,
     Query(query): Query<TenantQuery>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<UsageJson>, Problem> {
     let response = state
         .peers
         .billing()
@@ -191,9 +276,9 @@ pub(crate) async fn usage(
         })
         .await?
         .into_inner();
-    Ok(Json(json!({
-        "field": response.field,
-        "used": response.used,
-        "limit": limit_json(response.limit),
-    })))
+    Ok(Json(UsageJson {
+        field: response.field,
+        used: response.used,
+        limit: limit_json(response.limit),
+    }))
 }

@@ -19,12 +19,27 @@ use onramp_proto::{
     common::v1::Money,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{
     auth::{AuthUser, caller},
     problem::Problem,
-    routes::AppState,
+    routes::{AppState, identity::body::Body},
 };
+
+/// Billing's OpenAPI paths.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    public_plans,
+    get_catalog,
+    put_catalog,
+    account::checkout,
+    account::portal,
+    account::start,
+    account::subscription,
+    account::usage
+))]
+pub(crate) struct Api;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -38,7 +53,8 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// A limit: `{"max": 3}`, `{"unlimited": true}` or `{"enabled": false}`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = PlanLimit)]
 pub(crate) struct LimitJson {
     field: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,7 +68,8 @@ pub(crate) struct LimitJson {
 }
 
 /// A plan as JSON (prices in minor units).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = Plan)]
 pub(crate) struct PlanJson {
     #[serde(default)]
     id: String,
@@ -197,12 +214,16 @@ fn to_proto(plan: PlanJson) -> pb::Plan {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// `GET /v1/plans/public` answer.
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct PublicPlans {
     plans: Vec<PlanJson>,
     provider: &'static str,
 }
 
+#[utoipa::path(get, path = "/v1/plans/public", tag = "billing", operation_id = "list_public_plans",
+    responses((status = 200, description = "The public plans, cacheable", body = PublicPlans,
+        headers(("Cache-Control" = String, description = "public, max-age=N")))))]
 async fn public_plans(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -233,13 +254,17 @@ async fn public_plans(
 }
 
 /// The catalog with its version (send it back as `expected_version`).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = PlanCatalog)]
 pub(crate) struct CatalogJson {
     #[serde(alias = "expected_version")]
     version: i64,
     plans: Vec<PlanJson>,
 }
 
+#[utoipa::path(get, path = "/v1/admin/plan-limits", tag = "billing", operation_id = "get_plan_catalog",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Every plan with its limits (operators only)", body = CatalogJson)))]
 async fn get_catalog(
     State(state): State<AppState>,
     user: AuthUser,
@@ -259,11 +284,18 @@ async fn get_catalog(
     }))
 }
 
+/// Replaces the catalog in one transaction; `version` must be the one last read.
+#[utoipa::path(put, path = "/v1/admin/plan-limits", tag = "billing", operation_id = "put_plan_catalog",
+    security(("bearer" = [])), request_body = CatalogJson,
+    responses(
+        (status = 200, description = "The new catalog (operators only)", body = CatalogJson),
+        (status = 409, description = "The catalog changed since `version` was read"),
+    ))]
 async fn put_catalog(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
-    Json(body): Json<CatalogJson>,
+    Body(body): Body<CatalogJson>,
 ) -> Result<Json<CatalogJson>, Problem> {
     let response = state
         .peers

@@ -7,7 +7,7 @@ use onramp_proto::identity::v1::{
     UpdateCurrentUserRequest, User,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::body::Body;
 use crate::{
@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// `POST /v1/auth/signup` body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub(crate) struct SignupBody {
     email: String,
@@ -26,12 +26,31 @@ pub(crate) struct SignupBody {
     invite_code: String,
 }
 
+/// A request taken in; what happens next (an email) is said in `status`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Accepted {
+    status: &'static str,
+}
+
+impl Accepted {
+    pub(crate) fn new(status: &'static str) -> Self {
+        Self { status }
+    }
+}
+
 /// Always the same answer, whether the email was new or not (enumeration resistance).
+#[utoipa::path(post, path = "/v1/auth/signup", tag = "auth", operation_id = "signup",
+    request_body = SignupBody,
+    responses(
+        (status = 202, description = "A verification email is on its way (same answer for a known email)", body = Accepted),
+        (status = 403, description = "Self-serve signup is off and no valid invite was given"),
+        (status = 429, description = "Too many signups"),
+    ))]
 pub(crate) async fn signup(
     State(state): State<AppState>,
     headers: HeaderMap,
     Body(body): Body<SignupBody>,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<Accepted>), Problem> {
     let request = SignupRequest {
         caller: Some(caller(None, &headers)),
         email: body.email,
@@ -42,12 +61,15 @@ pub(crate) async fn signup(
     state.peers.identity().signup(request).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "status": "check your email to verify your address, then log in" })),
+        Json(Accepted::new(
+            "check your email to verify your address, then log in",
+        )),
     ))
 }
 
-/// `GET /v1/users/me`.
-#[derive(Debug, Serialize)]
+/// `GET /v1/users/me`. Times are Unix seconds.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
 pub(crate) struct MeJson {
     id: String,
     email: String,
@@ -61,6 +83,9 @@ pub(crate) struct MeJson {
     created_at: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/v1/users/me", tag = "users", operation_id = "get_me",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in user (allowed behind the verification wall)", body = MeJson)))]
 pub(crate) async fn me(
     State(state): State<AppState>,
     AuthUserAllowUnverified(user): AuthUserAllowUnverified,
@@ -79,13 +104,16 @@ pub(crate) async fn me(
 }
 
 /// `PATCH /v1/users/me` body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub(crate) struct UpdateMeBody {
     display_name: String,
 }
 
 /// Behind the verification wall: [`AuthUser`], not the allow-list extractor.
+#[utoipa::path(patch, path = "/v1/users/me", tag = "users", operation_id = "update_me",
+    security(("bearer" = [])), request_body = UpdateMeBody,
+    responses((status = 200, description = "The updated user", body = MeJson)))]
 pub(crate) async fn update_me(
     State(state): State<AppState>,
     user: AuthUser,
@@ -121,11 +149,31 @@ fn me_json(user: User) -> Json<MeJson> {
     })
 }
 
+/// An OAuth/OIDC provider a user can sign in with.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OauthProviderJson {
+    id: String,
+    display_name: String,
+    /// `google`, `microsoft` or `oidc`.
+    kind: String,
+}
+
+/// `GET /v1/config/public` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PublicConfig {
+    self_serve_enabled: bool,
+    oauth_providers: Vec<OauthProviderJson>,
+    password_min_length: u32,
+    email_verification_grace_days: u32,
+}
+
 /// `GET /v1/config/public`.
+#[utoipa::path(get, path = "/v1/config/public", tag = "auth", operation_id = "get_public_config",
+    responses((status = 200, description = "What a sign-up page needs to know", body = PublicConfig)))]
 pub(crate) async fn public_config(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<PublicConfig>, Problem> {
     let request = GetPublicConfigRequest {
         caller: Some(caller(None, &headers)),
     };
@@ -135,21 +183,50 @@ pub(crate) async fn public_config(
         .get_public_config(request)
         .await?
         .into_inner();
-    let providers = config
+    let oauth_providers = config
         .oauth_providers
         .iter()
-        .map(|p| json!({ "id": p.id, "display_name": p.display_name, "kind": p.kind().as_str_name() }))
-        .collect::<Vec<_>>();
-    Ok(Json(json!({
-        "self_serve_enabled": config.self_serve_enabled,
-        "oauth_providers": providers,
-        "password_min_length": config.password_min_length,
-        "email_verification_grace_days": config.email_verification_grace_days,
-    })))
+        .map(|p| OauthProviderJson {
+            id: p.id.clone(),
+            display_name: p.display_name.clone(),
+            // Lowercase words like every other enum value of the API.
+            kind: p
+                .kind()
+                .as_str_name()
+                .trim_start_matches("OAUTH_PROVIDER_KIND_")
+                .to_lowercase(),
+        })
+        .collect();
+    Ok(Json(PublicConfig {
+        self_serve_enabled: config.self_serve_enabled,
+        oauth_providers,
+        password_min_length: config.password_min_length,
+        email_verification_grace_days: config.email_verification_grace_days,
+    }))
+}
+
+/// One public signing key (RFC 7517; Ed25519 keys are `OKP`).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Jwk {
+    kty: String,
+    kid: String,
+    alg: String,
+    #[serde(rename = "use")]
+    public_key_use: String,
+    crv: String,
+    x: String,
+}
+
+/// A JSON Web Key Set.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Jwks {
+    keys: Vec<Jwk>,
 }
 
 /// `GET /.well-known/jwks.json`: identity's public keys, for anyone verifying tokens.
-pub(crate) async fn jwks(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth", operation_id = "get_jwks",
+    responses((status = 200, description = "The keys access tokens are signed with", body = Jwks)))]
+pub(crate) async fn jwks(State(state): State<AppState>) -> Result<Json<Jwks>, Problem> {
     let jwks = state
         .peers
         .identity()
@@ -158,8 +235,15 @@ pub(crate) async fn jwks(State(state): State<AppState>) -> Result<Json<Value>, P
         .into_inner();
     let keys = jwks
         .keys
-        .iter()
-        .map(|k| json!({ "kty": k.kty, "kid": k.kid, "alg": k.alg, "use": k.public_key_use, "crv": k.crv, "x": k.x }))
-        .collect::<Vec<_>>();
-    Ok(Json(json!({ "keys": keys })))
+        .into_iter()
+        .map(|k| Jwk {
+            kty: k.kty,
+            kid: k.kid,
+            alg: k.alg,
+            public_key_use: k.public_key_use,
+            crv: k.crv,
+            x: k.x,
+        })
+        .collect();
+    Ok(Json(Jwks { keys }))
 }

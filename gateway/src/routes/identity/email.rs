@@ -6,10 +6,10 @@ use onramp_proto::identity::v1::{
     CompletePasswordResetRequest, RequestPasswordResetRequest, ResendVerificationRequest,
     VerifyEmailRequest,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::body::Body;
+use super::{account::Accepted, body::Body};
 use crate::{
     auth::{AuthUserAllowUnverified, caller},
     problem::Problem,
@@ -17,17 +17,30 @@ use crate::{
 };
 
 /// `POST /v1/auth/verify-email` body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub(crate) struct TokenBody {
     token: String,
 }
 
+/// `POST /v1/auth/verify-email` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Verified {
+    user_id: String,
+    already_verified: bool,
+}
+
+#[utoipa::path(post, path = "/v1/auth/verify-email", tag = "auth", operation_id = "verify_email",
+    request_body = TokenBody,
+    responses(
+        (status = 200, description = "The address is verified", body = Verified),
+        (status = 401, description = "The link is invalid or expired"),
+    ))]
 pub(crate) async fn verify(
     State(state): State<AppState>,
     headers: HeaderMap,
     Body(body): Body<TokenBody>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Verified>, Problem> {
     let request = VerifyEmailRequest {
         caller: Some(caller(None, &headers)),
         token: body.token,
@@ -38,18 +51,31 @@ pub(crate) async fn verify(
         .verify_email(request)
         .await?
         .into_inner();
-    Ok(Json(json!({
-        "user_id": verified.user_id,
-        "already_verified": verified.already_verified,
-    })))
+    Ok(Json(Verified {
+        user_id: verified.user_id,
+        already_verified: verified.already_verified,
+    }))
+}
+
+/// `POST /v1/auth/resend-verification` answer (times are Unix seconds).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Resent {
+    already_verified: bool,
+    next_resend_allowed_at: Option<i64>,
 }
 
 /// Allowed behind the verification wall, of course.
+#[utoipa::path(post, path = "/v1/auth/resend-verification", tag = "auth",
+    operation_id = "resend_verification", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A new verification email is on its way", body = Resent),
+        (status = 429, description = "Resent too recently"),
+    ))]
 pub(crate) async fn resend(
     State(state): State<AppState>,
     AuthUserAllowUnverified(user): AuthUserAllowUnverified,
     headers: HeaderMap,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Resent>, Problem> {
     let request = ResendVerificationRequest {
         caller: Some(caller(Some(&user), &headers)),
     };
@@ -59,25 +85,31 @@ pub(crate) async fn resend(
         .resend_verification(request)
         .await?
         .into_inner();
-    Ok(Json(json!({
-        "already_verified": resent.already_verified,
-        "next_resend_allowed_at": resent.next_resend_allowed_at.map(|t| t.seconds),
-    })))
+    Ok(Json(Resent {
+        already_verified: resent.already_verified,
+        next_resend_allowed_at: resent.next_resend_allowed_at.map(|t| t.seconds),
+    }))
 }
 
 /// `POST /v1/auth/password-reset` body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub(crate) struct ResetRequestBody {
     email: String,
 }
 
 /// The same answer whether the account exists or not.
+#[utoipa::path(post, path = "/v1/auth/password-reset", tag = "auth",
+    operation_id = "request_password_reset", request_body = ResetRequestBody,
+    responses(
+        (status = 202, description = "A reset link is sent if the account exists", body = Accepted),
+        (status = 429, description = "Too many reset requests"),
+    ))]
 pub(crate) async fn request_reset(
     State(state): State<AppState>,
     headers: HeaderMap,
     Body(body): Body<ResetRequestBody>,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<Accepted>), Problem> {
     let request = RequestPasswordResetRequest {
         caller: Some(caller(None, &headers)),
         email: body.email,
@@ -89,23 +121,37 @@ pub(crate) async fn request_reset(
         .await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "status": "if an account uses this address, a reset link is on its way" })),
+        Json(Accepted::new(
+            "if an account uses this address, a reset link is on its way",
+        )),
     ))
 }
 
 /// `POST /v1/auth/password-reset/complete` body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub(crate) struct CompleteResetBody {
     token: String,
     new_password: String,
 }
 
+/// `POST /v1/auth/password-reset/complete` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ResetDone {
+    sessions_revoked: u32,
+}
+
+#[utoipa::path(post, path = "/v1/auth/password-reset/complete", tag = "auth",
+    operation_id = "complete_password_reset", request_body = CompleteResetBody,
+    responses(
+        (status = 200, description = "The password is changed; every session is revoked", body = ResetDone),
+        (status = 401, description = "The link is invalid or expired"),
+    ))]
 pub(crate) async fn complete_reset(
     State(state): State<AppState>,
     headers: HeaderMap,
     Body(body): Body<CompleteResetBody>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<ResetDone>, Problem> {
     let request = CompletePasswordResetRequest {
         caller: Some(caller(None, &headers)),
         token: body.token,
@@ -117,5 +163,7 @@ pub(crate) async fn complete_reset(
         .complete_password_reset(request)
         .await?
         .into_inner();
-    Ok(Json(json!({ "sessions_revoked": done.sessions_revoked })))
+    Ok(Json(ResetDone {
+        sessions_revoked: done.sessions_revoked,
+    }))
 }

@@ -1,7 +1,7 @@
 //! Identity's HTTP routes: `/v1/auth/*`, `/v1/users/me`, `/v1/config/public`, and the JWKS.
 
 mod account;
-mod body;
+pub(crate) mod body;
 mod email;
 mod oauth;
 mod session;
@@ -12,6 +12,27 @@ use axum::{
 };
 
 use crate::routes::AppState;
+
+/// The identity routes' OpenAPI paths.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    account::signup,
+    session::login,
+    session::refresh,
+    session::logout,
+    session::logout_everywhere,
+    email::verify,
+    email::resend,
+    email::request_reset,
+    email::complete_reset,
+    oauth::start,
+    oauth::callback,
+    account::me,
+    account::update_me,
+    account::public_config,
+    account::jwks
+))]
+pub(crate) struct Api;
 
 /// Every identity route.
 pub(crate) fn routes() -> Router<AppState> {

@@ -9,8 +9,8 @@ use axum::{
 };
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use onramp_proto::identity::v1::{CompleteOauthRequest, StartOauthRequest};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{body::Body, session::SessionJson};
 use crate::{auth::caller, problem::Problem, routes::AppState};
@@ -25,6 +25,17 @@ pub(crate) struct StartQuery {
     redirect_uri: String,
 }
 
+/// Redirects the browser to the provider and sets the HttpOnly binding cookie.
+#[utoipa::path(get, path = "/v1/auth/oauth/{provider}/start", tag = "auth", operation_id = "start_oauth",
+    params(
+        ("provider" = String, Path, description = "A provider id from /v1/config/public"),
+        ("redirect_uri" = Option<String>, Query, description = "Where the provider sends the browser back (must be allowed by identity)"),
+    ),
+    responses(
+        (status = 302, description = "To the provider's authorization page",
+            headers(("Location" = String), ("Set-Cookie" = String, description = "onramp_oauth_binding (HttpOnly, Secure, SameSite=Lax)"))),
+        (status = 404, description = "Unknown provider"),
+    ))]
 pub(crate) async fn start(
     State(state): State<AppState>,
     Path(provider): Path<String>,
@@ -71,7 +82,7 @@ pub(crate) async fn start(
 }
 
 /// `POST /v1/auth/oauth/{provider}/callback` body: what the provider put on the redirect.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub(crate) struct CallbackBody {
     code: String,
@@ -92,6 +103,25 @@ fn binding(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
+/// `POST /v1/auth/oauth/{provider}/callback` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OauthDone {
+    session: SessionJson,
+    user_created: bool,
+    identity_linked: bool,
+    email_verified: bool,
+}
+
+#[utoipa::path(post, path = "/v1/auth/oauth/{provider}/callback", tag = "auth",
+    operation_id = "complete_oauth",
+    params(("provider" = String, Path, description = "A provider id from /v1/config/public")),
+    request_body = CallbackBody,
+    responses(
+        (status = 200, description = "Signed in; the binding cookie is cleared", body = OauthDone),
+        (status = 401, description = "The provider refused, or the state or binding did not match"),
+        (status = 404, description = "Unknown provider"),
+        (status = 409, description = "The email belongs to an unverified password account"),
+    ))]
 pub(crate) async fn callback(
     State(state): State<AppState>,
     Path(provider): Path<String>,
@@ -116,11 +146,11 @@ pub(crate) async fn callback(
     let clear = HeaderValue::from_static(
         "onramp_oauth_binding=; Max-Age=0; Path=/v1/auth/oauth; HttpOnly; Secure; SameSite=Lax",
     );
-    let body = json!({
-        "session": session,
-        "user_created": done.user_created,
-        "identity_linked": done.identity_linked,
-        "email_verified": done.email_verified,
-    });
+    let body = OauthDone {
+        session,
+        user_created: done.user_created,
+        identity_linked: done.identity_linked,
+        email_verified: done.email_verified,
+    };
     Ok(([(header::SET_COOKIE, clear)], Json(body)).into_response())
 }

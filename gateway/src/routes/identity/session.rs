@@ -12,6 +12,7 @@ use onramp_proto::identity::v1::{
     LoginRequest, LogoutEverywhereRequest, LogoutRequest, RefreshRequest, Session,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::body::Body;
 use crate::{
@@ -24,7 +25,7 @@ use crate::{
 };
 
 /// `POST /v1/auth/login` body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub(crate) struct LoginBody {
     email: String,
@@ -32,14 +33,15 @@ pub(crate) struct LoginBody {
 }
 
 /// A refresh-token body (refresh, logout); a browser sends `{}` and its refresh cookie instead.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub(crate) struct RefreshBody {
     refresh_token: String,
 }
 
-/// A session as the browser receives it.
-#[derive(Debug, Serialize)]
+/// A session as the browser receives it (times are Unix seconds).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Session)]
 pub(crate) struct SessionJson {
     access_token: String,
     token_type: String,
@@ -101,6 +103,13 @@ fn refresh_token(body: RefreshBody, headers: &HeaderMap, policy: &CookiePolicy) 
     }
 }
 
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", operation_id = "login",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "A new session", body = SessionJson),
+        (status = 401, description = "Email or password did not match"),
+        (status = 429, description = "Too many attempts"),
+    ))]
 pub(crate) async fn login(
     State(state): State<AppState>,
     Extension(policy): Extension<CookiePolicy>,
@@ -117,6 +126,13 @@ pub(crate) async fn login(
     Ok((session.cookies(&policy, unix_now()), session))
 }
 
+/// Rotates the refresh token; presenting a used one revokes its whole family.
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", operation_id = "refresh_session",
+    request_body = RefreshBody,
+    responses(
+        (status = 200, description = "The rotated session", body = SessionJson),
+        (status = 401, description = "Unknown, expired or reused refresh token"),
+    ))]
 pub(crate) async fn refresh(
     State(state): State<AppState>,
     Extension(policy): Extension<CookiePolicy>,
@@ -132,13 +148,17 @@ pub(crate) async fn refresh(
     Ok((session.cookies(&policy, unix_now()), session))
 }
 
-#[derive(Debug, Serialize)]
+/// `POST /v1/auth/logout` answer.
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct LogoutJson {
     revoked: bool,
 }
 
 /// Revokes the session's refresh token; the cookies are cleared whatever identity answers, so a
 /// browser is never left holding a session it asked to end.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", operation_id = "logout",
+    request_body = RefreshBody,
+    responses((status = 200, description = "The refresh token's session is revoked (if it was live)", body = LogoutJson)))]
 pub(crate) async fn logout(
     State(state): State<AppState>,
     Extension(policy): Extension<CookiePolicy>,
@@ -161,11 +181,15 @@ pub(crate) async fn logout(
     }
 }
 
-#[derive(Debug, Serialize)]
+/// `POST /v1/auth/logout-everywhere` answer.
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct LogoutEverywhereJson {
     sessions_revoked: u32,
 }
 
+#[utoipa::path(post, path = "/v1/auth/logout-everywhere", tag = "auth",
+    operation_id = "logout_everywhere", security(("bearer" = [])),
+    responses((status = 200, description = "Every session of the user is revoked", body = LogoutEverywhereJson)))]
 pub(crate) async fn logout_everywhere(
     State(state): State<AppState>,
     AuthUserAllowUnverified(user): AuthUserAllowUnverified,

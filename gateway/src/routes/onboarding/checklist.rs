@@ -5,11 +5,12 @@ use axum::{
     extract::{Path, Query, State, rejection::JsonRejection},
     http::HeaderMap,
 };
-use onramp_kit::ApiError;
+use onramp_kit::{ApiError, Code};
 use onramp_proto::onboarding::v1::{
     self as pb, CompanySize, DismissRestRequest, GetChecklistRequest, StepAction, UpdateStepRequest,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{json, rfc3339};
 use crate::{
@@ -25,7 +26,7 @@ pub(crate) struct TenantQuery {
 }
 
 /// `PATCH /v1/onboarding/steps/{id}` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StepBody {
     /// `complete`, `dismiss` or `restore`.
@@ -36,14 +37,15 @@ pub(crate) struct StepBody {
 }
 
 /// Exactly one of `first_setup` (the built-in step) or `custom` (a configured step's JSON object).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StepDataBody {
     first_setup: Option<FirstSetupBody>,
+    #[schema(value_type = Option<Object>)]
     custom: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FirstSetupBody {
     #[serde(default)]
@@ -56,7 +58,9 @@ pub(crate) struct FirstSetupBody {
     time_zone: String,
 }
 
-#[derive(Debug, Serialize)]
+/// One checklist step (times are RFC 3339).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ChecklistStep)]
 pub(crate) struct StepView {
     id: String,
     title: String,
@@ -72,10 +76,13 @@ pub(crate) struct StepView {
     dismissed_at: Option<String>,
     /// `{"first_setup": {…}}` or `{"custom": {…}}`, as completed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     data: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Serialize)]
+/// A member's onboarding checklist for one workspace.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Checklist)]
 pub(crate) struct ChecklistView {
     tenant_id: String,
     steps: Vec<StepView>,
@@ -164,6 +171,12 @@ fn view(checklist: Option<pb::Checklist>, dismissed: Option<Vec<String>>) -> Che
 }
 
 /// `GET /v1/onboarding?tenant_id=…`: the ordered checklist and the next step.
+#[utoipa::path(get, path = "/v1/onboarding", tag = "onboarding", operation_id = "get_checklist",
+    security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "The ordered checklist", body = ChecklistView),
+        (status = 404, description = "No such workspace, or the caller is not a member"),
+    ))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     user: AuthUser,
@@ -178,6 +191,11 @@ pub(crate) async fn get(
     Ok(Json(view(answer.into_inner().checklist, None)))
 }
 
+/// Step data that parsed as JSON but breaks the step's rules: 422, like the service's own checks.
+fn invalid_data(field: &str, message: &str) -> Problem {
+    Problem(ApiError::new(Code::InvalidData, message).with_field(field))
+}
+
 fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem> {
     let Some(data) = body else { return Ok(None) };
     let setup = match (data.first_setup, data.custom) {
@@ -188,10 +206,10 @@ fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem
             }));
         }
         _ => {
-            return Err(Problem(ApiError::invalid_field(
+            return Err(invalid_data(
                 "data",
                 "data: exactly one of first_setup or custom is required",
-            )));
+            ));
         }
     };
     let team_size = match setup.team_size.as_str() {
@@ -201,10 +219,10 @@ fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem
             .find(|(n, _)| *n == name)
             .map(|(_, size)| *size)
             .ok_or_else(|| {
-                Problem(ApiError::invalid_field(
+                invalid_data(
                     "data.first_setup.team_size",
                     "data.first_setup.team_size: must be one of solo, small, medium, large, enterprise, huge",
-                ))
+                )
             })?,
     };
     Ok(Some(pb::StepData {
@@ -218,6 +236,15 @@ fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem
 }
 
 /// `PATCH /v1/onboarding/steps/{id}?tenant_id=…` `{action, data?}`.
+#[utoipa::path(patch, path = "/v1/onboarding/steps/{id}", tag = "onboarding", operation_id = "update_step",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The step's id"), ("tenant_id" = String, Query, description = "The tenant's id")),
+    request_body = StepBody,
+    responses(
+        (status = 200, description = "The checklist after the change", body = ChecklistView),
+        (status = 404, description = "Unknown step or workspace"),
+        (status = 409, description = "Another context decides this step"),
+    ))]
 pub(crate) async fn update(
     State(state): State<AppState>,
     user: AuthUser,
@@ -251,6 +278,12 @@ pub(crate) async fn update(
 }
 
 /// `POST /v1/onboarding/dismiss-rest?tenant_id=…`.
+#[utoipa::path(post, path = "/v1/onboarding/dismiss-rest", tag = "onboarding", operation_id = "dismiss_rest",
+    security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "The checklist, with the steps just dismissed", body = ChecklistView),
+        (status = 404, description = "No such workspace, or the caller is not a member"),
+    ))]
 pub(crate) async fn dismiss_rest(
     State(state): State<AppState>,
     user: AuthUser,

@@ -12,12 +12,13 @@ use onramp_proto::onboarding::v1::{
     RefreshConnectAccountRequest, RefreshConnectLinkRequest, StartConnectOnboardingRequest,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::rfc3339;
 use crate::{
     auth::{self, AuthUser},
     problem::Problem,
-    routes::AppState,
+    routes::{AppState, identity::body::Body},
 };
 
 #[derive(Debug, Deserialize)]
@@ -38,7 +39,7 @@ pub(crate) struct TenantQuery {
     tenant_id: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct CreateAccountBody {
     #[serde(default)]
     tenant_id: String,
@@ -47,7 +48,8 @@ pub(crate) struct CreateAccountBody {
 }
 
 /// An onboarding token as JSON.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OnboardingToken)]
 pub(crate) struct TokenView {
     id: String,
     status: &'static str,
@@ -57,7 +59,8 @@ pub(crate) struct TokenView {
 }
 
 /// A connected account as JSON.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ConnectedAccount)]
 pub(crate) struct AccountView {
     stripe_account_id: String,
     status: &'static str,
@@ -118,6 +121,14 @@ fn see_other(url: &str) -> Response {
 
 /// `GET /v1/onboarding/connect/start?token=…`: 303 to Stripe's onboarding (502 when Stripe failed;
 /// the token stays startable).
+#[utoipa::path(get, path = "/v1/onboarding/connect/start", tag = "connect", operation_id = "start_connect_onboarding",
+    params(("token" = String, Query, description = "The onboarding token (the credential)")),
+    responses(
+        (status = 303, description = "To Stripe's onboarding", headers(("Location" = String))),
+        (status = 404, description = "Unknown or expired token"),
+        (status = 409, description = "The token is already complete"),
+        (status = 502, description = "Stripe failed; the token stays startable"),
+    ))]
 pub(crate) async fn start(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -136,6 +147,14 @@ pub(crate) async fn start(
 }
 
 /// `GET /v1/onboarding/connect/refresh?token=…`: Stripe's refresh_url; 303 to a new link.
+#[utoipa::path(get, path = "/v1/onboarding/connect/refresh", tag = "connect", operation_id = "refresh_connect_link",
+    params(("token" = String, Query, description = "The onboarding token (the credential)")),
+    responses(
+        (status = 303, description = "To a new Stripe onboarding link", headers(("Location" = String))),
+        (status = 404, description = "Unknown or expired token"),
+        (status = 409, description = "The token is already complete"),
+        (status = 502, description = "Stripe failed; the token stays startable"),
+    ))]
 pub(crate) async fn refresh(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -153,7 +172,9 @@ pub(crate) async fn refresh(
     Ok(see_other(&answer.into_inner().account_link_url))
 }
 
-#[derive(Debug, Serialize)]
+/// What the return page shows.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ConnectReturn)]
 pub(crate) struct ReturnView {
     token: Option<TokenView>,
     account: Option<AccountView>,
@@ -162,6 +183,12 @@ pub(crate) struct ReturnView {
 
 /// `GET /v1/onboarding/connect/return?state=…`: Stripe's return_url. Checks and consumes the state;
 /// never completes anything by itself.
+#[utoipa::path(get, path = "/v1/onboarding/connect/return", tag = "connect", operation_id = "connect_return",
+    params(("state" = String, Query, description = "The single-use state minted with the link")),
+    responses(
+        (status = 200, description = "The token and the account as last read", body = ReturnView),
+        (status = 404, description = "Unknown, used or expired state"),
+    ))]
 pub(crate) async fn back(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -184,7 +211,9 @@ pub(crate) async fn back(
     }))
 }
 
-#[derive(Debug, Serialize)]
+/// A workspace's connected account.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ConnectAccountAnswer)]
 pub(crate) struct AccountAnswer {
     account: Option<AccountView>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,11 +223,19 @@ pub(crate) struct AccountAnswer {
 }
 
 /// `POST /v1/onboarding/connect/account` `{tenant_id, country}`: creates the account once.
+#[utoipa::path(post, path = "/v1/onboarding/connect/account", tag = "connect", operation_id = "create_connected_account",
+    security(("bearer" = [])), request_body = CreateAccountBody,
+    responses(
+        (status = 200, description = "The account (created once; `created` says whether now)", body = AccountAnswer),
+        (status = 402, description = "The workspace waits for its payment; retry after `Retry-After`"),
+        (status = 404, description = "No such workspace, or the caller is not a member"),
+        (status = 502, description = "Stripe failed"),
+    ))]
 pub(crate) async fn create_account(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
-    Json(body): Json<CreateAccountBody>,
+    Body(body): Body<CreateAccountBody>,
 ) -> Result<Json<AccountAnswer>, Problem> {
     let request = CreateConnectedAccountRequest {
         caller: Some(auth::caller(Some(&user), &headers)),
@@ -219,6 +256,12 @@ pub(crate) async fn create_account(
 }
 
 /// `GET /v1/onboarding/connect/account?tenant_id=…`.
+#[utoipa::path(get, path = "/v1/onboarding/connect/account", tag = "connect", operation_id = "get_connected_account",
+    security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "The account as last known and the newest token", body = AccountAnswer),
+        (status = 404, description = "No such workspace or account"),
+    ))]
 pub(crate) async fn get_account(
     State(state): State<AppState>,
     user: AuthUser,
@@ -243,6 +286,14 @@ pub(crate) async fn get_account(
 }
 
 /// `POST /v1/onboarding/connect/account/refresh?tenant_id=…`: reads the account from Stripe.
+#[utoipa::path(post, path = "/v1/onboarding/connect/account/refresh", tag = "connect", operation_id = "refresh_connected_account",
+    security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "The account as Stripe has it now", body = AccountAnswer),
+        (status = 402, description = "The workspace waits for its payment; retry after `Retry-After`"),
+        (status = 404, description = "No such workspace or account"),
+        (status = 502, description = "Stripe failed"),
+    ))]
 pub(crate) async fn refresh_account(
     State(state): State<AppState>,
     user: AuthUser,
@@ -266,7 +317,8 @@ pub(crate) async fn refresh_account(
     }))
 }
 
-#[derive(Debug, Serialize)]
+/// A new onboarding token.
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TokenCreated {
     /// The secret; shown once. The start link is `/v1/onboarding/connect/start?token=<token>`.
     token: String,
@@ -274,6 +326,14 @@ pub(crate) struct TokenCreated {
 }
 
 /// `POST /v1/onboarding/connect/tokens?tenant_id=…`: a new onboarding token (older ones expire).
+#[utoipa::path(post, path = "/v1/onboarding/connect/tokens", tag = "connect", operation_id = "create_onboarding_token",
+    security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
+    responses(
+        (status = 201, description = "The token, shown once", body = TokenCreated),
+        (status = 402, description = "The workspace waits for its payment; retry after `Retry-After`"),
+        (status = 404, description = "No such workspace"),
+        (status = 409, description = "The workspace has no connected account yet, or it is complete"),
+    ))]
 pub(crate) async fn create_token(
     State(state): State<AppState>,
     user: AuthUser,

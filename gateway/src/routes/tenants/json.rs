@@ -3,6 +3,7 @@
 
 use onramp_proto::tenancy::v1 as pb;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 fn time(at: Option<prost_types::Timestamp>) -> Option<String> {
     at.map(|at| at.to_string())
@@ -48,7 +49,8 @@ pub(crate) fn invite_state(state: i32) -> &'static str {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A workspace (times are RFC 3339).
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Tenant {
     id: String,
     name: String,
@@ -75,7 +77,9 @@ impl From<pb::Tenant> for Tenant {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// Whether the workspace is usable (what a client polls during the payment race).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TenantStatus)]
 pub(crate) struct Status {
     tenant_id: String,
     state: &'static str,
@@ -100,7 +104,7 @@ impl From<pb::TenantStatus> for Status {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Membership {
     tenant_id: String,
     user_id: String,
@@ -124,7 +128,7 @@ impl From<pb::Membership> for Membership {
 }
 
 /// The body of `POST /v1/tenants` (the replay flag travels in a header, never here).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Provisioned {
     tenant: Option<Tenant>,
     owner_membership: Option<Membership>,
@@ -141,7 +145,7 @@ impl From<pb::ProvisionTenantResponse> for Provisioned {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Invite {
     id: String,
     tenant_id: String,
@@ -180,4 +184,108 @@ pub(crate) fn role_from(value: &str) -> Option<pb::Role> {
         "member" => Some(pb::Role::Member),
         _ => None,
     }
+}
+
+/// A tenant with the caller's role in it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TenantWithRole {
+    pub(crate) tenant: Option<Tenant>,
+    /// `owner`, `admin` or `member`.
+    pub(crate) role: &'static str,
+}
+
+/// `GET /v1/tenants` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MyTenants {
+    pub(crate) tenants: Vec<TenantWithRole>,
+}
+
+/// One item of a tenant's starter data.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct StarterItem {
+    id: String,
+    kind: String,
+    key: String,
+    name: String,
+    parent_key: String,
+    position: u32,
+}
+
+impl From<pb::StarterItem> for StarterItem {
+    fn from(i: pb::StarterItem) -> Self {
+        Self {
+            id: i.id,
+            kind: i.kind,
+            key: i.key,
+            name: i.name,
+            parent_key: i.parent_key,
+            position: i.position,
+        }
+    }
+}
+
+/// `GET /v1/tenants/{id}/starter-data` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct StarterData {
+    pub(crate) template_version: String,
+    pub(crate) items: Vec<StarterItem>,
+}
+
+/// `GET /v1/tenants/{id}/members` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Members {
+    pub(crate) members: Vec<Membership>,
+}
+
+/// `DELETE /v1/tenants/{id}/members/{user_id}` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MemberRemoved {
+    pub(crate) remaining_members: u32,
+}
+
+/// One row of `POST /v1/tenants/{id}/invites`' answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct InviteResult {
+    pub(crate) email: String,
+    /// `created`, `already_invited` or `already_member`.
+    pub(crate) outcome: &'static str,
+    pub(crate) invite: Option<Invite>,
+    /// The invite code (only when created; shown once).
+    pub(crate) code: String,
+}
+
+/// `POST /v1/tenants/{id}/invites` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct InviteResults {
+    pub(crate) results: Vec<InviteResult>,
+}
+
+/// `GET /v1/tenants/{id}/invites` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Invites {
+    pub(crate) invites: Vec<Invite>,
+}
+
+/// `DELETE /v1/tenants/{id}/invites/{invite_id}` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RevokedInvite {
+    pub(crate) invite: Option<Invite>,
+}
+
+/// `GET /v1/invites/{code}` answer: what the accept page shows before sign-in.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct InviteLookup {
+    pub(crate) tenant_name: String,
+    pub(crate) inviter_display_name: String,
+    pub(crate) role: &'static str,
+    pub(crate) masked_email: String,
+    pub(crate) expires_at: Option<String>,
+}
+
+/// `POST /v1/invites/{code}/accept` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct InviteAccepted {
+    pub(crate) tenant: Option<Tenant>,
+    pub(crate) membership: Option<Membership>,
+    pub(crate) already_member: bool,
 }

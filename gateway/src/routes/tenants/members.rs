@@ -8,6 +8,7 @@ use http::HeaderMap;
 use onramp_kit::{ApiError, Code};
 use onramp_proto::tenancy::v1 as pb;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::{
     auth::{AuthUser, caller},
@@ -18,12 +19,18 @@ use crate::{
     },
 };
 
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/members", tag = "tenants",
+    operation_id = "list_members", security(("bearer" = [])), params(("tenant_id" = String, Path, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "The workspace's members", body = json::Members),
+        (status = 404, description = "No such workspace, or the caller is not a member"),
+    ))]
 pub(super) async fn list(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     user: AuthUser,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<json::Members>, Problem> {
     let answer = state
         .peers
         .tenancy()
@@ -39,14 +46,24 @@ pub(super) async fn list(
         .into_iter()
         .map(json::Membership::from)
         .collect();
-    Ok(Json(serde_json::json!({ "members": members })))
+    Ok(Json(json::Members { members }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub(super) struct RoleBody {
+    /// `owner`, `admin` or `member`.
     role: String,
 }
 
+#[utoipa::path(patch, path = "/v1/tenants/{tenant_id}/members/{user_id}", tag = "tenants",
+    operation_id = "change_member_role", security(("bearer" = [])), params(("tenant_id" = String, Path, description = "The tenant's id"), ("user_id" = String, Path, description = "The member's user id")),
+    request_body = RoleBody,
+    responses(
+        (status = 200, description = "The membership with its new role", body = json::Membership),
+        (status = 402, description = "The workspace waits for its payment; retry after `Retry-After`"),
+        (status = 404, description = "No such workspace or member"),
+        (status = 409, description = "The change would leave the workspace without an owner"),
+    ))]
 pub(super) async fn change_role(
     State(state): State<AppState>,
     Path((tenant_id, user_id)): Path<(String, String)>,
@@ -77,12 +94,20 @@ pub(super) async fn change_role(
     )))
 }
 
+/// Removes a member (or, for one's own user id, leaves).
+#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/members/{user_id}", tag = "tenants",
+    operation_id = "remove_member", security(("bearer" = [])), params(("tenant_id" = String, Path, description = "The tenant's id"), ("user_id" = String, Path, description = "The member's user id")),
+    responses(
+        (status = 200, description = "Removed", body = json::MemberRemoved),
+        (status = 404, description = "No such workspace or member"),
+        (status = 409, description = "The last owner cannot leave"),
+    ))]
 pub(super) async fn remove(
     State(state): State<AppState>,
     Path((tenant_id, user_id)): Path<(String, String)>,
     user: AuthUser,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<json::MemberRemoved>, Problem> {
     let answer = state
         .peers
         .tenancy()
@@ -93,7 +118,7 @@ pub(super) async fn remove(
         })
         .await?
         .into_inner();
-    Ok(Json(
-        serde_json::json!({ "remaining_members": answer.remaining_members }),
-    ))
+    Ok(Json(json::MemberRemoved {
+        remaining_members: answer.remaining_members,
+    }))
 }

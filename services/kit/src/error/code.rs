@@ -86,6 +86,8 @@ codes! {
     IdempotencyKeyReused => (FailedPrecondition, 422, "IDEMPOTENCY_KEY_REUSED", "Idempotency key reused"),
     /// Creating the tenant failed as a whole; nothing was kept.
     TenantProvisioningError => (FailedPrecondition, 422, "TENANT_PROVISIONING_ERROR", "Workspace could not be created"),
+    /// Well-formed data that fails its content rules (an onboarding step's payload); names the field.
+    InvalidData => (InvalidArgument, 422, "INVALID_DATA", "Invalid data"),
     /// The request body is larger than the edge accepts (edge only).
     PayloadTooLarge => (InvalidArgument, 413, "PAYLOAD_TOO_LARGE", "Request body too large"),
     /// The request body is not in a media type the route accepts (edge only).

@@ -107,6 +107,12 @@ const DOCUMENTED: &[(Code, Grpc, u16, &str)] = &[
         "TENANT_PROVISIONING_ERROR",
     ),
     (
+        Code::InvalidData,
+        Grpc::InvalidArgument,
+        422,
+        "INVALID_DATA",
+    ),
+    (
         Code::RateLimited,
         Grpc::ResourceExhausted,
         429,

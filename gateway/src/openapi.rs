@@ -1,0 +1,273 @@
+//! The OpenAPI 3.1 document of the HTTP API, generated from the handlers' `#[utoipa::path]`
+//! attributes and served at `GET /openapi.json`.
+//!
+//! Handlers declare what is theirs: path, parameters, bodies, success responses and the error
+//! statuses they can answer. What is the same everywhere is added here, once, from the one error
+//! table (`onramp_kit::Code`): every error status becomes `application/problem+json` whose `reason`
+//! is limited to the reasons the table maps to that status; every operation gets the trace headers,
+//! the statuses any RPC can produce (500, 503, 504), and, when it needs a signed-in user, 401/403.
+//!
+//! The committed copy is `gateway/openapi.json`; a test fails when it differs from the code's
+//! document. Regenerate it with `UPDATE_OPENAPI=1 cargo test -p onramp-gateway openapi`.
+
+use std::sync::LazyLock;
+
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, header};
+use onramp_kit::Code;
+use serde_json::{Map, Value, json};
+
+/// The document as served, built once.
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    serde_json::to_string_pretty(&document()).unwrap_or_else(|_| String::from("{}"))
+});
+
+/// `GET /openapi.json`: this document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "meta",
+    operation_id = "get_openapi",
+    responses((status = 200, description = "This OpenAPI 3.1 document", body = Object))
+)]
+pub(crate) async fn serve() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        DOCUMENT.as_str(),
+    )
+        .into_response()
+}
+
+/// The pretty-printed document (what `gateway/openapi.json` holds).
+#[cfg(test)]
+pub(crate) fn pretty_json() -> String {
+    let mut text = DOCUMENT.clone();
+    text.push('\n');
+    text
+}
+
+/// The whole document: the handlers' paths, then the shared parts.
+fn document() -> Value {
+    let mut doc = serde_json::to_value(crate::routes::api_doc()).unwrap_or_default();
+    doc["info"] = json!({
+        "title": "Onramp API",
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": "The HTTP API of Onramp's gateway. JSON uses snake_case; every error is RFC 9457 \
+            `application/problem+json` whose `reason` is a stable machine-readable code. Signed-in \
+            routes take `Authorization: Bearer <access_token>` (from /v1/auth/login). Send a W3C \
+            `traceparent` to join your trace; every response carries `x-request-id`.",
+        "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" },
+    });
+    let components = doc["components"]
+        .as_object_mut()
+        .map(std::mem::take)
+        .unwrap_or_default();
+    doc["components"] = Value::Object(components);
+    doc["components"]["securitySchemes"] = json!({
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "An access token from /v1/auth/login, /v1/auth/refresh or an OAuth callback.",
+        }
+    });
+    doc["components"]["schemas"]["Problem"] = problem_schema();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (_, operation) in item.iter_mut() {
+                finish_operation(path, operation);
+            }
+        }
+    }
+    doc
+}
+
+/// RFC 9457 problem details as this API answers them.
+fn problem_schema() -> Value {
+    let reasons: Vec<&str> = Code::ALL.iter().map(|code| code.reason()).collect();
+    json!({
+        "type": "object",
+        "description": "RFC 9457 problem details: the one error shape of the API.",
+        "required": ["type", "title", "status", "detail", "reason"],
+        "properties": {
+            "type": { "type": "string", "description": "A URI naming the problem type, stable per reason." },
+            "title": { "type": "string" },
+            "status": { "type": "integer", "description": "The HTTP status, repeated." },
+            "detail": { "type": "string", "description": "What went wrong, for a person." },
+            "reason": { "type": "string", "enum": reasons, "description": "The machine-readable reason from the error table." },
+            "field": { "type": "string", "description": "The request field at fault, for validation errors." },
+            "trace_id": { "type": "string", "description": "The trace to quote when reporting the problem." },
+        },
+    })
+}
+
+/// Reasons the error table answers with this HTTP status.
+fn reasons_for(status: u16) -> Vec<&'static str> {
+    Code::ALL
+        .iter()
+        .filter(|code| code.http_status() == status)
+        .map(|code| code.reason())
+        .collect()
+}
+
+fn header_param(name: &str, description: &str) -> Value {
+    json!({
+        "name": name,
+        "in": "header",
+        "required": false,
+        "description": description,
+        "schema": { "type": "string" },
+    })
+}
+
+/// Adds the shared parameters, error statuses and headers to one operation.
+fn finish_operation(path: &str, operation: &mut Value) {
+    let Some(op) = operation.as_object_mut() else {
+        return;
+    };
+    let secured = op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|list| !list.is_empty());
+    let takes_input = op.contains_key("requestBody")
+        || op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .is_some_and(|list| list.iter().any(|p| p["in"] != "header"));
+    let parameters = op
+        .entry("parameters")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Some(parameters) = parameters.as_array_mut() {
+        parameters.push(header_param(
+            "traceparent",
+            "W3C trace context; the request joins this trace across every service.",
+        ));
+        parameters.push(header_param(
+            "x-request-id",
+            "A request id to correlate logs; one is made when absent, and echoed back.",
+        ));
+    }
+    let responses = op
+        .entry("responses")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Some(responses) = responses.as_object_mut() else {
+        return;
+    };
+    let probe = path == "/healthz" || path == "/openapi.json";
+    let mut implied: Vec<u16> = Vec::new();
+    if !probe {
+        implied.extend([500, 503, 504]);
+    }
+    if takes_input {
+        implied.push(400);
+    }
+    if secured {
+        implied.extend([401, 403]);
+    }
+    for status in implied {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| json!({ "description": "" }));
+    }
+    for (status, response) in responses.iter_mut() {
+        let Ok(status) = status.parse::<u16>() else {
+            continue;
+        };
+        let headers = response
+            .as_object_mut()
+            .map(|r| r.entry("headers").or_insert_with(|| json!({})));
+        if let Some(headers) = headers.and_then(Value::as_object_mut) {
+            headers.insert(
+                "x-request-id".into(),
+                json!({ "description": "The request's id (the caller's, or a new UUID).", "schema": { "type": "string" } }),
+            );
+            if matches!(status, 402 | 429 | 503) {
+                headers.insert(
+                    "Retry-After".into(),
+                    json!({ "description": "Seconds to wait before retrying.", "schema": { "type": "integer", "minimum": 0 } }),
+                );
+            }
+        }
+        if status >= 400 {
+            problem_response(status, response);
+        }
+    }
+}
+
+/// Makes an error response problem+json limited to the status's reasons, and lists them.
+fn problem_response(status: u16, response: &mut Value) {
+    let reasons = reasons_for(status);
+    let described = response["description"].as_str().unwrap_or_default().trim();
+    let listed = if reasons.is_empty() {
+        String::from("problem+json")
+    } else {
+        format!("reason: {}", reasons.join(", "))
+    };
+    response["description"] = Value::String(if described.is_empty() {
+        listed
+    } else {
+        format!("{described} ({listed})")
+    });
+    let mut narrowed = json!({ "status": { "const": status } });
+    if !reasons.is_empty() {
+        narrowed["reason"] = json!({ "enum": reasons });
+    }
+    response["content"] = json!({
+        "application/problem+json": {
+            "schema": {
+                "allOf": [
+                    { "$ref": "#/components/schemas/Problem" },
+                    { "type": "object", "properties": narrowed },
+                ]
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `gateway/openapi.json` is the code's document; `UPDATE_OPENAPI=1` rewrites it.
+    #[test]
+    fn committed_openapi_document_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+        let generated = pretty_json();
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(path, &generated).expect("write gateway/openapi.json");
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "gateway/openapi.json is out of date with the handlers' annotations; regenerate it with \
+             `UPDATE_OPENAPI=1 cargo test -p onramp-gateway openapi` and commit the file"
+        );
+    }
+
+    #[test]
+    fn every_error_status_is_problem_json_with_its_reasons() {
+        let doc = document();
+        let paths = doc["paths"].as_object().expect("paths");
+        assert!(paths.len() > 30, "every route is documented");
+        for (path, item) in paths {
+            for (method, op) in item.as_object().expect("path item") {
+                for (status, response) in op["responses"].as_object().expect("responses") {
+                    if status.as_str() >= "400" {
+                        let schema = &response["content"]["application/problem+json"]["schema"];
+                        assert!(
+                            schema.is_object(),
+                            "{method} {path} {status} is problem+json"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(reasons_for(402), vec!["PAYMENT_PENDING"]);
+    }
+}

@@ -48,7 +48,8 @@ REQUIRED_TO_START = {
     "onboarding": {"MAIL_FROM", "SMTP_URL", "SALES_NOTIFICATION_ADDRESS", "CONNECT_RETURN_URL", "CONNECT_REFRESH_URL"},
 }
 # Secrets that must be read from a Secret, never given as a literal value.
-SECRET_ENV = {"DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS", "SMTP_URL", "SMTP_PASSWORD"}
+SECRET_ENV = {"DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS", "SMTP_URL", "SMTP_PASSWORD",
+              "RATE_LIMIT_REDIS_URL"}
 
 
 def seconds(value: str) -> float:

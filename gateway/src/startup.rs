@@ -20,6 +20,7 @@ use crate::{
         budget, client_ip, cors,
         csrf::{self, CsrfGuard},
         json_body::{self, JsonRules},
+        problem_fallback,
         rate_limit::{self, RateLimiter},
         security_headers::{self, SecurityHeaders},
         trace,
@@ -82,7 +83,8 @@ impl Application {
             .transpose()?;
         let router = routes::probes(state).merge(api).layer(
             // Outermost first: every response (preflights and errors too) gets the security
-            // headers and CORS; the request id exists before the span that records it; the client
+            // headers and CORS; the request id exists before the span that records it; every error
+            // leaves as problem+json (inside the span, so it carries the trace id); the client
             // IP is known before the rate limit counts it.
             ServiceBuilder::new()
                 .layer(middleware::from_fn_with_state(
@@ -93,6 +95,7 @@ impl Application {
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(middleware::from_fn(trace::continue_trace))
+                .layer(middleware::from_fn(problem_fallback::ensure))
                 .layer(middleware::from_fn_with_state(
                     trusted_proxy_header,
                     client_ip::derive,

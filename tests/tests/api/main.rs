@@ -10,6 +10,8 @@ mod billing_reconcile;
 mod billing_support;
 mod billing_webhooks;
 mod deadlines;
+mod edge_browser;
+mod edge_limits;
 mod health;
 mod helpers;
 mod identity;

@@ -75,6 +75,13 @@ fn document() -> Value {
         }
     });
     doc["components"]["schemas"]["Problem"] = problem_schema();
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        for (name, schema) in schemas.iter_mut() {
+            if REQUEST_BODIES.contains(&name.as_str()) {
+                add_input_formats(schema);
+            }
+        }
+    }
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else {
@@ -86,6 +93,39 @@ fn document() -> Value {
         }
     }
     doc
+}
+
+/// Request-body schemas whose id and email fields the services parse strictly (answering 400 naming
+/// the field otherwise), so the document says so.
+const REQUEST_BODIES: &[&str] = &[
+    "SignupBody",
+    "LoginBody",
+    "ResetRequestBody",
+    "SalesLeadBody",
+    "InviteRow",
+    "CheckoutBody",
+    "PortalBody",
+    "StartBody",
+    "CreateAccountBody",
+];
+
+/// The JSON Schema format of an input field the services parse, by its name.
+fn input_format(name: &str) -> Option<&'static str> {
+    match name {
+        "tenant_id" | "user_id" | "invite_id" => Some("uuid"),
+        "email" => Some("email"),
+        _ => None,
+    }
+}
+
+fn add_input_formats(schema: &mut Value) {
+    if let Some(properties) = schema["properties"].as_object_mut() {
+        for (name, property) in properties.iter_mut() {
+            if let Some(format) = input_format(name) {
+                property["format"] = json!(format);
+            }
+        }
+    }
 }
 
 /// RFC 9457 problem details as this API answers them.
@@ -144,6 +184,11 @@ fn finish_operation(path: &str, operation: &mut Value) {
         .entry("parameters")
         .or_insert_with(|| Value::Array(Vec::new()));
     if let Some(parameters) = parameters.as_array_mut() {
+        for parameter in parameters.iter_mut() {
+            if let Some(format) = parameter["name"].as_str().and_then(input_format) {
+                parameter["schema"]["format"] = json!(format);
+            }
+        }
         parameters.push(header_param(
             "traceparent",
             "W3C trace context; the request joins this trace across every service.",

@@ -11,7 +11,7 @@ use tokio::process::Command;
 use crate::{helpers::TestStack, world::World};
 
 /// Examples per operation and phase: enough to reach every field, within ~2 minutes on 2 cores.
-const MAX_EXAMPLES: &str = "12";
+const MAX_EXAMPLES: &str = "25";
 
 /// A fixed seed, so a failure CI finds is the failure a developer reproduces.
 const SEED: &str = "20261122";
@@ -108,7 +108,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
         .arg("run")
         .arg(world.app.url("/openapi.json"))
         .args(["--checks", CHECKS])
-        .args(["--phases", "examples,coverage,fuzzing"])
+        .args(["--phases", "examples,coverage,fuzzing,stateful"])
         .args(["--max-examples", MAX_EXAMPLES, "--seed", SEED])
         .args(["--workers", "2", "--request-timeout", "15"])
         .args(["--suppress-health-check", "all", "--no-shrink"])

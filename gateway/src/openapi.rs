@@ -295,6 +295,45 @@ mod tests {
         );
     }
 
+    /// The first string literal after each `.route(` in the route modules' sources.
+    fn routed_paths(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("routes dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                routed_paths(&path, found);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for (at, _) in text.match_indices(".route(") {
+                let rest = &text[at..];
+                let literal = rest
+                    .split_once('"')
+                    .and_then(|(_, tail)| tail.split_once('"'))
+                    .map(|(literal, _)| literal.to_owned());
+                found.extend(literal);
+            }
+        }
+    }
+
+    /// A route added without a `#[utoipa::path]` (and a mention in its area's `Api`) fails here.
+    #[test]
+    fn every_routed_path_is_documented() {
+        let doc = document();
+        let mut routed = Vec::new();
+        routed_paths(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes")),
+            &mut routed,
+        );
+        assert!(routed.len() > 40, "found the routes ({})", routed.len());
+        for path in routed {
+            assert!(
+                doc["paths"].get(&path).is_some(),
+                "{path} is routed but not in the OpenAPI document: annotate its handler with \
+                 #[utoipa::path] and list it in its area's `Api`"
+            );
+        }
+    }
+
     #[test]
     fn every_error_status_is_problem_json_with_its_reasons() {
         let doc = document();

@@ -1,9 +1,13 @@
 //! Gateway configuration, from the environment (see the README for the full reference).
 
+mod edge;
+
 use std::{net::SocketAddr, time::Duration};
 
 use onramp_kit::telemetry::TelemetryConfig;
 use serde::Deserialize;
+
+pub use edge::{EdgeConfig, Limit, RouteLimit, SameSite};
 
 /// Everything the gateway needs to run.
 #[derive(Debug, Clone, Deserialize)]
@@ -41,6 +45,9 @@ pub struct Config {
     /// `onramp-api`.
     #[serde(default = "default_token_audience")]
     pub token_audience: String,
+    /// CORS, session cookies, security headers, JSON limits and rate limits.
+    #[serde(flatten)]
+    pub edge: EdgeConfig,
     /// Wall-clock time for token expiry and the verification wall; tests share an adjustable one
     /// with identity. Not configurable by env.
     #[serde(skip)]
@@ -63,6 +70,7 @@ impl Config {
             trusted_proxy_header: None,
             telemetry: TelemetryConfig::default(),
             token_audience: default_token_audience(),
+            edge: EdgeConfig::default(),
             clock: onramp_kit::auth::Clock::system(),
         }
     }

@@ -11,5 +11,5 @@ mod problem;
 mod routes;
 mod startup;
 
-pub use config::Config;
+pub use config::{Config, EdgeConfig, Limit, RouteLimit, SameSite};
 pub use startup::Application;

@@ -13,10 +13,17 @@ use tower_http::{
 };
 
 use crate::{
-    auth::Verifier,
+    auth::{CookiePolicy, Verifier},
     clients::Peers,
     config::Config,
-    middleware::{budget, client_ip, trace},
+    middleware::{
+        budget, client_ip, cors,
+        csrf::{self, CsrfGuard},
+        json_body::{self, JsonRules},
+        rate_limit::{self, RateLimiter},
+        security_headers::{self, SecurityHeaders},
+        trace,
+    },
     routes::{self, AppState},
 };
 
@@ -40,29 +47,58 @@ impl Application {
             &config.token_audience,
             config.clock.clone(),
         );
-        let api = routes::api(state.clone())
+        let edge = &config.edge;
+        let cookies = CookiePolicy::new(edge);
+        let csrf_guard = CsrfGuard {
+            allowed_origins: edge.cors_allowed_origins.clone().into(),
+            cookies: cookies.clone(),
+        };
+        let json_rules = JsonRules {
+            max_bytes: edge.json_body_limit_bytes,
+            max_depth: edge.json_max_depth,
+        };
+        // Innermost first (each `layer` wraps what is there): the rate limit refuses before the
+        // CSRF check, which refuses before a body is read, which happens before the budget starts.
+        let mut api = routes::api(state.clone())
             .layer(middleware::from_fn_with_state(
                 config.request_budget,
                 budget::enforce,
             ))
-            .layer(Extension(verifier));
-        let router = routes::probes(state).merge(api).layer(
-            // Outermost first: the request id exists before the span that records it.
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(middleware::from_fn(trace::continue_trace))
-                .layer(RequestBodyLimitLayer::new(config.body_limit_bytes)),
-        );
+            .layer(middleware::from_fn_with_state(
+                json_rules,
+                json_body::enforce,
+            ))
+            .layer(middleware::from_fn_with_state(csrf_guard, csrf::protect));
+        if let Some(limiter) = RateLimiter::new(edge)? {
+            api = api.layer(middleware::from_fn_with_state(limiter, rate_limit::enforce));
+        }
+        let api = api
+            .layer(Extension(verifier))
+            .layer(Extension(cookies.clone()));
         let trusted_proxy_header = config
             .trusted_proxy_header
             .as_deref()
             .map(http::HeaderName::try_from)
             .transpose()?;
-        let router = router.layer(middleware::from_fn_with_state(
-            trusted_proxy_header,
-            client_ip::derive,
-        ));
+        let router = routes::probes(state).merge(api).layer(
+            // Outermost first: every response (preflights and errors too) gets the security
+            // headers and CORS; the request id exists before the span that records it; the client
+            // IP is known before the rate limit counts it.
+            ServiceBuilder::new()
+                .layer(middleware::from_fn_with_state(
+                    SecurityHeaders::new(&edge.strict_transport_security, cookies),
+                    security_headers::stamp,
+                ))
+                .layer(cors::layer(&edge.cors_allowed_origins))
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(middleware::from_fn(trace::continue_trace))
+                .layer(middleware::from_fn_with_state(
+                    trusted_proxy_header,
+                    client_ip::derive,
+                ))
+                .layer(RequestBodyLimitLayer::new(config.body_limit_bytes)),
+        );
         let listener = TcpListener::bind(config.http_listen_addr).await?;
         Ok(Self { listener, router })
     }
@@ -78,7 +114,11 @@ impl Application {
         let listener = self.listener.tap_io(|stream| {
             let _ = stream.set_nodelay(true);
         });
-        axum::serve(listener, self.router)
+        // The peer address keys the rate limit when no trusted proxy header names the client.
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await?;
         Ok(())

@@ -3,9 +3,14 @@
 //! [`AuthUserAllowUnverified`]. Every RPC gets a [`Caller`] built here, so services never trust a
 //! user id from anywhere else.
 //!
+//! The access token comes from `Authorization: Bearer` or, when that header is absent, from the
+//! browser's access cookie ([`CookiePolicy`]); cookie-authenticated mutations are CSRF-checked by
+//! `middleware::csrf` before they get here.
+//!
 //! Access tokens are verified locally against identity's JWKS ([`Verifier`]), never by calling
 //! identity per request.
 
+pub(crate) mod cookies;
 mod keys;
 mod verifier;
 
@@ -16,6 +21,7 @@ use onramp_proto::common::v1::Caller;
 
 use crate::problem::Problem;
 
+pub(crate) use cookies::CookiePolicy;
 pub(crate) use verifier::{Verifier, VerifyError};
 
 /// A user whose access token the gateway verified and who is not behind the verification wall.
@@ -30,18 +36,28 @@ pub(crate) struct AuthUser {
 pub(crate) struct AuthUserAllowUnverified(pub(crate) AuthUser);
 
 /// The bearer token of a request, if it has one.
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
         .then_some(token.trim())
 }
 
-/// Verifies the bearer token; the claims, or the problem to answer.
+/// The access token: the `Authorization` header's if there is one (even a malformed one, so a bad
+/// header never silently falls back to a cookie), else the access cookie's.
+fn access_token(parts: &Parts) -> Option<&str> {
+    if parts.headers.contains_key(header::AUTHORIZATION) {
+        return bearer(&parts.headers);
+    }
+    let policy = parts.extensions.get::<CookiePolicy>()?;
+    cookies::cookie(&parts.headers, policy.access)
+}
+
+/// Verifies the access token; the claims, or the problem to answer.
 async fn claims(parts: &Parts) -> Result<AccessClaims, Problem> {
-    let token =
-        bearer(parts).ok_or_else(|| Problem::new(Code::Unauthenticated, "sign-in required"))?;
+    let token = access_token(parts)
+        .ok_or_else(|| Problem::new(Code::Unauthenticated, "sign-in required"))?;
     let verifier = parts.extensions.get::<Verifier>().ok_or_else(|| {
         tracing::error!("no access-token verifier installed");
         Problem::new(Code::Internal, "an internal error occurred")

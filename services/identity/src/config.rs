@@ -41,6 +41,10 @@ pub struct Config {
     /// `SIGNING_KEYS_PEM`: the same PEM bundle as `SIGNING_KEYS_FILE`, inline (a secret).
     #[serde(default)]
     pub signing_keys_pem: Option<SecretString>,
+    /// `TENANT_PROVISIONING_SERVICE_ADDR`: tenancy, asked to resolve the invite code a signup or OAuth
+    /// login carries; unset = such signups answer 503 (signups without a code are unaffected).
+    #[serde(default)]
+    pub tenant_provisioning_service_addr: Option<String>,
     /// `SELF_SERVE_ENABLED`: whether signup without an invite is open; default `true`.
     #[serde(default = "default_true")]
     pub self_serve_enabled: bool,
@@ -115,6 +119,7 @@ impl Config {
             signing_keys_file: None,
             signing_keys_pem: None,
             signing_keys_dir: None,
+            tenant_provisioning_service_addr: None,
             self_serve_enabled: true,
             email_verification_grace: default_grace(),
             login_max_failures_per_account: default_account_failures(),

@@ -34,6 +34,15 @@ pub(crate) enum IdentityError {
     /// An account with this email exists and linking it would not be safe.
     #[error("email already registered; log in instead")]
     UseLogin,
+    /// The invite code is unknown, expired, revoked or already used.
+    #[error("invite not found")]
+    InviteNotFound,
+    /// The invite is for another email address.
+    #[error("invite for another email")]
+    InviteForAnotherEmail,
+    /// Tenancy could not resolve an invite code; nothing changed.
+    #[error("invites unavailable: {0}")]
+    InvitesUnavailable(String),
     /// An OAuth provider could not be reached; nothing changed.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -88,6 +97,21 @@ impl From<IdentityError> for ApiError {
                 Code::EmailAlreadyRegisteredUseLogin,
                 "an account already uses this email; log in with your password, then link the provider",
             ),
+            IdentityError::InviteNotFound => ApiError::new(
+                Code::NotFound,
+                "this invite is unknown, expired or already used",
+            ),
+            IdentityError::InviteForAnotherEmail => ApiError::new(
+                Code::PermissionDenied,
+                "this invite is for another email address",
+            ),
+            IdentityError::InvitesUnavailable(cause) => {
+                tracing::warn!(%cause, "identity: tenancy could not resolve an invite");
+                ApiError::new(
+                    Code::Unavailable,
+                    "the invite could not be checked right now; try again",
+                )
+            }
             IdentityError::Unavailable(cause) => {
                 tracing::warn!(%cause, "identity: a provider was unavailable");
                 ApiError::new(

@@ -395,6 +395,7 @@ impl IdentityService for IdentityApi {
                 &request.code,
                 &request.state,
                 &request.browser_binding,
+                non_empty(request.invite_code).as_deref(),
             )
             .await
             .map_err(fail)?;

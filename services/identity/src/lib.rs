@@ -5,6 +5,7 @@ mod config;
 mod domain;
 mod error;
 mod grpc;
+mod invites;
 mod keys;
 mod oauth;
 pub mod passwords;

@@ -227,20 +227,21 @@ fn payload(step: &Step, data: Option<StepData>) -> Result<Option<StepPayload>, O
         (DataKind::Custom { required_keys }, Some(StepData::Custom(value))) => Ok(Some(
             StepPayload::Custom(parse_custom(required_keys, value)?),
         )),
-        (DataKind::FirstSetup, Some(StepData::Custom(_))) => Err(OnboardingError::invalid(
+        (DataKind::FirstSetup, Some(StepData::Custom(_))) => Err(OnboardingError::invalid_data(
             "data",
             "this step takes first_setup data",
         )),
-        (DataKind::Custom { .. }, Some(StepData::FirstSetup(_))) => Err(OnboardingError::invalid(
+        (DataKind::Custom { .. }, Some(StepData::FirstSetup(_))) => Err(
+            OnboardingError::invalid_data("data", "this step takes custom data"),
+        ),
+        (DataKind::Nothing, Some(_)) => Err(OnboardingError::invalid_data(
             "data",
-            "this step takes custom data",
+            "this step takes no data",
         )),
-        (DataKind::Nothing, Some(_)) => {
-            Err(OnboardingError::invalid("data", "this step takes no data"))
-        }
-        (_, None) if step.data_required() => {
-            Err(OnboardingError::invalid("data", "this step needs its data"))
-        }
+        (_, None) if step.data_required() => Err(OnboardingError::invalid_data(
+            "data",
+            "this step needs its data",
+        )),
         (_, None) => Ok(None),
     }
 }

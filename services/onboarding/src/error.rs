@@ -16,6 +16,14 @@ pub enum OnboardingError {
         /// What is wrong with it.
         message: String,
     },
+    /// A checklist step's data is well-formed but breaks the step's rules (HTTP 422).
+    #[error("invalid {field}: {message}")]
+    InvalidData {
+        /// The field, e.g. `data.first_setup.company_name` or `data`.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// No caller where one is required.
     #[error("sign-in required")]
     Unauthenticated,
@@ -51,11 +59,22 @@ impl OnboardingError {
         }
     }
 
+    /// A step-data error naming `field` (HTTP 422: the request parsed, its content did not pass).
+    pub fn invalid_data(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidData {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
     /// The client-visible error. Internal causes are logged here and never sent.
     pub fn into_api_error(self) -> ApiError {
         match self {
             Self::Invalid { field, message } => {
                 ApiError::invalid_field(field.clone(), format!("{field}: {message}"))
+            }
+            Self::InvalidData { field, message } => {
+                ApiError::new(Code::InvalidData, format!("{field}: {message}")).with_field(field)
             }
             Self::Unauthenticated => ApiError::new(Code::Unauthenticated, "sign-in required"),
             Self::NotFound(what) => ApiError::new(Code::NotFound, format!("{what} not found")),

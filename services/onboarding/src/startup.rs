@@ -118,18 +118,6 @@ impl Application {
         self.server.local_addr()
     }
 
-    /// The Connect use cases on this service's database and Stripe, for operators' tools and tests
-    /// that set up a tenant's account and token without going through tenancy's membership gate.
-    pub fn connect(&self) -> Connect {
-        self.api.connect.clone()
-    }
-
-    /// The checklist use cases (reading identity, tenancy and billing through their RPCs), for tests
-    /// and tools that act for an already verified member.
-    pub fn checklist(&self) -> Checklist {
-        self.api.checklist.clone()
-    }
-
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let api = OnboardingServiceServer::new(self.api);

@@ -182,6 +182,7 @@ impl RunningStack {
                 created,
                 &reserved[0],
                 |config: &mut onramp_identity::Config| {
+                    config.tenant_provisioning_service_addr = Some(tenancy.clone());
                     if let Some(hook) = &options.configure_identity {
                         hook.apply(config);
                     }

@@ -6,8 +6,8 @@
 //! (provisions/s) and with one key (replays/s); then pgbench runs the same SQL — the service's
 //! transaction for a new key, its one-statement lookup for a replay — with as many clients for as
 //! long. It prints each rate and its ratio to pgbench's: the share of the database's ceiling the
-//! service reaches. (Through the gateway needs signed-in users, which arrive with identity; this
-//! measures tenancy itself.)
+//! service reaches. This measures tenancy alone; `cargo bench -p onramp-e2e --bench tenancy_gateway`
+//! measures the same through the gateway with signed-in users.
 
 use std::{
     net::SocketAddr,
@@ -31,21 +31,11 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
-const PROVISION_SQL: &str = r"\set n random(1, 1000000000000000)
-select name, slug, plan_id, response from provisioning_requests where user_id = '00000000-0000-4000-8000-0000000000be' and idempotency_key = 'pgbench-' || :client_id::text || '-' || :n::text;
-begin;
-select pg_advisory_xact_lock(hashtextextended('provision:' || :client_id::text || ':' || :n::text, 0));
-select name, slug, plan_id, response from provisioning_requests where user_id = '00000000-0000-4000-8000-0000000000be' and idempotency_key = 'pgbench-' || :client_id::text || '-' || :n::text;
-select slug from tenants where slug = 'pgb-' || :client_id::text || '-' || :n::text or slug like 'pgb-' || :client_id::text || '-' || :n::text || '-%';
-insert into tenants (id, name, slug, state, starter_template_version, activated_at) values (gen_random_uuid(), 'Bench', 'pgb-' || :client_id::text || '-' || :n::text, 'active', 'v', now()) returning id as tid \gset
-insert into memberships (tenant_id, user_id, role) values (:tid, gen_random_uuid(), 'owner') returning joined_at;
-insert into starter_items (id, tenant_id, kind, key, name, parent_key, position) select gen_random_uuid(), :tid, 'package', k, k, '', p from unnest(array['a', 'b', 'c', 'd']) with ordinality as t (k, p);
-insert into provisioning_requests (user_id, idempotency_key, name, slug, plan_id, tenant_id, response) values ('00000000-0000-4000-8000-0000000000be', 'pgbench-' || :client_id::text || '-' || :n::text, 'Bench', '', '', :tid, '\x0a0b');
-commit;
-";
+/// The service's transaction for a new key, as pgbench runs it (shared with the gateway bench).
+const PROVISION_SQL: &str = include_str!("sql/provision.sql");
 
-const REPLAY_SQL: &str = "select name, slug, plan_id, response from provisioning_requests \
-    where user_id = '00000000-0000-4000-8000-0000000000be' and idempotency_key = 'pgbench-replay';\n";
+/// The service's one-statement lookup for a replay (a row seeded under `pgbench-replay`).
+const REPLAY_SQL: &str = include_str!("sql/replay.sql");
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)

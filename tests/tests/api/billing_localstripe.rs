@@ -2,81 +2,13 @@
 //! gateway: a subscription with a trial, then its cancellation, reach billing's mirror and the tenant's
 //! entitlement, with the lifecycle effect written to the outbox.
 
-use std::{
-    process::Stdio,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use onramp_kit::config::SecretString;
-use serde_json::Value;
 use sqlx::PgPool;
-use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-use crate::helpers::TestStack;
-
-const KEY: &str = "sk_test_localstripe";
-
-struct LocalStripe {
-    _child: Child,
-    base: String,
-    http: reqwest::Client,
-}
-
-impl LocalStripe {
-    async fn start() -> Self {
-        let binary = std::env::var("LOCALSTRIPE_BIN").unwrap_or_else(|_| {
-            format!(
-                "{}/.cache/onramp-tools/localstripe-venv/bin/localstripe",
-                std::env::var("HOME").unwrap_or_default()
-            )
-        });
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("port")
-            .port();
-        let child = Command::new(binary)
-            .args(["--port", &port.to_string(), "--from-scratch"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("localstripe is installed (./tests/run installs it)");
-        let stripe = Self {
-            _child: child,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
-        };
-        let start = Instant::now();
-        while stripe
-            .http
-            .get(format!("{}/v1/customers", stripe.base))
-            .basic_auth(KEY, Some(""))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "localstripe never answered"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        stripe
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, form: &[(&str, &str)]) -> Value {
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .basic_auth(KEY, Some(""))
-            .form(form)
-            .send()
-            .await
-            .expect("localstripe");
-        response.json().await.unwrap_or(Value::Null)
-    }
-}
+use crate::{helpers::TestStack, stripe_fake::LocalStripe};
 
 async fn wait_for(db: &PgPool, what: &str, sql: &str, bind: &str) {
     let start = Instant::now();

@@ -1,8 +1,12 @@
 //! End-to-end tests: the whole stack in-process on ephemeral ports with fresh databases, driven over
 //! real HTTP and gRPC. One binary; each module is one area.
 
+mod billing_account;
+mod billing_checkout_flow;
 mod billing_localstripe;
+mod billing_manual;
 mod billing_plans;
+mod billing_support;
 mod billing_webhooks;
 mod deadlines;
 mod health;
@@ -13,15 +17,23 @@ mod identity_limits;
 mod identity_oauth;
 mod identity_sessions;
 mod identity_tokens;
+mod journey;
+mod journey_stripe;
+mod journey_support;
+mod journey_trial;
 mod onboarding_checklist;
 mod onboarding_connect;
 mod onboarding_connect_state;
 mod onboarding_leads;
+mod onboarding_steps;
 mod onboarding_support;
 mod openapi;
 mod processes;
 mod readiness;
+mod stripe_fake;
 mod tenancy;
 mod tenancy_http;
+mod tenancy_invites_http;
+mod tenancy_payment_http;
 mod tracing;
 mod world;

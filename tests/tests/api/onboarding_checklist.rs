@@ -1,343 +1,245 @@
-//! The setup checklist against the real identity, tenancy and billing services (which on this branch
-//! do not implement the reads yet), a stopped service and a peer that never answers: steps owned by
-//! a context that cannot answer are UNKNOWN, fast, never an error. The user's own steps are stored
-//! in the real onboarding database.
-//!
-//! The gRPC and HTTP surfaces are gated by tenancy's CheckMembership, which fails closed until
-//! tenancy implements it; these tests therefore drive the checklist use cases the RPCs call, as an
-//! already verified member.
+//! The setup checklist over HTTP with real sessions and real membership: steps that follow identity
+//! (email verified), billing (plan active) and tenancy (a second member) change when those services
+//! change; a context that is down or never answers makes its step UNKNOWN, fast, never an error.
 
 use std::time::Duration;
 
-use onramp_onboarding::{
-    OnboardingError,
-    checklist::{Checklist, ChecklistView, StepChange, StepData},
-    domain::{
-        checklist::{FirstSetup, StepPayload, StepState},
-        steps::Steps,
-    },
-    peers::Peers,
-};
-use onramp_proto::{common::v1::Caller, onboarding::v1::GetChecklistRequest};
-use serde_json::json;
-use uuid::Uuid;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 
 use crate::{
-    helpers::{attribute, wait_for_span},
-    onboarding_support::OnboardingRig,
+    identity::new_email,
+    onboarding_support::{OnboardingRig, RigOptions},
+    world::{User, link_token},
 };
 
 /// Far above the checklist's 300 ms peer deadline, far below the 10 s a hung call would take.
 const BOUND: Duration = Duration::from_secs(5);
 
-fn states(view: &ChecklistView) -> Vec<(&str, &'static str)> {
-    view.steps
+pub(crate) async fn get_checklist(rig: &OnboardingRig, user: &User, tenant: &str) -> Value {
+    let response = rig
+        .authed(
+            Method::GET,
+            &format!("/v1/onboarding?tenant_id={tenant}"),
+            user,
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK, "checklist");
+    response.json().await.expect("json")
+}
+
+/// `(step id, state)` in checklist order.
+pub(crate) fn states(view: &Value) -> Vec<(String, String)> {
+    view["steps"]
+        .as_array()
+        .expect("steps")
         .iter()
         .map(|s| {
-            let state = match s.state {
-                StepState::Done { .. } => "done",
-                StepState::Pending => "pending",
-                StepState::Dismissed { .. } => "dismissed",
-                StepState::Unknown => "unknown",
-            };
-            (s.step.id.as_ref(), state)
+            (
+                s["id"].as_str().expect("id").to_owned(),
+                s["state"].as_str().expect("state").to_owned(),
+            )
         })
         .collect()
 }
 
+pub(crate) fn state_of(view: &Value, step: &str) -> String {
+    states(view)
+        .into_iter()
+        .find(|(id, _)| id == step)
+        .map(|(_, state)| state)
+        .expect("step listed")
+}
+
 #[tokio::test]
-async fn steps_of_contexts_that_cannot_answer_are_unknown_and_the_next_step_skips_them() {
-    let mut rig = OnboardingRig::spawn(1).await;
-    let (tenant, user) = (Uuid::new_v4(), Uuid::new_v4());
-    // Every context the checklist reads from is down: their steps are unknown, not an error.
-    for service in ["identity", "tenant-provisioning", "billing"] {
-        rig.stack.stack.stop_service(service).await.expect("stops");
-    }
-    let view = tokio::time::timeout(BOUND, rig.checklist.get(tenant, user))
+async fn the_checklist_follows_email_verification_plan_activation_and_a_second_member() {
+    let rig = OnboardingRig::spawn().await;
+    let email = new_email();
+    // Within identity's grace period: signed in, not verified yet.
+    let owner = rig.world.unverified_user_with_email(&email).await;
+    let tenant = rig.workspace(&owner).await;
+
+    let fresh = get_checklist(&rig, &owner, &tenant).await;
+    assert_eq!(
+        states(&fresh),
+        [
+            ("verify_email", "pending"),
+            ("choose_plan", "pending"),
+            ("invite_teammates", "pending"),
+            ("connect_payouts", "pending"),
+            ("first_setup", "pending"),
+        ]
+        .map(|(id, state)| (id.to_owned(), state.to_owned()))
+    );
+    assert_eq!(fresh["next_step_id"], "verify_email");
+    assert_eq!(fresh["tenant_id"], tenant.as_str());
+
+    let mail = rig.world.nth_mail(&email, 1).await;
+    let verified = rig
+        .http
+        .post(rig.url(0, "/v1/auth/verify-email"))
+        .json(&json!({ "token": link_token(&mail) }))
+        .send()
         .await
-        .expect("answers within its peer deadlines")
-        .expect("not an error");
+        .expect("verify");
+    assert_eq!(verified.status(), StatusCode::OK);
+    let after_verify = get_checklist(&rig, &owner, &tenant).await;
+    assert_eq!(state_of(&after_verify, "verify_email"), "done");
+    assert_eq!(after_verify["next_step_id"], "choose_plan");
+
+    // The manual provider starts the free plan without a card: billing says the plan is active.
+    let started = rig
+        .authed(Method::POST, "/v1/billing/start", &owner)
+        .json(&json!({ "tenant_id": tenant, "plan_id": "free" }))
+        .send()
+        .await
+        .expect("start plan");
+    assert!(started.status().is_success(), "{}", started.status());
+    let after_plan = get_checklist(&rig, &owner, &tenant).await;
+    assert_eq!(state_of(&after_plan, "choose_plan"), "done");
+    assert_eq!(state_of(&after_plan, "invite_teammates"), "pending");
+
+    let teammate = rig.teammate(&owner, &tenant).await;
+    let after_invite = get_checklist(&rig, &owner, &tenant).await;
+    assert_eq!(state_of(&after_invite, "invite_teammates"), "done");
+    assert_eq!(after_invite["next_step_id"], "connect_payouts");
+    assert_eq!(after_invite["done_count"], 3);
+
+    // The teammate is a member now: their own checklist of the same workspace.
+    let theirs = get_checklist(&rig, &teammate, &tenant).await;
+    assert_eq!(state_of(&theirs, "verify_email"), "done");
+    assert_eq!(state_of(&theirs, "invite_teammates"), "done");
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn steps_of_stopped_contexts_are_unknown_and_without_tenancy_nothing_is_served() {
+    let mut rig = OnboardingRig::spawn().await;
+    let owner = rig.world.verified_user().await;
+    let tenant = rig.workspace(&owner).await;
+    for service in ["identity", "billing"] {
+        rig.world
+            .app
+            .stack
+            .stop_service(service)
+            .await
+            .expect("stops");
+    }
+    let view = tokio::time::timeout(BOUND, get_checklist(&rig, &owner, &tenant))
+        .await
+        .expect("answers within its peer deadlines");
     assert_eq!(
         states(&view),
         [
             ("verify_email", "unknown"),
             ("choose_plan", "unknown"),
-            ("invite_teammates", "unknown"),
+            ("invite_teammates", "pending"),
             ("connect_payouts", "pending"),
             ("first_setup", "pending"),
         ]
+        .map(|(id, state)| (id.to_owned(), state.to_owned()))
     );
-    assert_eq!(view.next_step(), Some("connect_payouts"));
-    assert!(!view.finished());
+    // The next-step card skips what nobody can tell.
+    assert_eq!(view["next_step_id"], "invite_teammates");
+    assert_eq!(view["finished"], false);
+
+    // Membership cannot be checked without tenancy: refused, never served unchecked.
+    rig.world
+        .app
+        .stack
+        .stop_service("tenant-provisioning")
+        .await
+        .expect("stops");
+    let unchecked = rig
+        .authed(
+            Method::GET,
+            &format!("/v1/onboarding?tenant_id={tenant}"),
+            &owner,
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(unchecked.status(), StatusCode::SERVICE_UNAVAILABLE);
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn a_peer_that_never_answers_makes_its_step_unknown_within_the_deadline() {
-    let rig = OnboardingRig::spawn(1).await;
     // Accepts TCP connections (the kernel's backlog) and never speaks HTTP/2.
     let blackhole = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = format!("http://{}", blackhole.local_addr().expect("addr"));
-    let peers = Peers::connect(&addr, &addr, &addr).expect("channels");
-    let checklist = Checklist::new(
-        rig.db.clone(),
-        peers,
-        Duration::from_millis(300),
-        Steps::default(),
-    );
-    let view = tokio::time::timeout(BOUND, checklist.get(Uuid::new_v4(), Uuid::new_v4()))
+    let rig = OnboardingRig::spawn_with(RigOptions {
+        identity_and_billing_addr: Some(addr),
+        ..RigOptions::default()
+    })
+    .await;
+    let owner = rig.world.verified_user().await;
+    let tenant = rig.workspace(&owner).await;
+    let view = tokio::time::timeout(BOUND, get_checklist(&rig, &owner, &tenant))
         .await
-        .expect("answers within its peer deadlines")
-        .expect("not an error");
-    assert_eq!(
-        states(&view)[..3]
-            .iter()
-            .filter(|(_, s)| *s == "unknown")
-            .count(),
-        3
-    );
+        .expect("answers within its peer deadlines");
+    assert_eq!(state_of(&view, "verify_email"), "unknown");
+    assert_eq!(state_of(&view, "choose_plan"), "unknown");
+    assert_eq!(state_of(&view, "invite_teammates"), "pending");
     drop(blackhole);
     rig.stop().await;
 }
 
 #[tokio::test]
-async fn user_steps_complete_with_valid_data_only_and_context_steps_cannot_be_completed() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, user) = (Uuid::new_v4(), Uuid::new_v4());
-    let checklist = &rig.checklist;
-
-    let no_data = checklist
-        .update(tenant, user, "first_setup", StepChange::Complete(None))
-        .await
-        .expect_err("data required");
-    assert!(matches!(no_data, OnboardingError::Invalid { ref field, .. } if field == "data"));
-
-    let context_step = checklist
-        .update(tenant, user, "verify_email", StepChange::Complete(None))
-        .await
-        .expect_err("identity decides");
-    assert!(matches!(context_step, OnboardingError::Conflict(_)));
-
-    let unknown = checklist
-        .update(tenant, user, "launch_rocket", StepChange::Dismiss)
-        .await
-        .expect_err("no such step");
-    assert!(matches!(unknown, OnboardingError::NotFound(_)));
-
-    let data =
-        FirstSetup::parse("Acme", Some("small"), "Invoices", "Europe/Berlin").expect("valid");
-    let view = checklist
-        .update(
-            tenant,
-            user,
-            "first_setup",
-            StepChange::Complete(Some(StepData::FirstSetup(data.clone()))),
-        )
-        .await
-        .expect("completed");
-    let setup = view.steps.last().expect("first_setup");
-    assert!(matches!(
-        &setup.state,
-        StepState::Done { data: Some(StepPayload::FirstSetup(d)), at: Some(_) } if *d == data
-    ));
-    assert_eq!(view.done_count(), 1);
-    // Completing again with the same data is fine (idempotent).
-    checklist
-        .update(
-            tenant,
-            user,
-            "first_setup",
-            StepChange::Complete(Some(StepData::FirstSetup(data))),
-        )
-        .await
-        .expect("idempotent");
-
-    // Nothing leaks to another user of the same tenant.
-    let other = checklist
-        .get(tenant, Uuid::new_v4())
-        .await
-        .expect("checklist");
-    assert_eq!(states(&other)[4], ("first_setup", "pending"));
-    rig.stop().await;
-}
-
-#[tokio::test]
-async fn dismiss_rest_dismisses_every_open_step_and_restore_brings_one_back() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, user) = (Uuid::new_v4(), Uuid::new_v4());
-    let checklist = &rig.checklist;
-    let data = FirstSetup::parse("Acme", Some("solo"), "", "").expect("valid");
-    checklist
-        .update(
-            tenant,
-            user,
-            "first_setup",
-            StepChange::Complete(Some(StepData::FirstSetup(data))),
-        )
-        .await
-        .expect("completed");
-
-    let (view, dismissed) = checklist
-        .dismiss_rest(tenant, user)
-        .await
-        .expect("dismissed");
-    assert_eq!(
-        dismissed,
-        [
-            "verify_email",
-            "choose_plan",
-            "invite_teammates",
-            "connect_payouts"
-        ]
-    );
-    assert!(view.rest_dismissed);
-    assert!(view.finished());
-    assert_eq!(view.next_step(), None);
-    assert_eq!(
-        states(&view)[4],
-        ("first_setup", "done"),
-        "done steps stay done"
-    );
-
-    let (_, again) = checklist
-        .dismiss_rest(tenant, user)
-        .await
-        .expect("idempotent");
-    assert!(again.is_empty());
-
-    let view = checklist
-        .update(tenant, user, "connect_payouts", StepChange::Restore)
-        .await
-        .expect("restored");
-    assert_eq!(states(&view)[3], ("connect_payouts", "pending"));
-    assert_eq!(view.next_step(), Some("connect_payouts"));
-
-    let done = checklist
-        .update(tenant, user, "first_setup", StepChange::Dismiss)
-        .await
-        .expect_err("a done step is not dismissed");
-    assert!(matches!(done, OnboardingError::Conflict(_)));
-    rig.stop().await;
-}
-
-#[tokio::test]
-async fn the_checklist_rpc_and_routes_refuse_anonymous_callers_and_non_members() {
-    let rig = OnboardingRig::spawn(1).await;
-    let mut grpc = rig.grpc.clone();
-    let anonymous = grpc
-        .get_checklist(GetChecklistRequest {
-            caller: None,
-            tenant_id: Uuid::new_v4().to_string(),
-        })
-        .await
-        .expect_err("no caller");
-    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
-    // Tenancy says this user is no member of that tenant: it does not exist for them.
-    let (tenant, user) = (Uuid::new_v4().to_string(), Uuid::new_v4().to_string());
-    let unverified = grpc
-        .get_checklist(GetChecklistRequest {
-            caller: Some(Caller {
-                user_id: user.clone(),
-                ..Caller::default()
-            }),
-            tenant_id: tenant.clone(),
-        })
-        .await
-        .expect_err("not a member");
-    assert_eq!(unverified.code(), tonic::Code::NotFound);
-    // The RPC's span says who asked about which workspace.
-    let span =
-        wait_for_span(|s| attribute(s, "tenant_id").as_deref() == Some(tenant.as_str())).await;
-    assert_eq!(attribute(&span, "user_id"), Some(user));
-    for (method, path) in [
-        (reqwest::Method::GET, "/v1/onboarding"),
-        (reqwest::Method::PATCH, "/v1/onboarding/steps/first_setup"),
-        (reqwest::Method::POST, "/v1/onboarding/dismiss-rest"),
-    ] {
-        let response = rig
+async fn the_checklist_routes_refuse_anonymous_callers_and_other_workspaces_users() {
+    let rig = OnboardingRig::spawn().await;
+    let owner = rig.world.verified_user().await;
+    let tenant = rig.workspace(&owner).await;
+    let stranger = rig.world.verified_user().await;
+    // The stranger has a workspace of their own; it gives them nothing in the owner's.
+    let _theirs = rig.workspace(&stranger).await;
+    let routes = [
+        (Method::GET, format!("/v1/onboarding?tenant_id={tenant}")),
+        (
+            Method::PATCH,
+            format!("/v1/onboarding/steps/connect_payouts?tenant_id={tenant}"),
+        ),
+        (
+            Method::POST,
+            format!("/v1/onboarding/dismiss-rest?tenant_id={tenant}"),
+        ),
+    ];
+    for (method, path) in &routes {
+        let body = json!({ "action": "dismiss" });
+        let anonymous = rig
             .http
-            .request(method, rig.url(0, path))
+            .request(method.clone(), rig.url(0, path))
+            .json(&body)
             .send()
             .await
             .expect("request");
-        assert_eq!(response.status(), 401, "{path}");
-    }
-    rig.stop().await;
-}
-
-#[tokio::test]
-async fn configured_steps_follow_the_built_in_ones_and_take_custom_data_with_their_keys() {
-    let rig = OnboardingRig::spawn(1).await;
-    let peer = |name: &str| {
-        format!(
-            "http://{}",
-            rig.stack.stack.service_addr(name).expect("runs")
-        )
-    };
-    let steps = Steps::from_json(
-        r#"[{"id": "import_data", "title": "Import your data", "required_keys": ["source"]}]"#,
-    )
-    .expect("valid steps");
-    let checklist = Checklist::new(
-        rig.db.clone(),
-        Peers::connect(
-            &peer("identity"),
-            &peer("tenant-provisioning"),
-            &peer("billing"),
-        )
-        .expect("channels"),
-        Duration::from_millis(300),
-        steps,
-    );
-    let (tenant, user) = (Uuid::new_v4(), Uuid::new_v4());
-    let view = checklist.get(tenant, user).await.expect("checklist");
-    assert_eq!(states(&view)[5], ("import_data", "pending"));
-
-    let complete = |data: Option<StepData>| {
-        checklist.update(tenant, user, "import_data", StepChange::Complete(data))
-    };
-    let field = |error: OnboardingError| match error {
-        OnboardingError::Invalid { field, .. } => field,
-        other => panic!("expected a validation error, got {other}"),
-    };
-    assert_eq!(field(complete(None).await.expect_err("needs data")), "data");
-    assert_eq!(
-        field(
-            complete(Some(StepData::Custom(json!({"rows": 3}))))
-                .await
-                .expect_err("key")
-        ),
-        "data.custom.source"
-    );
-    let setup = FirstSetup::parse("Acme", Some("solo"), "", "").expect("valid");
-    assert_eq!(
-        field(
-            complete(Some(StepData::FirstSetup(setup)))
-                .await
-                .expect_err("kind")
-        ),
-        "data"
-    );
-    assert_eq!(
-        field(
-            complete(Some(StepData::Custom(
-                json!({"source": {"a": {"b": {"c": 1}}}})
-            )))
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED, "{path}");
+        let foreign = rig
+            .authed(method.clone(), path, &stranger)
+            .json(&body)
+            .send()
             .await
-            .expect_err("too deep")
-        ),
-        "data.custom"
-    );
+            .expect("request");
+        assert_eq!(foreign.status(), StatusCode::NOT_FOUND, "{path}");
+        let problem: Value = foreign.json().await.expect("json");
+        assert_eq!(problem["reason"], "NOT_FOUND");
+    }
+    // Nothing the stranger sent changed the owner's checklist.
+    let view = get_checklist(&rig, &owner, &tenant).await;
+    assert_eq!(state_of(&view, "connect_payouts"), "pending");
+    assert_eq!(view["rest_dismissed"], false);
 
-    let view = complete(Some(StepData::Custom(json!({"source": "csv", "rows": 3}))))
+    let malformed = rig
+        .authed(Method::GET, "/v1/onboarding?tenant_id=not-a-uuid", &owner)
+        .send()
         .await
-        .expect("completed");
-    let import = &view.steps[5];
-    assert!(matches!(
-        &import.state,
-        StepState::Done { data: Some(StepPayload::Custom(map)), .. } if map["source"] == "csv"
-    ));
+        .expect("request");
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let problem: Value = malformed.json().await.expect("json");
+    assert_eq!(problem["field"], "tenant_id");
     rig.stop().await;
 }

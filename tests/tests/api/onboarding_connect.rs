@@ -1,7 +1,9 @@
-//! Stripe Connect onboarding end to end: real gateway, real onboarding service and Postgres, and a
-//! Stripe fake (wiremock) with failure injection.
+//! Stripe Connect onboarding over HTTP for a real workspace: its owner (a real session, checked by
+//! tenancy's membership gate) creates the connected account and a token through the gateway; the
+//! browser follows the public start, refresh and return links. Stripe is a fake (wiremock) with
+//! failure injection.
 
-use onramp_proto::{common::v1::Caller, onboarding::v1::CreateOnboardingTokenRequest};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use wiremock::{
@@ -9,10 +11,17 @@ use wiremock::{
     matchers::{method, path, path_regex},
 };
 
-use crate::onboarding_support::OnboardingRig;
+use crate::{onboarding_support::OnboardingRig, world::User};
 
 pub(crate) const ACCOUNT: &str = "acct_1OnrampTest";
 const LINK: &str = "https://connect.stripe.test/setup/s/link";
+
+/// A workspace whose owner is onboarding it to Connect, with the newest token's secret.
+pub(crate) struct Payouts {
+    pub(crate) owner: User,
+    pub(crate) tenant: String,
+    pub(crate) token: String,
+}
 
 pub(crate) fn account_json(requirements_met: bool) -> Value {
     let due: Vec<&str> = if requirements_met {
@@ -35,23 +44,65 @@ fn link_json(n: u32) -> Value {
            "url": format!("{LINK}/{n}")})
 }
 
-/// A tenant with a connected account (created through the Stripe fake) and a fresh pending token.
-pub(crate) async fn tenant_with_token(rig: &OnboardingRig) -> (Uuid, String) {
+/// `POST /v1/onboarding/connect/account` as `user`; answers the response.
+pub(crate) async fn create_account(
+    rig: &OnboardingRig,
+    user: &User,
+    tenant: &str,
+) -> reqwest::Response {
+    rig.authed(Method::POST, "/v1/onboarding/connect/account", user)
+        .json(&json!({ "tenant_id": tenant, "country": "US" }))
+        .send()
+        .await
+        .expect("request")
+}
+
+/// `POST /v1/onboarding/connect/tokens` as `user`; answers the response.
+pub(crate) async fn create_token(
+    rig: &OnboardingRig,
+    user: &User,
+    tenant: &str,
+) -> reqwest::Response {
+    rig.authed(
+        Method::POST,
+        &format!("/v1/onboarding/connect/tokens?tenant_id={tenant}"),
+        user,
+    )
+    .send()
+    .await
+    .expect("request")
+}
+
+/// A new token's secret, issued through the gateway.
+pub(crate) async fn issue_token(rig: &OnboardingRig, user: &User, tenant: &str) -> String {
+    let issued = create_token(rig, user, tenant).await;
+    assert_eq!(issued.status(), StatusCode::CREATED, "token");
+    let issued: Value = issued.json().await.expect("json");
+    assert_eq!(issued["onboarding_token"]["status"], "pending");
+    issued["token"].as_str().expect("token").to_owned()
+}
+
+/// A verified owner's workspace with a connected account (created through the Stripe fake) and a
+/// fresh pending token, all through the gateway.
+pub(crate) async fn tenant_with_token(rig: &OnboardingRig) -> Payouts {
     Mock::given(method("POST"))
         .and(path("/v1/accounts"))
         .respond_with(ResponseTemplate::new(200).set_body_json(account_json(false)))
         .mount(&rig.stripe)
         .await;
-    let tenant = Uuid::new_v4();
-    let country = onramp_onboarding::domain::connect::Country::parse("US").expect("country");
-    let (_, created) = rig
-        .connect
-        .create_account(tenant, &country)
-        .await
-        .expect("account");
-    assert!(created);
-    let (token, _) = rig.connect.issue_token(tenant).await.expect("token");
-    (tenant, token.expose().to_owned())
+    let owner = rig.world.verified_user().await;
+    let tenant = rig.workspace_on_plan(&owner, "free").await;
+    let created = create_account(rig, &owner, &tenant).await;
+    assert_eq!(created.status(), StatusCode::OK, "create account");
+    let created: Value = created.json().await.expect("json");
+    assert_eq!(created["created"], true);
+    assert_eq!(created["account"]["stripe_account_id"], ACCOUNT);
+    let token = issue_token(rig, &owner, &tenant).await;
+    Payouts {
+        owner,
+        tenant,
+        token,
+    }
 }
 
 /// Account links answer `first` for the first call, then links numbered from 1.
@@ -106,18 +157,19 @@ pub(crate) async fn latest_state(rig: &OnboardingRig) -> String {
 }
 
 /// (status, has state, has state expiry) of the tenant's newest token.
-pub(crate) async fn token_row(rig: &OnboardingRig, tenant: Uuid) -> (String, bool, bool) {
+pub(crate) async fn token_row(rig: &OnboardingRig, tenant: &str) -> (String, bool, bool) {
     sqlx::query_as(
         "select status, state_hash is not null, state_expires_at > now() from onboarding_tokens
          where tenant_id = $1 order by created_at desc limit 1",
     )
-    .bind(tenant)
+    .bind(Uuid::parse_str(tenant).expect("tenant uuid"))
     .fetch_one(&rig.db)
     .await
     .map(|(s, h, e): (String, bool, Option<bool>)| (s, h, e.unwrap_or(false)))
     .expect("token row")
 }
 
+/// The browser following the start link (public: the token is the credential).
 pub(crate) async fn start(rig: &OnboardingRig, token: &str) -> reqwest::Response {
     rig.http
         .get(rig.url(0, "/v1/onboarding/connect/start"))
@@ -127,47 +179,75 @@ pub(crate) async fn start(rig: &OnboardingRig, token: &str) -> reqwest::Response
         .expect("request")
 }
 
+/// The browser coming back from Stripe with `state`.
+pub(crate) async fn back(rig: &OnboardingRig, state: &str) -> reqwest::Response {
+    rig.http
+        .get(rig.url(0, "/v1/onboarding/connect/return"))
+        .query(&[("state", state)])
+        .send()
+        .await
+        .expect("request")
+}
+
 #[tokio::test]
 async fn stripe_failure_answers_502_keeps_the_token_pending_and_the_retry_starts_it() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, token) = tenant_with_token(&rig).await;
+    let rig = OnboardingRig::spawn().await;
+    let payouts = tenant_with_token(&rig).await;
     mount_links(&rig, Some(500)).await;
 
-    let failed = start(&rig, &token).await;
-    assert_eq!(failed.status(), 502);
+    let failed = start(&rig, &payouts.token).await;
+    assert_eq!(failed.status(), StatusCode::BAD_GATEWAY);
     let problem: Value = failed.json().await.expect("json");
     assert_eq!(problem["reason"], "STRIPE_UNAVAILABLE");
     assert_eq!(
-        token_row(&rig, tenant).await,
+        token_row(&rig, &payouts.tenant).await,
         ("pending".to_owned(), false, false)
     );
 
-    let started = start(&rig, &token).await;
-    assert_eq!(started.status(), 303);
+    let started = start(&rig, &payouts.token).await;
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
     assert_eq!(started.headers()["location"], format!("{LINK}/1").as_str());
     assert_eq!(
-        token_row(&rig, tenant).await,
+        token_row(&rig, &payouts.tenant).await,
         ("in_progress".to_owned(), true, true)
     );
+    // The owner sees the same through the account route.
+    let account: Value = rig
+        .authed(
+            Method::GET,
+            &format!(
+                "/v1/onboarding/connect/account?tenant_id={}",
+                payouts.tenant
+            ),
+            &payouts.owner,
+        )
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        account["latest_token"]["status"], "in_progress",
+        "{account}"
+    );
+    assert!(account["latest_token"]["state_expires_at"].is_string());
 
     // A started token cannot be started again (the refresh URL issues new links).
-    let again = start(&rig, &token).await;
-    assert_eq!(again.status(), 409);
+    let again = start(&rig, &payouts.token).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn the_account_is_created_once_with_an_idempotency_key_derived_from_the_tenant() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, _) = tenant_with_token(&rig).await;
-    let country = onramp_onboarding::domain::connect::Country::parse("US").expect("country");
-    let (again, created) = rig
-        .connect
-        .create_account(tenant, &country)
-        .await
-        .expect("account");
-    assert!(!created);
-    assert_eq!(again.stripe_account_id, ACCOUNT);
+    let rig = OnboardingRig::spawn().await;
+    let payouts = tenant_with_token(&rig).await;
+    let again = create_account(&rig, &payouts.owner, &payouts.tenant).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(again["created"], false);
+    assert_eq!(again["account"]["stripe_account_id"], ACCOUNT);
     let requests = rig.stripe.received_requests().await.expect("recording");
     let creates: Vec<_> = requests
         .iter()
@@ -176,107 +256,93 @@ async fn the_account_is_created_once_with_an_idempotency_key_derived_from_the_te
     assert_eq!(creates.len(), 1, "one Stripe create for one tenant");
     assert_eq!(
         creates[0].headers["idempotency-key"],
-        format!("onramp-connect-account-{tenant}").as_str()
+        format!("onramp-connect-account-{}", payouts.tenant).as_str()
     );
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn two_concurrent_starts_of_one_token_make_exactly_one_transition() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, token) = tenant_with_token(&rig).await;
+    let rig = OnboardingRig::spawn().await;
+    let payouts = tenant_with_token(&rig).await;
     mount_links(&rig, None).await;
-    let (a, b) = tokio::join!(start(&rig, &token), start(&rig, &token));
+    let (a, b) = tokio::join!(start(&rig, &payouts.token), start(&rig, &payouts.token));
     let mut statuses = vec![a.status().as_u16(), b.status().as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, vec![303, 409]);
     assert_eq!(
-        token_row(&rig, tenant).await,
+        token_row(&rig, &payouts.tenant).await,
         ("in_progress".to_owned(), true, true)
     );
+    let states: i64 =
+        sqlx::query_scalar("select count(*) from onboarding_tokens where state_hash is not null")
+            .fetch_one(&rig.db)
+            .await
+            .expect("count");
+    assert_eq!(states, 1, "one state minted, for the winning link");
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn a_forged_or_reused_state_is_refused_and_the_return_never_completes_by_itself() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, token) = tenant_with_token(&rig).await;
+    let rig = OnboardingRig::spawn().await;
+    let payouts = tenant_with_token(&rig).await;
     mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &token).await.status(), 303);
+    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
     let state = latest_state(&rig).await;
-    let back = |state: String| {
-        rig.http
-            .get(rig.url(0, "/v1/onboarding/connect/return"))
-            .query(&[("state", state)])
-            .send()
-    };
 
-    let forged = back("forged-state".to_owned()).await.expect("request");
-    assert_eq!(forged.status(), 400);
+    let forged = back(&rig, "forged-state").await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
     let problem: Value = forged.json().await.expect("json");
     assert_eq!(problem["field"], "state");
 
-    let returned = back(state.clone()).await.expect("request");
-    assert_eq!(returned.status(), 200);
+    let returned = back(&rig, &state).await;
+    assert_eq!(returned.status(), StatusCode::OK);
     let body: Value = returned.json().await.expect("json");
     assert_eq!(body["token"]["status"], "in_progress", "{body}");
     assert_eq!(body["account"]["status"], "onboarding");
     assert_eq!(body["account_refreshed"], true);
 
-    let reused = back(state).await.expect("request");
-    assert_eq!(reused.status(), 400);
-    assert_eq!(token_row(&rig, tenant).await.0, "in_progress");
+    let reused = back(&rig, &state).await;
+    assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(token_row(&rig, &payouts.tenant).await.0, "in_progress");
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn the_refresh_url_issues_a_new_link_and_retires_the_old_state() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (_, token) = tenant_with_token(&rig).await;
+    let rig = OnboardingRig::spawn().await;
+    let payouts = tenant_with_token(&rig).await;
     mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &token).await.status(), 303);
+    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
     let first_state = latest_state(&rig).await;
     let refreshed = rig
         .http
         .get(rig.url(0, "/v1/onboarding/connect/refresh"))
-        .query(&[("token", &token)])
+        .query(&[("token", &payouts.token)])
         .send()
         .await
         .expect("request");
-    assert_eq!(refreshed.status(), 303);
+    assert_eq!(refreshed.status(), StatusCode::SEE_OTHER);
     let second_state = latest_state(&rig).await;
     assert_ne!(first_state, second_state);
-    let old = rig
-        .http
-        .get(rig.url(0, "/v1/onboarding/connect/return"))
-        .query(&[("state", first_state)])
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(old.status(), 400);
-    let new = rig
-        .http
-        .get(rig.url(0, "/v1/onboarding/connect/return"))
-        .query(&[("state", second_state)])
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(new.status(), 200);
+    assert_eq!(back(&rig, &first_state).await.status(), 400);
+    assert_eq!(back(&rig, &second_state).await.status(), 200);
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn unknown_and_missing_tokens_are_refused_with_clear_errors() {
-    let rig = OnboardingRig::spawn(1).await;
+    let rig = OnboardingRig::spawn().await;
     let unknown = start(&rig, "no-such-token").await;
-    assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     let missing = rig
         .http
         .get(rig.url(0, "/v1/onboarding/connect/start"))
         .send()
         .await
         .expect("request");
-    assert_eq!(missing.status(), 400);
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
     let problem: Value = missing.json().await.expect("json");
     assert_eq!(problem["field"], "token");
     rig.stop().await;
@@ -284,62 +350,80 @@ async fn unknown_and_missing_tokens_are_refused_with_clear_errors() {
 
 #[tokio::test]
 async fn the_return_completes_only_when_the_account_read_from_stripe_meets_requirements() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, token) = tenant_with_token(&rig).await;
+    let rig = OnboardingRig::spawn().await;
+    let payouts = tenant_with_token(&rig).await;
     mount_account_read(&rig, true).await;
-    assert_eq!(start(&rig, &token).await.status(), 303);
+    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
     let state = latest_state(&rig).await;
-    let body: Value = rig
-        .http
-        .get(rig.url(0, "/v1/onboarding/connect/return"))
-        .query(&[("state", state)])
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let body: Value = back(&rig, &state).await.json().await.expect("json");
     assert_eq!(body["account"]["status"], "complete", "{body}");
     assert_eq!(body["token"]["status"], "complete");
-    assert_eq!(token_row(&rig, tenant).await.0, "complete");
+    assert_eq!(token_row(&rig, &payouts.tenant).await.0, "complete");
     rig.stop().await;
 }
 
 #[tokio::test]
-async fn tenant_scoped_connect_calls_refuse_non_members_and_fail_closed_without_tenancy() {
-    let mut rig = OnboardingRig::spawn(1).await;
-    let mut grpc = rig.grpc.clone();
-    let request = || CreateOnboardingTokenRequest {
-        caller: Some(Caller {
-            user_id: Uuid::new_v4().to_string(),
-            ..Caller::default()
-        }),
-        tenant_id: Uuid::new_v4().to_string(),
-    };
-    // Tenancy says this user is no member of that tenant: it does not exist for them.
-    let refused = grpc
-        .create_onboarding_token(request())
+async fn connect_management_needs_an_owner_or_admin_of_the_workspace() {
+    let mut rig = OnboardingRig::spawn().await;
+    let payouts = tenant_with_token(&rig).await;
+    let stranger = rig.world.verified_user().await;
+    let _own = rig.workspace(&stranger).await;
+    let teammate = rig.teammate(&payouts.owner, &payouts.tenant).await;
+
+    // Another workspace's user: the workspace does not exist for them.
+    assert_eq!(
+        create_token(&rig, &stranger, &payouts.tenant)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        create_account(&rig, &stranger, &payouts.tenant)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let read = rig
+        .authed(
+            Method::GET,
+            &format!(
+                "/v1/onboarding/connect/account?tenant_id={}",
+                payouts.tenant
+            ),
+            &stranger,
+        )
+        .send()
         .await
-        .expect_err("refused");
-    assert_eq!(refused.code(), tonic::Code::NotFound);
+        .expect("request");
+    assert_eq!(read.status(), StatusCode::NOT_FOUND);
+    // A plain member may not manage payouts.
+    let member = create_token(&rig, &teammate, &payouts.tenant).await;
+    assert_eq!(member.status(), StatusCode::FORBIDDEN);
+    // No token was issued by either refusal.
+    let tokens: i64 = sqlx::query_scalar("select count(*) from onboarding_tokens")
+        .fetch_one(&rig.db)
+        .await
+        .expect("count");
+    assert_eq!(tokens, 1);
+    let anonymous = rig
+        .http
+        .post(rig.url(
+            0,
+            &format!("/v1/onboarding/connect/tokens?tenant_id={}", payouts.tenant),
+        ))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
     // With tenancy gone, membership cannot be checked: refused, never served unchecked.
-    rig.stack
+    rig.world
+        .app
         .stack
         .stop_service("tenant-provisioning")
         .await
         .expect("tenancy stops");
-    let unchecked = grpc
-        .create_onboarding_token(request())
-        .await
-        .expect_err("refused");
-    assert_eq!(unchecked.code(), tonic::Code::Unavailable);
-    let anonymous = grpc
-        .create_onboarding_token(CreateOnboardingTokenRequest {
-            caller: None,
-            tenant_id: Uuid::new_v4().to_string(),
-        })
-        .await
-        .expect_err("refused");
-    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+    let unchecked = create_token(&rig, &payouts.owner, &payouts.tenant).await;
+    assert_eq!(unchecked.status(), StatusCode::SERVICE_UNAVAILABLE);
     rig.stop().await;
 }

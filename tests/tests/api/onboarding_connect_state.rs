@@ -1,8 +1,16 @@
-//! Connect state from Stripe: explicit refreshes, version ties settled by re-reading Stripe, and
-//! superseded tokens.
+//! Connect state from Stripe for a real workspace: `account.updated` delivered to the gateway's
+//! Connect webhook, verified and stored by billing and relayed to onboarding; explicit refreshes
+//! over HTTP; version ties settled by re-reading Stripe; superseded and expired tokens.
 
-use onramp_onboarding::OnboardingError;
-use onramp_proto::onboarding::v1::{ApplyConnectAccountUpdateRequest, ConnectUpdateOutcome};
+use std::time::{Duration, Instant};
+
+use onramp_proto::onboarding::v1::{
+    ApplyConnectAccountUpdateRequest, ConnectUpdateOutcome,
+    onboarding_service_client::OnboardingServiceClient,
+};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use stripe_webhook::Webhook;
 use wiremock::{
     Mock, ResponseTemplate,
     matchers::{method, path_regex},
@@ -10,7 +18,8 @@ use wiremock::{
 
 use crate::{
     onboarding_connect::{
-        ACCOUNT, mount_account_read, mount_links, start, tenant_with_token, token_row,
+        ACCOUNT, back, issue_token, latest_state, mount_account_read, mount_links, start,
+        tenant_with_token, token_row,
     },
     onboarding_support::OnboardingRig,
 };
@@ -23,20 +32,154 @@ async fn account_reads(rig: &OnboardingRig) -> usize {
         .count()
 }
 
+/// A signed `account.updated` for the rig's account, as Stripe sends it to the Connect endpoint.
+async fn deliver_account_updated(
+    rig: &OnboardingRig,
+    event_id: &str,
+    created: i64,
+    requirements_met: bool,
+) -> StatusCode {
+    let mut account = crate::onboarding_connect::account_json(requirements_met);
+    account["requirements"]["currently_due"] = if requirements_met {
+        json!([])
+    } else {
+        json!(["external_account"])
+    };
+    let body = json!({
+        "id": event_id, "object": "event", "type": "account.updated", "account": ACCOUNT,
+        "created": created, "livemode": false, "data": {"object": account},
+    })
+    .to_string();
+    let signature = Webhook::generate_test_header(&body, &rig.connect_webhook_secret, None);
+    rig.http
+        .post(rig.url(0, "/v1/webhooks/stripe/connect"))
+        .header("content-type", "application/json")
+        .header("stripe-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .expect("delivery")
+        .status()
+}
+
+/// Waits (bounded) until onboarding has applied `event_id` (relayed by billing's outbox).
+async fn applied(rig: &OnboardingRig, event_id: &str) {
+    let start = Instant::now();
+    loop {
+        let seen: bool =
+            sqlx::query_scalar("select exists (select 1 from connect_events where event_id = $1)")
+                .bind(event_id)
+                .fetch_one(&rig.db)
+                .await
+                .expect("query");
+        if seen {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{event_id} never relayed"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn account_updated_relayed_by_billing_completes_only_when_requirements_are_met() {
+    let rig = OnboardingRig::spawn().await;
+    let payouts = tenant_with_token(&rig).await;
+    mount_account_read(&rig, false).await;
+    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
+    let now = chrono::Utc::now().timestamp() + 60;
+
+    assert!(
+        deliver_account_updated(&rig, "evt_not_yet", now, false)
+            .await
+            .is_success()
+    );
+    applied(&rig, "evt_not_yet").await;
+    assert_eq!(token_row(&rig, &payouts.tenant).await.0, "in_progress");
+
+    assert!(
+        deliver_account_updated(&rig, "evt_met", now + 1, true)
+            .await
+            .is_success()
+    );
+    applied(&rig, "evt_met").await;
+    assert_eq!(token_row(&rig, &payouts.tenant).await.0, "complete");
+    let account: Value = rig
+        .authed(
+            Method::GET,
+            &format!(
+                "/v1/onboarding/connect/account?tenant_id={}",
+                payouts.tenant
+            ),
+            &payouts.owner,
+        )
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(account["account"]["status"], "complete", "{account}");
+
+    // Stripe retries a delivery: acknowledged, applied once.
+    assert!(
+        deliver_account_updated(&rig, "evt_met", now + 1, true)
+            .await
+            .is_success()
+    );
+    // An older event arriving late never overwrites the newer state.
+    assert!(
+        deliver_account_updated(&rig, "evt_stale", now - 30, false)
+            .await
+            .is_success()
+    );
+    applied(&rig, "evt_stale").await;
+    assert_eq!(token_row(&rig, &payouts.tenant).await.0, "complete");
+    let applied_once: i64 =
+        sqlx::query_scalar("select count(*) from connect_events where event_id = 'evt_met'")
+            .fetch_one(&rig.db)
+            .await
+            .expect("count");
+    assert_eq!(applied_once, 1);
+
+    // A delivery Stripe did not sign is refused at billing and reaches nobody.
+    let forged = rig
+        .http
+        .post(rig.url(0, "/v1/webhooks/stripe/connect"))
+        .header("stripe-signature", "t=1,v1=forged")
+        .body(r#"{"id": "evt_forged"}"#)
+        .send()
+        .await
+        .expect("delivery");
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    rig.stop().await;
+}
+
 #[tokio::test]
 async fn an_explicit_refresh_completes_in_progress_tokens_only_when_stripe_says_so() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, token) = tenant_with_token(&rig).await;
+    let rig = OnboardingRig::spawn().await;
+    let payouts = tenant_with_token(&rig).await;
     mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &token).await.status(), 303);
+    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
+    let refresh = || {
+        rig.authed(
+            Method::POST,
+            &format!(
+                "/v1/onboarding/connect/account/refresh?tenant_id={}",
+                payouts.tenant
+            ),
+            &payouts.owner,
+        )
+        .send()
+    };
 
-    let (account, completed) = rig
-        .connect
-        .refresh_account(tenant)
-        .await
-        .expect("refreshed");
-    assert_eq!((account.status.as_str(), completed), ("onboarding", 0));
-    assert_eq!(token_row(&rig, tenant).await.0, "in_progress");
+    let answer = refresh().await.expect("request");
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body: Value = answer.json().await.expect("json");
+    assert_eq!(body["account"]["status"], "onboarding");
+    assert_eq!(token_row(&rig, &payouts.tenant).await.0, "in_progress");
 
     // Stripe fails: nothing changes, and the error says so.
     rig.stripe.reset().await;
@@ -45,33 +188,61 @@ async fn an_explicit_refresh_completes_in_progress_tokens_only_when_stripe_says_
         .respond_with(ResponseTemplate::new(503))
         .mount(&rig.stripe)
         .await;
-    let failed = rig
-        .connect
-        .refresh_account(tenant)
-        .await
-        .expect_err("stripe down");
-    assert!(matches!(failed, OnboardingError::Stripe(_)));
-    assert_eq!(token_row(&rig, tenant).await.0, "in_progress");
+    let failed = refresh().await.expect("request");
+    assert_eq!(failed.status(), StatusCode::BAD_GATEWAY);
+    let problem: Value = failed.json().await.expect("json");
+    assert_eq!(problem["reason"], "STRIPE_UNAVAILABLE");
+    assert_eq!(token_row(&rig, &payouts.tenant).await.0, "in_progress");
 
     mount_account_read(&rig, true).await;
-    let (account, completed) = rig
-        .connect
-        .refresh_account(tenant)
+    let body: Value = refresh()
         .await
-        .expect("refreshed");
-    assert_eq!((account.status.as_str(), completed), ("complete", 1));
-    assert_eq!(token_row(&rig, tenant).await.0, "complete");
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["account"]["status"], "complete");
+    assert_eq!(token_row(&rig, &payouts.tenant).await.0, "complete");
     rig.stop().await;
+}
+
+fn event(id: &str, created: i64, requirements_met: bool) -> ApplyConnectAccountUpdateRequest {
+    ApplyConnectAccountUpdateRequest {
+        event_id: id.to_owned(),
+        event_created: Some(prost_types::Timestamp {
+            seconds: created,
+            nanos: 0,
+        }),
+        stripe_account_id: ACCOUNT.to_owned(),
+        details_submitted: requirements_met,
+        charges_enabled: requirements_met,
+        payouts_enabled: requirements_met,
+        requirements_currently_due: if requirements_met {
+            vec![]
+        } else {
+            vec!["external_account".to_owned()]
+        },
+        ..ApplyConnectAccountUpdateRequest::default()
+    }
 }
 
 #[tokio::test]
 async fn a_tie_on_stripe_time_with_different_content_is_settled_by_reading_stripe() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, token) = tenant_with_token(&rig).await;
+    let rig = OnboardingRig::spawn().await;
+    let payouts = tenant_with_token(&rig).await;
     // Stripe's account (the truth) is not complete, whatever the second event claims.
     mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &token).await.status(), 303);
-    let mut grpc = rig.grpc.clone();
+    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
+    // The relay's own call, as billing makes it (an internal RPC, no membership involved).
+    let addr = rig
+        .world
+        .app
+        .stack
+        .service_addr("onboarding")
+        .expect("onboarding runs");
+    let mut grpc = OnboardingServiceClient::connect(format!("http://{addr}"))
+        .await
+        .expect("grpc");
     let at = chrono::Utc::now().timestamp() + 60;
     let first = grpc
         .apply_connect_account_update(event("evt_a", at, false))
@@ -97,7 +268,7 @@ async fn a_tie_on_stripe_time_with_different_content_is_settled_by_reading_strip
         1,
         "Stripe's state, not the event's"
     );
-    assert_eq!(token_row(&rig, tenant).await.0, "in_progress");
+    assert_eq!(token_row(&rig, &payouts.tenant).await.0, "in_progress");
 
     // Same time and the same content as mirrored is no tie: no read.
     let same = grpc
@@ -113,22 +284,37 @@ async fn a_tie_on_stripe_time_with_different_content_is_settled_by_reading_strip
         .into_inner();
     assert_eq!(same.outcome(), ConnectUpdateOutcome::Applied);
     assert_eq!(account_reads(&rig).await, reads_before + 1);
+
+    let unknown = grpc
+        .apply_connect_account_update(ApplyConnectAccountUpdateRequest {
+            stripe_account_id: "acct_unknown".to_owned(),
+            ..event("evt_d", at + 2, true)
+        })
+        .await
+        .expect("answered")
+        .into_inner();
+    assert_eq!(unknown.outcome(), ConnectUpdateOutcome::UnknownAccount);
+    let missing = grpc
+        .apply_connect_account_update(ApplyConnectAccountUpdateRequest::default())
+        .await
+        .expect_err("no event id");
+    assert_eq!(missing.code(), tonic::Code::InvalidArgument);
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn a_newer_token_expires_the_older_one() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, older) = tenant_with_token(&rig).await;
+    let rig = OnboardingRig::spawn().await;
+    let payouts = tenant_with_token(&rig).await;
     mount_links(&rig, None).await;
-    let (newer, _) = rig.connect.issue_token(tenant).await.expect("token");
-    let superseded = start(&rig, &older).await;
-    assert_eq!(superseded.status(), 409);
-    assert_eq!(start(&rig, newer.expose()).await.status(), 303);
+    let newer = issue_token(&rig, &payouts.owner, &payouts.tenant).await;
+    let superseded = start(&rig, &payouts.token).await;
+    assert_eq!(superseded.status(), StatusCode::CONFLICT);
+    assert_eq!(start(&rig, &newer).await.status(), 303);
     let statuses: Vec<String> = sqlx::query_scalar(
         "select status from onboarding_tokens where tenant_id = $1 order by created_at",
     )
-    .bind(tenant)
+    .bind(uuid::Uuid::parse_str(&payouts.tenant).expect("uuid"))
     .fetch_all(&rig.db)
     .await
     .expect("tokens");
@@ -138,111 +324,25 @@ async fn a_newer_token_expires_the_older_one() {
 
 #[tokio::test]
 async fn expired_tokens_and_expired_states_are_refused() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, token) = tenant_with_token(&rig).await;
+    let rig = OnboardingRig::spawn().await;
+    let payouts = tenant_with_token(&rig).await;
     mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &token).await.status(), 303);
-    let state = crate::onboarding_connect::latest_state(&rig).await;
+    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
+    let state = latest_state(&rig).await;
     // Time passes (the clock is Postgres's): the link's state runs out first.
     sqlx::query("update onboarding_tokens set state_expires_at = now() - interval '1 second'")
         .execute(&rig.db)
         .await
         .expect("age the state");
-    let late = rig
-        .http
-        .get(rig.url(0, "/v1/onboarding/connect/return"))
-        .query(&[("state", state)])
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(late.status(), 400);
+    assert_eq!(back(&rig, &state).await.status(), StatusCode::BAD_REQUEST);
 
     // Then the token itself.
-    let (newer, _) = rig.connect.issue_token(tenant).await.expect("token");
+    let newer = issue_token(&rig, &payouts.owner, &payouts.tenant).await;
     sqlx::query("update onboarding_tokens set expires_at = now() - interval '1 second'")
         .execute(&rig.db)
         .await
         .expect("age the token");
-    assert_eq!(start(&rig, newer.expose()).await.status(), 409);
-    assert_eq!(token_row(&rig, tenant).await.0, "expired");
-    rig.stop().await;
-}
-
-fn event(id: &str, created: i64, requirements_met: bool) -> ApplyConnectAccountUpdateRequest {
-    ApplyConnectAccountUpdateRequest {
-        event_id: id.to_owned(),
-        event_created: Some(prost_types::Timestamp {
-            seconds: created,
-            nanos: 0,
-        }),
-        stripe_account_id: ACCOUNT.to_owned(),
-        details_submitted: requirements_met,
-        charges_enabled: requirements_met,
-        payouts_enabled: requirements_met,
-        requirements_currently_due: if requirements_met {
-            vec![]
-        } else {
-            vec!["external_account".to_owned()]
-        },
-        ..ApplyConnectAccountUpdateRequest::default()
-    }
-}
-
-#[tokio::test]
-async fn complete_comes_only_from_stripe_account_state_exactly_once_per_event() {
-    let rig = OnboardingRig::spawn(1).await;
-    let (tenant, token) = tenant_with_token(&rig).await;
-    mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &token).await.status(), 303);
-    let mut grpc = rig.grpc.clone();
-    let now = chrono::Utc::now().timestamp() + 60;
-
-    let not_yet = grpc
-        .apply_connect_account_update(event("evt_1", now, false))
-        .await
-        .expect("applied")
-        .into_inner();
-    assert_eq!(not_yet.outcome(), ConnectUpdateOutcome::Applied);
-    assert_eq!(token_row(&rig, tenant).await.0, "in_progress");
-
-    let met = grpc
-        .apply_connect_account_update(event("evt_2", now + 1, true))
-        .await
-        .expect("applied")
-        .into_inner();
-    assert_eq!(met.outcome(), ConnectUpdateOutcome::Applied);
-    assert_eq!(token_row(&rig, tenant).await.0, "complete");
-
-    let duplicate = grpc
-        .apply_connect_account_update(event("evt_2", now + 1, true))
-        .await
-        .expect("answered")
-        .into_inner();
-    assert_eq!(duplicate.outcome(), ConnectUpdateOutcome::Duplicate);
-
-    // An older event arriving late never overwrites the newer state.
-    let stale = grpc
-        .apply_connect_account_update(event("evt_0", now - 30, false))
-        .await
-        .expect("answered")
-        .into_inner();
-    assert_eq!(stale.outcome(), ConnectUpdateOutcome::Stale);
-    assert_eq!(stale.account.expect("account").status, 4, "still complete");
-
-    let unknown = grpc
-        .apply_connect_account_update(ApplyConnectAccountUpdateRequest {
-            stripe_account_id: "acct_unknown".to_owned(),
-            ..event("evt_3", now + 2, true)
-        })
-        .await
-        .expect("answered")
-        .into_inner();
-    assert_eq!(unknown.outcome(), ConnectUpdateOutcome::UnknownAccount);
-
-    let missing = grpc
-        .apply_connect_account_update(ApplyConnectAccountUpdateRequest::default())
-        .await
-        .expect_err("no event id");
-    assert_eq!(missing.code(), tonic::Code::InvalidArgument);
+    assert_eq!(start(&rig, &newer).await.status(), StatusCode::CONFLICT);
+    assert_eq!(token_row(&rig, &payouts.tenant).await.0, "expired");
     rig.stop().await;
 }

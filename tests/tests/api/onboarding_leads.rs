@@ -3,10 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use onramp_kit::mail::sink::SmtpSink;
 use serde_json::{Value, json};
 
-use crate::onboarding_support::{OnboardingRig, PROXY_HEADER};
+use crate::onboarding_support::{OnboardingRig, PROXY_HEADER, RigOptions};
 
 const SALES: &str = "sales@localhost";
 
@@ -47,8 +46,12 @@ async fn outbox_drained(rig: &OnboardingRig) {
 
 #[tokio::test]
 async fn the_hourly_limit_per_ip_holds_across_two_gateways_and_each_lead_is_emailed_once() {
-    let sink = SmtpSink::start().expect("smtp sink");
-    let rig = OnboardingRig::spawn_with(2, Some(sink.url())).await;
+    let rig = OnboardingRig::spawn_with(RigOptions {
+        gateways: 2,
+        ..RigOptions::default()
+    })
+    .await;
+    let sink = &rig.world.sink;
     let ip = "198.51.100.7";
     for n in 0..5 {
         let created = submit(&rig, n % 2, ip, &lead(&format!("Lead {n}"))).await;
@@ -99,7 +102,7 @@ async fn the_hourly_limit_per_ip_holds_across_two_gateways_and_each_lead_is_emai
 
 #[tokio::test]
 async fn bad_leads_are_refused_naming_the_field_and_store_nothing() {
-    let rig = OnboardingRig::spawn(1).await;
+    let rig = OnboardingRig::spawn().await;
     let cases = [
         (
             json!({"email": "a@example.com", "company": "Acme"}),
@@ -150,9 +153,12 @@ async fn bad_leads_are_refused_naming_the_field_and_store_nothing() {
 
 #[tokio::test]
 async fn a_lead_stored_before_a_restart_is_emailed_exactly_once_after_it() {
-    let sink = SmtpSink::start().expect("smtp sink");
     // The first instance cannot send (no SMTP): the lead's email waits in the outbox.
-    let mut rig = OnboardingRig::spawn(1).await;
+    let mut rig = OnboardingRig::spawn_with(RigOptions {
+        onboarding_mails: false,
+        ..RigOptions::default()
+    })
+    .await;
     assert_eq!(
         submit(&rig, 0, "198.51.100.10", &lead("Before restart"))
             .await
@@ -165,9 +171,13 @@ async fn a_lead_stored_before_a_restart_is_emailed_exactly_once_after_it() {
         .expect("count");
     assert_eq!(unsent, 1);
 
-    rig.restart_onboarding(Some(sink.url())).await;
+    rig.restart_onboarding(true).await;
     outbox_drained(&rig).await;
-    let mails = sink.wait_for(SALES, 1, Duration::from_secs(10)).await;
+    let mails = rig
+        .world
+        .sink
+        .wait_for(SALES, 1, Duration::from_secs(10))
+        .await;
     assert_eq!(mails.len(), 1);
     assert!(mails[0].data.contains("Before restart"));
     rig.stop().await;

@@ -69,7 +69,7 @@ async fn the_public_invite_lookup_shows_a_masked_preview_and_404s_unknown_or_exp
         PgConnection::connect_with(&app.stack.database("tenant-provisioning").expect("options"))
             .await
             .expect("connect");
-    // Fixture rows: provisioning itself needs a signed-in user and billing, neither built yet.
+    // Fixture rows, so the lookup is tested on its own (tenancy_invites_http covers the whole flow).
     for sql in [
         "insert into tenants (id, name, slug, state) values ('7d2c1a8e-0000-4000-8000-000000000001', 'Acme', 'acme', 'active')",
         "insert into invites (id, tenant_id, email, role, code_hash, invited_by, expires_at) values \

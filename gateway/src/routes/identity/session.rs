@@ -1,6 +1,12 @@
-//! Login, refresh, logout and logout-everywhere.
+//! Login, refresh, logout and logout-everywhere. Login and refresh also set the session cookies
+//! (browsers), and refresh and logout take the refresh token from the body or, for browsers, from
+//! the refresh cookie; logout always clears the cookies.
 
-use axum::{Json, extract::State};
+use axum::{
+    Extension, Json,
+    extract::State,
+    response::{IntoResponse, Response},
+};
 use http::HeaderMap;
 use onramp_proto::identity::v1::{
     LoginRequest, LogoutEverywhereRequest, LogoutRequest, RefreshRequest, Session,
@@ -10,7 +16,10 @@ use utoipa::ToSchema;
 
 use super::body::Body;
 use crate::{
-    auth::{AuthUserAllowUnverified, caller},
+    auth::{
+        AuthUserAllowUnverified, CookiePolicy, caller,
+        cookies::{self, CookieHeaders, SessionCookies},
+    },
     problem::Problem,
     routes::AppState,
 };
@@ -23,7 +32,7 @@ pub(crate) struct LoginBody {
     password: String,
 }
 
-/// A refresh-token body (refresh, logout).
+/// A refresh-token body (refresh, logout); a browser sends `{}` and its refresh cookie instead.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub(crate) struct RefreshBody {
@@ -46,6 +55,16 @@ pub(crate) struct SessionJson {
 }
 
 impl SessionJson {
+    /// The cookies carrying this session, lifetimes counted from `now` (Unix seconds).
+    fn cookies(&self, policy: &CookiePolicy, now: i64) -> CookieHeaders {
+        policy.set(&SessionCookies {
+            access_token: &self.access_token,
+            access_max_age: self.access_token_expires_at - now,
+            refresh_token: &self.refresh_token,
+            refresh_max_age: self.refresh_token_expires_at - now,
+        })
+    }
+
     pub(crate) fn from_proto(session: Option<Session>) -> Result<Json<Self>, Problem> {
         let session = session.ok_or_else(|| {
             tracing::error!("identity returned no session");
@@ -53,9 +72,7 @@ impl SessionJson {
         })?;
         let seconds = |t: Option<prost_types::Timestamp>| t.map_or(0, |t| t.seconds);
         let access_expires = seconds(session.access_token_expires_at);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+        let now = unix_now();
         Ok(Json(Self {
             access_token: session.access_token,
             token_type: session.token_type,
@@ -69,6 +86,23 @@ impl SessionJson {
     }
 }
 
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+/// The body's refresh token, else the browser's refresh cookie.
+fn refresh_token(body: RefreshBody, headers: &HeaderMap, policy: &CookiePolicy) -> String {
+    if body.refresh_token.is_empty() {
+        cookies::cookie(headers, policy.refresh)
+            .unwrap_or_default()
+            .to_owned()
+    } else {
+        body.refresh_token
+    }
+}
+
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", operation_id = "login",
     request_body = LoginBody,
     responses(
@@ -78,16 +112,18 @@ impl SessionJson {
     ))]
 pub(crate) async fn login(
     State(state): State<AppState>,
+    Extension(policy): Extension<CookiePolicy>,
     headers: HeaderMap,
     Body(body): Body<LoginBody>,
-) -> Result<Json<SessionJson>, Problem> {
+) -> Result<(CookieHeaders, Json<SessionJson>), Problem> {
     let request = LoginRequest {
         caller: Some(caller(None, &headers)),
         email: body.email,
         password: body.password,
     };
     let response = state.peers.identity().login(request).await?.into_inner();
-    SessionJson::from_proto(response.session)
+    let session = SessionJson::from_proto(response.session)?;
+    Ok((session.cookies(&policy, unix_now()), session))
 }
 
 /// Rotates the refresh token; presenting a used one revokes its whole family.
@@ -99,15 +135,17 @@ pub(crate) async fn login(
     ))]
 pub(crate) async fn refresh(
     State(state): State<AppState>,
+    Extension(policy): Extension<CookiePolicy>,
     headers: HeaderMap,
     Body(body): Body<RefreshBody>,
-) -> Result<Json<SessionJson>, Problem> {
+) -> Result<(CookieHeaders, Json<SessionJson>), Problem> {
     let request = RefreshRequest {
         caller: Some(caller(None, &headers)),
-        refresh_token: body.refresh_token,
+        refresh_token: refresh_token(body, &headers, &policy),
     };
     let response = state.peers.identity().refresh(request).await?.into_inner();
-    SessionJson::from_proto(response.session)
+    let session = SessionJson::from_proto(response.session)?;
+    Ok((session.cookies(&policy, unix_now()), session))
 }
 
 /// `POST /v1/auth/logout` answer.
@@ -116,22 +154,31 @@ pub(crate) struct LogoutJson {
     revoked: bool,
 }
 
+/// Revokes the session's refresh token; the cookies are cleared whatever identity answers, so a
+/// browser is never left holding a session it asked to end.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", operation_id = "logout",
     request_body = RefreshBody,
     responses((status = 200, description = "The refresh token's session is revoked (if it was live)", body = LogoutJson)))]
 pub(crate) async fn logout(
     State(state): State<AppState>,
+    Extension(policy): Extension<CookiePolicy>,
     headers: HeaderMap,
     Body(body): Body<RefreshBody>,
-) -> Result<Json<LogoutJson>, Problem> {
+) -> Response {
     let request = LogoutRequest {
         caller: Some(caller(None, &headers)),
-        refresh_token: body.refresh_token,
+        refresh_token: refresh_token(body, &headers, &policy),
     };
-    let response = state.peers.identity().logout(request).await?.into_inner();
-    Ok(Json(LogoutJson {
-        revoked: response.revoked,
-    }))
+    match state.peers.identity().logout(request).await {
+        Ok(response) => (
+            policy.clear(),
+            Json(LogoutJson {
+                revoked: response.into_inner().revoked,
+            }),
+        )
+            .into_response(),
+        Err(status) => (policy.clear(), Problem::from(status)).into_response(),
+    }
 }
 
 /// `POST /v1/auth/logout-everywhere` answer.

@@ -5,7 +5,7 @@ use axum::{
     extract::{State, rejection::JsonRejection},
     http::HeaderMap,
 };
-use onramp_kit::ApiError;
+use onramp_kit::{ApiError, Code};
 use onramp_proto::onboarding::v1::{
     self as pb, CompanySize, DismissRestRequest, GetChecklistRequest, StepAction, UpdateStepRequest,
 };
@@ -194,6 +194,11 @@ pub(crate) async fn get(
     Ok(Json(view(answer.into_inner().checklist, None)))
 }
 
+/// Step data that parsed as JSON but breaks the step's rules: 422, like the service's own checks.
+fn invalid_data(field: &str, message: &str) -> Problem {
+    Problem(ApiError::new(Code::InvalidData, message).with_field(field))
+}
+
 fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem> {
     let Some(data) = body else { return Ok(None) };
     let setup = match (data.first_setup, data.custom) {
@@ -204,10 +209,10 @@ fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem
             }));
         }
         _ => {
-            return Err(Problem(ApiError::invalid_field(
+            return Err(invalid_data(
                 "data",
                 "data: exactly one of first_setup or custom is required",
-            )));
+            ));
         }
     };
     let team_size = match setup.team_size.as_str() {
@@ -217,10 +222,10 @@ fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem
             .find(|(n, _)| *n == name)
             .map(|(_, size)| *size)
             .ok_or_else(|| {
-                Problem(ApiError::invalid_field(
+                invalid_data(
                     "data.first_setup.team_size",
                     "data.first_setup.team_size: must be one of solo, small, medium, large, enterprise, huge",
-                ))
+                )
             })?,
     };
     Ok(Some(pb::StepData {

@@ -57,11 +57,17 @@ impl Identity {
         meta: &RequestMeta,
         input: SignupInput,
     ) -> Result<(), IdentityError> {
-        // Invites are resolved by the tenancy issue; until then an invite cannot open a closed signup.
-        if !self.policy.self_serve_enabled {
+        // An invite for this address opens a closed signup and proves the address.
+        let invited = match &input.invite_code {
+            Some(code) => {
+                self.invites.check(code, input.email.as_str()).await?;
+                true
+            }
+            None => false,
+        };
+        if !invited && !self.policy.self_serve_enabled {
             return Err(IdentityError::SelfServeDisabled);
         }
-        let _ = &input.invite_code;
         let phc = self.hasher.hash(input.password.expose().to_owned()).await?;
         let now = self.now();
         let id = Uuid::now_v7();
@@ -74,6 +80,7 @@ impl Identity {
                 display_name: input.display_name.as_str(),
                 password_hash: &phc,
                 verification_grace_ends_at: now + self.policy.grace,
+                email_verified_at: invited.then_some(now),
                 created_at: now,
             },
         )
@@ -89,10 +96,10 @@ impl Identity {
         );
         audit_event.user_id = created.then_some(id);
         audit::record(&mut tx, &audit_event, now).await?;
-        if created {
+        if created && !invited {
             self.queue_verification(&mut tx, id, input.email.as_str(), now)
                 .await?;
-        } else {
+        } else if !created {
             // The owner learns of the attempt by email; the response says nothing.
             mails::signup_attempt(&mut tx, &self.policy, input.email.as_str()).await?;
         }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     config::Config,
+    invites::InviteResolver,
     keys::SigningKeys,
     oauth::{Providers, crypto::TokenCipher},
     passwords::PasswordHasher,
@@ -104,6 +105,7 @@ pub(crate) struct Identity {
     pub(crate) policy: Arc<Policy>,
     pub(crate) providers: Providers,
     cipher: TokenCipher,
+    invites: InviteResolver,
 }
 
 impl Identity {
@@ -115,6 +117,7 @@ impl Identity {
             clock: config.clock.clone(),
             policy: Arc::new(Policy::from_config(config)),
             providers: Providers::new(config.oauth_providers.clone())?,
+            invites: InviteResolver::new(config.tenant_provisioning_service_addr.as_deref())?,
             cipher: TokenCipher::from_config(
                 config.oauth_token_key.as_ref(),
                 !config.oauth_providers.is_empty(),

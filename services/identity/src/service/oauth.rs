@@ -119,6 +119,7 @@ impl Identity {
         code: &str,
         state: &str,
         browser_binding: &str,
+        invite_code: Option<&str>,
     ) -> Result<OauthLogin, IdentityError> {
         let forged = || {
             IdentityError::invalid(
@@ -155,7 +156,8 @@ impl Identity {
             )
             .await
             .map_err(provider_error)?;
-        self.sign_in_with(meta, provider_id, identity).await
+        self.sign_in_with(meta, provider_id, identity, invite_code)
+            .await
     }
 
     async fn sign_in_with(
@@ -163,10 +165,19 @@ impl Identity {
         meta: &RequestMeta,
         provider_id: &str,
         identity: ProviderIdentity,
+        invite_code: Option<&str>,
     ) -> Result<OauthLogin, IdentityError> {
         let email = identity.email.clone().ok_or_else(|| {
             IdentityError::invalid("code", "the provider did not share an email address")
         })?;
+        // The provider's address must be the invited one (the invite is locked to its email).
+        let invited = match invite_code {
+            Some(code) => {
+                self.invites.check(code, &email).await?;
+                true
+            }
+            None => false,
+        };
         let encrypted = identity
             .refresh_token
             .as_deref()
@@ -194,7 +205,7 @@ impl Identity {
                     (existing, false, true)
                 }
                 None => (
-                    self.create_oauth_user(&mut tx, &identity, &email, now)
+                    self.create_oauth_user(&mut tx, &identity, &email, invited, now)
                         .await?,
                     true,
                     false,
@@ -240,13 +251,15 @@ impl Identity {
         conn: &mut sqlx::PgConnection,
         identity: &ProviderIdentity,
         email: &str,
+        invited: bool,
         now: DateTime<Utc>,
     ) -> Result<UserRow, IdentityError> {
-        if !self.policy.self_serve_enabled {
+        if !invited && !self.policy.self_serve_enabled {
             return Err(IdentityError::SelfServeDisabled);
         }
         let id = Uuid::now_v7();
-        let verified = identity.email_verified;
+        // A resolved invite to this address proves it as well as the provider's word does.
+        let verified = identity.email_verified || invited;
         let name = identity
             .name
             .clone()

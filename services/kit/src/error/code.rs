@@ -68,8 +68,12 @@ codes! {
     SelfServeDisabled => (PermissionDenied, 403, "SELF_SERVE_DISABLED", "Self-serve signup disabled"),
     /// The plan's limit for this feature is reached.
     LimitExceeded => (PermissionDenied, 403, "LIMIT_EXCEEDED", "Plan limit reached"),
+    /// A cookie-authenticated mutation lacked a matching CSRF token or came from an origin not allowed.
+    CsrfFailed => (PermissionDenied, 403, "CSRF_FAILED", "CSRF check failed"),
     /// The resource does not exist or is not visible to the caller.
     NotFound => (NotFound, 404, "NOT_FOUND", "Not found"),
+    /// The route exists but not with this HTTP method (edge only).
+    MethodNotAllowed => (Unimplemented, 405, "METHOD_NOT_ALLOWED", "Method not allowed"),
     /// The resource already exists.
     AlreadyExists => (AlreadyExists, 409, "ALREADY_EXISTS", "Already exists"),
     /// The request conflicts with the current state (stale version, illegal transition).
@@ -82,6 +86,12 @@ codes! {
     IdempotencyKeyReused => (FailedPrecondition, 422, "IDEMPOTENCY_KEY_REUSED", "Idempotency key reused"),
     /// Creating the tenant failed as a whole; nothing was kept.
     TenantProvisioningError => (FailedPrecondition, 422, "TENANT_PROVISIONING_ERROR", "Workspace could not be created"),
+    /// Well-formed data that fails its content rules (an onboarding step's payload); names the field.
+    InvalidData => (InvalidArgument, 422, "INVALID_DATA", "Invalid data"),
+    /// The request body is larger than the edge accepts (edge only).
+    PayloadTooLarge => (InvalidArgument, 413, "PAYLOAD_TOO_LARGE", "Request body too large"),
+    /// The request body is not in a media type the route accepts (edge only).
+    UnsupportedMediaType => (InvalidArgument, 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
     /// Too many requests; retry after `Retry-After`.
     RateLimited => (ResourceExhausted, 429, "RATE_LIMITED", "Too many requests"),
     /// An unexpected server-side failure; details are logged, never returned.

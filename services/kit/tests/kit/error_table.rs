@@ -107,6 +107,12 @@ const DOCUMENTED: &[(Code, Grpc, u16, &str)] = &[
         "TENANT_PROVISIONING_ERROR",
     ),
     (
+        Code::InvalidData,
+        Grpc::InvalidArgument,
+        422,
+        "INVALID_DATA",
+    ),
+    (
         Code::RateLimited,
         Grpc::ResourceExhausted,
         429,
@@ -126,6 +132,25 @@ const DOCUMENTED: &[(Code, Grpc, u16, &str)] = &[
         "STRIPE_UNAVAILABLE",
     ),
     (Code::Unavailable, Grpc::Unavailable, 503, "UNAVAILABLE"),
+    (Code::CsrfFailed, Grpc::PermissionDenied, 403, "CSRF_FAILED"),
+    (
+        Code::MethodNotAllowed,
+        Grpc::Unimplemented,
+        405,
+        "METHOD_NOT_ALLOWED",
+    ),
+    (
+        Code::PayloadTooLarge,
+        Grpc::InvalidArgument,
+        413,
+        "PAYLOAD_TOO_LARGE",
+    ),
+    (
+        Code::UnsupportedMediaType,
+        Grpc::InvalidArgument,
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+    ),
     (
         Code::DeadlineExceeded,
         Grpc::DeadlineExceeded,

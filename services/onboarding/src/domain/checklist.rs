@@ -155,23 +155,23 @@ impl FirstSetup {
         let company_name = company_name.trim();
         let length = company_name.chars().count();
         if length == 0 || length > 100 || company_name.chars().any(char::is_control) {
-            return Err(OnboardingError::invalid(
+            return Err(OnboardingError::invalid_data(
                 field("company_name"),
                 "must be 1 to 100 characters",
             ));
         }
-        let team_size =
-            team_size.ok_or_else(|| OnboardingError::invalid(field("team_size"), "is required"))?;
+        let team_size = team_size
+            .ok_or_else(|| OnboardingError::invalid_data(field("team_size"), "is required"))?;
         let use_case = use_case.trim();
         if use_case.chars().count() > 500 {
-            return Err(OnboardingError::invalid(
+            return Err(OnboardingError::invalid_data(
                 field("use_case"),
                 "must be at most 500 characters",
             ));
         }
         let time_zone = time_zone.trim();
         if !time_zone.is_empty() && time_zone.parse::<chrono_tz::Tz>().is_err() {
-            return Err(OnboardingError::invalid(
+            return Err(OnboardingError::invalid_data(
                 field("time_zone"),
                 "must be an IANA time zone such as Europe/Berlin",
             ));
@@ -310,7 +310,7 @@ mod tests {
         let ok = FirstSetup::parse(" Acme ", Some("small"), "", "Europe/Berlin").expect("valid");
         assert_eq!(ok.company_name, "Acme");
         let field = |result: Result<FirstSetup, OnboardingError>| match result {
-            Err(OnboardingError::Invalid { field, .. }) => field,
+            Err(OnboardingError::InvalidData { field, .. }) => field,
             other => panic!("expected a validation error, got {other:?}"),
         };
         assert_eq!(

@@ -113,7 +113,7 @@ pub fn parse_custom(
     data: Value,
 ) -> Result<Map<String, Value>, OnboardingError> {
     let Value::Object(object) = data else {
-        return Err(OnboardingError::invalid(
+        return Err(OnboardingError::invalid_data(
             "data.custom",
             "must be a JSON object",
         ));
@@ -122,20 +122,20 @@ pub fn parse_custom(
         .map_err(|error| OnboardingError::Unexpected(error.into()))?
         .len();
     if size > MAX_CUSTOM_BYTES {
-        return Err(OnboardingError::invalid(
+        return Err(OnboardingError::invalid_data(
             "data.custom",
             format!("must be at most {MAX_CUSTOM_BYTES} bytes"),
         ));
     }
     if depth(&Value::Object(object.clone())) > MAX_CUSTOM_DEPTH {
-        return Err(OnboardingError::invalid(
+        return Err(OnboardingError::invalid_data(
             "data.custom",
             format!("must be at most {MAX_CUSTOM_DEPTH} levels deep"),
         ));
     }
     for key in required_keys {
         if object.get(key).is_none_or(Value::is_null) {
-            return Err(OnboardingError::invalid(
+            return Err(OnboardingError::invalid_data(
                 format!("data.custom.{key}"),
                 "is required",
             ));
@@ -160,7 +160,7 @@ mod tests {
 
     fn field(result: Result<Map<String, Value>, OnboardingError>) -> String {
         match result {
-            Err(OnboardingError::Invalid { field, .. }) => field,
+            Err(OnboardingError::InvalidData { field, .. }) => field,
             other => panic!("expected a validation error, got {other:?}"),
         }
     }

@@ -100,7 +100,7 @@ pub(super) fn step_data(data: Option<pb::StepData>) -> Result<Option<StepData>, 
         Some(pb::step_data::Kind::Custom(object)) => {
             Ok(Some(StepData::Custom(json_of_struct(object))))
         }
-        None => Err(OnboardingError::invalid(
+        None => Err(OnboardingError::invalid_data(
             "data",
             "exactly one kind must be set",
         )),
@@ -244,7 +244,7 @@ mod tests {
 
     fn field(data: pb::StepData) -> String {
         match step_data(Some(data)) {
-            Err(OnboardingError::Invalid { field, .. }) => field,
+            Err(OnboardingError::InvalidData { field, .. }) => field,
             other => panic!("expected a validation error, got {other:?}"),
         }
     }

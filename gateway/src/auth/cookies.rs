@@ -1,0 +1,213 @@
+//! The session as cookies, for browsers: an HttpOnly access cookie (every path), an HttpOnly refresh
+//! cookie scoped to `/v1/auth` (refresh and logout only), and a readable CSRF cookie whose value the
+//! page echoes in `X-CSRF-Token` on mutations (double submit; see `middleware::csrf`).
+//!
+//! Values are our own JWTs and base64url tokens, which need no cookie quoting, so the `Set-Cookie`
+//! lines are written here rather than through a cookie-jar crate.
+
+use axum::response::{IntoResponseParts, ResponseParts};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use http::{HeaderMap, HeaderValue, header};
+use rand::RngCore as _;
+
+use crate::config::{EdgeConfig, SameSite};
+
+/// The path the refresh cookie is scoped to: the browser sends it to refresh and logout only.
+pub(crate) const REFRESH_PATH: &str = "/v1/auth";
+
+/// The header carrying the CSRF token (to the page on login/refresh; back from it on mutations).
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
+
+/// How session cookies are named and marked. Cheap to clone; installed as a request extension.
+#[derive(Debug, Clone)]
+pub(crate) struct CookiePolicy {
+    secure: bool,
+    same_site: SameSite,
+    pub(crate) access: &'static str,
+    pub(crate) refresh: &'static str,
+    pub(crate) csrf: &'static str,
+}
+
+/// The cookies a session turns into, with their lifetimes (seconds).
+#[derive(Debug)]
+pub(crate) struct SessionCookies<'a> {
+    pub(crate) access_token: &'a str,
+    pub(crate) access_max_age: i64,
+    pub(crate) refresh_token: &'a str,
+    pub(crate) refresh_max_age: i64,
+}
+
+impl CookiePolicy {
+    pub(crate) fn new(config: &EdgeConfig) -> Self {
+        // `__Host-` pins a cookie to this host and path `/` (no subdomain can plant it, which is
+        // what makes the double-submit CSRF cookie trustworthy); browsers accept the prefixes only
+        // with `Secure`.
+        let secure = config.cookie_secure;
+        let (access, refresh, csrf) = if secure {
+            (
+                "__Host-onramp_access",
+                "__Secure-onramp_refresh",
+                "__Host-onramp_csrf",
+            )
+        } else {
+            ("onramp_access", "onramp_refresh", "onramp_csrf")
+        };
+        Self {
+            secure,
+            same_site: config.cookie_same_site,
+            access,
+            refresh,
+            csrf,
+        }
+    }
+
+    /// The response headers for a fresh session: its cookies, and the new CSRF token also in
+    /// [`CSRF_HEADER`] (a page on another origin cannot read this host's cookies).
+    pub(crate) fn set(&self, session: &SessionCookies<'_>) -> CookieHeaders {
+        let (lines, csrf) = self.set_lines(session);
+        CookieHeaders {
+            lines,
+            csrf: Some(csrf),
+        }
+    }
+
+    /// The response headers that end the browser session.
+    pub(crate) fn clear(&self) -> CookieHeaders {
+        CookieHeaders {
+            lines: self.clear_lines(),
+            csrf: None,
+        }
+    }
+
+    fn set_lines(&self, session: &SessionCookies<'_>) -> (Vec<HeaderValue>, String) {
+        let csrf = new_csrf_token();
+        let lines = [
+            self.line(
+                self.access,
+                session.access_token,
+                "/",
+                session.access_max_age,
+                true,
+            ),
+            self.line(
+                self.refresh,
+                session.refresh_token,
+                REFRESH_PATH,
+                session.refresh_max_age,
+                true,
+            ),
+            self.line(self.csrf, &csrf, "/", session.refresh_max_age, false),
+        ];
+        (lines.into_iter().filter_map(valid).collect(), csrf)
+    }
+
+    fn clear_lines(&self) -> Vec<HeaderValue> {
+        [
+            self.line(self.access, "", "/", 0, true),
+            self.line(self.refresh, "", REFRESH_PATH, 0, true),
+            self.line(self.csrf, "", "/", 0, false),
+        ]
+        .into_iter()
+        .filter_map(valid)
+        .collect()
+    }
+
+    fn line(&self, name: &str, value: &str, path: &str, max_age: i64, http_only: bool) -> String {
+        let mut line = format!(
+            "{name}={value}; Path={path}; Max-Age={}; SameSite={}",
+            max_age.max(0),
+            self.same_site
+        );
+        if self.secure {
+            line.push_str("; Secure");
+        }
+        if http_only {
+            line.push_str("; HttpOnly");
+        }
+        line
+    }
+
+    /// Whether the request carries any session cookie (so it may be cookie-authenticated).
+    pub(crate) fn has_session_cookie(&self, headers: &HeaderMap) -> bool {
+        cookie(headers, self.access).is_some() || cookie(headers, self.refresh).is_some()
+    }
+}
+
+/// `Set-Cookie` lines (and the CSRF token header) to add to a response.
+#[derive(Debug)]
+pub(crate) struct CookieHeaders {
+    lines: Vec<HeaderValue>,
+    csrf: Option<String>,
+}
+
+impl IntoResponseParts for CookieHeaders {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(self, mut parts: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        let headers = parts.headers_mut();
+        for line in self.lines {
+            headers.append(header::SET_COOKIE, line);
+        }
+        if let Some(value) = self.csrf.and_then(|csrf| HeaderValue::try_from(csrf).ok()) {
+            headers.insert(CSRF_HEADER, value);
+        }
+        Ok(parts)
+    }
+}
+
+fn valid(line: String) -> Option<HeaderValue> {
+    HeaderValue::try_from(line).ok()
+}
+
+fn new_csrf_token() -> String {
+    let mut bytes = [0_u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers, if present and non-empty.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim_matches('"'))
+        .filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secure_cookies_are_prefixed_http_only_and_scoped() {
+        let policy = CookiePolicy::new(&EdgeConfig::default());
+        let (lines, csrf) = policy.set_lines(&SessionCookies {
+            access_token: "a.b.c",
+            access_max_age: 900,
+            refresh_token: "r",
+            refresh_max_age: 3600,
+        });
+        let lines: Vec<_> = lines.iter().map(|l| l.to_str().expect("ascii")).collect();
+        assert_eq!(
+            lines[0],
+            "__Host-onramp_access=a.b.c; Path=/; Max-Age=900; SameSite=Lax; Secure; HttpOnly"
+        );
+        assert!(lines[1].starts_with("__Secure-onramp_refresh=r; Path=/v1/auth;"));
+        assert!(lines[2].contains(&csrf) && !lines[2].contains("HttpOnly"));
+        assert_eq!(csrf.len(), 43);
+    }
+
+    #[test]
+    fn finds_a_cookie_among_several_headers() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1; b=2"));
+        headers.append(header::COOKIE, HeaderValue::from_static("c=3"));
+        assert_eq!(cookie(&headers, "b"), Some("2"));
+        assert_eq!(cookie(&headers, "c"), Some("3"));
+        assert_eq!(cookie(&headers, "d"), None);
+    }
+}

@@ -1,0 +1,267 @@
+//! The browser-facing and abuse-facing settings of the edge: CORS, session cookies, security
+//! headers, body limits and rate limits.
+
+use std::{fmt, str::FromStr, time::Duration};
+
+use onramp_kit::config::SecretString;
+use serde::{Deserialize, Deserializer, de};
+
+/// Browser support and edge hardening (all from the environment; every field has a default).
+#[derive(Debug, Clone, Deserialize)]
+pub struct EdgeConfig {
+    /// `CORS_ALLOWED_ORIGINS`: the browser origins (`https://app.example.com`, comma-separated) that
+    /// may call the API with credentials, and that cookie-authenticated mutations must come from.
+    /// Empty (the default): no cross-origin access, and cookie-authenticated mutations are refused.
+    #[serde(default, deserialize_with = "comma_list")]
+    pub cors_allowed_origins: Vec<String>,
+    /// `COOKIE_SECURE`: session cookies carry `Secure` and the `__Host-`/`__Secure-` name prefixes;
+    /// default `true`. Only a plain-HTTP development setup turns it off.
+    #[serde(default = "yes")]
+    pub cookie_secure: bool,
+    /// `COOKIE_SAME_SITE`: `lax` (default), `strict`, or `none` (frontend on another site; needs
+    /// `COOKIE_SECURE`).
+    #[serde(default)]
+    pub cookie_same_site: SameSite,
+    /// `STRICT_TRANSPORT_SECURITY`: the HSTS header value on every response; empty turns it off.
+    /// Default `max-age=31536000; includeSubDomains`.
+    #[serde(default = "default_hsts")]
+    pub strict_transport_security: String,
+    /// `JSON_BODY_LIMIT_BYTES`: the largest JSON request body; default 64 KiB (`BODY_LIMIT_BYTES`
+    /// still bounds the raw webhook bodies).
+    #[serde(default = "default_json_limit")]
+    pub json_body_limit_bytes: usize,
+    /// `JSON_MAX_DEPTH`: the deepest nesting of arrays and objects a JSON body may have; default 32.
+    #[serde(default = "default_json_depth")]
+    pub json_max_depth: usize,
+    /// `RATE_LIMIT_REDIS_URL`: the Redis every replica counts in (`redis://host:6379/0`). Unset: each
+    /// replica counts alone, in process, and says so at startup.
+    #[serde(default)]
+    pub rate_limit_redis_url: Option<SecretString>,
+    /// `RATE_LIMIT_KEY_PREFIX`: the prefix of every counter key; default `onramp:ratelimit`.
+    #[serde(default = "default_key_prefix")]
+    pub rate_limit_key_prefix: String,
+    /// `RATE_LIMIT_GLOBAL`: requests per client (IP) over all API routes, e.g. `600/1m`. Unset: none.
+    #[serde(default)]
+    pub rate_limit_global: Option<Limit>,
+    /// `RATE_LIMIT_ROUTES`: per-route limits per client, comma-separated `METHOD /path/{param}=N/window`
+    /// (the route as declared), e.g. `POST /v1/auth/login=10/1m,POST /v1/auth/signup=5/1m`.
+    #[serde(default, deserialize_with = "route_limits")]
+    pub rate_limit_routes: Vec<RouteLimit>,
+}
+
+impl Default for EdgeConfig {
+    fn default() -> Self {
+        Self {
+            cors_allowed_origins: Vec::new(),
+            cookie_secure: true,
+            cookie_same_site: SameSite::default(),
+            strict_transport_security: default_hsts(),
+            json_body_limit_bytes: default_json_limit(),
+            json_max_depth: default_json_depth(),
+            rate_limit_redis_url: None,
+            rate_limit_key_prefix: default_key_prefix(),
+            rate_limit_global: None,
+            rate_limit_routes: Vec::new(),
+        }
+    }
+}
+
+/// The cookies' `SameSite` attribute.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SameSite {
+    /// Sent on top-level navigations from other sites, never on their subrequests.
+    #[default]
+    Lax,
+    /// Never sent from other sites.
+    Strict,
+    /// Sent cross-site too (CSRF protection then rests on the token and the origin check).
+    None,
+}
+
+impl fmt::Display for SameSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Lax => "Lax",
+            Self::Strict => "Strict",
+            Self::None => "None",
+        })
+    }
+}
+
+/// `N/window`: at most `requests` per `window` (a humantime duration: `1m`, `10s`, `1h`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Requests allowed per window.
+    pub requests: u32,
+    /// The window.
+    pub window: Duration,
+}
+
+impl FromStr for Limit {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let (requests, window) = raw
+            .trim()
+            .split_once('/')
+            .ok_or_else(|| format!("`{raw}`: expected N/window, e.g. 600/1m"))?;
+        let requests = requests
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{raw}`: the count must be a whole number"))?;
+        let window = humantime_serde::re::humantime::parse_duration(window.trim())
+            .map_err(|error| format!("`{raw}`: window: {error}"))?;
+        if requests == 0 || window.is_zero() {
+            return Err(format!("`{raw}`: count and window must be positive"));
+        }
+        Ok(Self { requests, window })
+    }
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(de::Error::custom)
+    }
+}
+
+/// A limit on one route (method and declared path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteLimit {
+    /// `POST`, `GET`, ...
+    pub method: http::Method,
+    /// The path as the router declares it (`/v1/tenants/{tenant_id}/invites`).
+    pub path: String,
+    /// How many, per how long.
+    pub limit: Limit,
+}
+
+impl FromStr for RouteLimit {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let (route, limit) = raw
+            .trim()
+            .rsplit_once('=')
+            .ok_or_else(|| format!("`{raw}`: expected `METHOD /path=N/window`"))?;
+        let (method, path) = route
+            .trim()
+            .split_once(' ')
+            .ok_or_else(|| format!("`{raw}`: expected `METHOD /path`"))?;
+        let method = method
+            .trim()
+            .to_ascii_uppercase()
+            .parse()
+            .map_err(|_| format!("`{raw}`: bad method"))?;
+        let path = path.trim();
+        if !path.starts_with('/') {
+            return Err(format!("`{raw}`: the path must start with /"));
+        }
+        Ok(Self {
+            method,
+            path: path.to_owned(),
+            limit: limit.parse()?,
+        })
+    }
+}
+
+/// A comma-separated string or a list.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ListOrString {
+    List(Vec<String>),
+    String(String),
+}
+
+fn list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    Ok(match ListOrString::deserialize(deserializer)? {
+        ListOrString::List(items) => items,
+        ListOrString::String(raw) => raw.split(',').map(str::to_owned).collect(),
+    }
+    .into_iter()
+    .map(|item| item.trim().to_owned())
+    .filter(|item| !item.is_empty())
+    .collect())
+}
+
+fn comma_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let origins = list(deserializer)?;
+    for origin in &origins {
+        // An origin is scheme://host[:port], nothing more: browsers compare it byte for byte.
+        let valid = (origin.starts_with("https://") || origin.starts_with("http://"))
+            && !origin.ends_with('/')
+            && origin.matches('/').count() == 2;
+        if !valid {
+            return Err(de::Error::custom(format!(
+                "CORS_ALLOWED_ORIGINS: `{origin}` is not an origin like https://app.example.com"
+            )));
+        }
+    }
+    Ok(origins)
+}
+
+fn route_limits<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<RouteLimit>, D::Error> {
+    list(deserializer)?
+        .iter()
+        .map(|raw| raw.parse().map_err(de::Error::custom))
+        .collect()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_hsts() -> String {
+    "max-age=31536000; includeSubDomains".to_owned()
+}
+
+fn default_json_limit() -> usize {
+    64 * 1024
+}
+
+fn default_json_depth() -> usize {
+    32
+}
+
+fn default_key_prefix() -> String {
+    "onramp:ratelimit".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_parse_and_bad_ones_say_why() {
+        assert_eq!(
+            "600/1m".parse::<Limit>(),
+            Ok(Limit {
+                requests: 600,
+                window: Duration::from_secs(60)
+            })
+        );
+        assert!("600".parse::<Limit>().is_err());
+        assert!("0/1m".parse::<Limit>().is_err());
+        let route: RouteLimit = "post /v1/auth/login = 10/30s".parse().expect("route");
+        assert_eq!(route.method, http::Method::POST);
+        assert_eq!(route.path, "/v1/auth/login");
+        assert_eq!(route.limit.window, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn origins_come_comma_separated_and_must_be_origins() {
+        let parse = |raw: &str| {
+            comma_list(serde::de::value::StrDeserializer::<de::value::Error>::new(
+                raw,
+            ))
+        };
+        assert_eq!(
+            parse(" https://a.example, http://localhost:3000 ").expect("origins"),
+            ["https://a.example", "http://localhost:3000"]
+        );
+        assert!(parse("https://a.example/").is_err());
+        assert!(parse("a.example").is_err());
+    }
+}

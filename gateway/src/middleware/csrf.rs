@@ -1,0 +1,122 @@
+//! CSRF protection for cookie-authenticated mutations.
+//!
+//! A request that carries a session cookie and no `Authorization` header may have been sent by the
+//! browser on another site's behalf, so an unsafe method (anything but GET, HEAD, OPTIONS) must
+//! show two things a forging page cannot: an `Origin` (or, failing that, `Referer`) on the CORS
+//! allow-list, and an `X-CSRF-Token` header equal to the CSRF cookie (double submit: a page can only
+//! echo a cookie it could read, i.e. one of this site's pages or an allowed origin's that received
+//! the token in the login response). Bearer-authenticated requests are not sent by browsers on
+//! their own, so they need neither; neither do requests without a session (they act as nobody).
+//! Stripe's webhook carries no cookies and is exempt anyway: its signature is its authentication.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use http::{HeaderMap, Method, header};
+use onramp_kit::Code;
+
+use crate::{
+    auth::{CookiePolicy, cookies},
+    problem::Problem,
+};
+
+/// What the check needs: the allowed origins and the cookie names.
+#[derive(Debug, Clone)]
+pub(crate) struct CsrfGuard {
+    pub(crate) allowed_origins: Arc<[String]>,
+    pub(crate) cookies: CookiePolicy,
+}
+
+/// Routes whose callers authenticate otherwise (Stripe's signature), never with a session.
+const EXEMPT_PREFIX: &str = "/v1/webhooks/";
+
+/// Refuses a cookie-authenticated mutation without a matching token from an allowed origin (`403`).
+pub(crate) async fn protect(
+    State(guard): State<CsrfGuard>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let headers = request.headers();
+    let cookie_authenticated =
+        !headers.contains_key(header::AUTHORIZATION) && guard.cookies.has_session_cookie(headers);
+    if safe || !cookie_authenticated || request.uri().path().starts_with(EXEMPT_PREFIX) {
+        return next.run(request).await;
+    }
+    if let Err(why) = check(&guard, headers) {
+        tracing::info!(why, "cookie-authenticated mutation refused");
+        return Problem::new(Code::CsrfFailed, why).into_response();
+    }
+    next.run(request).await
+}
+
+fn check(guard: &CsrfGuard, headers: &HeaderMap) -> Result<(), &'static str> {
+    let origin = request_origin(headers)
+        .ok_or("a cookie-authenticated request must carry an Origin or Referer header")?;
+    if !guard.allowed_origins.contains(&origin) {
+        return Err("the request's origin is not allowed to use this session");
+    }
+    let sent = headers
+        .get(cookies::CSRF_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .ok_or("the X-CSRF-Token header is missing")?;
+    let expected = cookies::cookie(headers, guard.cookies.csrf)
+        .ok_or("the CSRF cookie is missing; sign in again")?;
+    if !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+        return Err("the X-CSRF-Token header does not match the CSRF cookie");
+    }
+    Ok(())
+}
+
+/// The request's origin: `Origin`, else the scheme, host and port of `Referer`.
+fn request_origin(headers: &HeaderMap) -> Option<String> {
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        // "null" (sandboxed frames, file: pages) is never on the list.
+        return Some(origin.to_owned());
+    }
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let (scheme, rest) = referer.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// Equality whose time does not depend on where the first difference is.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn origin_comes_from_referer_when_origin_is_absent() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::REFERER,
+            HeaderValue::from_static("https://app.example:8443/settings?tab=1"),
+        );
+        assert_eq!(
+            request_origin(&headers).as_deref(),
+            Some("https://app.example:8443")
+        );
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://other"));
+        assert_eq!(request_origin(&headers).as_deref(), Some("https://other"));
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

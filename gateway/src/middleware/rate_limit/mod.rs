@@ -1,0 +1,129 @@
+//! Rate limits at the edge: one global limit per client over every API route, and per-route limits
+//! (`RATE_LIMIT_GLOBAL`, `RATE_LIMIT_ROUTES`), counted in Redis when `RATE_LIMIT_REDIS_URL` is set so
+//! every replica shares one count. A client over a limit gets `429` problem+json (`RATE_LIMITED`)
+//! with `Retry-After`.
+//!
+//! The client is the IP from the trusted proxy header (`middleware::client_ip`), else the TCP peer.
+//! Probes are not limited (they are routed outside the API router).
+
+mod store;
+
+use std::{collections::HashMap, net::SocketAddr, sync::Arc};
+
+use axum::{
+    extract::{ConnectInfo, MatchedPath, Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use http::Method;
+use onramp_kit::{ApiError, Code, config::ExposeSecret as _};
+
+use crate::{
+    config::{EdgeConfig, Limit},
+    middleware::client_ip::CLIENT_IP_HEADER,
+    problem::Problem,
+};
+use store::{MemoryStore, RedisStore, Store};
+
+/// The configured limits and their counters. Cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct RateLimiter(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    prefix: String,
+    global: Option<Limit>,
+    routes: HashMap<(Method, String), Limit>,
+}
+
+impl RateLimiter {
+    /// The limiter `config` describes; `None` when it configures no limit at all.
+    pub(crate) fn new(config: &EdgeConfig) -> anyhow::Result<Option<Self>> {
+        if config.rate_limit_global.is_none() && config.rate_limit_routes.is_empty() {
+            return Ok(None);
+        }
+        let store = match &config.rate_limit_redis_url {
+            Some(url) => Store::Redis(RedisStore::new(url.expose_secret())?),
+            None => {
+                tracing::warn!(
+                    "RATE_LIMIT_REDIS_URL is not set: rate limits are counted per gateway replica, \
+                     so N replicas allow N times the configured rate"
+                );
+                Store::Memory(MemoryStore::default())
+            }
+        };
+        let routes = config
+            .rate_limit_routes
+            .iter()
+            .map(|route| ((route.method.clone(), route.path.clone()), route.limit))
+            .collect();
+        Ok(Some(Self(Arc::new(Inner {
+            store,
+            prefix: config.rate_limit_key_prefix.clone(),
+            global: config.rate_limit_global,
+            routes,
+        }))))
+    }
+
+    /// Counts the hit on `key`; the problem to answer if it is over `limit`.
+    async fn check(&self, key: &str, limit: Limit) -> Result<(), Problem> {
+        let key = format!("{}:{key}", self.0.prefix);
+        match self.0.store.hit(&key, limit.window).await {
+            Some(hit) if hit.count > u64::from(limit.requests) => Err(Problem(
+                ApiError::new(
+                    Code::RateLimited,
+                    format!(
+                        "more than {} requests in {}s; retry later",
+                        limit.requests,
+                        limit.window.as_secs()
+                    ),
+                )
+                .with_retry_after(hit.resets_in),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Counts the request against the global and its route's limit; `429` past either.
+pub(crate) async fn enforce(
+    State(limiter): State<RateLimiter>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let client = client(&request);
+    if let Some(limit) = limiter.0.global
+        && let Err(problem) = limiter.check(&format!("global:{client}"), limit).await
+    {
+        return problem.into_response();
+    }
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| (request.method().clone(), path.as_str().to_owned()));
+    if let Some((method, path)) = route
+        && let Some(&limit) = limiter.0.routes.get(&(method.clone(), path.clone()))
+        && let Err(problem) = limiter
+            .check(&format!("route:{method}:{path}:{client}"), limit)
+            .await
+    {
+        return problem.into_response();
+    }
+    next.run(request).await
+}
+
+/// The client's key: the trusted-proxy IP, else the TCP peer's IP.
+fn client(request: &Request) -> String {
+    if let Some(ip) = request
+        .headers()
+        .get(&CLIENT_IP_HEADER)
+        .and_then(|value| value.to_str().ok())
+    {
+        return ip.to_owned();
+    }
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
+}

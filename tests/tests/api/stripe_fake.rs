@@ -1,0 +1,483 @@
+//! Reusable Stripe stand-ins for end-to-end tests, and the signing that makes a test speak as Stripe.
+//!
+//! - [`LocalStripe`]: the third-party `localstripe` server (PyPI; `./tests/run` installs it and sets
+//!   `LOCALSTRIPE_BIN`) for what it implements: customers, plans, cards, subscriptions, invoices.
+//! - [`StripeFake`]: billing's `stripe_api_base` in a test. It answers what localstripe lacks
+//!   (`POST /v1/checkout/sessions`, `POST /v1/billing_portal/sessions`) itself, recording every
+//!   Checkout session it creates, and forwards every other request to a [`LocalStripe`] unchanged.
+//!   [`StripeFake::complete_checkout`] then does what Stripe does when the buyer pays: it creates the
+//!   subscription (with a card) in localstripe from the recorded session.
+//! - [`event`] + [`Webhooks::deliver`]: a Stripe event envelope around a real object, signed with
+//!   the endpoint secret (`async-stripe-webhook`'s test header) and posted to the gateway's
+//!   `POST /v1/webhooks/stripe`, so a test chooses the order and the duplicates.
+
+use std::{
+    collections::HashMap,
+    process::Stdio,
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, Method, StatusCode, Uri},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use serde_json::{Value, json};
+use stripe_webhook::Webhook;
+use tokio::process::{Child, Command};
+use uuid::Uuid;
+
+/// The API key tests give billing and use themselves (localstripe accepts any `sk_…`).
+pub(crate) const STRIPE_KEY: &str = "sk_test_onramp_e2e";
+
+/// A running `localstripe`, killed when dropped.
+pub(crate) struct LocalStripe {
+    _child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) base: String,
+    http: reqwest::Client,
+}
+
+impl LocalStripe {
+    /// Starts localstripe on a free port and waits until it answers.
+    pub(crate) async fn start() -> Self {
+        let binary = std::env::var("LOCALSTRIPE_BIN").unwrap_or_else(|_| {
+            format!(
+                "{}/.cache/onramp-tools/localstripe-venv/bin/localstripe",
+                std::env::var("HOME").unwrap_or_default()
+            )
+        });
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        let child = Command::new(binary)
+            .args(["--port", &port.to_string(), "--from-scratch"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("localstripe is installed (./tests/run installs it)");
+        let stripe = Self {
+            _child: child,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        };
+        let start = Instant::now();
+        while stripe
+            .http
+            .get(format!("{}/v1/customers", stripe.base))
+            .basic_auth(STRIPE_KEY, Some(""))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "localstripe never answered"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        stripe
+    }
+
+    /// One form-encoded API call; the JSON answer (`Null` if it is not JSON).
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Value {
+        let response = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .basic_auth(STRIPE_KEY, Some(""))
+            .form(form)
+            .send()
+            .await
+            .expect("localstripe");
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// A monthly recurring price (localstripe's `plan`, which subscriptions accept) with its product;
+    /// returns the price id, usable as a catalog plan's `stripe_price_id`.
+    pub(crate) async fn create_price(&self, amount_minor: u32) -> String {
+        let product = self
+            .call(reqwest::Method::POST, "/v1/products", &[("name", "Team")])
+            .await;
+        let id = format!("price_{}", &Uuid::new_v4().simple().to_string()[..12]);
+        let amount = amount_minor.to_string();
+        let plan = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/plans",
+                &[
+                    ("id", &id),
+                    ("product", product["id"].as_str().expect("product id")),
+                    ("amount", &amount),
+                    ("currency", "usd"),
+                    ("interval", "month"),
+                ],
+            )
+            .await;
+        assert_eq!(plan["id"], id.as_str(), "price created: {plan}");
+        id
+    }
+
+    /// Gives the customer a working card (so subscriptions start `active`).
+    pub(crate) async fn add_card(&self, customer: &str) {
+        let token = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/tokens",
+                &[
+                    ("card[number]", "4242424242424242"),
+                    ("card[exp_month]", "12"),
+                    ("card[exp_year]", "2035"),
+                    ("card[cvc]", "123"),
+                ],
+            )
+            .await;
+        let token = token["id"].as_str().expect("card token");
+        let source = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/v1/customers/{customer}/sources"),
+                &[("source", token)],
+            )
+            .await;
+        assert!(source["id"].is_string(), "card attached: {source}");
+    }
+}
+
+/// A Checkout session the fake created, as billing asked for it (form fields by their Stripe names,
+/// e.g. `customer`, `line_items[0][price]`, `subscription_data[metadata][plan_id]`).
+#[derive(Debug, Clone)]
+pub(crate) struct CheckoutSession {
+    pub(crate) id: String,
+    pub(crate) url: String,
+    pub(crate) fields: HashMap<String, String>,
+    /// The `Idempotency-Key` header billing sent.
+    pub(crate) idempotency_key: Option<String>,
+}
+
+impl CheckoutSession {
+    /// A form field (empty when absent).
+    pub(crate) fn field(&self, name: &str) -> &str {
+        self.fields
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// What Stripe has after a paid Checkout: the session, the subscription and its first invoice, as
+/// JSON objects ready for [`event`].
+#[derive(Debug, Clone)]
+pub(crate) struct CompletedCheckout {
+    pub(crate) session: Value,
+    pub(crate) subscription: Value,
+    pub(crate) invoice: Value,
+}
+
+impl CompletedCheckout {
+    /// The subscription's id.
+    pub(crate) fn subscription_id(&self) -> &str {
+        self.subscription["id"].as_str().expect("subscription id")
+    }
+}
+
+#[derive(Default)]
+struct Recorded {
+    sessions: Mutex<Vec<CheckoutSession>>,
+    portal_customers: Mutex<Vec<String>>,
+}
+
+#[derive(Clone)]
+struct FakeState {
+    recorded: Arc<Recorded>,
+    localstripe: String,
+    http: reqwest::Client,
+}
+
+/// Checkout and portal answered here, everything else forwarded to localstripe.
+pub(crate) struct StripeFake {
+    /// Give this to billing as `stripe_api_base`.
+    pub(crate) base: String,
+    pub(crate) localstripe: LocalStripe,
+    recorded: Arc<Recorded>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for StripeFake {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+async fn create_checkout(
+    State(state): State<FakeState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    let id = format!("cs_test_{}", Uuid::new_v4().simple());
+    let session = CheckoutSession {
+        url: format!("https://checkout.stripe.test/c/pay/{id}"),
+        id,
+        fields,
+        idempotency_key: headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let answer = json!({
+        "id": session.id, "object": "checkout.session", "url": session.url,
+        "expires_at": chrono::Utc::now().timestamp() + 86_400, "mode": "subscription",
+        "customer": session.field("customer"), "status": "open",
+    });
+    state
+        .recorded
+        .sessions
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(session);
+    Json(answer).into_response()
+}
+
+async fn create_portal(State(state): State<FakeState>, body: Bytes) -> Response {
+    let fields = form(&body);
+    let customer = fields.get("customer").cloned().unwrap_or_default();
+    if customer.is_empty() {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": {"type": "invalid_request_error", "param": "customer"}})),
+        )
+            .into_response();
+    }
+    state
+        .recorded
+        .portal_customers
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(customer.clone());
+    let id = format!("bps_{}", Uuid::new_v4().simple());
+    Json(
+        json!({"id": id, "object": "billing_portal.session", "customer": customer,
+        "url": format!("https://billing.stripe.test/p/session/{id}")}),
+    )
+    .into_response()
+}
+
+/// Everything else goes to localstripe byte for byte (method, path, query, auth, body).
+async fn forward(
+    State(state): State<FakeState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut request = state
+        .http
+        .request(method, format!("{}{path}", state.localstripe))
+        .body(body);
+    for name in ["authorization", "content-type", "idempotency-key"] {
+        if let Some(value) = headers.get(name) {
+            request = request.header(name, value);
+        }
+    }
+    match request.send().await {
+        Ok(answer) => {
+            let status =
+                StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let bytes = answer.bytes().await.unwrap_or_default();
+            (status, [("content-type", "application/json")], bytes).into_response()
+        }
+        Err(error) => (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
+    }
+}
+
+impl StripeFake {
+    /// Starts localstripe and the fake in front of it.
+    pub(crate) async fn start() -> Self {
+        let localstripe = LocalStripe::start().await;
+        let recorded = Arc::new(Recorded::default());
+        let state = FakeState {
+            recorded: recorded.clone(),
+            localstripe: localstripe.base.clone(),
+            http: reqwest::Client::new(),
+        };
+        let app = Router::new()
+            .route("/v1/checkout/sessions", post(create_checkout))
+            .route("/v1/billing_portal/sessions", post(create_portal))
+            .fallback(forward)
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            base,
+            localstripe,
+            recorded,
+            server,
+        }
+    }
+
+    /// Every Checkout session created so far, oldest first.
+    pub(crate) fn sessions(&self) -> Vec<CheckoutSession> {
+        self.recorded
+            .sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The customers portal sessions were opened for.
+    pub(crate) fn portal_customers(&self) -> Vec<String> {
+        self.recorded
+            .portal_customers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The buyer pays: a card for the session's customer, then the subscription Stripe would create
+    /// (price, quantity and `subscription_data[metadata]` from the session) in localstripe.
+    pub(crate) async fn complete_checkout(&self, session: &CheckoutSession) -> CompletedCheckout {
+        let stripe = &self.localstripe;
+        let customer = session.field("customer");
+        assert!(customer.starts_with("cus_"), "billing named its customer");
+        stripe.add_card(customer).await;
+        let quantity = match session.field("line_items[0][quantity]") {
+            "" => "1",
+            given => given,
+        };
+        let mut params = vec![
+            ("customer", customer.to_owned()),
+            (
+                "items[0][plan]",
+                session.field("line_items[0][price]").to_owned(),
+            ),
+            ("items[0][quantity]", quantity.to_owned()),
+        ];
+        let metadata: Vec<(String, String)> = session
+            .fields
+            .iter()
+            .filter_map(|(name, value)| {
+                let key = name
+                    .strip_prefix("subscription_data[metadata][")?
+                    .strip_suffix(']')?;
+                Some((format!("metadata[{key}]"), value.clone()))
+            })
+            .collect();
+        let mut form: Vec<(&str, &str)> = params
+            .iter_mut()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        form.extend(metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let subscription = stripe
+            .call(reqwest::Method::POST, "/v1/subscriptions", &form)
+            .await;
+        let subscription_id = subscription["id"].as_str().expect("subscription created");
+        let invoice_id = subscription["latest_invoice"]
+            .as_str()
+            .expect("the first invoice");
+        let invoice = stripe
+            .call(
+                reqwest::Method::GET,
+                &format!("/v1/invoices/{invoice_id}"),
+                &[],
+            )
+            .await;
+        let session_object = json!({
+            "id": session.id, "object": "checkout.session", "mode": "subscription",
+            "status": "complete", "payment_status": "paid",
+            "customer": customer, "subscription": subscription_id,
+            "client_reference_id": session.field("client_reference_id"),
+            "metadata": {
+                "tenant_id": session.field("metadata[tenant_id]"),
+                "plan_id": session.field("metadata[plan_id]"),
+            },
+        });
+        CompletedCheckout {
+            session: session_object,
+            subscription,
+            invoice,
+        }
+    }
+}
+
+/// A Stripe event envelope (`evt_…` id) of `kind` around `object`, created at `created` (unix
+/// seconds: the version billing's order guard compares). Returns the JSON body as Stripe sends it.
+pub(crate) fn event(kind: &str, created: i64, object: &Value) -> String {
+    json!({
+        "id": format!("evt_{}", Uuid::new_v4().simple()),
+        "object": "event", "api_version": "2024-06-20", "type": kind,
+        "created": created, "livemode": false, "pending_webhooks": 1,
+        "data": {"object": object},
+    })
+    .to_string()
+}
+
+/// Posts signed deliveries to the gateway's Stripe endpoint.
+pub(crate) struct Webhooks {
+    url: String,
+    secret: String,
+    http: reqwest::Client,
+}
+
+impl Webhooks {
+    /// For the endpoint at `url` (`app.url("/v1/webhooks/stripe")`) signing with `secret`.
+    pub(crate) fn new(url: String, secret: &str) -> Self {
+        Self {
+            url,
+            secret: secret.to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Delivers `body` with a fresh valid `Stripe-Signature`: the HTTP status and the JSON answer
+    /// (`{"outcome": "applied" | "duplicate" | "stale" | "ignored", …}` on 200).
+    pub(crate) async fn deliver(&self, body: &str) -> (u16, Value) {
+        let signature = Webhook::generate_test_header(body, &self.secret, None);
+        let response = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("stripe-signature", signature)
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("gateway answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// [`Webhooks::deliver`], asserting a 200 with `outcome`.
+    pub(crate) async fn expect(&self, body: &str, outcome: &str) {
+        let (status, answer) = self.deliver(body).await;
+        assert_eq!(
+            (status, answer["outcome"].as_str()),
+            (200, Some(outcome)),
+            "{answer} for {body}"
+        );
+    }
+}
+
+/// A fresh `whsec_…` endpoint secret.
+pub(crate) fn new_webhook_secret() -> String {
+    format!("whsec_{}", Uuid::new_v4().simple())
+}

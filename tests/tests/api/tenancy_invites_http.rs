@@ -1,0 +1,306 @@
+//! Invites and roles over HTTP with real sessions: an owner invites, the invite mail arrives, the
+//! public lookup shows a masked preview, only the invited (verified) address can accept, expired
+//! codes are 404, and the last owner can neither be removed nor demoted.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::{
+    identity::PASSWORD,
+    tenancy_http::{get, new_tenant, tenancy_db},
+    world::{User, World, mail_text},
+};
+
+/// Invites `email` as `role` into `tenant`; returns the code (shown once, in the create answer).
+pub(crate) async fn invite(
+    world: &World,
+    owner: &User,
+    tenant: &str,
+    email: &str,
+    role: &str,
+) -> String {
+    let response = world
+        .authed(
+            Method::POST,
+            &format!("/v1/tenants/{tenant}/invites"),
+            &owner.access_token,
+        )
+        .json(&json!({ "invites": [{ "email": email, "role": role }] }))
+        .send()
+        .await
+        .expect("invite");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["results"][0]["outcome"], "created", "{body}");
+    body["results"][0]["code"]
+        .as_str()
+        .expect("code")
+        .to_owned()
+}
+
+/// `POST /v1/invites/{code}/accept` as `user`.
+pub(crate) async fn accept(world: &World, user: &User, code: &str) -> (StatusCode, Value) {
+    let response = world
+        .authed(
+            Method::POST,
+            &format!("/v1/invites/{code}/accept"),
+            &user.access_token,
+        )
+        .send()
+        .await
+        .expect("accept");
+    (response.status(), response.json().await.expect("json"))
+}
+
+async fn lookup(world: &World, code: &str) -> (StatusCode, Value) {
+    let response = world
+        .app
+        .http
+        .get(world.app.url(&format!("/v1/invites/{code}")))
+        .send()
+        .await
+        .expect("lookup");
+    (response.status(), response.json().await.expect("json"))
+}
+
+fn invitee_email() -> String {
+    format!("jane-{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+#[tokio::test]
+async fn an_invitee_with_the_invited_verified_email_joins_and_anyone_else_is_refused() {
+    let world = World::spawn().await;
+    let owner = world.verified_user().await;
+    let tenant = new_tenant(&world, &owner, "Invite Co").await;
+    let email = invitee_email();
+    // Jane already has an account (signed up and verified: her first mail); the invite is her second.
+    let jane = world.verified_user_with_email(&email).await;
+    let code = invite(&world, &owner, &tenant, &email, "admin").await;
+    // The invite mail goes out through tenancy's outbox with the code in its link.
+    let mail = world.nth_mail(&email, 2).await;
+    assert!(
+        mail_text(&mail).contains(&code),
+        "the mail carries the code"
+    );
+
+    let (status, preview) = lookup(&world, &code).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(preview["tenant_name"], "Invite Co");
+    assert_eq!(preview["role"], "admin");
+    assert_eq!(preview["masked_email"], "j***@example.com");
+    assert!(!preview.to_string().contains(&email), "{preview}");
+
+    // Someone else, signed in and verified, cannot take the invite.
+    let stranger = world.verified_user().await;
+    let (status, problem) = accept(&world, &stranger, &code).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    assert_eq!(problem["reason"], "PERMISSION_DENIED");
+    let (status, _) = get(&world, &stranger, &format!("/v1/tenants/{tenant}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The invitee (the same address, verified through identity) joins with the invited role.
+    let (status, accepted) = accept(&world, &jane, &code).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["membership"]["role"], "admin");
+    assert_eq!(accepted["tenant"]["id"], tenant.as_str());
+    let (status, read) = get(&world, &jane, &format!("/v1/tenants/{tenant}")).await;
+    assert_eq!(
+        (status, &read["role"]),
+        (StatusCode::OK, &Value::from("admin"))
+    );
+    let (_, members) = get(&world, &owner, &format!("/v1/tenants/{tenant}/members")).await;
+    assert_eq!(members["members"].as_array().map(Vec::len), Some(2));
+
+    // A used code is gone.
+    let (status, _) = lookup(&world, &code).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn an_unverified_invitee_must_verify_first() {
+    let world = World::spawn().await;
+    let owner = world.verified_user().await;
+    let tenant = new_tenant(&world, &owner, "Verify Co").await;
+    let email = invitee_email();
+    let code = invite(&world, &owner, &tenant, &email, "member").await;
+    let unverified = world.unverified_user_with_email(&email).await;
+    let (status, problem) = accept(&world, &unverified, &code).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    assert_eq!(problem["reason"], "EMAIL_VERIFICATION_REQUIRED");
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn expired_and_unknown_codes_are_404_for_lookup_and_accept() {
+    let world = World::spawn().await;
+    let owner = world.verified_user().await;
+    let tenant = new_tenant(&world, &owner, "Late Co").await;
+    let email = invitee_email();
+    let jane = world.verified_user_with_email(&email).await;
+    let code = invite(&world, &owner, &tenant, &email, "member").await;
+    let mut db = tenancy_db(&world).await;
+    sqlx::query("update invites set expires_at = now() - interval '1 minute'")
+        .execute(&mut db)
+        .await
+        .expect("expire");
+    for code in [code.as_str(), "no-such-code"] {
+        let (status, problem) = lookup(&world, code).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{code}");
+        assert_eq!(problem["reason"], "NOT_FOUND");
+        let (status, _) = accept(&world, &jane, code).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{code}");
+    }
+    let (status, _) = get(&world, &jane, &format!("/v1/tenants/{tenant}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    world.stop().await;
+}
+
+async fn set_role(
+    world: &World,
+    by: &User,
+    tenant: &str,
+    user: &User,
+    role: &str,
+) -> (StatusCode, Value) {
+    let response = world
+        .authed(
+            Method::PATCH,
+            &format!("/v1/tenants/{tenant}/members/{}", user.id),
+            &by.access_token,
+        )
+        .json(&json!({ "role": role }))
+        .send()
+        .await
+        .expect("patch");
+    (response.status(), response.json().await.expect("json"))
+}
+
+async fn remove(world: &World, by: &User, tenant: &str, user: &User) -> (StatusCode, Value) {
+    let response = world
+        .authed(
+            Method::DELETE,
+            &format!("/v1/tenants/{tenant}/members/{}", user.id),
+            &by.access_token,
+        )
+        .send()
+        .await
+        .expect("delete");
+    (response.status(), response.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn the_last_owner_can_be_neither_removed_nor_demoted() {
+    let world = World::spawn().await;
+    let alice = world.verified_user().await;
+    let tenant = new_tenant(&world, &alice, "Owners Co").await;
+    for (status, problem) in [
+        set_role(&world, &alice, &tenant, &alice, "admin").await,
+        remove(&world, &alice, &tenant, &alice).await,
+    ] {
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+        assert_eq!(problem["reason"], "CONFLICT");
+    }
+
+    // A second member (an admin) cannot demote or remove the owner either.
+    let email = invitee_email();
+    let bob = world.verified_user_with_email(&email).await;
+    let code = invite(&world, &alice, &tenant, &email, "admin").await;
+    assert_eq!(accept(&world, &bob, &code).await.0, StatusCode::OK);
+    assert_eq!(
+        set_role(&world, &bob, &tenant, &alice, "member").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        remove(&world, &bob, &tenant, &alice).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // With a second owner, the first may step down; then the new one is the last.
+    let (status, promoted) = set_role(&world, &alice, &tenant, &bob, "owner").await;
+    assert_eq!(
+        (status, &promoted["role"]),
+        (StatusCode::OK, &Value::from("owner"))
+    );
+    let (status, stepped) = set_role(&world, &alice, &tenant, &alice, "member").await;
+    assert_eq!(
+        (status, &stepped["role"]),
+        (StatusCode::OK, &Value::from("member"))
+    );
+    assert_eq!(
+        remove(&world, &bob, &tenant, &bob).await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        set_role(&world, &bob, &tenant, &bob, "admin").await.0,
+        StatusCode::CONFLICT
+    );
+    let (_, members) = get(&world, &bob, &format!("/v1/tenants/{tenant}/members")).await;
+    let owners = members["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter(|m| m["role"] == "owner")
+        .count();
+    assert_eq!(owners, 1);
+    world.stop().await;
+}
+
+/// `POST /v1/auth/signup` carrying an invite code.
+async fn signup_with_invite(world: &World, email: &str, code: &str) -> reqwest::Response {
+    crate::identity::post(
+        &world.app,
+        "/v1/auth/signup",
+        json!({ "email": email, "password": PASSWORD, "display_name": "Jane Invitee",
+                "invite_code": code }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_password_signup_carrying_the_invite_code_proves_the_address_and_the_invitee_joins_at_once()
+ {
+    let world = World::spawn().await;
+    let owner = world.verified_user().await;
+    let tenant = new_tenant(&world, &owner, "Signup Co").await;
+    let email = invitee_email();
+    let code = invite(&world, &owner, &tenant, &email, "member").await;
+
+    // The code is resolved with tenancy: unknown codes and other addresses are refused.
+    let unknown = signup_with_invite(&world, &email, "no-such-code").await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let other = signup_with_invite(&world, &invitee_email(), &code).await;
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
+    let problem: Value = other.json().await.expect("json");
+    assert_eq!(problem["reason"], "PERMISSION_DENIED");
+
+    let signed_up = signup_with_invite(&world, &email.to_uppercase(), &code).await;
+    assert_eq!(signed_up.status(), StatusCode::ACCEPTED);
+    let session: Value = crate::identity::login(&world.app, &email, PASSWORD)
+        .await
+        .json()
+        .await
+        .expect("session");
+    let token = session["access_token"].as_str().expect("access").to_owned();
+    let me: Value = world
+        .authed(Method::GET, "/v1/users/me", &token)
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    // The invite mail proved the address: verified without a verification mail.
+    assert_eq!(me["email_verified"], true, "{me}");
+    let jane = User {
+        email: email.clone(),
+        id: me["id"].as_str().expect("id").to_owned(),
+        access_token: token,
+    };
+    let (status, accepted) = accept(&world, &jane, &code).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["membership"]["role"], "member");
+    let (status, _) = get(&world, &jane, &format!("/v1/tenants/{tenant}/starter-data")).await;
+    assert_eq!(status, StatusCode::OK);
+    world.stop().await;
+}

@@ -175,7 +175,8 @@ fn finish_operation(path: &str, operation: &mut Value) {
         .get("security")
         .and_then(Value::as_array)
         .is_some_and(|list| !list.is_empty());
-    let takes_input = op.contains_key("requestBody")
+    let has_body = op.contains_key("requestBody");
+    let takes_input = has_body
         || op
             .get("parameters")
             .and_then(Value::as_array)
@@ -207,10 +208,15 @@ fn finish_operation(path: &str, operation: &mut Value) {
     let probe = path == "/healthz" || path == "/openapi.json";
     let mut implied: Vec<u16> = Vec::new();
     if !probe {
-        implied.extend([500, 503, 504]);
+        // Any RPC can fail or time out; the edge's global rate limit covers every API route.
+        implied.extend([429, 500, 503, 504]);
     }
     if takes_input {
         implied.push(400);
+    }
+    if has_body {
+        // The edge's body checks: size and media type.
+        implied.extend([413, 415]);
     }
     if secured {
         implied.extend([401, 403]);

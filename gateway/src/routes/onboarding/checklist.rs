@@ -247,6 +247,7 @@ fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem
         (status = 200, description = "The checklist after the change", body = ChecklistView),
         (status = 404, description = "Unknown step or workspace"),
         (status = 409, description = "Another context decides this step"),
+        (status = 422, description = "The data parses but breaks the step's rules (names the field)"),
     ))]
 pub(crate) async fn update(
     State(state): State<AppState>,

@@ -118,6 +118,8 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
         .args(["--report", "junit", "--report-dir"])
         .arg(&report)
         .env("NO_COLOR", "1")
+        // Its crash cache goes to the run's own directory, never into the repository.
+        .current_dir(&report)
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output();

@@ -3,7 +3,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State, rejection::JsonRejection},
+    extract::{State, rejection::JsonRejection},
     response::{IntoResponse, Response},
     routing::{delete, get, post},
 };
@@ -18,6 +18,7 @@ use crate::{
     problem::Problem,
     routes::{
         AppState,
+        extract::{Path, Query},
         tenants::{body, json},
     },
 };

@@ -9,6 +9,7 @@ use onramp_kit::{Code, retry::RetryPolicy};
 use crate::{clients::Peers, problem::Problem};
 
 mod billing;
+mod extract;
 mod health;
 mod identity;
 mod invites;

@@ -7,7 +7,7 @@ mod members;
 
 use axum::{
     Json, Router,
-    extract::{Path, State, rejection::JsonRejection},
+    extract::{State, rejection::JsonRejection},
     response::{IntoResponse, Response},
     routing::{delete, get},
 };
@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use crate::{
     auth::{AuthUser, caller},
     problem::Problem,
-    routes::AppState,
+    routes::{AppState, extract::Path},
 };
 
 pub(crate) use idempotency_key::IdempotencyKey;

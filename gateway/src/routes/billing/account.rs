@@ -1,11 +1,7 @@
 //! The signed-in billing routes: checkout, portal, card-less start, the subscription summary and usage.
 //! The tenant is named by `tenant_id` (query for reads, body for writes); billing checks membership.
 
-use axum::{
-    Json,
-    extract::{Path, Query, State},
-    http::HeaderMap,
-};
+use axum::{Json, extract::State, http::HeaderMap};
 use onramp_proto::billing::v1::{
     CreateCheckoutSessionRequest, CreatePortalSessionRequest, GetSubscriptionSummaryRequest,
     GetUsageRequest, LimitValue, StartPlanWithoutCardRequest, SubscriptionSummary,
@@ -18,7 +14,11 @@ use utoipa::ToSchema;
 use crate::{
     auth::{AuthUser, caller},
     problem::Problem,
-    routes::{AppState, identity::body::Body},
+    routes::{
+        AppState,
+        extract::{Path, Query},
+        identity::body::Body,
+    },
 };
 
 #[derive(Debug, Deserialize)]

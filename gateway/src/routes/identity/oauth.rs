@@ -4,7 +4,7 @@
 
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::State,
     response::{IntoResponse, Response},
 };
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -13,7 +13,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{body::Body, session::SessionJson};
-use crate::{auth::caller, problem::Problem, routes::AppState};
+use crate::{
+    auth::caller,
+    problem::Problem,
+    routes::{
+        AppState,
+        extract::{Path, Query},
+    },
+};
 
 /// The cookie that carries the browser binding between start and callback.
 const BINDING_COOKIE: &str = "onramp_oauth_binding";

@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Path, Query, State, rejection::JsonRejection},
+    extract::{State, rejection::JsonRejection},
     http::HeaderMap,
 };
 use onramp_kit::{ApiError, Code};
@@ -16,7 +16,10 @@ use super::{json, rfc3339};
 use crate::{
     auth::{self, AuthUser},
     problem::Problem,
-    routes::AppState,
+    routes::{
+        AppState,
+        extract::{Path, Query},
+    },
 };
 
 #[derive(Debug, Deserialize)]

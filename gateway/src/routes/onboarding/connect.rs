@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Query, State},
+    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -18,7 +18,7 @@ use super::rfc3339;
 use crate::{
     auth::{self, AuthUser},
     problem::Problem,
-    routes::{AppState, identity::body::Body},
+    routes::{AppState, extract::Query, identity::body::Body},
 };
 
 #[derive(Debug, Deserialize)]

@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Path, State, rejection::JsonRejection},
+    extract::{State, rejection::JsonRejection},
 };
 use http::HeaderMap;
 use onramp_kit::{ApiError, Code};
@@ -15,6 +15,7 @@ use crate::{
     problem::Problem,
     routes::{
         AppState,
+        extract::Path,
         tenants::{body, json},
     },
 };

@@ -113,15 +113,19 @@ async fn a_pending_workspace_answers_402_until_the_activation_lands_and_the_clie
         )
     );
 
-    // The client starts polling; the activation arrives once it has seen "pending" at least once.
-    let polls = AtomicU32::new(0);
+    // The client starts polling; the activation arrives once a poll has come back "pending" (counting
+    // polls as they start let the activation overtake the first one, which then saw it ready).
+    let pending_seen = AtomicU32::new(0);
     let policy = ReadinessPolicy::default();
-    let poll = policy.wait_until_ready(|| {
-        polls.fetch_add(1, Ordering::SeqCst);
-        observe(&world, &owner, &tenant)
+    let poll = policy.wait_until_ready(|| async {
+        let observation = observe(&world, &owner, &tenant).await;
+        if observation.as_ref().is_ok_and(|seen| !seen.ready) {
+            pending_seen.fetch_add(1, Ordering::SeqCst);
+        }
+        observation
     });
     let activate = async {
-        while polls.load(Ordering::SeqCst) == 0 {
+        while pending_seen.load(Ordering::SeqCst) == 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         billing_relay(&world)

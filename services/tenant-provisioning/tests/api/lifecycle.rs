@@ -93,12 +93,20 @@ async fn a_pending_tenant_answers_payment_pending_until_billing_activates_it_and
     let caller_of_owner = caller(&owner).expect("caller");
     let started = Instant::now();
     let policy = ReadinessPolicy::default();
+    // Counted when a poll has come back "pending", not when it starts: otherwise the activation
+    // could overtake the first poll, which would then already see the tenant ready.
     let poll = policy.wait_until_ready(|| {
-        polls.fetch_add(1, Ordering::SeqCst);
         let mut client = client.clone();
         let caller = caller_of_owner.clone();
         let tenant = tenant.clone();
-        async move { grpc_status(&mut client, &caller, &tenant).await }
+        let polls = &polls;
+        async move {
+            let observation = grpc_status(&mut client, &caller, &tenant).await;
+            if observation.as_ref().is_ok_and(|seen| !seen.ready) {
+                polls.fetch_add(1, Ordering::SeqCst);
+            }
+            observation
+        }
     });
     let activate = async {
         while polls.load(Ordering::SeqCst) == 0 {

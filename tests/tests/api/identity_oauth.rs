@@ -22,11 +22,11 @@ use crate::{
     identity::{PASSWORD, me, new_email, problem, signup},
 };
 
-const REDIRECT_URI: &str = "http://app.onramp.test/oauth/callback";
+pub(crate) const REDIRECT_URI: &str = "http://app.onramp.test/oauth/callback";
 
 /// The provider process; killed when dropped.
-struct Provider {
-    issuer: String,
+pub(crate) struct Provider {
+    pub(crate) issuer: String,
     _child: Child,
 }
 
@@ -41,7 +41,7 @@ fn provider_binary() -> PathBuf {
     )
 }
 
-async fn start_provider(http: &reqwest::Client) -> Provider {
+pub(crate) async fn start_provider(http: &reqwest::Client) -> Provider {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("free port")
@@ -89,7 +89,7 @@ async fn start_provider(http: &reqwest::Client) -> Provider {
 }
 
 /// The provider's user `sub` with these claims.
-async fn provider_user(
+pub(crate) async fn provider_user(
     http: &reqwest::Client,
     provider: &Provider,
     sub: &str,
@@ -107,12 +107,12 @@ async fn provider_user(
 }
 
 /// A login started at the gateway: the provider URL and the binding cookie.
-struct Started {
-    authorization_url: String,
-    cookie: String,
+pub(crate) struct Started {
+    pub(crate) authorization_url: String,
+    pub(crate) cookie: String,
 }
 
-async fn start(app: &TestStack, http: &reqwest::Client) -> Started {
+pub(crate) async fn start(app: &TestStack, http: &reqwest::Client) -> Started {
     let response = http
         .get(app.url("/v1/auth/oauth/mock/start"))
         .send()
@@ -136,7 +136,11 @@ async fn start(app: &TestStack, http: &reqwest::Client) -> Started {
 }
 
 /// The user approves at the provider as `sub`; the provider redirects with `(code, state)`.
-async fn approve(http: &reqwest::Client, started: &Started, sub: &str) -> (String, String) {
+pub(crate) async fn approve(
+    http: &reqwest::Client,
+    started: &Started,
+    sub: &str,
+) -> (String, String) {
     let response = http
         .post(&started.authorization_url)
         .form(&[("sub", sub)])

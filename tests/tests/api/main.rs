@@ -18,6 +18,7 @@ mod identity;
 mod identity_email;
 mod identity_limits;
 mod identity_oauth;
+mod identity_oauth_invite;
 mod identity_sessions;
 mod identity_tokens;
 mod journey;

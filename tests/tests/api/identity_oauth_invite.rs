@@ -1,0 +1,128 @@
+//! An invite carried through OAuth sign-in: identity resolves the code with tenancy before it makes
+//! the account, so only the invited address gets in with it; the invitee then accepts signed in.
+//! The owner signs in through the same provider (a verified provider address needs no mail).
+
+use onramp_identity::{OauthProviderConfig, ProviderKind};
+use onramp_kit::config::SecretString;
+use onramp_stack::ConfigHook;
+use reqwest::{Method, StatusCode, redirect::Policy};
+use serde_json::{Value, json};
+
+use crate::{
+    identity::new_email,
+    identity_oauth::{Provider, REDIRECT_URI, approve, provider_user, start, start_provider},
+    tenancy_http::new_tenant,
+    tenancy_invites_http::{accept, invite},
+    world::{User, World},
+};
+
+/// Signs `email` in through the provider (as a new provider user), carrying `invite_code` if any.
+async fn oauth_sign_in(
+    world: &World,
+    http: &reqwest::Client,
+    provider: &Provider,
+    email: &str,
+    invite_code: Option<&str>,
+) -> reqwest::Response {
+    let sub = format!("sub-{}", uuid::Uuid::new_v4().simple());
+    provider_user(http, provider, &sub, email, true).await;
+    let started = start(&world.app, http).await;
+    let (code, state) = approve(http, &started, &sub).await;
+    let mut body = json!({ "code": code, "state": state });
+    if let Some(invite_code) = invite_code {
+        body["invite_code"] = json!(invite_code);
+    }
+    http.post(world.app.url("/v1/auth/oauth/mock/callback"))
+        .header("cookie", &started.cookie)
+        .json(&body)
+        .send()
+        .await
+        .expect("callback")
+}
+
+/// The signed-in user an OAuth callback answered with.
+async fn user_of(world: &World, email: &str, response: reqwest::Response) -> User {
+    assert_eq!(response.status(), StatusCode::OK, "callback");
+    let login: Value = response.json().await.expect("json");
+    let access_token = login["session"]["access_token"]
+        .as_str()
+        .expect("access")
+        .to_owned();
+    let me: Value = world
+        .authed(Method::GET, "/v1/users/me", &access_token)
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    User {
+        email: email.to_owned(),
+        id: me["id"].as_str().expect("id").to_owned(),
+        access_token,
+    }
+}
+
+#[tokio::test]
+async fn an_oauth_sign_in_carrying_an_invite_code_admits_only_the_invited_address() {
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client");
+    let provider = start_provider(&http).await;
+    let issuer = provider.issuer.clone();
+    let world = World::spawn_with(move |options| {
+        options.configure_identity = Some(ConfigHook::new(
+            move |config: &mut onramp_identity::Config| {
+                config.oauth_providers = vec![OauthProviderConfig {
+                    id: "mock".into(),
+                    kind: ProviderKind::Oidc,
+                    display_name: Some("Mock SSO".into()),
+                    issuer_url: Some(issuer.clone()),
+                    tenant: None,
+                    client_id: "onramp".into(),
+                    client_secret: Some(SecretString::from("client-secret")),
+                }];
+                config.oauth_redirect_uris = vec![REDIRECT_URI.into()];
+            },
+        ));
+    })
+    .await;
+    let owner_email = new_email();
+    let signed_in = oauth_sign_in(&world, &http, &provider, &owner_email, None).await;
+    let owner = user_of(&world, &owner_email, signed_in).await;
+    let tenant = new_tenant(&world, &owner, "Federated Co").await;
+    let invitee = new_email();
+    let code = invite(&world, &owner, &tenant, &invitee, "admin").await;
+
+    // An unknown code, and the right code at another provider address, make no account.
+    let unknown = oauth_sign_in(&world, &http, &provider, &invitee, Some("no-such-code")).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let stranger = new_email();
+    let refused = oauth_sign_in(&world, &http, &provider, &stranger, Some(&code)).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let refused: Value = refused.json().await.expect("json");
+    assert_eq!(refused["reason"], "PERMISSION_DENIED", "{refused}");
+
+    // The invited address gets in, and joins as the invite says once it accepts.
+    let joined = oauth_sign_in(&world, &http, &provider, &invitee, Some(&code)).await;
+    let jane = user_of(&world, &invitee, joined).await;
+    let (status, accepted) = accept(&world, &jane, &code).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["membership"]["role"], "admin");
+    let members: Value = world
+        .authed(
+            Method::GET,
+            &format!("/v1/tenants/{tenant}/members"),
+            &owner.access_token,
+        )
+        .send()
+        .await
+        .expect("members")
+        .json()
+        .await
+        .expect("json");
+    let members = members["members"].as_array().expect("members");
+    assert_eq!(members.len(), 2, "{members:?}");
+    world.stop().await;
+}

@@ -3,11 +3,7 @@
 //! behind one base URL, because billing has one `STRIPE_API_BASE` for all of them. Also what Stripe
 //! itself does in the journey: complete a Checkout session and send signed webhooks.
 
-use std::{
-    process::Stdio,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::sync::Arc;
 
 use axum::{
     Router,
@@ -18,9 +14,10 @@ use axum::{
 };
 use serde_json::{Value, json};
 use stripe_webhook::Webhook;
-use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 use wiremock::MockServer;
+
+pub(crate) use crate::stripe_fake::LocalStripe;
 
 /// The key billing and onboarding call Stripe with (localstripe accepts any `sk_test_` key).
 pub(crate) const STRIPE_KEY: &str = "sk_test_journey";
@@ -33,77 +30,6 @@ const WIREMOCK_PATHS: [&str; 5] = [
     "/v1/accounts",
     "/v1/account_links",
 ];
-
-/// A running `localstripe` (PyPI; `./tests/run` installs it and sets `LOCALSTRIPE_BIN`).
-pub(crate) struct LocalStripe {
-    _child: Child,
-    pub(crate) base: String,
-    http: reqwest::Client,
-}
-
-impl LocalStripe {
-    pub(crate) async fn start() -> Self {
-        let binary = std::env::var("LOCALSTRIPE_BIN").unwrap_or_else(|_| {
-            format!(
-                "{}/.cache/onramp-tools/localstripe-venv/bin/localstripe",
-                std::env::var("HOME").unwrap_or_default()
-            )
-        });
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("port")
-            .port();
-        let child = Command::new(binary)
-            .args(["--port", &port.to_string(), "--from-scratch"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("localstripe is installed (./tests/run installs it)");
-        let stripe = Self {
-            _child: child,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
-        };
-        let start = Instant::now();
-        while stripe
-            .http
-            .get(format!("{}/v1/customers", stripe.base))
-            .bearer_auth(STRIPE_KEY)
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "localstripe never answered"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        stripe
-    }
-
-    /// A form-encoded call; asserts success and returns the JSON object.
-    pub(crate) async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> Value {
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(STRIPE_KEY)
-            .form(form)
-            .send()
-            .await
-            .expect("localstripe answers");
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "localstripe {path}: {status} {body}");
-        body
-    }
-}
 
 /// localstripe and wiremock behind one address.
 pub(crate) struct StripeFront {

@@ -85,7 +85,7 @@ impl LocalStripe {
         stripe
     }
 
-    /// One form-encoded API call; the JSON answer (`Null` if it is not JSON).
+    /// One form-encoded API call that must succeed; its JSON answer.
     pub(crate) async fn call(
         &self,
         method: reqwest::Method,
@@ -99,8 +99,11 @@ impl LocalStripe {
             .form(form)
             .send()
             .await
-            .expect("localstripe");
-        response.json().await.unwrap_or(Value::Null)
+            .expect("localstripe answers");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "localstripe {path}: {status} {body}");
+        body
     }
 
     /// A monthly recurring price (localstripe's `plan`, which subscriptions accept) with its product;

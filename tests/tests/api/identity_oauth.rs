@@ -244,6 +244,25 @@ async fn oidc_login_with_pkce_rejects_forged_state_and_replayed_code() {
 
     let response = callback(&app, &http, &started.cookie, &code, &state).await;
     assert_eq!(response.status(), StatusCode::OK);
+    // A browser gets the same session cookies as from a password login.
+    let set_cookies: Vec<&str> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().expect("ascii"))
+        .collect();
+    assert!(
+        set_cookies
+            .iter()
+            .any(|c| c.contains("onramp_access=") && c.contains("HttpOnly")),
+        "{set_cookies:?}"
+    );
+    assert!(
+        set_cookies
+            .iter()
+            .any(|c| c.starts_with("onramp_oauth_binding=;")),
+        "{set_cookies:?}"
+    );
     let login: Value = response.json().await.expect("json");
     assert_eq!(login["user_created"], true);
     assert_eq!(login["email_verified"], true);

@@ -3,7 +3,7 @@
 //! that cookie back to identity and answers with a session.
 
 use axum::{
-    Json,
+    Extension, Json,
     extract::State,
     response::{IntoResponse, Response},
 };
@@ -12,9 +12,12 @@ use onramp_proto::identity::v1::{CompleteOauthRequest, StartOauthRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{body::Body, session::SessionJson};
+use super::{
+    body::Body,
+    session::{SessionJson, unix_now},
+};
 use crate::{
-    auth::caller,
+    auth::{CookiePolicy, caller},
     problem::Problem,
     routes::{
         AppState,
@@ -124,13 +127,14 @@ pub(crate) struct OauthDone {
     params(("provider" = String, Path, description = "A provider id from /v1/config/public")),
     request_body = CallbackBody,
     responses(
-        (status = 200, description = "Signed in; the binding cookie is cleared", body = OauthDone),
+        (status = 200, description = "Signed in: the session cookies are set (as on login) and the binding cookie is cleared", body = OauthDone),
         (status = 401, description = "The provider refused, or the state or binding did not match"),
         (status = 404, description = "Unknown provider"),
         (status = 409, description = "The email belongs to an unverified password account"),
     ))]
 pub(crate) async fn callback(
     State(state): State<AppState>,
+    Extension(policy): Extension<CookiePolicy>,
     Path(provider): Path<String>,
     headers: HeaderMap,
     Body(body): Body<CallbackBody>,
@@ -150,6 +154,8 @@ pub(crate) async fn callback(
         .await?
         .into_inner();
     let Json(session) = SessionJson::from_proto(done.session)?;
+    // A browser signing in through a provider gets the same session cookies as a password login.
+    let cookies = session.cookies(&policy, unix_now());
     let clear = HeaderValue::from_static(
         "onramp_oauth_binding=; Max-Age=0; Path=/v1/auth/oauth; HttpOnly; Secure; SameSite=Lax",
     );
@@ -159,5 +165,5 @@ pub(crate) async fn callback(
         identity_linked: done.identity_linked,
         email_verified: done.email_verified,
     };
-    Ok(([(header::SET_COOKIE, clear)], Json(body)).into_response())
+    Ok(([(header::SET_COOKIE, clear)], cookies, Json(body)).into_response())
 }

@@ -56,7 +56,7 @@ pub(crate) struct SessionJson {
 
 impl SessionJson {
     /// The cookies carrying this session, lifetimes counted from `now` (Unix seconds).
-    fn cookies(&self, policy: &CookiePolicy, now: i64) -> CookieHeaders {
+    pub(super) fn cookies(&self, policy: &CookiePolicy, now: i64) -> CookieHeaders {
         policy.set(&SessionCookies {
             access_token: &self.access_token,
             access_max_age: self.access_token_expires_at - now,
@@ -86,7 +86,7 @@ impl SessionJson {
     }
 }
 
-fn unix_now() -> i64 {
+pub(super) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))

@@ -14,6 +14,7 @@ mod health;
 mod identity;
 mod invites;
 mod onboarding;
+mod page;
 mod sales_leads;
 mod status;
 mod tenants;

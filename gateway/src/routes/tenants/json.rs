@@ -198,6 +198,9 @@ pub(crate) struct TenantWithRole {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct MyTenants {
     pub(crate) tenants: Vec<TenantWithRole>,
+    /// The token for the next page (`?page_token=`); null on the last page.
+    #[schema(required = true)]
+    pub(crate) next_page_token: Option<String>,
 }
 
 /// One item of a tenant's starter data.
@@ -235,6 +238,9 @@ pub(crate) struct StarterData {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Members {
     pub(crate) members: Vec<Membership>,
+    /// The token for the next page (`?page_token=`); null on the last page.
+    #[schema(required = true)]
+    pub(crate) next_page_token: Option<String>,
 }
 
 /// `DELETE /v1/tenants/{id}/members/{user_id}` answer.
@@ -264,6 +270,9 @@ pub(crate) struct InviteResults {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Invites {
     pub(crate) invites: Vec<Invite>,
+    /// The token for the next page (`?page_token=`); null on the last page.
+    #[schema(required = true)]
+    pub(crate) next_page_token: Option<String>,
 }
 
 /// `DELETE /v1/tenants/{id}/invites/{invite_id}` answer.

@@ -235,7 +235,7 @@ async fn lookup(
         inviter_display_name: answer.inviter_display_name,
         role: json::role(answer.role),
         masked_email: answer.masked_email,
-        expires_at: answer.expires_at.map(|at| at.to_string()),
+        expires_at: crate::routes::json_time::rfc3339(answer.expires_at),
     }))
 }
 

@@ -13,6 +13,7 @@ mod extract;
 mod health;
 mod identity;
 mod invites;
+mod json_time;
 mod onboarding;
 mod page;
 mod sales_leads;

@@ -19,6 +19,7 @@ use crate::{
     routes::{
         AppState,
         extract::{Path, Query},
+        page::{self, PageQuery},
         tenants::{body, json},
     },
 };
@@ -129,15 +130,18 @@ struct ListQuery {
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/invites", tag = "invites",
     operation_id = "list_invites", security(("bearer" = [])),
     params(("tenant_id" = String, Path, description = "The tenant's id"),
-        ("state" = Option<String>, Query, description = "Only invites in this state: pending, accepted, revoked or expired")),
+        ("state" = Option<String>, Query, description = "Only invites in this state: pending, accepted, revoked or expired"),
+        PageQuery),
     responses(
-        (status = 200, description = "The workspace's invites", body = json::Invites),
+        (status = 200, description = "The workspace's invites, one page", body = json::Invites),
+        (status = 400, description = "A bad `state`, `page_size` or `page_token`"),
         (status = 404, description = "No such workspace, or the caller is not a member"),
     ))]
 async fn list(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     Query(query): Query<ListQuery>,
+    Query(page): Query<PageQuery>,
     user: AuthUser,
     headers: HeaderMap,
 ) -> Result<Json<json::Invites>, Problem> {
@@ -164,12 +168,16 @@ async fn list(
             caller: Some(caller(Some(&user), &headers)),
             tenant_id,
             state: filter.into(),
-            page: None,
+            page: Some(page.request()?),
         })
-        .await?
+        .await
+        .map_err(page::problem)?
         .into_inner();
     let invites: Vec<_> = answer.invites.into_iter().map(json::Invite::from).collect();
-    Ok(Json(json::Invites { invites }))
+    Ok(Json(json::Invites {
+        invites,
+        next_page_token: page::next_page_token(answer.page),
+    }))
 }
 
 #[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/invites/{invite_id}", tag = "invites",
@@ -227,7 +235,7 @@ async fn lookup(
         inviter_display_name: answer.inviter_display_name,
         role: json::role(answer.role),
         masked_email: answer.masked_email,
-        expires_at: answer.expires_at.map(|at| at.to_string()),
+        expires_at: crate::routes::json_time::rfc3339(answer.expires_at),
     }))
 }
 

@@ -13,7 +13,6 @@ use axum::{
     Router,
     routing::{get, post},
 };
-use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::routes::AppState;
 
@@ -54,11 +53,4 @@ pub(crate) fn routes() -> Router<AppState> {
             post(connect::refresh_account),
         )
         .route("/v1/onboarding/connect/tokens", post(connect::create_token))
-}
-
-/// A proto timestamp as RFC 3339 (empty when unset).
-pub(crate) fn rfc3339(at: Option<prost_types::Timestamp>) -> String {
-    at.and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?))
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
-        .unwrap_or_default()
 }

@@ -38,7 +38,8 @@ pub(crate) struct SalesLeadBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SalesLeadCreated {
     lead_id: String,
-    received_at: String,
+    #[schema(format = DateTime)]
+    received_at: Option<String>,
 }
 
 /// `POST /v1/sales-leads`: anonymous; 5 per hour per client IP.
@@ -75,7 +76,7 @@ pub(crate) async fn submit(
         StatusCode::CREATED,
         Json(SalesLeadCreated {
             lead_id: answer.lead_id,
-            received_at: super::onboarding::rfc3339(answer.received_at),
+            received_at: super::json_time::rfc3339(answer.received_at),
         }),
     ))
 }

@@ -20,7 +20,11 @@ use utoipa::ToSchema;
 use crate::{
     auth::{AuthUser, caller},
     problem::Problem,
-    routes::{AppState, extract::Path},
+    routes::{
+        AppState,
+        extract::{Path, Query},
+        page::{self, PageQuery},
+    },
 };
 
 pub(crate) use idempotency_key::IdempotencyKey;
@@ -118,10 +122,14 @@ async fn provision(
 }
 
 #[utoipa::path(get, path = "/v1/tenants", tag = "tenants", operation_id = "list_my_tenants",
-    security(("bearer" = [])),
-    responses((status = 200, description = "The caller's workspaces", body = json::MyTenants)))]
+    security(("bearer" = [])), params(PageQuery),
+    responses(
+        (status = 200, description = "The caller's workspaces, one page", body = json::MyTenants),
+        (status = 400, description = "A bad `page_size` or `page_token`"),
+    ))]
 async fn list_mine(
     State(state): State<AppState>,
+    Query(page): Query<PageQuery>,
     user: AuthUser,
     headers: HeaderMap,
 ) -> Result<Json<json::MyTenants>, Problem> {
@@ -130,9 +138,10 @@ async fn list_mine(
         .tenancy()
         .list_my_tenants(pb::ListMyTenantsRequest {
             caller: Some(caller(Some(&user), &headers)),
-            page: None,
+            page: Some(page.request()?),
         })
-        .await?
+        .await
+        .map_err(page::problem)?
         .into_inner();
     let tenants: Vec<_> = answer
         .tenants
@@ -142,7 +151,10 @@ async fn list_mine(
             role: json::role(t.role),
         })
         .collect();
-    Ok(Json(json::MyTenants { tenants }))
+    Ok(Json(json::MyTenants {
+        tenants,
+        next_page_token: page::next_page_token(answer.page),
+    }))
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}", tag = "tenants", operation_id = "get_tenant",

@@ -84,6 +84,13 @@ async fn signup_then_login_gives_a_session_that_reads_the_account() {
     let app = TestStack::spawn().await;
     let (email, session) = signed_in(&app).await;
     assert_eq!(session["token_type"], "Bearer");
+    // Instants are RFC 3339 UTC strings; `expires_in` is a duration and stays a number.
+    assert!(session["expires_in"].is_i64(), "{session}");
+    for field in ["access_token_expires_at", "refresh_token_expires_at"] {
+        let text = session[field].as_str().expect(field);
+        assert!(text.ends_with('Z'), "{field}: {text}");
+        chrono::DateTime::parse_from_rfc3339(text).expect(field);
+    }
     assert!(session["refresh_token"].as_str().expect("refresh").len() >= 43);
 
     let response = me(&app, session["access_token"].as_str().expect("access")).await;
@@ -94,11 +101,15 @@ async fn signup_then_login_gives_a_session_that_reads_the_account() {
     assert_eq!(user["email_verified"], false);
     assert_eq!(user["has_password"], true);
     assert_eq!(user["email_verification_required"], false);
-    let grace_end = user["verification_grace_ends_at"]
-        .as_i64()
-        .expect("grace end");
-    let created = user["created_at"].as_i64().expect("created");
-    assert_eq!(grace_end - created, 7 * 24 * 3600);
+    // Every instant in the API is an RFC 3339 UTC string.
+    let instant = |field: &str| {
+        let text = user[field].as_str().expect(field);
+        assert!(text.ends_with('Z'), "{field} is not UTC: {text}");
+        chrono::DateTime::parse_from_rfc3339(text).expect(field)
+    };
+    let grace_end = instant("verification_grace_ends_at");
+    let created = instant("created_at");
+    assert_eq!((grace_end - created).num_seconds(), 7 * 24 * 3600);
 
     let unauthenticated = app
         .http

@@ -39,6 +39,7 @@ mod stripe_fake;
 mod tenancy;
 mod tenancy_http;
 mod tenancy_invites_http;
+mod tenancy_pages_http;
 mod tenancy_payment_http;
 mod tracing;
 mod world;

@@ -41,12 +41,13 @@ pub(crate) struct CheckoutBody {
     cancel_url: String,
 }
 
-/// A Stripe Checkout session to send the browser to (`expires_at` in Unix seconds).
+/// A Stripe Checkout session to send the browser to (`expires_at` in RFC 3339 UTC).
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct CheckoutAnswer {
     checkout_url: String,
     checkout_session_id: String,
-    expires_at: Option<i64>,
+    #[schema(format = DateTime)]
+    expires_at: Option<String>,
 }
 
 #[utoipa::path(post, path = "/v1/billing/checkout", tag = "billing", operation_id = "create_checkout_session",
@@ -79,7 +80,7 @@ pub(crate) async fn checkout(
     Ok(Json(CheckoutAnswer {
         checkout_url: response.checkout_url,
         checkout_session_id: response.checkout_session_id,
-        expires_at: response.expires_at.map(|t| t.seconds),
+        expires_at: crate::routes::json_time::rfc3339(response.expires_at),
     }))
 }
 
@@ -142,7 +143,7 @@ pub(crate) struct PlanRef {
     name: String,
 }
 
-/// A workspace's subscription, trial state included (times are Unix seconds).
+/// A workspace's subscription, trial state included (times are RFC 3339 UTC).
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SummaryJson {
     tenant_id: String,
@@ -153,8 +154,10 @@ pub(crate) struct SummaryJson {
     /// `pristine`, `warning`, `urgent`, `expired`, `paid`, `complimentary`, `past_due` or `canceled`.
     trial_state: String,
     trial_days_left: u32,
-    trial_ends_at: Option<i64>,
-    current_period_end: Option<i64>,
+    #[schema(format = DateTime)]
+    trial_ends_at: Option<String>,
+    #[schema(format = DateTime)]
+    current_period_end: Option<String>,
     cancel_at_period_end: bool,
     seats: u32,
     has_billing_account: bool,
@@ -173,8 +176,8 @@ fn summary_json(summary: SubscriptionSummary) -> SummaryJson {
         }),
         tenant_id: summary.tenant_id,
         trial_days_left: summary.trial_days_left,
-        trial_ends_at: summary.trial_ends_at.map(|t| t.seconds),
-        current_period_end: summary.current_period_end.map(|t| t.seconds),
+        trial_ends_at: crate::routes::json_time::rfc3339(summary.trial_ends_at),
+        current_period_end: crate::routes::json_time::rfc3339(summary.current_period_end),
         cancel_at_period_end: summary.cancel_at_period_end,
         seats: summary.seats,
         has_billing_account: summary.has_billing_account,

@@ -67,7 +67,7 @@ pub(crate) async fn signup(
     ))
 }
 
-/// `GET /v1/users/me`. Times are Unix seconds.
+/// `GET /v1/users/me`. Times are RFC 3339 UTC.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = User)]
 pub(crate) struct MeJson {
@@ -75,12 +75,15 @@ pub(crate) struct MeJson {
     email: String,
     display_name: String,
     email_verified: bool,
-    email_verified_at: Option<i64>,
-    verification_grace_ends_at: Option<i64>,
+    #[schema(format = DateTime)]
+    email_verified_at: Option<String>,
+    #[schema(format = DateTime)]
+    verification_grace_ends_at: Option<String>,
     email_verification_required: bool,
     has_password: bool,
     linked_oauth_providers: Vec<String>,
-    created_at: Option<i64>,
+    #[schema(format = DateTime)]
+    created_at: Option<String>,
 }
 
 #[utoipa::path(get, path = "/v1/users/me", tag = "users", operation_id = "get_me",
@@ -134,7 +137,7 @@ pub(crate) async fn update_me(
 }
 
 fn me_json(user: User) -> Json<MeJson> {
-    let seconds = |t: Option<prost_types::Timestamp>| t.map(|t| t.seconds);
+    let seconds = crate::routes::json_time::rfc3339;
     Json(MeJson {
         id: user.id,
         email: user.email,

@@ -57,11 +57,12 @@ pub(crate) async fn verify(
     }))
 }
 
-/// `POST /v1/auth/resend-verification` answer (times are Unix seconds).
+/// `POST /v1/auth/resend-verification` answer (times are RFC 3339 UTC).
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Resent {
     already_verified: bool,
-    next_resend_allowed_at: Option<i64>,
+    #[schema(format = DateTime)]
+    next_resend_allowed_at: Option<String>,
 }
 
 /// Allowed behind the verification wall, of course.
@@ -87,7 +88,7 @@ pub(crate) async fn resend(
         .into_inner();
     Ok(Json(Resent {
         already_verified: resent.already_verified,
-        next_resend_allowed_at: resent.next_resend_allowed_at.map(|t| t.seconds),
+        next_resend_allowed_at: crate::routes::json_time::rfc3339(resent.next_resend_allowed_at),
     }))
 }
 

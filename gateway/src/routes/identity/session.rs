@@ -21,7 +21,7 @@ use crate::{
         cookies::{self, CookieHeaders, SessionCookies},
     },
     problem::Problem,
-    routes::AppState,
+    routes::{AppState, json_time::rfc3339},
 };
 
 /// `POST /v1/auth/login` body.
@@ -39,7 +39,7 @@ pub(crate) struct RefreshBody {
     refresh_token: String,
 }
 
-/// A session as the browser receives it (times are Unix seconds).
+/// A session as the browser receives it (instants RFC 3339 UTC; `expires_in` in seconds).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Session)]
 pub(crate) struct SessionJson {
@@ -47,11 +47,18 @@ pub(crate) struct SessionJson {
     token_type: String,
     /// Seconds until the access token expires.
     expires_in: i64,
-    access_token_expires_at: i64,
+    #[schema(format = DateTime)]
+    access_token_expires_at: Option<String>,
     refresh_token: String,
-    refresh_token_expires_at: i64,
+    #[schema(format = DateTime)]
+    refresh_token_expires_at: Option<String>,
     session_id: String,
     user_id: String,
+    /// The expiries in Unix seconds, for the cookies' `Max-Age`; not part of the JSON.
+    #[serde(skip)]
+    access_expires_unix: i64,
+    #[serde(skip)]
+    refresh_expires_unix: i64,
 }
 
 impl SessionJson {
@@ -59,9 +66,9 @@ impl SessionJson {
     pub(super) fn cookies(&self, policy: &CookiePolicy, now: i64) -> CookieHeaders {
         policy.set(&SessionCookies {
             access_token: &self.access_token,
-            access_max_age: self.access_token_expires_at - now,
+            access_max_age: self.access_expires_unix - now,
             refresh_token: &self.refresh_token,
-            refresh_max_age: self.refresh_token_expires_at - now,
+            refresh_max_age: self.refresh_expires_unix - now,
         })
     }
 
@@ -77,11 +84,13 @@ impl SessionJson {
             access_token: session.access_token,
             token_type: session.token_type,
             expires_in: (access_expires - now).max(0),
-            access_token_expires_at: access_expires,
+            access_token_expires_at: rfc3339(session.access_token_expires_at),
             refresh_token: session.refresh_token,
-            refresh_token_expires_at: seconds(session.refresh_token_expires_at),
+            refresh_token_expires_at: rfc3339(session.refresh_token_expires_at),
             session_id: session.session_id,
             user_id: session.user_id,
+            access_expires_unix: access_expires,
+            refresh_expires_unix: seconds(session.refresh_token_expires_at),
         }))
     }
 }

@@ -12,7 +12,8 @@ use onramp_proto::onboarding::v1::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{json, rfc3339};
+use super::json;
+use crate::routes::json_time::rfc3339;
 use crate::{
     auth::{self, AuthUser},
     problem::Problem,
@@ -73,9 +74,9 @@ pub(crate) struct StepView {
     user_completable: bool,
     data_required: bool,
     action_path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     completed_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     dismissed_at: Option<String>,
     /// `{"first_setup": {…}}` or `{"custom": {…}}`, as completed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,8 +157,8 @@ fn view(checklist: Option<pb::Checklist>, dismissed: Option<Vec<String>>) -> Che
                 user_completable: step.user_completable,
                 data_required: step.data_required,
                 action_path: step.action_path,
-                completed_at: step.completed_at.map(|t| rfc3339(Some(t))),
-                dismissed_at: step.dismissed_at.map(|t| rfc3339(Some(t))),
+                completed_at: rfc3339(step.completed_at),
+                dismissed_at: rfc3339(step.dismissed_at),
                 data,
             }
         })

@@ -14,7 +14,7 @@ use onramp_proto::onboarding::v1::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::rfc3339;
+use crate::routes::json_time::rfc3339;
 use crate::{
     auth::{self, AuthUser},
     problem::Problem,
@@ -53,8 +53,11 @@ pub(crate) struct CreateAccountBody {
 pub(crate) struct TokenView {
     id: String,
     status: &'static str,
-    expires_at: String,
+    #[schema(format = DateTime)]
+    expires_at: Option<String>,
+    #[schema(format = DateTime)]
     state_expires_at: Option<String>,
+    #[schema(format = DateTime)]
     completed_at: Option<String>,
 }
 
@@ -82,13 +85,12 @@ fn token_view(token: Option<pb::OnboardingToken>) -> Option<TokenView> {
         OnboardingTokenStatus::Expired => "expired",
         OnboardingTokenStatus::Unspecified => "unspecified",
     };
-    let optional = |at: Option<prost_types::Timestamp>| at.map(|t| rfc3339(Some(t)));
     Some(TokenView {
         id: token.id,
         status,
         expires_at: rfc3339(token.expires_at),
-        state_expires_at: optional(token.state_expires_at),
-        completed_at: optional(token.completed_at),
+        state_expires_at: rfc3339(token.state_expires_at),
+        completed_at: rfc3339(token.completed_at),
     })
 }
 

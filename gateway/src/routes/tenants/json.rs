@@ -5,9 +5,7 @@ use onramp_proto::tenancy::v1 as pb;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-fn time(at: Option<prost_types::Timestamp>) -> Option<String> {
-    at.map(|at| at.to_string())
-}
+use crate::routes::json_time::rfc3339 as time;
 
 pub(crate) fn role(role: i32) -> &'static str {
     match pb::Role::try_from(role) {
@@ -56,8 +54,11 @@ pub(crate) struct Tenant {
     name: String,
     slug: String,
     state: &'static str,
+    #[schema(format = DateTime)]
     state_changed_at: Option<String>,
+    #[schema(format = DateTime)]
     activated_at: Option<String>,
+    #[schema(format = DateTime)]
     created_at: Option<String>,
     starter_template_version: String,
 }
@@ -87,6 +88,7 @@ pub(crate) struct Status {
     gate: &'static str,
     retry_after_seconds: u32,
     message: String,
+    #[schema(format = DateTime)]
     state_changed_at: Option<String>,
 }
 
@@ -109,6 +111,7 @@ pub(crate) struct Membership {
     tenant_id: String,
     user_id: String,
     role: &'static str,
+    #[schema(format = DateTime)]
     joined_at: Option<String>,
     email: String,
     display_name: String,
@@ -153,9 +156,13 @@ pub(crate) struct Invite {
     role: &'static str,
     state: &'static str,
     invited_by_user_id: String,
+    #[schema(format = DateTime)]
     created_at: Option<String>,
+    #[schema(format = DateTime)]
     expires_at: Option<String>,
+    #[schema(format = DateTime)]
     accepted_at: Option<String>,
+    #[schema(format = DateTime)]
     revoked_at: Option<String>,
 }
 
@@ -198,6 +205,9 @@ pub(crate) struct TenantWithRole {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct MyTenants {
     pub(crate) tenants: Vec<TenantWithRole>,
+    /// The token for the next page (`?page_token=`); null on the last page.
+    #[schema(required = true)]
+    pub(crate) next_page_token: Option<String>,
 }
 
 /// One item of a tenant's starter data.
@@ -235,6 +245,9 @@ pub(crate) struct StarterData {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Members {
     pub(crate) members: Vec<Membership>,
+    /// The token for the next page (`?page_token=`); null on the last page.
+    #[schema(required = true)]
+    pub(crate) next_page_token: Option<String>,
 }
 
 /// `DELETE /v1/tenants/{id}/members/{user_id}` answer.
@@ -264,6 +277,9 @@ pub(crate) struct InviteResults {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Invites {
     pub(crate) invites: Vec<Invite>,
+    /// The token for the next page (`?page_token=`); null on the last page.
+    #[schema(required = true)]
+    pub(crate) next_page_token: Option<String>,
 }
 
 /// `DELETE /v1/tenants/{id}/invites/{invite_id}` answer.
@@ -279,6 +295,7 @@ pub(crate) struct InviteLookup {
     pub(crate) inviter_display_name: String,
     pub(crate) role: &'static str,
     pub(crate) masked_email: String,
+    #[schema(format = DateTime)]
     pub(crate) expires_at: Option<String>,
 }
 

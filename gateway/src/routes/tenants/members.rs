@@ -15,20 +15,23 @@ use crate::{
     problem::Problem,
     routes::{
         AppState,
-        extract::Path,
+        extract::{Path, Query},
+        page::{self, PageQuery},
         tenants::{body, json},
     },
 };
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/members", tag = "tenants",
-    operation_id = "list_members", security(("bearer" = [])), params(("tenant_id" = String, Path, description = "The tenant's id")),
+    operation_id = "list_members", security(("bearer" = [])), params(("tenant_id" = String, Path, description = "The tenant's id"), PageQuery),
     responses(
-        (status = 200, description = "The workspace's members", body = json::Members),
+        (status = 200, description = "The workspace's members, one page", body = json::Members),
+        (status = 400, description = "A bad `page_size` or `page_token`"),
         (status = 404, description = "No such workspace, or the caller is not a member"),
     ))]
 pub(super) async fn list(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
+    Query(page): Query<PageQuery>,
     user: AuthUser,
     headers: HeaderMap,
 ) -> Result<Json<json::Members>, Problem> {
@@ -38,16 +41,20 @@ pub(super) async fn list(
         .list_members(pb::ListMembersRequest {
             caller: Some(caller(Some(&user), &headers)),
             tenant_id,
-            page: None,
+            page: Some(page.request()?),
         })
-        .await?
+        .await
+        .map_err(page::problem)?
         .into_inner();
     let members: Vec<_> = answer
         .members
         .into_iter()
         .map(json::Membership::from)
         .collect();
-    Ok(Json(json::Members { members }))
+    Ok(Json(json::Members {
+        members,
+        next_page_token: page::next_page_token(answer.page),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

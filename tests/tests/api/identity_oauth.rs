@@ -88,6 +88,23 @@ pub(crate) async fn start_provider(http: &reqwest::Client) -> Provider {
     }
 }
 
+/// Identity configured with the mock provider (id `mock`) and the test redirect URI.
+pub(crate) fn mock_provider_hook(provider: &Provider) -> ConfigHook<onramp_identity::Config> {
+    let issuer = provider.issuer.clone();
+    ConfigHook::new(move |config: &mut onramp_identity::Config| {
+        config.oauth_providers = vec![OauthProviderConfig {
+            id: "mock".into(),
+            kind: ProviderKind::Oidc,
+            display_name: Some("Mock SSO".into()),
+            issuer_url: Some(issuer.clone()),
+            tenant: None,
+            client_id: "onramp".into(),
+            client_secret: Some(SecretString::from("client-secret")),
+        }];
+        config.oauth_redirect_uris = vec![REDIRECT_URI.into()];
+    })
+}
+
 /// The provider's user `sub` with these claims.
 pub(crate) async fn provider_user(
     http: &reqwest::Client,
@@ -187,24 +204,8 @@ async fn oidc_login_with_pkce_rejects_forged_state_and_replayed_code() {
         .build()
         .expect("client");
     let provider = start_provider(&http).await;
-    let issuer = provider.issuer.clone();
-    let app = TestStack::spawn_with(move |options| {
-        options.configure_identity = Some(ConfigHook::new(
-            move |config: &mut onramp_identity::Config| {
-                config.oauth_providers = vec![OauthProviderConfig {
-                    id: "mock".into(),
-                    kind: ProviderKind::Oidc,
-                    display_name: Some("Mock SSO".into()),
-                    issuer_url: Some(issuer.clone()),
-                    tenant: None,
-                    client_id: "onramp".into(),
-                    client_secret: Some(SecretString::from("client-secret")),
-                }];
-                config.oauth_redirect_uris = vec![REDIRECT_URI.into()];
-            },
-        ));
-    })
-    .await;
+    let hook = mock_provider_hook(&provider);
+    let app = TestStack::spawn_with(move |options| options.configure_identity = Some(hook)).await;
     let config: Value = http
         .get(app.url("/v1/config/public"))
         .send()
@@ -327,24 +328,8 @@ async fn oidc_never_takes_over_a_password_account_with_an_unverified_email() {
         .build()
         .expect("client");
     let provider = start_provider(&http).await;
-    let issuer = provider.issuer.clone();
-    let app = TestStack::spawn_with(move |options| {
-        options.configure_identity = Some(ConfigHook::new(
-            move |config: &mut onramp_identity::Config| {
-                config.oauth_providers = vec![OauthProviderConfig {
-                    id: "mock".into(),
-                    kind: ProviderKind::Oidc,
-                    display_name: None,
-                    issuer_url: Some(issuer.clone()),
-                    tenant: None,
-                    client_id: "onramp".into(),
-                    client_secret: Some(SecretString::from("client-secret")),
-                }];
-                config.oauth_redirect_uris = vec![REDIRECT_URI.into()];
-            },
-        ));
-    })
-    .await;
+    let hook = mock_provider_hook(&provider);
+    let app = TestStack::spawn_with(move |options| options.configure_identity = Some(hook)).await;
     let email = new_email();
     assert_eq!(
         signup(&app, &email, PASSWORD).await.status(),

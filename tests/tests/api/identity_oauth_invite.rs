@@ -2,15 +2,12 @@
 //! the account, so only the invited address gets in with it; the invitee then accepts signed in.
 //! The owner signs in through the same provider (a verified provider address needs no mail).
 
-use onramp_identity::{OauthProviderConfig, ProviderKind};
-use onramp_kit::config::SecretString;
-use onramp_stack::ConfigHook;
 use reqwest::{Method, StatusCode, redirect::Policy};
 use serde_json::{Value, json};
 
 use crate::{
     identity::new_email,
-    identity_oauth::{Provider, REDIRECT_URI, approve, provider_user, start, start_provider},
+    identity_oauth::{Provider, approve, mock_provider_hook, provider_user, start, start_provider},
     tenancy_http::new_tenant,
     tenancy_invites_http::{accept, invite},
     world::{User, World},
@@ -70,24 +67,8 @@ async fn an_oauth_sign_in_carrying_an_invite_code_admits_only_the_invited_addres
         .build()
         .expect("client");
     let provider = start_provider(&http).await;
-    let issuer = provider.issuer.clone();
-    let world = World::spawn_with(move |options| {
-        options.configure_identity = Some(ConfigHook::new(
-            move |config: &mut onramp_identity::Config| {
-                config.oauth_providers = vec![OauthProviderConfig {
-                    id: "mock".into(),
-                    kind: ProviderKind::Oidc,
-                    display_name: Some("Mock SSO".into()),
-                    issuer_url: Some(issuer.clone()),
-                    tenant: None,
-                    client_id: "onramp".into(),
-                    client_secret: Some(SecretString::from("client-secret")),
-                }];
-                config.oauth_redirect_uris = vec![REDIRECT_URI.into()];
-            },
-        ));
-    })
-    .await;
+    let hook = mock_provider_hook(&provider);
+    let world = World::spawn_with(move |options| options.configure_identity = Some(hook)).await;
     let owner_email = new_email();
     let signed_in = oauth_sign_in(&world, &http, &provider, &owner_email, None).await;
     let owner = user_of(&world, &owner_email, signed_in).await;

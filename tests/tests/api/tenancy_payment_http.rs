@@ -3,10 +3,7 @@
 //! the shipped client retry policy, polling `GET /v1/tenants/{id}/status`, reaches `ready` within its
 //! window. Duplicate and illegal lifecycle events change nothing.
 
-use std::{
-    sync::atomic::{AtomicU32, Ordering},
-    time::Duration,
-};
+use std::time::Duration;
 
 use onramp_proto::tenancy::v1::{
     self as pb, BillingEventOutcome, LifecycleTransition,
@@ -15,6 +12,7 @@ use onramp_proto::tenancy::v1::{
 use onramp_tenant_provisioning::client::{Observation, Readiness, ReadinessPolicy};
 use reqwest::{Method, StatusCode, header::RETRY_AFTER};
 use serde_json::Value;
+use tokio::sync::Notify;
 use tonic::transport::Channel;
 
 use crate::{
@@ -115,19 +113,20 @@ async fn a_pending_workspace_answers_402_until_the_activation_lands_and_the_clie
 
     // The client starts polling; the activation arrives once a poll has come back "pending" (counting
     // polls as they start let the activation overtake the first one, which then saw it ready).
-    let pending_seen = AtomicU32::new(0);
+    let pending_seen = Notify::new();
     let policy = ReadinessPolicy::default();
     let poll = policy.wait_until_ready(|| async {
         let observation = observe(&world, &owner, &tenant).await;
         if observation.as_ref().is_ok_and(|seen| !seen.ready) {
-            pending_seen.fetch_add(1, Ordering::SeqCst);
+            // Stores a permit if the activation is not waiting yet, so the signal is never lost.
+            pending_seen.notify_one();
         }
         observation
     });
     let activate = async {
-        while pending_seen.load(Ordering::SeqCst) == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        tokio::time::timeout(policy.window, pending_seen.notified())
+            .await
+            .expect("a poll saw the workspace pending within the policy's window");
         billing_relay(&world)
             .await
             .apply_billing_event(event(&tenant, LifecycleTransition::Activate, 1))

@@ -12,6 +12,7 @@ mod billing_webhooks;
 mod deadlines;
 mod edge_browser;
 mod edge_limits;
+mod edge_security;
 mod health;
 mod helpers;
 mod identity;

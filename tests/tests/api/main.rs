@@ -8,6 +8,7 @@ mod billing_manual;
 mod billing_plans;
 mod billing_reconcile;
 mod billing_support;
+mod billing_webhook_edges;
 mod billing_webhooks;
 mod deadlines;
 mod edge_browser;

@@ -123,7 +123,12 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let relay_stop = shutdown.child_token();
         let relay = tokio::spawn(self.relay.run(relay_stop.clone()));
-        let counting = tokio::spawn(self.rejections.run(self.pool.clone(), relay_stop.clone()));
+        // Stops as draining starts, while the pool is still open (it closes when serving ends): the
+        // last flush must reach the table. Rejections during the drain itself are not recorded.
+        let counting = tokio::spawn(
+            self.rejections
+                .run(self.pool.clone(), shutdown.child_token()),
+        );
         let expiring = tokio::spawn(expiry_sweep(
             self.pool.clone(),
             self.expiry_sweep_interval,

@@ -126,8 +126,8 @@ impl RedisStore {
 /// Every hit costs O(1) whatever the number of clients: windows expire from per-length queues
 /// (each key always uses the same window length, so each queue is in expiry order and only its
 /// front is ever looked at), never by scanning the map. Memory is bounded by [`MAX_KEYS`]: past
-/// it the window that ends soonest is dropped, so a flood of distinct keys can cost a few early
-/// restarts of other windows but never unbounded memory.
+/// it the oldest open window is dropped, so a flood of distinct keys can cost a few early restarts
+/// of other windows but never unbounded memory.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryStore {
     state: Mutex<Windows>,
@@ -140,9 +140,10 @@ const MAX_KEYS: usize = 100_000;
 struct Windows {
     /// Key → (window end, count).
     open: HashMap<String, (Instant, u64)>,
-    /// Per window length, the keys in the order their windows end (a key may be queued again after
-    /// its window restarted; a stale entry is recognised by its end no longer matching `open`).
-    expiries: HashMap<Duration, VecDeque<(Instant, String)>>,
+    /// Per window length (one per configured limit, so a handful), the keys in the order their
+    /// windows end. A key is queued again when its window restarts; the stale entry is recognised
+    /// by its end no longer matching `open`.
+    queues: Vec<(Duration, VecDeque<(Instant, String)>)>,
     /// Queue entries looked at so far (the unit of work; tests check it stays constant per hit).
     #[cfg(test)]
     touched: u64,
@@ -158,26 +159,22 @@ impl MemoryStore {
             .state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.expire(window, now);
+        state.expire(now);
         if !state.open.contains_key(key) && state.open.len() >= MAX_KEYS {
-            state.evict_one(window);
+            state.evict_one();
         }
-        let ends = match state.open.get_mut(key) {
-            Some(entry) if entry.0 > now => {
-                entry.1 += 1;
-                return Hit {
-                    count: entry.1,
-                    resets_in: entry.0 - now,
-                };
-            }
-            _ => now + window,
-        };
+        if let Some(entry) = state.open.get_mut(key)
+            && entry.0 > now
+        {
+            entry.1 += 1;
+            return Hit {
+                count: entry.1,
+                resets_in: entry.0 - now,
+            };
+        }
+        let ends = now + window;
         state.open.insert(key.to_owned(), (ends, 1));
-        state
-            .expiries
-            .entry(window)
-            .or_default()
-            .push_back((ends, key.to_owned()));
+        state.queue(window).push_back((ends, key.to_owned()));
         Hit {
             count: 1,
             resets_in: window,
@@ -185,36 +182,42 @@ impl MemoryStore {
     }
 }
 
-/// How many ended windows one hit removes at most: enough to keep up with arrivals (each hit adds
-/// at most one), few enough that no single request pays for a backlog.
+/// How many ended windows one hit removes at most, per window length: enough to keep up with
+/// arrivals (each hit opens at most one window), few enough that no request pays for a backlog.
 const EXPIRE_PER_HIT: usize = 2;
 
 impl Windows {
-    /// Drops up to [`EXPIRE_PER_HIT`] ended windows of this length.
-    fn expire(&mut self, window: Duration, now: Instant) {
-        for _ in 0..EXPIRE_PER_HIT {
-            let Some(queue) = self.expiries.get_mut(&window) else {
-                return;
-            };
-            match queue.front() {
-                Some((ends, _)) if *ends <= now => {}
-                _ => return,
+    fn queue(&mut self, window: Duration) -> &mut VecDeque<(Instant, String)> {
+        let index = match self.queues.iter().position(|(length, _)| *length == window) {
+            Some(index) => index,
+            None => {
+                self.queues.push((window, VecDeque::new()));
+                self.queues.len() - 1
             }
-            if let Some((ends, key)) = queue.pop_front() {
-                self.forget(&key, ends);
+        };
+        &mut self.queues[index].1
+    }
+
+    /// Drops up to [`EXPIRE_PER_HIT`] ended windows of each length.
+    fn expire(&mut self, now: Instant) {
+        for index in 0..self.queues.len() {
+            for _ in 0..EXPIRE_PER_HIT {
+                let queue = &mut self.queues[index].1;
+                if queue.front().is_none_or(|(ends, _)| *ends > now) {
+                    break;
+                }
+                if let Some((ends, key)) = queue.pop_front() {
+                    self.forget(&key, ends);
+                }
             }
         }
     }
 
-    /// Drops the window of this length that ends soonest (the map is full).
-    fn evict_one(&mut self, window: Duration) {
-        let lengths: Vec<Duration> = std::iter::once(window)
-            .chain(self.expiries.keys().copied())
-            .collect();
-        for length in lengths {
-            while let Some((ends, key)) =
-                self.expiries.get_mut(&length).and_then(VecDeque::pop_front)
-            {
+    /// Drops the oldest window still open (the map is full). Amortised O(1): every queued entry is
+    /// popped at most once.
+    fn evict_one(&mut self) {
+        for index in 0..self.queues.len() {
+            while let Some((ends, key)) = self.queues[index].1.pop_front() {
                 if self.forget(&key, ends) {
                     return;
                 }

@@ -16,7 +16,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     helpers::{TestStack, attribute, new_trace_id, spans, wait_for_span},
-    identity::{problem, signed_in},
+    identity::{new_email, problem, signed_in},
+    tenancy_http::new_tenant,
+    tenancy_invites_http::invite,
+    world::World,
 };
 
 /// A gateway alone, its peers unreachable: for what the edge decides before any RPC.
@@ -74,26 +77,37 @@ async fn behind_a_trusted_proxy_a_repeated_forwarded_for_header_is_read_to_its_l
 #[tokio::test]
 async fn request_spans_are_named_by_route_template_so_an_invite_code_is_never_recorded() {
     spans();
-    let (url, stop) = lone_gateway(|_| {}).await;
+    let world = World::spawn().await;
+    let owner = world.verified_user().await;
+    let tenant = new_tenant(&world, &owner, "Traced Co").await;
+    let code = invite(&world, &owner, &tenant, &new_email(), "member").await;
     let trace_id = new_trace_id();
-    let code = format!("secret-invite-{}", uuid::Uuid::new_v4().simple());
-    let response = reqwest::Client::new()
-        .get(format!("{url}/v1/invites/{code}"))
+    let response = world
+        .app
+        .http
+        .get(world.app.url(&format!("/v1/invites/{code}")))
         .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
         .send()
         .await
         .expect("gateway answers");
-    assert_ne!(response.status(), StatusCode::OK, "tenancy is unreachable");
-    let span = wait_for_span(|span| {
+    assert_eq!(response.status(), StatusCode::OK);
+    let gateway = wait_for_span(|span| {
         span.span_context.trace_id().to_string() == trace_id
             && span.span_kind == opentelemetry::trace::SpanKind::Server
+            && attribute(span, "onramp.service").is_none()
     })
     .await;
-    assert_eq!(span.name, "GET /v1/invites/{code}");
+    assert_eq!(gateway.name, "GET /v1/invites/{code}");
     assert_eq!(
-        attribute(&span, "http.route").as_deref(),
+        attribute(&gateway, "http.route").as_deref(),
         Some("/v1/invites/{code}")
     );
+    // Tenancy's side of the same trace (its RPC span and whatever it records inside).
+    wait_for_span(|span| {
+        span.span_context.trace_id().to_string() == trace_id
+            && attribute(span, "onramp.service").as_deref() == Some("tenant-provisioning")
+    })
+    .await;
     let everything = spans()
         .get_finished_spans()
         .expect("spans")
@@ -106,7 +120,7 @@ async fn request_spans_are_named_by_route_template_so_an_invite_code_is_never_re
         !everything.contains(&code),
         "the code was recorded:\n{everything}"
     );
-    stop.cancel();
+    world.stop().await;
 }
 
 #[tokio::test]

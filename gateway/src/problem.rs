@@ -1,5 +1,7 @@
 //! RFC 9457 `application/problem+json`: the one error shape of the HTTP API.
 
+use std::time::Duration;
+
 use axum::{
     Json,
     response::{IntoResponse, Response},
@@ -37,9 +39,16 @@ impl Problem {
     }
 }
 
+/// The `Retry-After` of a `503` whose service gave no hint (a peer that died or is restarting):
+/// soon enough for a browser's retry to land on another replica, late enough not to hammer it.
+const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(1);
+
 impl From<tonic::Status> for Problem {
     fn from(status: tonic::Status) -> Self {
-        let error = ApiError::from_status(&status);
+        let mut error = ApiError::from_status(&status);
+        if error.code == Code::Unavailable && error.retry_after.is_none() {
+            error.retry_after = Some(UNAVAILABLE_RETRY_AFTER);
+        }
         if matches!(error.code, Code::Unavailable | Code::DeadlineExceeded) {
             tracing::warn!(grpc_code = ?status.code(), grpc_message = status.message(), "downstream call failed");
         }

@@ -12,6 +12,7 @@
 
 pub(crate) mod cookies;
 mod keys;
+mod refresh;
 mod verifier;
 
 use axum::extract::FromRequestParts;
@@ -68,6 +69,10 @@ async fn claims(parts: &Parts) -> Result<AccessClaims, Problem> {
             Problem::new(Code::Unauthenticated, "invalid or expired access token")
         }
         VerifyError::Jwks(status) => Problem::from(status),
+        VerifyError::BackingOff(wait) => Problem(
+            onramp_kit::ApiError::new(Code::Unavailable, "sign-in is temporarily unavailable")
+                .with_retry_after(wait),
+        ),
     })
 }
 

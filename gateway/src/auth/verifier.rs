@@ -1,27 +1,17 @@
-//! Verifies access tokens locally against identity's JWKS: cached for the `cache_max_age_seconds`
-//! identity advertises, refetched early when a token names a `kid` the cache does not know (a key
-//! rotation), at most once per [`MIN_REFETCH_INTERVAL`] so random kids cannot hammer identity.
+//! Verifies access tokens locally against identity's JWKS, cached and refreshed as [`KeyCache`]
+//! decides: refetched when stale or when a token names an unknown `kid` (a rotation), and served
+//! from the last good set, with backed-off refetches, while identity is unreachable.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use onramp_kit::{auth::AccessClaims, auth::Clock, grpc::client::TracedChannel};
 use onramp_proto::identity::v1::{GetJwksRequest, identity_service_client::IdentityServiceClient};
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::Mutex;
 
-use super::keys::{KeySet, Rejected};
-
-/// The shortest time between two fetches triggered by unknown kids.
-const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(1);
-
-#[derive(Debug)]
-struct Cached {
-    keys: KeySet,
-    fetched_at: Instant,
-    max_age: Duration,
-}
+use super::{
+    keys::{KeySet, Rejected},
+    refresh::{KeyCache, Plan},
+};
 
 /// Why verification could not finish.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +22,10 @@ pub(crate) enum VerifyError {
     /// The keys could not be fetched.
     #[error("fetching the JWKS: {0}")]
     Jwks(#[from] tonic::Status),
+    /// Identity is unreachable, refetches are backing off, and the cached keys cannot verify this
+    /// token: come back after this long.
+    #[error("identity's keys are unavailable")]
+    BackingOff(Duration),
 }
 
 /// The gateway's access-token verifier. Cheap to clone.
@@ -40,7 +34,7 @@ pub(crate) struct Verifier {
     identity: IdentityServiceClient<TracedChannel>,
     audience: Arc<str>,
     clock: Clock,
-    cache: Arc<RwLock<Option<Cached>>>,
+    cache: Arc<std::sync::Mutex<KeyCache>>,
     fetching: Arc<Mutex<()>>,
 }
 
@@ -54,7 +48,7 @@ impl Verifier {
             identity,
             audience: audience.into(),
             clock,
-            cache: Arc::new(RwLock::new(None)),
+            cache: Arc::new(std::sync::Mutex::new(KeyCache::default())),
             fetching: Arc::new(Mutex::new(())),
         }
     }
@@ -67,41 +61,57 @@ impl Verifier {
         Ok(keys.verify(token, &self.audience, self.clock.now().timestamp())?)
     }
 
-    /// The current key set, refetched if stale or missing `kid`.
+    fn cache(&self) -> std::sync::MutexGuard<'_, KeyCache> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+    }
+
+    /// The key set to verify a token naming `kid` with, fetched if the cache says so.
     async fn keys_for(&self, kid: &str) -> Result<KeySet, VerifyError> {
-        if let Some(cached) = self.cache.read().await.as_ref()
-            && cached.keys.has(kid)
-            && cached.fetched_at.elapsed() < cached.max_age
-        {
-            return Ok(cached.keys.clone());
+        if let Some(decided) = self.decided(kid) {
+            return decided;
         }
         // One fetch at a time; whoever waited re-checks what the fetch brought.
         let _fetching = self.fetching.lock().await;
-        if let Some(cached) = self.cache.read().await.as_ref() {
-            let fresh = cached.fetched_at.elapsed() < cached.max_age;
-            let recent = cached.fetched_at.elapsed() < MIN_REFETCH_INTERVAL;
-            if (cached.keys.has(kid) && fresh) || (!cached.keys.has(kid) && recent) {
-                return Ok(cached.keys.clone());
+        if let Some(decided) = self.decided(kid) {
+            return decided;
+        }
+        let fetched = self.identity.clone().get_jwks(GetJwksRequest {}).await;
+        let now = self.now_ms();
+        match fetched {
+            Ok(jwks) => {
+                let jwks = jwks.into_inner();
+                let keys = KeySet::new(
+                    jwks.issuer,
+                    jwks.keys
+                        .iter()
+                        .map(|k| (k.kid.as_str(), k.alg.as_str(), k.x.as_str())),
+                );
+                let max_age = Duration::from_secs(u64::from(jwks.cache_max_age_seconds));
+                self.cache().fetched(keys.clone(), max_age, now);
+                Ok(keys)
+            }
+            Err(status) => {
+                let fallback = self.cache().failed(kid, now);
+                tracing::warn!(grpc_code = ?status.code(), served_from_cache = fallback.is_some(),
+                    "fetching identity's keys failed; backing off");
+                fallback.ok_or(VerifyError::Jwks(status))
             }
         }
-        let jwks = self
-            .identity
-            .clone()
-            .get_jwks(GetJwksRequest {})
-            .await?
-            .into_inner();
-        let keys = KeySet::new(
-            jwks.issuer,
-            jwks.keys
-                .iter()
-                .map(|k| (k.kid.as_str(), k.alg.as_str(), k.x.as_str())),
-        );
-        *self.cache.write().await = Some(Cached {
-            keys: keys.clone(),
-            fetched_at: Instant::now(),
-            max_age: Duration::from_secs(u64::from(jwks.cache_max_age_seconds)),
-        });
-        Ok(keys)
+    }
+
+    /// The cache's answer, or `None` when it says to fetch.
+    fn decided(&self, kid: &str) -> Option<Result<KeySet, VerifyError>> {
+        match self.cache().plan(kid, self.now_ms()) {
+            Plan::UseCached(keys) => Some(Ok(keys)),
+            Plan::Unavailable(wait) => Some(Err(VerifyError::BackingOff(wait))),
+            Plan::Fetch => None,
+        }
     }
 }
 

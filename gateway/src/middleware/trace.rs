@@ -1,7 +1,15 @@
 //! One span per HTTP request, continuing the browser's or Stripe's `traceparent`; the trace id goes
 //! back to the caller in `traceparent` and `x-trace-id`.
+//!
+//! The span is named after the matched route template (`GET /v1/invites/{code}`), never the request's
+//! path: paths carry secrets (invite codes, onboarding tokens) and ids, which must not end up in a
+//! tracing backend. A request no route matched is `unmatched`.
 
-use axum::{extract::Request, middleware::Next, response::Response};
+use axum::{
+    extract::{MatchedPath, Request},
+    middleware::Next,
+    response::Response,
+};
 use http::HeaderValue;
 use onramp_kit::grpc::trace_context;
 use opentelemetry::trace::TraceContextExt as _;
@@ -16,12 +24,17 @@ pub(crate) async fn continue_trace(request: Request, next: Next) -> Response {
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
     let span = tracing::info_span!(
         "http.request",
-        otel.name = %format!("{} {}", request.method(), request.uri().path()),
+        otel.name = %format!("{} {route}", request.method()),
         otel.kind = "server",
         http.request.method = %request.method(),
-        url.path = %request.uri().path(),
+        http.route = %route,
         request_id = %request_id,
         http.response.status_code = tracing::field::Empty,
     );

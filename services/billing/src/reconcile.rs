@@ -70,6 +70,7 @@ impl Reconciler {
             BillingError::PermissionDenied("reconciliation needs the stripe provider".to_owned())
         })?;
         let started_at = Utc::now();
+        let read_at = read_version(started_at);
         let subscriptions = stripe
             .list_subscriptions()
             .await
@@ -99,11 +100,16 @@ impl Reconciler {
             }
             report.checked += 1;
             let drifts = compare(tenant, object, existing.as_ref());
-            let repair = !dry_run && !drifts.is_empty();
+            // An event applied after the read is newer than what was read: it stands, and a later
+            // run compares again.
+            let overtaken = existing
+                .as_ref()
+                .is_some_and(|row| !row.is_provisional() && row.last_event_created > read_at);
+            let repair = !dry_run && !drifts.is_empty() && !overtaken;
             if repair {
                 let cause = Cause {
                     event_id: &run_id,
-                    created: Utc::now(),
+                    created: read_at,
                     reason: "reconciliation",
                 };
                 mirror(&mut tx, &cause, object, existing.as_ref()).await?;
@@ -151,6 +157,14 @@ impl Reconciler {
         }
         Ok(orphans)
     }
+}
+
+/// The version a repair carries: when Stripe was read, not when the repair is written (the write may
+/// wait for a subscription's lock while newer events land). Whole seconds, rounded down, like an
+/// event's `created`: an event from the same second is then a tie, which the webhook handler settles
+/// by reading Stripe again, instead of being wrongly judged older.
+fn read_version(read_started: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(read_started.timestamp(), 0).unwrap_or(read_started)
 }
 
 /// The differences that matter: existence, status, price and period end.

@@ -21,7 +21,7 @@ use crate::{
     relay::Relay,
     stripe::StripeApi,
     tenancy::Tenancy,
-    webhook::Inbox,
+    webhook::{Inbox, rejections::RejectionTally},
 };
 
 /// The billing service, bound and ready to run.
@@ -31,6 +31,7 @@ pub struct Application {
     pool: PgPool,
     api: BillingApi,
     relay: Relay,
+    rejections: RejectionTally,
     reconciler: Reconciler,
     reconcile_interval: std::time::Duration,
     expiry_sweep_interval: std::time::Duration,
@@ -60,7 +61,9 @@ impl Application {
             secrets: config.stripe_webhook_secrets.clone(),
             connect_secrets: config.stripe_connect_webhook_secrets.clone(),
             stripe: stripe.clone(),
+            rejections: RejectionTally::default(),
         };
+        let rejections = inbox.rejections.clone();
         let tenancy = Tenancy::new(config.tenant_provisioning_service_addr.as_deref())?;
         let reconciler = Reconciler {
             pool: pool.clone(),
@@ -104,6 +107,7 @@ impl Application {
             pool,
             api,
             relay,
+            rejections,
             reconciler,
             reconcile_interval: config.reconcile_interval,
             expiry_sweep_interval: config.expiry_sweep_interval,
@@ -119,6 +123,12 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let relay_stop = shutdown.child_token();
         let relay = tokio::spawn(self.relay.run(relay_stop.clone()));
+        // Stops as draining starts, while the pool is still open (it closes when serving ends): the
+        // last flush must reach the table. Rejections during the drain itself are not recorded.
+        let counting = tokio::spawn(
+            self.rejections
+                .run(self.pool.clone(), shutdown.child_token()),
+        );
         let expiring = tokio::spawn(expiry_sweep(
             self.pool.clone(),
             self.expiry_sweep_interval,
@@ -142,6 +152,7 @@ impl Application {
         relay.await?;
         reconciling.await?;
         expiring.await?;
+        counting.await?;
         outcome
     }
 }

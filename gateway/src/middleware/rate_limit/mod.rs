@@ -4,7 +4,11 @@
 //! with `Retry-After`.
 //!
 //! The client is the IP from the trusted proxy header (`middleware::client_ip`), else the TCP peer.
-//! Probes are not limited (they are routed outside the API router).
+//! Probes are not limited (they are routed outside the API router). Stripe's webhook deliveries are
+//! not counted against the global per-client limit either: Stripe sends every tenant's events from a
+//! handful of addresses, so a per-IP budget sized for one browser would make Stripe's retries pile up
+//! exactly when traffic peaks; billing checks their signatures cheaply (no database write for a bad
+//! one). A per-route limit configured explicitly for a webhook route still applies.
 
 mod store;
 
@@ -86,6 +90,9 @@ impl RateLimiter {
     }
 }
 
+/// The routes Stripe delivers to, exempt from the global per-client limit.
+const WEBHOOK_ROUTES: &str = "/v1/webhooks/";
+
 /// Counts the request against the global and its route's limit; `429` past either.
 pub(crate) async fn enforce(
     State(limiter): State<RateLimiter>,
@@ -93,15 +100,19 @@ pub(crate) async fn enforce(
     next: Next,
 ) -> Response {
     let client = client(&request);
-    if let Some(limit) = limiter.0.global
-        && let Err(problem) = limiter.check(&format!("global:{client}"), limit).await
-    {
-        return problem.into_response();
-    }
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|path| (request.method().clone(), path.as_str().to_owned()));
+    let webhook = route
+        .as_ref()
+        .is_some_and(|(_, path)| path.starts_with(WEBHOOK_ROUTES));
+    if !webhook
+        && let Some(limit) = limiter.0.global
+        && let Err(problem) = limiter.check(&format!("global:{client}"), limit).await
+    {
+        return problem.into_response();
+    }
     if let Some((method, path)) = route
         && let Some(&limit) = limiter.0.routes.get(&(method.clone(), path.clone()))
         && let Err(problem) = limiter

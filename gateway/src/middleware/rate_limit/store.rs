@@ -6,7 +6,7 @@
 //! a hit or leave a key without expiry.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     sync::{
         Mutex,
         atomic::{AtomicU64, Ordering},
@@ -122,33 +122,120 @@ impl RedisStore {
 }
 
 /// Counters in this process.
+///
+/// Every hit costs O(1) whatever the number of clients: windows expire from per-length queues
+/// (each key always uses the same window length, so each queue is in expiry order and only its
+/// front is ever looked at), never by scanning the map. Memory is bounded by [`MAX_KEYS`]: past
+/// it the oldest open window is dropped, so a flood of distinct keys can cost a few early restarts
+/// of other windows but never unbounded memory.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryStore {
-    windows: Mutex<HashMap<String, (Instant, u64)>>,
+    state: Mutex<Windows>,
 }
 
-/// Past this many keys, expired windows are swept on the next hit.
-const SWEEP_AT: usize = 10_000;
+/// The most windows kept at once (tens of bytes each).
+const MAX_KEYS: usize = 100_000;
+
+#[derive(Debug, Default)]
+struct Windows {
+    /// Key → (window end, count).
+    open: HashMap<String, (Instant, u64)>,
+    /// Per window length (one per configured limit, so a handful), the keys in the order their
+    /// windows end. A key is queued again when its window restarts; the stale entry is recognised
+    /// by its end no longer matching `open`.
+    queues: Vec<(Duration, VecDeque<(Instant, String)>)>,
+    /// Queue entries looked at so far (the unit of work; tests check it stays constant per hit).
+    #[cfg(test)]
+    touched: u64,
+}
 
 impl MemoryStore {
     fn hit(&self, key: &str, window: Duration) -> Hit {
-        let now = Instant::now();
-        let mut windows = self
-            .windows
+        self.hit_at(key, window, Instant::now())
+    }
+
+    fn hit_at(&self, key: &str, window: Duration, now: Instant) -> Hit {
+        let mut state = self
+            .state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if windows.len() >= SWEEP_AT {
-            windows.retain(|_, (ends, _)| *ends > now);
+        state.expire(now);
+        if !state.open.contains_key(key) && state.open.len() >= MAX_KEYS {
+            state.evict_one();
         }
-        let entry = windows.entry(key.to_owned()).or_insert((now + window, 0));
-        if entry.0 <= now {
-            *entry = (now + window, 0);
+        if let Some(entry) = state.open.get_mut(key)
+            && entry.0 > now
+        {
+            entry.1 += 1;
+            return Hit {
+                count: entry.1,
+                resets_in: entry.0 - now,
+            };
         }
-        entry.1 += 1;
+        let ends = now + window;
+        state.open.insert(key.to_owned(), (ends, 1));
+        state.queue(window).push_back((ends, key.to_owned()));
         Hit {
-            count: entry.1,
-            resets_in: entry.0 - now,
+            count: 1,
+            resets_in: window,
         }
+    }
+}
+
+/// How many ended windows one hit removes at most, per window length: enough to keep up with
+/// arrivals (each hit opens at most one window), few enough that no request pays for a backlog.
+const EXPIRE_PER_HIT: usize = 2;
+
+impl Windows {
+    fn queue(&mut self, window: Duration) -> &mut VecDeque<(Instant, String)> {
+        let index = match self.queues.iter().position(|(length, _)| *length == window) {
+            Some(index) => index,
+            None => {
+                self.queues.push((window, VecDeque::new()));
+                self.queues.len() - 1
+            }
+        };
+        &mut self.queues[index].1
+    }
+
+    /// Drops up to [`EXPIRE_PER_HIT`] ended windows of each length.
+    fn expire(&mut self, now: Instant) {
+        for index in 0..self.queues.len() {
+            for _ in 0..EXPIRE_PER_HIT {
+                let queue = &mut self.queues[index].1;
+                if queue.front().is_none_or(|(ends, _)| *ends > now) {
+                    break;
+                }
+                if let Some((ends, key)) = queue.pop_front() {
+                    self.forget(&key, ends);
+                }
+            }
+        }
+    }
+
+    /// Drops the oldest window still open (the map is full). Amortised O(1): every queued entry is
+    /// popped at most once.
+    fn evict_one(&mut self) {
+        for index in 0..self.queues.len() {
+            while let Some((ends, key)) = self.queues[index].1.pop_front() {
+                if self.forget(&key, ends) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Removes `key` if its window is the one that ends at `ends` (not a later restart); whether it did.
+    fn forget(&mut self, key: &str, ends: Instant) -> bool {
+        #[cfg(test)]
+        {
+            self.touched += 1;
+        }
+        if self.open.get(key).is_some_and(|entry| entry.0 == ends) {
+            self.open.remove(key);
+            return true;
+        }
+        false
     }
 }
 
@@ -167,6 +254,68 @@ mod tests {
             store.hit("c", Duration::ZERO).count,
             1,
             "an ended window restarts"
+        );
+    }
+
+    fn touched(store: &MemoryStore) -> u64 {
+        store.state.lock().expect("lock").touched
+    }
+
+    fn open(store: &MemoryStore) -> usize {
+        store.state.lock().expect("lock").open.len()
+    }
+
+    #[test]
+    fn a_hit_does_constant_work_however_many_clients_there_are() {
+        let store = MemoryStore::default();
+        let start = Instant::now();
+        let minute = Duration::from_secs(60);
+        // Many distinct clients whose windows have not ended: nothing to expire, nothing to scan.
+        for client in 0..20_000 {
+            store.hit_at(&format!("global:{client}"), minute, start);
+        }
+        let before = touched(&store);
+        for client in 0..1_000 {
+            store.hit_at(&format!("late:{client}"), minute, start);
+        }
+        assert_eq!(
+            touched(&store) - before,
+            0,
+            "live windows are never scanned"
+        );
+
+        // Once they have all ended, each hit removes a bounded number, never the whole backlog.
+        let later = start + minute + Duration::from_secs(1);
+        let before = touched(&store);
+        store.hit_at("one more", minute, later);
+        let work = touched(&store) - before;
+        assert!(
+            work <= EXPIRE_PER_HIT as u64,
+            "one hit touched {work} entries"
+        );
+        // ... and enough hits clear them all (memory returns as clients leave).
+        for client in 0..21_000 {
+            store.hit_at(&format!("next:{client}"), minute, later);
+        }
+        assert_eq!(open(&store), 21_001, "only the live windows are kept");
+    }
+
+    #[test]
+    fn memory_is_bounded_under_a_flood_of_distinct_keys() {
+        let store = MemoryStore::default();
+        let now = Instant::now();
+        for client in 0..(MAX_KEYS + 500) {
+            store.hit_at(&format!("flood:{client}"), Duration::from_secs(3600), now);
+        }
+        assert_eq!(open(&store), MAX_KEYS);
+        let before = touched(&store);
+        store.hit_at("newcomer", Duration::from_secs(3600), now);
+        assert!(touched(&store) - before <= 1, "eviction is O(1)");
+        assert_eq!(
+            store
+                .hit_at("newcomer", Duration::from_secs(3600), now)
+                .count,
+            2
         );
     }
 }

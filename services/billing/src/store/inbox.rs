@@ -9,13 +9,19 @@ use uuid::Uuid;
 
 use super::Tx;
 
-/// Counts one rejected delivery; nothing else of it is kept.
-pub(crate) async fn count_rejection(pool: &PgPool, reason: &str) -> Result<(), sqlx::Error> {
+/// Adds `count` rejected deliveries for `reason` (a batch, from `webhook::rejections`); nothing
+/// else of them is kept.
+pub(crate) async fn add_rejections(
+    pool: &PgPool,
+    reason: &str,
+    count: u64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "insert into webhook_rejections (reason, count, last_at) values ($1, 1, now())
-         on conflict (reason) do update set count = webhook_rejections.count + 1, last_at = now()",
+        "insert into webhook_rejections (reason, count, last_at) values ($1, $2, now())
+         on conflict (reason) do update set count = webhook_rejections.count + $2, last_at = now()",
     )
     .bind(reason)
+    .bind(i64::try_from(count).unwrap_or(i64::MAX))
     .execute(pool)
     .await?;
     Ok(())
@@ -106,13 +112,14 @@ pub(crate) async fn set_event_outcome(
     Ok(())
 }
 
-/// The latest stored payload of an event, for replay.
+/// The latest stored payload of an event, for replay, and whether it came to the Connect endpoint.
 pub(crate) async fn latest_payload(
     pool: &PgPool,
     event_id: &str,
-) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select payload from stripe_deliveries where event_id = $1 order by received_at desc limit 1",
+) -> Result<Option<(Vec<u8>, bool)>, sqlx::Error> {
+    sqlx::query_as(
+        "select payload, connect from stripe_deliveries where event_id = $1
+         order by received_at desc limit 1",
     )
     .bind(event_id)
     .fetch_optional(pool)

@@ -23,6 +23,17 @@ pub(crate) struct SubscriptionRow {
     pub(crate) last_event_id: String,
 }
 
+impl SubscriptionRow {
+    /// The version of a row recorded from a Checkout session before any subscription event: older
+    /// than every event, so the subscription's own events always replace it.
+    pub(crate) const PROVISIONAL: DateTime<Utc> = DateTime::UNIX_EPOCH;
+
+    /// Whether only a Checkout session has been seen for this subscription so far.
+    pub(crate) fn is_provisional(&self) -> bool {
+        self.last_event_created == Self::PROVISIONAL
+    }
+}
+
 /// Serialises every change to one subscription (including its first insert) until the transaction ends.
 pub(crate) async fn lock(tx: &mut Tx<'_>, stripe_subscription_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")

@@ -50,12 +50,22 @@ fn bad_object(message: String) -> BillingError {
     BillingError::invalid("payload", message)
 }
 
-/// Dispatches on the event type.
+/// Dispatches on the event type. The Connect endpoint carries connected accounts' events, signed
+/// with a secret of its own: only account events are acted on there. A Checkout or subscription
+/// event arriving on it belongs to a connected account's own customers (or to someone holding the
+/// Connect secret), never to one of our tenants, so it is ignored whatever its metadata claims.
 pub(super) async fn handle(
     tx: &mut Tx<'_>,
     stripe: Option<&StripeApi>,
     event: &StripeEvent,
+    connect: bool,
 ) -> Result<Outcome, BillingError> {
+    if connect {
+        return match event.kind.as_str() {
+            "account.updated" => account_updated(tx, event).await,
+            _ => Ok(Outcome::Ignored),
+        };
+    }
     match event.kind.as_str() {
         "checkout.session.completed" => checkout_completed(tx, event).await,
         "customer.subscription.created"
@@ -87,7 +97,7 @@ async fn subscription_changed(
 ) -> Result<Outcome, BillingError> {
     store::subscriptions::lock(tx, &object.id).await?;
     let existing = store::subscriptions::get(tx, &object.id).await?;
-    if let Some(row) = &existing {
+    if let Some(row) = existing.as_ref().filter(|row| !row.is_provisional()) {
         if event.created_at() < row.last_event_created {
             return Ok(Outcome::Stale);
         }
@@ -233,6 +243,12 @@ async fn entitle(
 
 /// Checkout finished: link the tenant to its customer and, unless a subscription event got here
 /// first, record the subscription as paid (or trialing) so the tenant activates at once.
+///
+/// That row is provisional: the session says nothing about seats, trial end or period end, and its
+/// `created` says nothing about the subscription's own history (Stripe usually sends the
+/// subscription's events first, but they may arrive after, and are then older than the checkout).
+/// So it is versioned older than any event ([`SubscriptionRow::PROVISIONAL`]) and the first
+/// subscription event replaces it whatever its `created`.
 async fn checkout_completed(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, BillingError> {
     let session: CheckoutSessionObject = event.object().map_err(bad_object)?;
     let tenant_id = session
@@ -277,7 +293,7 @@ async fn checkout_completed(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outc
         current_period_end: None,
         trial_end: None,
         cancel_at_period_end: false,
-        last_event_created: event.created_at(),
+        last_event_created: SubscriptionRow::PROVISIONAL,
         last_event_id: event.id.clone(),
     };
     store::subscriptions::put(tx, &row).await?;
@@ -307,7 +323,8 @@ async fn invoice(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, Billin
     let Some(mut row) = store::subscriptions::get(tx, &subscription_id).await? else {
         return Ok(Outcome::Ignored);
     };
-    if event.created_at() <= row.last_event_created {
+    let provisional = row.is_provisional();
+    if !provisional && event.created_at() <= row.last_event_created {
         return Ok(Outcome::Stale);
     }
     let current = SubscriptionStatus::parse(&row.status);
@@ -318,8 +335,11 @@ async fn invoice(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, Billin
         _ => return Ok(Outcome::Applied),
     };
     row.status = next.as_str().to_owned();
-    row.last_event_created = event.created_at();
-    row.last_event_id = event.id.clone();
+    // A provisional row stays provisional: its details still wait for a subscription event.
+    if !provisional {
+        row.last_event_created = event.created_at();
+        row.last_event_id = event.id.clone();
+    }
     store::subscriptions::put(tx, &row).await?;
     entitle(
         tx,

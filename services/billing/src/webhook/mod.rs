@@ -4,6 +4,7 @@
 
 pub(crate) mod event;
 pub(crate) mod handler;
+pub(crate) mod rejections;
 pub(crate) mod verify;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,8 @@ pub(crate) struct Inbox {
     pub(crate) secrets: Vec<onramp_kit::config::SecretString>,
     pub(crate) connect_secrets: Vec<onramp_kit::config::SecretString>,
     pub(crate) stripe: Option<StripeApi>,
+    /// Refused deliveries, counted in memory and flushed in the background.
+    pub(crate) rejections: rejections::RejectionTally,
 }
 
 /// One delivery as the gateway received it.
@@ -44,7 +47,7 @@ impl Inbox {
             &self.secrets
         };
         if let Err(rejection) = verify::verify(&delivery.payload, &delivery.signature, secrets) {
-            store::inbox::count_rejection(&self.pool, rejection.label()).await?;
+            self.rejections.count(rejection.label());
             if rejection == verify::Rejection::NotConfigured {
                 return Err(BillingError::PermissionDenied(
                     "no Stripe webhook secret is configured (manual provider)".to_owned(),
@@ -67,7 +70,7 @@ impl Inbox {
             },
         )
         .await?;
-        match self.apply(&event, true).await {
+        match self.apply(&event, delivery.connect, true).await {
             Ok(outcome) => {
                 store::inbox::set_delivery_outcome(&self.pool, delivery_id, outcome.as_str(), None)
                     .await?;
@@ -92,17 +95,22 @@ impl Inbox {
         &self,
         event_id: &str,
     ) -> Result<(StripeEvent, Outcome), BillingError> {
-        let payload = store::inbox::latest_payload(&self.pool, event_id)
+        let (payload, connect) = store::inbox::latest_payload(&self.pool, event_id)
             .await?
             .ok_or_else(|| BillingError::NotFound(format!("stored event {event_id}")))?;
         let event = StripeEvent::parse(&payload)
             .map_err(|message| BillingError::Unexpected(anyhow::anyhow!(message)))?;
-        let outcome = self.apply(&event, false).await?;
+        let outcome = self.apply(&event, connect, false).await?;
         Ok((event, outcome))
     }
 
-    /// Claim (when `claim`) and handle in one transaction.
-    async fn apply(&self, event: &StripeEvent, claim: bool) -> Result<Outcome, BillingError> {
+    /// Claim (when `claim`) and handle in one transaction; `connect`: it came to the Connect endpoint.
+    async fn apply(
+        &self,
+        event: &StripeEvent,
+        connect: bool,
+        claim: bool,
+    ) -> Result<Outcome, BillingError> {
         let mut tx = self.pool.begin().await?;
         let claimed = store::inbox::claim(
             &mut tx,
@@ -116,7 +124,7 @@ impl Inbox {
             tx.rollback().await?;
             return Ok(Outcome::Duplicate);
         }
-        let outcome = handler::handle(&mut tx, self.stripe.as_ref(), event).await?;
+        let outcome = handler::handle(&mut tx, self.stripe.as_ref(), event, connect).await?;
         store::inbox::set_event_outcome(&mut tx, &event.id, outcome.as_str()).await?;
         tx.commit().await?;
         Ok(outcome)

@@ -8,6 +8,7 @@ mod ordering;
 mod outbox;
 mod precedence;
 mod reconcile;
+mod reconcile_version;
 mod signatures;
 mod usage;
 mod webhooks;

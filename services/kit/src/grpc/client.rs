@@ -12,10 +12,14 @@ use tonic::{
     transport::{Channel, Endpoint},
 };
 
-use crate::{deadline::Deadline, grpc::trace_context};
+use crate::{
+    deadline::Deadline,
+    grpc::{peer_failure::PeerFailures, trace_context},
+};
 
-/// A channel whose every request carries trace context and a deadline.
-pub type TracedChannel = InterceptedService<Channel, OutgoingContext>;
+/// A channel whose every request carries trace context and a deadline, and whose transport
+/// failures (a peer that died mid-call) arrive as `UNAVAILABLE` ([`PeerFailures`]).
+pub type TracedChannel = InterceptedService<PeerFailures<Channel>, OutgoingContext>;
 
 /// How long a call made outside any request scope (jobs, startup) may take.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,9 +63,10 @@ pub(crate) fn endpoint(addr: &str) -> Result<Endpoint, tonic::transport::Error> 
         .http2_keep_alive_interval(Duration::from_secs(30)))
 }
 
-/// Wraps a channel so every call gets trace context and a deadline.
+/// Wraps a channel so every call gets trace context and a deadline, and transport failures are
+/// `UNAVAILABLE`.
 pub fn traced(channel: Channel) -> TracedChannel {
-    InterceptedService::new(channel, OutgoingContext)
+    InterceptedService::new(PeerFailures::new(channel), OutgoingContext)
 }
 
 /// Interceptor that injects `traceparent` and sets `grpc-timeout` from the ambient deadline.

@@ -3,5 +3,6 @@
 pub(crate) mod balance;
 pub mod client;
 pub mod deadline_layer;
+pub mod peer_failure;
 pub mod server;
 pub mod trace_context;

@@ -57,7 +57,8 @@ impl Identity {
         meta: &RequestMeta,
         input: SignupInput,
     ) -> Result<(), IdentityError> {
-        // An invite for this address opens a closed signup and proves the address.
+        // An invite for this address opens a closed signup. It proves nothing about the mailbox:
+        // the inviter saw the code too, so the account starts unverified like any other.
         let invited = match &input.invite_code {
             Some(code) => {
                 self.invites.check(code, input.email.as_str()).await?;
@@ -80,7 +81,6 @@ impl Identity {
                 display_name: input.display_name.as_str(),
                 password_hash: &phc,
                 verification_grace_ends_at: now + self.policy.grace,
-                email_verified_at: invited.then_some(now),
                 created_at: now,
             },
         )
@@ -96,7 +96,7 @@ impl Identity {
         );
         audit_event.user_id = created.then_some(id);
         audit::record(&mut tx, &audit_event, now).await?;
-        if created && !invited {
+        if created {
             self.queue_verification(&mut tx, id, input.email.as_str(), now)
                 .await?;
         } else if !created {

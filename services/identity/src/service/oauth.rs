@@ -258,8 +258,8 @@ impl Identity {
             return Err(IdentityError::SelfServeDisabled);
         }
         let id = Uuid::now_v7();
-        // A resolved invite to this address proves it as well as the provider's word does.
-        let verified = identity.email_verified || invited;
+        // Only the provider's word proves the address; an invite code does not (its inviter saw it).
+        let verified = identity.email_verified;
         let name = identity
             .name
             .clone()

@@ -34,7 +34,11 @@ pub(crate) fn add_identity_hook(
 
 /// The token of the verification mail sent to `to` (found by its link, whatever else `to` received).
 pub(crate) async fn verification_token(world: &World, to: &str) -> String {
-    const MARKER: &str = "/verify-email?token=";
+    mailed_token(world, to, "/verify-email?token=").await.1
+}
+
+/// The text and token of the first mail to `to` with a link containing `marker` (`/reset-password?token=`).
+pub(crate) async fn mailed_token(world: &World, to: &str, marker: &str) -> (String, String) {
     let start = Instant::now();
     loop {
         let found = world
@@ -44,20 +48,19 @@ pub(crate) async fn verification_token(world: &World, to: &str) -> String {
             .filter(|mail| mail.to.iter().any(|address| address == to))
             .map(mail_text)
             .find_map(|text| {
-                let at = text.find(MARKER)? + MARKER.len();
-                Some(
-                    text[at..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                        .collect::<String>(),
-                )
+                let at = text.find(marker)? + marker.len();
+                let token = text[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect::<String>();
+                Some((text, token))
             });
         if let Some(token) = found {
             return token;
         }
         assert!(
             start.elapsed() < MAIL_WAIT,
-            "no verification mail reached {to}"
+            "no mail with {marker} reached {to}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -29,7 +29,7 @@ async fn oauth_sign_in(
 }
 
 /// [`oauth_sign_in`] with the provider's `email_verified` claim chosen.
-async fn oauth_sign_in_as(
+pub(crate) async fn oauth_sign_in_as(
     world: &World,
     http: &reqwest::Client,
     provider: &Provider,

@@ -20,6 +20,7 @@ mod identity_invite_proof;
 mod identity_limits;
 mod identity_oauth;
 mod identity_oauth_invite;
+mod identity_oauth_linking;
 mod identity_sessions;
 mod identity_tokens;
 mod journey;

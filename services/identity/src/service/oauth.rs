@@ -194,11 +194,13 @@ impl Identity {
                 (user, false, false)
             }
             None => match users::by_email(&mut tx, &email).await? {
-                // Linking hands the account to whoever controls the provider account, so only when
-                // both sides have proven the address (or the account has no password to protect).
+                // Linking hands the account to whoever controls the provider account, and the
+                // account to the provider login, so only when both sides have proven the address:
+                // the provider asserts it, and the account's address was proven by its mailbox or
+                // by a provider asserting it. A password-less account made from an unverified
+                // provider claim proves nothing (anyone could have made it for this address).
                 Some(existing) => {
-                    let existing_proven =
-                        existing.email_verified_at.is_some() || existing.password_hash.is_none();
+                    let existing_proven = existing.email_verified_at.is_some();
                     if !(identity.email_verified && existing_proven) {
                         return Err(IdentityError::UseLogin);
                     }

@@ -27,6 +27,11 @@ pub struct Config {
     /// `REFRESH_TOKEN_TTL`: how long a refresh token is accepted; default `30days`.
     #[serde(default = "default_refresh_ttl", with = "humantime_serde")]
     pub refresh_token_ttl: Duration,
+    /// `REFRESH_REUSE_WINDOW`: how long after a refresh token is rotated it may still be exchanged
+    /// (for another pair in the same session) instead of counting as reuse: two browser tabs
+    /// refreshing at once must not log the user out. Past it, reuse revokes the family. Default `5s`.
+    #[serde(default = "default_refresh_reuse_window", with = "humantime_serde")]
+    pub refresh_reuse_window: Duration,
     /// `SIGNING_KEYS_FILE`: a PEM file of PKCS#8 Ed25519 private keys, newest (the signing key) first;
     /// the others stay in the JWKS so their tokens verify until they expire (rotation). Required when
     /// `ONRAMP_ENV=production` unless `SIGNING_KEYS_PEM` is set; without either, two keys are generated
@@ -116,6 +121,7 @@ impl Config {
             token_audience: default_audience(),
             access_token_ttl: default_access_ttl(),
             refresh_token_ttl: default_refresh_ttl(),
+            refresh_reuse_window: default_refresh_reuse_window(),
             signing_keys_file: None,
             signing_keys_pem: None,
             signing_keys_dir: None,
@@ -156,6 +162,10 @@ fn default_access_ttl() -> Duration {
 
 fn default_refresh_ttl() -> Duration {
     Duration::from_secs(30 * 24 * 3600)
+}
+
+fn default_refresh_reuse_window() -> Duration {
+    Duration::from_secs(5)
 }
 
 fn default_true() -> bool {

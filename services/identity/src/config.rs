@@ -68,6 +68,15 @@ pub struct Config {
     /// `LOGIN_IP_WINDOW`: the per-IP failure window; default `1h`.
     #[serde(default = "default_ip_window", with = "humantime_serde")]
     pub login_ip_window: Duration,
+    /// `PASSWORD_HASH_MEMORY_LIMIT_MIB`: the most memory argon2 may use at once in this replica; with
+    /// the core count it sizes how many hashes run concurrently (each takes 19 MiB, so the default
+    /// 256 allows up to 13, fewer on fewer cores). Excess requests queue.
+    #[serde(default = "default_hash_memory")]
+    pub password_hash_memory_limit_mib: u32,
+    /// `PASSWORD_HASH_QUEUE_WAIT`: how long a request waits for a hashing slot before it is answered
+    /// `503 UNAVAILABLE` with `Retry-After`; default `2s`.
+    #[serde(default = "default_hash_queue_wait", with = "humantime_serde")]
+    pub password_hash_queue_wait: Duration,
     /// `SMTP_URL` and `MAIL_FROM`: where verification, reset and notice emails go. Unset: emails are
     /// kept in the outbox (nothing is lost) until a replica with SMTP settings sends them.
     #[serde(flatten, default)]
@@ -132,6 +141,8 @@ impl Config {
             login_account_window: default_account_window(),
             login_max_failures_per_ip: default_ip_failures(),
             login_ip_window: default_ip_window(),
+            password_hash_memory_limit_mib: default_hash_memory(),
+            password_hash_queue_wait: default_hash_queue_wait(),
             smtp: None,
             email_outbox_poll_interval: default_outbox_poll(),
             app_base_url: default_app_base_url(),
@@ -190,6 +201,14 @@ fn default_ip_failures() -> u32 {
 
 fn default_ip_window() -> Duration {
     Duration::from_secs(3600)
+}
+
+fn default_hash_memory() -> u32 {
+    256
+}
+
+fn default_hash_queue_wait() -> Duration {
+    Duration::from_secs(2)
 }
 
 fn default_outbox_poll() -> Duration {

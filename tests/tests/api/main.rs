@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod identity;
 mod identity_email;
+mod identity_hashing;
 mod identity_invite_proof;
 mod identity_limits;
 mod identity_oauth;

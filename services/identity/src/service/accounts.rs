@@ -12,7 +12,7 @@ use crate::{
     store::{
         audit::{self, AuditEvent},
         limits,
-        users::{self, NewUser},
+        users::{self, NewUser, UserRow},
     },
 };
 
@@ -36,6 +36,14 @@ pub(crate) struct UserView {
     pub(crate) verification_required: bool,
     pub(crate) has_password: bool,
     pub(crate) created_at: DateTime<Utc>,
+}
+
+/// Whether a login attempt may go on to check the password.
+enum Admission {
+    /// Within the limits: the account (if any) and the attempt, counted as failed until it succeeds.
+    Admitted { user: Option<UserRow>, attempt: i64 },
+    /// Over a limit: retry after this long.
+    Wait(std::time::Duration),
 }
 
 fn event<'a>(kind: &'static str, meta: &'a RequestMeta, email: Option<&'a str>) -> AuditEvent<'a> {
@@ -118,38 +126,45 @@ impl Identity {
         let email = Email::parse(email, "email")
             .map(|e| e.as_str().to_owned())
             .unwrap_or_else(|_| email.trim().to_lowercase());
-        let now = self.now();
-        // One attempt per account at a time: concurrent guesses cannot all pass the limit check
-        // before any of their failures is counted.
-        let mut tx = self.pool.begin().await?;
-        limits::lock_account(&mut tx, &email).await?;
-        if let Some(wait) = self.login_wait(&mut tx, meta, &email, now).await? {
-            audit::record(
-                &mut tx,
-                &event("login_rate_limited", meta, Some(&email)),
-                now,
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(IdentityError::RateLimited(wait));
-        }
-        let user = users::by_email(&mut tx, &email).await?;
+        let (user, attempt) = match self.admit_login(meta, &email).await? {
+            Admission::Admitted { user, attempt } => (user, attempt),
+            Admission::Wait(wait) => return Err(IdentityError::RateLimited(wait)),
+        };
+        // The hash runs with no pooled connection and no lock held: a slow hash (or a queue of
+        // them) cannot starve the pool or serialise other accounts.
         let phc = user.as_ref().and_then(|u| u.password_hash.clone());
-        let verified = self.hasher.verify(password, phc).await?;
+        let verified = match self.hasher.verify(password, phc.clone()).await {
+            Ok(verified) => verified,
+            Err(error) => {
+                // Not an attempt after all (the replica was saturated): it must not count.
+                let mut conn = self.pool.acquire().await?;
+                limits::forget(&mut conn, attempt).await?;
+                return Err(error.into());
+            }
+        };
         let now = self.now();
-        let user = match (verified, user) {
-            (Verified::No, _) | (_, None) => {
-                limits::record(&mut tx, &email, meta.client_ip.as_deref(), now).await?;
+        let mut tx = self.pool.begin().await?;
+        // The account as it is now: a password changed meanwhile (a reset) invalidates this check.
+        let current = match &user {
+            Some(user) => users::by_id(&mut tx, user.id).await?,
+            None => None,
+        };
+        let user = match (verified, current) {
+            (Verified::Yes | Verified::YesRehashed(_), Some(user)) if user.password_hash == phc => {
+                user
+            }
+            (Verified::YesRehashed(new_phc), Some(user)) if user.password_hash == phc => {
+                users::set_password_hash(&mut tx, user.id, &new_phc).await?;
+                user
+            }
+            _ => {
+                // The failure was counted before hashing.
                 audit::record(&mut tx, &event("login_failed", meta, Some(&email)), now).await?;
                 tx.commit().await?;
                 return Err(IdentityError::InvalidCredentials);
             }
-            (Verified::Yes, Some(user)) => user,
-            (Verified::YesRehashed(phc), Some(user)) => {
-                users::set_password_hash(&mut tx, user.id, &phc).await?;
-                user
-            }
         };
+        limits::forget(&mut tx, attempt).await?;
         limits::reset_account(&mut tx, &email).await?;
         let session = self.issue_session(&mut tx, &user, now).await?;
         let mut ok = event("login_ok", meta, Some(&email));
@@ -157,6 +172,33 @@ impl Identity {
         audit::record(&mut tx, &ok, now).await?;
         tx.commit().await?;
         Ok(session)
+    }
+
+    /// The limit check, in a short transaction under the account's lock. An admitted attempt is
+    /// counted as a failure before its hash runs (and forgotten if it succeeds), so concurrent
+    /// guesses cannot all pass the check while no lock is held.
+    async fn admit_login(
+        &self,
+        meta: &RequestMeta,
+        email: &str,
+    ) -> Result<Admission, IdentityError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        limits::lock_account(&mut tx, email).await?;
+        if let Some(wait) = self.login_wait(&mut tx, meta, email, now).await? {
+            audit::record(
+                &mut tx,
+                &event("login_rate_limited", meta, Some(email)),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Admission::Wait(wait));
+        }
+        let user = users::by_email(&mut tx, email).await?;
+        let attempt = limits::record(&mut tx, email, meta.client_ip.as_deref(), now).await?;
+        tx.commit().await?;
+        Ok(Admission::Admitted { user, attempt })
     }
 
     /// How long to wait when the account or the client IP has too many recent failures.

@@ -19,7 +19,7 @@ use crate::{
     invites::InviteResolver,
     keys::SigningKeys,
     oauth::{Providers, crypto::TokenCipher},
-    passwords::PasswordHasher,
+    passwords::{HashLimits, PasswordHasher},
     store::users::UserRow,
 };
 
@@ -114,7 +114,11 @@ impl Identity {
     pub(crate) fn new(pool: PgPool, config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
             pool,
-            hasher: PasswordHasher::default(),
+            hasher: PasswordHasher::new(HashLimits::from_resources(
+                std::thread::available_parallelism().map_or(1, usize::from),
+                config.password_hash_memory_limit_mib,
+                config.password_hash_queue_wait,
+            )),
             keys: Arc::new(SigningKeys::from_config(config)?),
             clock: config.clock.clone(),
             policy: Arc::new(Policy::from_config(config)),

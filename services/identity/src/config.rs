@@ -113,6 +113,11 @@ pub struct Config {
     /// rest. Required when `ONRAMP_ENV=production`; generated per process otherwise.
     #[serde(default)]
     pub oauth_token_key: Option<SecretString>,
+    /// `OAUTH_DISCOVERY_REFRESH`: how long a provider's discovery document and signing keys are
+    /// used before they are fetched again (an ID token signed by an unknown key refetches at once);
+    /// default `1h`.
+    #[serde(default = "default_discovery_refresh", with = "humantime_serde")]
+    pub oauth_discovery_refresh: Duration,
     /// `OAUTH_STATE_TTL`: how long a started OAuth login may take; default `10m`.
     #[serde(default = "default_state_ttl", with = "humantime_serde")]
     pub oauth_state_ttl: Duration,
@@ -153,6 +158,7 @@ impl Config {
             oauth_providers: Vec::new(),
             oauth_redirect_uris: default_redirect_uris(),
             oauth_token_key: None,
+            oauth_discovery_refresh: default_discovery_refresh(),
             oauth_state_ttl: default_state_ttl(),
             clock: Clock::system(),
         }
@@ -237,6 +243,10 @@ fn default_reset_max() -> u32 {
 
 fn default_redirect_uris() -> Vec<String> {
     vec!["http://localhost:8080/oauth/callback".to_owned()]
+}
+
+fn default_discovery_refresh() -> Duration {
+    Duration::from_secs(3600)
 }
 
 fn default_state_ttl() -> Duration {

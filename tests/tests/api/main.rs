@@ -21,6 +21,7 @@ mod identity_invite_proof;
 mod identity_limits;
 mod identity_oauth;
 mod identity_oauth_invite;
+mod identity_oauth_keys;
 mod identity_oauth_linking;
 mod identity_reset_limits;
 mod identity_sessions;

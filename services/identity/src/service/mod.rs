@@ -122,7 +122,10 @@ impl Identity {
             keys: Arc::new(SigningKeys::from_config(config)?),
             clock: config.clock.clone(),
             policy: Arc::new(Policy::from_config(config)),
-            providers: Providers::new(config.oauth_providers.clone())?,
+            providers: Providers::new(
+                config.oauth_providers.clone(),
+                config.oauth_discovery_refresh,
+            )?,
             invites: InviteResolver::new(config.tenant_provisioning_service_addr.as_deref())?,
             cipher: TokenCipher::from_config(
                 config.oauth_token_key.as_ref(),

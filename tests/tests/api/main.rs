@@ -19,6 +19,7 @@ mod identity_email;
 mod identity_hashing;
 mod identity_invite_proof;
 mod identity_limits;
+mod identity_mail_rows;
 mod identity_oauth;
 mod identity_oauth_invite;
 mod identity_oauth_keys;

@@ -53,6 +53,11 @@ pub struct Config {
     /// `SELF_SERVE_ENABLED`: whether signup without an invite is open; default `true`.
     #[serde(default = "default_true")]
     pub self_serve_enabled: bool,
+    /// `INTERNAL_TESTER_EMAILS`: comma-separated addresses that may sign up (password and OAuth)
+    /// while `SELF_SERVE_ENABLED=false`, matched case-insensitively on the normalised address; each
+    /// use is audited. Never published (not in the public config). Default none.
+    #[serde(default, deserialize_with = "comma_separated")]
+    pub internal_tester_emails: Vec<String>,
     /// `EMAIL_VERIFICATION_GRACE`: how long an unverified account works fully; default `7days`.
     #[serde(default = "default_grace", with = "humantime_serde")]
     pub email_verification_grace: Duration,
@@ -106,8 +111,8 @@ pub struct Config {
     #[serde(default)]
     pub oauth_providers: Vec<OauthProviderConfig>,
     /// `OAUTH_REDIRECT_URIS`: the only redirect URIs StartOauth accepts; the first is the default.
-    /// Default `["http://localhost:8080/oauth/callback"]`.
-    #[serde(default = "default_redirect_uris")]
+    /// Unset (empty): `{APP_BASE_URL}/oauth/callback`, so one setting moves every link.
+    #[serde(default)]
     pub oauth_redirect_uris: Vec<String>,
     /// `OAUTH_TOKEN_KEY`: base64 of 32 bytes, the AES-256-GCM key for providers' refresh tokens at
     /// rest. Required when `ONRAMP_ENV=production`; generated per process otherwise.
@@ -141,6 +146,7 @@ impl Config {
             signing_keys_dir: None,
             tenant_provisioning_service_addr: None,
             self_serve_enabled: true,
+            internal_tester_emails: Vec::new(),
             email_verification_grace: default_grace(),
             login_max_failures_per_account: default_account_failures(),
             login_account_window: default_account_window(),
@@ -156,13 +162,48 @@ impl Config {
             password_reset_token_ttl: default_reset_ttl(),
             password_reset_max_per_hour: default_reset_max(),
             oauth_providers: Vec::new(),
-            oauth_redirect_uris: default_redirect_uris(),
+            oauth_redirect_uris: Vec::new(),
             oauth_token_key: None,
             oauth_discovery_refresh: default_discovery_refresh(),
             oauth_state_ttl: default_state_ttl(),
             clock: Clock::system(),
         }
     }
+}
+
+impl Config {
+    /// The redirect URIs StartOauth accepts: `OAUTH_REDIRECT_URIS`, else the app's own callback page.
+    pub fn redirect_uris(&self) -> Vec<String> {
+        if self.oauth_redirect_uris.is_empty() {
+            vec![format!(
+                "{}/oauth/callback",
+                self.app_base_url.trim_end_matches('/')
+            )]
+        } else {
+            self.oauth_redirect_uris.clone()
+        }
+    }
+}
+
+/// A list given as a comma-separated string (the environment) or as a list (a config file); blank
+/// items are dropped.
+fn comma_separated<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        String(String),
+    }
+    Ok(match ListOrString::deserialize(deserializer)? {
+        ListOrString::List(items) => items,
+        ListOrString::String(raw) => raw.split(',').map(str::to_owned).collect(),
+    }
+    .into_iter()
+    .map(|item| item.trim().to_owned())
+    .filter(|item| !item.is_empty())
+    .collect())
 }
 
 fn default_issuer() -> String {
@@ -241,14 +282,51 @@ fn default_reset_max() -> u32 {
     5
 }
 
-fn default_redirect_uris() -> Vec<String> {
-    vec!["http://localhost:8080/oauth/callback".to_owned()]
-}
-
 fn default_discovery_refresh() -> Duration {
     Duration::from_secs(3600)
 }
 
 fn default_state_ttl() -> Duration {
     Duration::from_secs(600)
+}
+
+#[cfg(test)]
+mod tests {
+    use onramp_kit::service_config::ServiceConfig;
+
+    use super::*;
+
+    fn config() -> Config {
+        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        Config::new(ServiceConfig::new(listen, "postgres://localhost/identity"))
+    }
+
+    #[test]
+    fn the_oauth_redirect_follows_app_base_url_unless_set() {
+        let mut config = config();
+        config.app_base_url = "https://app.example.com/".into();
+        assert_eq!(
+            config.redirect_uris(),
+            vec!["https://app.example.com/oauth/callback"]
+        );
+        config.oauth_redirect_uris = vec!["https://other.example/cb".into()];
+        assert_eq!(config.redirect_uris(), vec!["https://other.example/cb"]);
+    }
+
+    #[test]
+    fn internal_testers_come_as_a_comma_separated_list() {
+        #[derive(Deserialize)]
+        struct Only {
+            #[serde(deserialize_with = "comma_separated")]
+            internal_tester_emails: Vec<String>,
+        }
+        let parsed: Only = serde_json::from_value(serde_json::json!({
+            "internal_tester_emails": " Ada@Example.com, ,bob@example.org "
+        }))
+        .expect("list");
+        assert_eq!(
+            parsed.internal_tester_emails,
+            vec!["Ada@Example.com", "bob@example.org"]
+        );
+    }
 }

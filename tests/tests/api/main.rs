@@ -17,6 +17,7 @@ mod helpers;
 mod identity;
 mod identity_email;
 mod identity_hashing;
+mod identity_internal_testers;
 mod identity_invite_proof;
 mod identity_limits;
 mod identity_mail_rows;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Identity, IssuedSession, RequestMeta, mails};
+use super::{Identity, IssuedSession, RequestMeta, SignupGate, mails};
 use crate::{
     domain::{DisplayName, Email, NewPassword},
     error::IdentityError,
@@ -74,7 +74,12 @@ impl Identity {
             }
             None => false,
         };
-        if !invited && !self.policy.self_serve_enabled {
+        let gate = if invited {
+            SignupGate::Open
+        } else {
+            self.policy.signup_gate(input.email.as_str())
+        };
+        if gate == SignupGate::Closed {
             return Err(IdentityError::SelfServeDisabled);
         }
         let phc = self.hasher.hash(input.password.expose().to_owned()).await?;
@@ -104,6 +109,12 @@ impl Identity {
         );
         audit_event.user_id = created.then_some(id);
         audit::record(&mut tx, &audit_event, now).await?;
+        if gate == SignupGate::InternalTester {
+            let mut used = event("internal_tester_signup", meta, Some(input.email.as_str()));
+            used.user_id = created.then_some(id);
+            used.detail = json!({ "method": "password", "account_created": created });
+            audit::record(&mut tx, &used, now).await?;
+        }
         if created {
             self.queue_verification(&mut tx, id, input.email.as_str(), now)
                 .await?;

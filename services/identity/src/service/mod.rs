@@ -54,6 +54,8 @@ pub(crate) struct Policy {
     pub(crate) refresh_ttl: TimeDelta,
     pub(crate) refresh_reuse_window: TimeDelta,
     pub(crate) self_serve_enabled: bool,
+    /// Normalised (trimmed, lowercased) addresses that may sign up while self-serve is off.
+    pub(crate) internal_testers: Vec<String>,
     pub(crate) grace: TimeDelta,
     pub(crate) max_failures_per_account: i64,
     pub(crate) account_window: TimeDelta,
@@ -66,6 +68,30 @@ pub(crate) struct Policy {
     pub(crate) reset_max_per_hour: i64,
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) state_ttl: TimeDelta,
+}
+
+/// Why a signup without an invite may (or may not) go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignupGate {
+    /// Self-serve signup is on.
+    Open,
+    /// Self-serve is off, but the address is an internal tester's (each use is audited).
+    InternalTester,
+    /// Self-serve is off: `403 SELF_SERVE_DISABLED`.
+    Closed,
+}
+
+impl Policy {
+    /// The gate for an uninvited signup of `email` (normalised).
+    pub(crate) fn signup_gate(&self, email: &str) -> SignupGate {
+        if self.self_serve_enabled {
+            SignupGate::Open
+        } else if self.internal_testers.iter().any(|tester| tester == email) {
+            SignupGate::InternalTester
+        } else {
+            SignupGate::Closed
+        }
+    }
 }
 
 fn delta(duration: Duration) -> TimeDelta {
@@ -81,6 +107,11 @@ impl Policy {
             refresh_ttl: delta(config.refresh_token_ttl),
             refresh_reuse_window: delta(config.refresh_reuse_window),
             self_serve_enabled: config.self_serve_enabled,
+            internal_testers: config
+                .internal_tester_emails
+                .iter()
+                .map(|email| email.trim().to_lowercase())
+                .collect(),
             grace: delta(config.email_verification_grace),
             max_failures_per_account: i64::from(config.login_max_failures_per_account),
             account_window: delta(config.login_account_window),
@@ -91,7 +122,7 @@ impl Policy {
             resend_cooldown: delta(config.verification_resend_cooldown),
             reset_ttl: delta(config.password_reset_token_ttl),
             reset_max_per_hour: i64::from(config.password_reset_max_per_hour),
-            redirect_uris: config.oauth_redirect_uris.clone(),
+            redirect_uris: config.redirect_uris(),
             state_ttl: delta(config.oauth_state_ttl),
         }
     }

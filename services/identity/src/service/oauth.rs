@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Identity, IssuedSession, RequestMeta};
+use super::{Identity, IssuedSession, RequestMeta, SignupGate};
 use crate::{
     error::IdentityError,
     oauth::{OauthError, ProviderIdentity},
@@ -207,8 +207,14 @@ impl Identity {
                     (existing, false, true)
                 }
                 None => (
-                    self.create_oauth_user(&mut tx, &identity, &email, invited, now)
-                        .await?,
+                    self.create_oauth_user(
+                        &mut tx,
+                        (meta, provider_id),
+                        &identity,
+                        (&email, invited),
+                        now,
+                    )
+                    .await?,
                     true,
                     false,
                 ),
@@ -251,12 +257,21 @@ impl Identity {
     async fn create_oauth_user(
         &self,
         conn: &mut sqlx::PgConnection,
+        (meta, provider_id): (&RequestMeta, &str),
         identity: &ProviderIdentity,
-        email: &str,
-        invited: bool,
+        (email, invited): (&str, bool),
         now: DateTime<Utc>,
     ) -> Result<UserRow, IdentityError> {
-        if !invited && !self.policy.self_serve_enabled {
+        let gate = if invited {
+            SignupGate::Open
+        } else {
+            self.policy.signup_gate(email)
+        };
+        // The allow-list is keyed by address, so through a provider only an address it vouches for
+        // may use it (an unverified claim of a tester's address opens nothing).
+        if gate == SignupGate::Closed
+            || (gate == SignupGate::InternalTester && !identity.email_verified)
+        {
             return Err(IdentityError::SelfServeDisabled);
         }
         let id = Uuid::now_v7();
@@ -285,6 +300,17 @@ impl Identity {
         }
         if !verified {
             self.queue_verification(conn, id, email, now).await?;
+        }
+        if gate == SignupGate::InternalTester {
+            let used = AuditEvent {
+                kind: "internal_tester_signup",
+                user_id: Some(id),
+                email: Some(email),
+                client_ip: meta.client_ip.as_deref(),
+                user_agent: meta.user_agent.as_deref(),
+                detail: json!({ "method": "oauth", "provider": provider_id }),
+            };
+            audit::record(conn, &used, now).await?;
         }
         users::by_id(conn, id).await?.ok_or(IdentityError::NotFound)
     }

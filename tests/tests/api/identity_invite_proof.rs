@@ -134,3 +134,31 @@ async fn a_signup_with_the_invite_code_leaves_the_invited_address_unverified_unt
     assert_eq!(accepted["membership"]["role"], "admin");
     world.stop().await;
 }
+
+#[tokio::test]
+async fn the_real_owners_provider_login_never_links_into_an_account_made_with_the_code() {
+    let http = crate::identity_oauth_linking::browser();
+    let (world, provider) = crate::identity_oauth_linking::world_with_provider(&http).await;
+    let inviter = world.verified_user().await;
+    let tenant = new_tenant(&world, &inviter, "Pre-owned Co").await;
+    let victim = format!("ceo-{}@victim.example", uuid::Uuid::new_v4().simple());
+    let code = invite(&world, &inviter, &tenant, &victim, "admin").await;
+    let signed_up = post(
+        &world.app,
+        "/v1/auth/signup",
+        json!({ "email": victim, "password": PASSWORD, "display_name": "Not The CEO",
+                "invite_code": code }),
+    )
+    .await;
+    assert_eq!(signed_up.status(), StatusCode::ACCEPTED);
+
+    // The victim signs in with a provider that vouches for the address: the inviter's account is
+    // not proven, so the provider login is not handed to it (nor it to the provider login).
+    let sub = format!("sub-{}", uuid::Uuid::new_v4().simple());
+    let owner =
+        crate::identity_oauth_linking::sign_in_as(&world, &http, &provider, &sub, (&victim, true))
+            .await;
+    let refused = crate::identity::problem(owner, 409).await;
+    assert_eq!(refused["reason"], "EMAIL_ALREADY_REGISTERED_USE_LOGIN");
+    world.stop().await;
+}

@@ -52,13 +52,19 @@ pub(crate) async fn start_provider(http: &reqwest::Client) -> Provider {
 impl Provider {
     /// Stops the provider and starts a fresh one on the same port: same issuer, a new signing key
     /// (and no users).
-    pub(crate) async fn restart(mut self, http: &reqwest::Client) -> Provider {
-        self._child.kill().await.expect("stop the provider");
-        let port = url::Url::parse(&self.issuer)
+    pub(crate) async fn restart(self, http: &reqwest::Client) -> Provider {
+        let issuer = self.issuer.clone();
+        self.stop().await;
+        let port = url::Url::parse(&issuer)
             .expect("issuer url")
             .port()
             .expect("port");
         start_provider_on(http, port).await
+    }
+
+    /// Stops the provider (and waits until it has exited).
+    pub(crate) async fn stop(mut self) {
+        self._child.kill().await.expect("stop the provider");
     }
 }
 

@@ -1,7 +1,11 @@
 //! Key rotation at an OIDC provider (issue 12, item 5, identity's side): identity keeps a provider's
 //! discovery document and keys cached, and fetches them again when an ID token is signed by a key
 //! it does not know — so a provider that rotates its keys (here: restarted with a new key on the
-//! same issuer) keeps working without restarting identity.
+//! same issuer) keeps working without restarting identity. On its schedule
+//! (`OAUTH_DISCOVERY_REFRESH`) identity fetches them again too, and a refetch that fails keeps the last
+//! good document.
+
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -56,5 +60,35 @@ async fn a_provider_that_rotates_its_signing_key_keeps_working_without_restartin
     // The next login's ID token is signed by the new key; identity refetches and accepts it.
     assert_eq!(sign_in(&app, &http, &provider).await, StatusCode::OK);
     assert_eq!(sign_in(&app, &http, &provider).await, StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_scheduled_refetch_that_fails_keeps_the_last_good_discovery_document() {
+    let http = browser();
+    let provider = start_provider(&http).await;
+    let hook = mock_provider_hook(&provider);
+    let app = TestStack::spawn_with(move |options| {
+        options.configure_identity = Some(onramp_stack::ConfigHook::new(
+            move |config: &mut onramp_identity::Config| {
+                hook.apply(config);
+                // Every use is due for a refetch.
+                config.oauth_discovery_refresh = Duration::ZERO;
+            },
+        ));
+    })
+    .await;
+    assert_eq!(sign_in(&app, &http, &provider).await, StatusCode::OK);
+    let issuer = provider.issuer.clone();
+    provider.stop().await;
+
+    // The provider is gone: the due refetch fails, and identity still starts logins from the
+    // document it has (the browser is sent to the provider's authorization endpoint).
+    let started = start(&app, &http).await;
+    assert!(
+        started.authorization_url.starts_with(&issuer),
+        "{}",
+        started.authorization_url
+    );
     app.stop().await;
 }

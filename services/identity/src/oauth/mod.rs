@@ -61,10 +61,6 @@ struct Discovered {
     fetched_at: Instant,
 }
 
-/// Forced refetches (an ID token signed by a key we do not know) happen at most this often per
-/// provider, so a burst of logins during a rotation asks the provider once.
-const MIN_FORCED_REFETCH: Duration = Duration::from_secs(1);
-
 /// The configured providers and their discovered metadata.
 #[derive(Debug, Clone)]
 pub(crate) struct Providers {
@@ -106,20 +102,20 @@ impl Providers {
     }
 
     /// The provider's discovery document and keys: cached, fetched again once older than
-    /// `refresh_after` (providers rotate keys), or at once when `force`d by an unknown signing key.
+    /// `refresh_after` (providers rotate keys), or — `fetched_after` set — unless fetched after that
+    /// instant: an ID token signed by a key we do not know needs keys newer than its exchange, and a
+    /// burst of logins during a rotation asks the provider once (the first refetch serves the rest).
     /// A failed refetch keeps the last good document.
     async fn metadata(
         &self,
         config: &OauthProviderConfig,
-        force: bool,
+        fetched_after: Option<Instant>,
     ) -> Result<CoreProviderMetadata, OauthError> {
         let cached = self.metadata.read().await.get(&config.id).cloned();
         if let Some(cached) = &cached {
-            let age = cached.fetched_at.elapsed();
-            let fresh = if force {
-                age < MIN_FORCED_REFETCH
-            } else {
-                age < self.refresh_after
+            let fresh = match fetched_after {
+                Some(instant) => cached.fetched_at > instant,
+                None => cached.fetched_at.elapsed() < self.refresh_after,
             };
             if fresh {
                 return Ok(cached.metadata.clone());
@@ -163,10 +159,10 @@ impl Providers {
         &self,
         id: &str,
         redirect_uri: &str,
-        force: bool,
+        fetched_after: Option<Instant>,
     ) -> Result<Client, OauthError> {
         let config = self.config(id)?;
-        let metadata = self.metadata(config, force).await?;
+        let metadata = self.metadata(config, fetched_after).await?;
         let redirect = RedirectUrl::new(redirect_uri.to_owned())
             .map_err(|e| OauthError::Unavailable(format!("redirect uri: {e}")))?;
         Ok(CoreClient::from_provider_metadata(
@@ -186,7 +182,7 @@ impl Providers {
         id: &str,
         redirect_uri: &str,
     ) -> Result<Authorization, OauthError> {
-        let client = self.client(id, redirect_uri, false).await?;
+        let client = self.client(id, redirect_uri, None).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = authorize_url(&client, challenge);
         Ok(Authorization {
@@ -207,13 +203,14 @@ impl Providers {
         pkce_verifier: &str,
         nonce: &str,
     ) -> Result<ProviderIdentity, OauthError> {
-        let client = self.client(id, redirect_uri, false).await?;
+        let client = self.client(id, redirect_uri, None).await?;
+        let exchanged_at = Instant::now();
         let response = exchange_code(&client, &self.http, code, pkce_verifier).await?;
         match identity_from(&client, &response, nonce) {
-            // Signed by a key we do not have: the provider rotated its keys. Fetch its discovery
-            // document and keys again (at most once a second) and check once more.
+            // Signed by a key we do not have: the provider rotated its keys. Check once more with
+            // keys fetched after the exchange (fetching them unless another login just did).
             Err(ClaimsVerificationError::SignatureVerification(_)) => {
-                let refreshed = self.client(id, redirect_uri, true).await?;
+                let refreshed = self.client(id, redirect_uri, Some(exchanged_at)).await?;
                 identity_from(&refreshed, &response, nonce)
                     .map_err(|e| OauthError::IdTokenInvalid(e.to_string()))
             }

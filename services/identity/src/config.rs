@@ -27,6 +27,11 @@ pub struct Config {
     /// `REFRESH_TOKEN_TTL`: how long a refresh token is accepted; default `30days`.
     #[serde(default = "default_refresh_ttl", with = "humantime_serde")]
     pub refresh_token_ttl: Duration,
+    /// `REFRESH_REUSE_WINDOW`: how long after a refresh token is rotated it may still be exchanged
+    /// (for another pair in the same session) instead of counting as reuse: two browser tabs
+    /// refreshing at once must not log the user out. Past it, reuse revokes the family. Default `5s`.
+    #[serde(default = "default_refresh_reuse_window", with = "humantime_serde")]
+    pub refresh_reuse_window: Duration,
     /// `SIGNING_KEYS_FILE`: a PEM file of PKCS#8 Ed25519 private keys, newest (the signing key) first;
     /// the others stay in the JWKS so their tokens verify until they expire (rotation). Required when
     /// `ONRAMP_ENV=production` unless `SIGNING_KEYS_PEM` is set; without either, two keys are generated
@@ -48,6 +53,11 @@ pub struct Config {
     /// `SELF_SERVE_ENABLED`: whether signup without an invite is open; default `true`.
     #[serde(default = "default_true")]
     pub self_serve_enabled: bool,
+    /// `INTERNAL_TESTER_EMAILS`: comma-separated addresses that may sign up (password and OAuth)
+    /// while `SELF_SERVE_ENABLED=false`, matched case-insensitively on the normalised address; each
+    /// use is audited. Never published (not in the public config). Default none.
+    #[serde(default, deserialize_with = "comma_separated")]
+    pub internal_tester_emails: Vec<String>,
     /// `EMAIL_VERIFICATION_GRACE`: how long an unverified account works fully; default `7days`.
     #[serde(default = "default_grace", with = "humantime_serde")]
     pub email_verification_grace: Duration,
@@ -63,6 +73,15 @@ pub struct Config {
     /// `LOGIN_IP_WINDOW`: the per-IP failure window; default `1h`.
     #[serde(default = "default_ip_window", with = "humantime_serde")]
     pub login_ip_window: Duration,
+    /// `PASSWORD_HASH_MEMORY_LIMIT_MIB`: the most memory argon2 may use at once in this replica; with
+    /// the core count it sizes how many hashes run concurrently (each takes 19 MiB, so the default
+    /// 256 allows up to 13, fewer on fewer cores). Excess requests queue.
+    #[serde(default = "default_hash_memory")]
+    pub password_hash_memory_limit_mib: u32,
+    /// `PASSWORD_HASH_QUEUE_WAIT`: how long a request waits for a hashing slot before it is answered
+    /// `503 UNAVAILABLE` with `Retry-After`; default `2s`.
+    #[serde(default = "default_hash_queue_wait", with = "humantime_serde")]
+    pub password_hash_queue_wait: Duration,
     /// `SMTP_URL` and `MAIL_FROM`: where verification, reset and notice emails go. Unset: emails are
     /// kept in the outbox (nothing is lost) until a replica with SMTP settings sends them.
     #[serde(flatten, default)]
@@ -92,13 +111,18 @@ pub struct Config {
     #[serde(default)]
     pub oauth_providers: Vec<OauthProviderConfig>,
     /// `OAUTH_REDIRECT_URIS`: the only redirect URIs StartOauth accepts; the first is the default.
-    /// Default `["http://localhost:8080/oauth/callback"]`.
-    #[serde(default = "default_redirect_uris")]
+    /// Unset (empty): `{APP_BASE_URL}/oauth/callback`, so one setting moves every link.
+    #[serde(default)]
     pub oauth_redirect_uris: Vec<String>,
     /// `OAUTH_TOKEN_KEY`: base64 of 32 bytes, the AES-256-GCM key for providers' refresh tokens at
     /// rest. Required when `ONRAMP_ENV=production`; generated per process otherwise.
     #[serde(default)]
     pub oauth_token_key: Option<SecretString>,
+    /// `OAUTH_DISCOVERY_REFRESH`: how long a provider's discovery document and signing keys are
+    /// used before they are fetched again (an ID token signed by an unknown key refetches at once);
+    /// default `1h`.
+    #[serde(default = "default_discovery_refresh", with = "humantime_serde")]
+    pub oauth_discovery_refresh: Duration,
     /// `OAUTH_STATE_TTL`: how long a started OAuth login may take; default `10m`.
     #[serde(default = "default_state_ttl", with = "humantime_serde")]
     pub oauth_state_ttl: Duration,
@@ -116,16 +140,20 @@ impl Config {
             token_audience: default_audience(),
             access_token_ttl: default_access_ttl(),
             refresh_token_ttl: default_refresh_ttl(),
+            refresh_reuse_window: default_refresh_reuse_window(),
             signing_keys_file: None,
             signing_keys_pem: None,
             signing_keys_dir: None,
             tenant_provisioning_service_addr: None,
             self_serve_enabled: true,
+            internal_tester_emails: Vec::new(),
             email_verification_grace: default_grace(),
             login_max_failures_per_account: default_account_failures(),
             login_account_window: default_account_window(),
             login_max_failures_per_ip: default_ip_failures(),
             login_ip_window: default_ip_window(),
+            password_hash_memory_limit_mib: default_hash_memory(),
+            password_hash_queue_wait: default_hash_queue_wait(),
             smtp: None,
             email_outbox_poll_interval: default_outbox_poll(),
             app_base_url: default_app_base_url(),
@@ -134,12 +162,48 @@ impl Config {
             password_reset_token_ttl: default_reset_ttl(),
             password_reset_max_per_hour: default_reset_max(),
             oauth_providers: Vec::new(),
-            oauth_redirect_uris: default_redirect_uris(),
+            oauth_redirect_uris: Vec::new(),
             oauth_token_key: None,
+            oauth_discovery_refresh: default_discovery_refresh(),
             oauth_state_ttl: default_state_ttl(),
             clock: Clock::system(),
         }
     }
+}
+
+impl Config {
+    /// The redirect URIs StartOauth accepts: `OAUTH_REDIRECT_URIS`, else the app's own callback page.
+    pub fn redirect_uris(&self) -> Vec<String> {
+        if self.oauth_redirect_uris.is_empty() {
+            vec![format!(
+                "{}/oauth/callback",
+                self.app_base_url.trim_end_matches('/')
+            )]
+        } else {
+            self.oauth_redirect_uris.clone()
+        }
+    }
+}
+
+/// A list given as a comma-separated string (the environment) or as a list (a config file); blank
+/// items are dropped.
+fn comma_separated<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        String(String),
+    }
+    Ok(match ListOrString::deserialize(deserializer)? {
+        ListOrString::List(items) => items,
+        ListOrString::String(raw) => raw.split(',').map(str::to_owned).collect(),
+    }
+    .into_iter()
+    .map(|item| item.trim().to_owned())
+    .filter(|item| !item.is_empty())
+    .collect())
 }
 
 fn default_issuer() -> String {
@@ -156,6 +220,10 @@ fn default_access_ttl() -> Duration {
 
 fn default_refresh_ttl() -> Duration {
     Duration::from_secs(30 * 24 * 3600)
+}
+
+fn default_refresh_reuse_window() -> Duration {
+    Duration::from_secs(5)
 }
 
 fn default_true() -> bool {
@@ -182,6 +250,14 @@ fn default_ip_window() -> Duration {
     Duration::from_secs(3600)
 }
 
+fn default_hash_memory() -> u32 {
+    256
+}
+
+fn default_hash_queue_wait() -> Duration {
+    Duration::from_secs(2)
+}
+
 fn default_outbox_poll() -> Duration {
     Duration::from_secs(1)
 }
@@ -206,10 +282,51 @@ fn default_reset_max() -> u32 {
     5
 }
 
-fn default_redirect_uris() -> Vec<String> {
-    vec!["http://localhost:8080/oauth/callback".to_owned()]
+fn default_discovery_refresh() -> Duration {
+    Duration::from_secs(3600)
 }
 
 fn default_state_ttl() -> Duration {
     Duration::from_secs(600)
+}
+
+#[cfg(test)]
+mod tests {
+    use onramp_kit::service_config::ServiceConfig;
+
+    use super::*;
+
+    fn config() -> Config {
+        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        Config::new(ServiceConfig::new(listen, "postgres://localhost/identity"))
+    }
+
+    #[test]
+    fn the_oauth_redirect_follows_app_base_url_unless_set() {
+        let mut config = config();
+        config.app_base_url = "https://app.example.com/".into();
+        assert_eq!(
+            config.redirect_uris(),
+            vec!["https://app.example.com/oauth/callback"]
+        );
+        config.oauth_redirect_uris = vec!["https://other.example/cb".into()];
+        assert_eq!(config.redirect_uris(), vec!["https://other.example/cb"]);
+    }
+
+    #[test]
+    fn internal_testers_come_as_a_comma_separated_list() {
+        #[derive(Deserialize)]
+        struct Only {
+            #[serde(deserialize_with = "comma_separated")]
+            internal_tester_emails: Vec<String>,
+        }
+        let parsed: Only = serde_json::from_value(serde_json::json!({
+            "internal_tester_emails": " Ada@Example.com, ,bob@example.org "
+        }))
+        .expect("list");
+        assert_eq!(
+            parsed.internal_tester_emails,
+            vec!["Ada@Example.com", "bob@example.org"]
+        );
+    }
 }

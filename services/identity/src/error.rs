@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use onramp_kit::{ApiError, Code};
 
+use crate::passwords::HashError;
+
 /// Everything an identity operation can fail with.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum IdentityError {
@@ -46,6 +48,9 @@ pub(crate) enum IdentityError {
     /// An OAuth provider could not be reached; nothing changed.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// Every password-hashing slot of this replica is busy; nothing changed, retry shortly.
+    #[error("password hashing saturated")]
+    HashingBusy,
     /// Too many attempts; retry after the duration.
     #[error("rate limited for {0:?}")]
     RateLimited(Duration),
@@ -60,6 +65,15 @@ impl IdentityError {
         Self::InvalidField {
             field,
             message: message.into(),
+        }
+    }
+}
+
+impl From<HashError> for IdentityError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Busy => Self::HashingBusy,
+            HashError::Failed(cause) => Self::Unexpected(cause),
         }
     }
 }
@@ -119,6 +133,11 @@ impl From<IdentityError> for ApiError {
                     "the sign-in provider could not be reached; try again",
                 )
             }
+            IdentityError::HashingBusy => ApiError::new(
+                Code::Unavailable,
+                "too many sign-ins are being processed; try again in a moment",
+            )
+            .with_retry_after(Duration::from_secs(1)),
             IdentityError::RateLimited(after) => {
                 ApiError::new(Code::RateLimited, "too many attempts; try again later")
                     .with_retry_after(after)

@@ -347,13 +347,20 @@ impl IdentityService for IdentityApi {
         let meta = meta(request.caller)?;
         required(&request.token, "token")?;
         let password = NewPassword::parse(&request.new_password, "new_password").map_err(fail)?;
-        let revoked = self
+        let done = self
             .identity
-            .complete_password_reset(&meta, &request.token, password)
+            .complete_password_reset(
+                &meta,
+                &request.token,
+                password,
+                request.unlink_oauth_providers,
+            )
             .await
             .map_err(fail)?;
         Ok(Response::new(CompletePasswordResetResponse {
-            sessions_revoked: u32::try_from(revoked).unwrap_or(u32::MAX),
+            sessions_revoked: u32::try_from(done.sessions_revoked).unwrap_or(u32::MAX),
+            linked_oauth_providers: done.linked_oauth_providers,
+            unlinked_oauth_providers: done.unlinked_oauth_providers,
         }))
     }
 

@@ -1,9 +1,12 @@
 //! Invite codes carried by a signup or an OAuth login, resolved with tenancy's `ResolveInvite`.
 //!
-//! A code lets an invitee in while self-serve signup is off, and it proves the invited address (the
-//! invite mail reached it), so an account created for that address starts verified. Identity never
-//! joins anyone to a workspace: the signed-in invitee accepts with `POST /v1/invites/{code}/accept`
-//! (tenancy's AcceptInvite), which checks the verified email again.
+//! A code lets an invitee in while self-serve signup is off, and only for the invited address. It
+//! never proves that address: the inviter sees the code (in the create answer and the link), so
+//! anyone holding it could sign up as the invitee. An account made with a code starts unverified
+//! and gets the normal verification mail; only that mailed link (or a provider asserting
+//! `email_verified`) verifies it. Identity never joins anyone to a workspace: the signed-in invitee
+//! accepts with `POST /v1/invites/{code}/accept` (tenancy's AcceptInvite), which requires the
+//! verified email.
 
 use onramp_kit::{
     ApiError, Code,

@@ -1,13 +1,17 @@
 //! argon2id password hashing with the OWASP parameters, PHC strings, and a dummy hash so that an
 //! unknown account costs the same time as a known one (enumeration resistance).
 
-use std::sync::{Arc, LazyLock};
+use std::{
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
 
 use anyhow::Context as _;
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
     password_hash::SaltString,
 };
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// OWASP's argon2id recommendation: 19 MiB of memory, 2 iterations, 1 lane.
 pub const OWASP_PARAMS: (u32, u32, u32) = (19_456, 2, 1);
@@ -23,10 +27,51 @@ pub(crate) enum Verified {
     YesRehashed(String),
 }
 
-/// Hashes and verifies passwords. Cheap to clone; the work runs on the blocking pool.
+/// Why hashing did not happen.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HashError {
+    /// Every hashing slot stayed busy for the whole queue wait: the replica is saturated, retry later.
+    #[error("password hashing is saturated")]
+    Busy,
+    /// The hashing itself failed (a bug or a corrupt stored hash).
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+/// How many hashes may run at once and how long a request waits for a slot.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HashLimits {
+    /// Concurrent hashes (each takes [`OWASP_PARAMS`]' 19 MiB).
+    pub(crate) slots: usize,
+    /// How long a request waits for a slot before it is answered UNAVAILABLE.
+    pub(crate) queue_wait: Duration,
+}
+
+impl HashLimits {
+    /// One slot per core, but never more than `memory_limit_mib` of argon2 memory at once (at
+    /// least one slot).
+    pub(crate) fn from_resources(
+        cores: usize,
+        memory_limit_mib: u32,
+        queue_wait: Duration,
+    ) -> Self {
+        let per_hash_mib = OWASP_PARAMS.0.div_ceil(1024);
+        let by_memory = usize::try_from(memory_limit_mib / per_hash_mib).unwrap_or(usize::MAX);
+        Self {
+            slots: cores.min(by_memory).max(1),
+            queue_wait,
+        }
+    }
+}
+
+/// Hashes and verifies passwords. Cheap to clone; the work runs on the blocking pool, at most
+/// [`HashLimits::slots`] at a time per replica, so a flood of password requests cannot take all
+/// the memory or every blocking thread.
 #[derive(Debug, Clone)]
 pub(crate) struct PasswordHasher {
     argon: Arc<Argon2<'static>>,
+    slots: Arc<Semaphore>,
+    queue_wait: Duration,
 }
 
 /// A valid PHC string for a password nobody knows, verified when the account does not exist.
@@ -52,19 +97,41 @@ fn hash_with(argon: &Argon2<'_>, password: &str) -> anyhow::Result<String> {
 
 impl Default for PasswordHasher {
     fn default() -> Self {
-        Self {
-            argon: Arc::new(owasp()),
-        }
+        Self::new(HashLimits {
+            slots: 2,
+            queue_wait: Duration::from_secs(2),
+        })
     }
 }
 
 impl PasswordHasher {
+    pub(crate) fn new(limits: HashLimits) -> Self {
+        Self {
+            argon: Arc::new(owasp()),
+            slots: Arc::new(Semaphore::new(limits.slots.max(1))),
+            queue_wait: limits.queue_wait,
+        }
+    }
+
+    /// A hashing slot, or [`HashError::Busy`] when none frees up within the queue wait.
+    async fn slot(&self) -> Result<OwnedSemaphorePermit, HashError> {
+        match tokio::time::timeout(self.queue_wait, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) | Err(_) => Err(HashError::Busy),
+        }
+    }
+
     /// Hashes `password` into a PHC string (blocking work off the async threads).
-    pub(crate) async fn hash(&self, password: String) -> anyhow::Result<String> {
+    pub(crate) async fn hash(&self, password: String) -> Result<String, HashError> {
+        let permit = self.slot().await?;
         let argon = self.argon.clone();
-        tokio::task::spawn_blocking(move || hash_with(&argon, &password))
-            .await
-            .context("hashing task")?
+        let hashed = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+            let _permit = permit;
+            hash_with(&argon, &password)
+        })
+        .await
+        .context("hashing task")??;
+        Ok(hashed)
     }
 
     /// Verifies `password` against `phc` (or against the dummy hash when `phc` is `None`, which
@@ -73,9 +140,11 @@ impl PasswordHasher {
         &self,
         password: String,
         phc: Option<String>,
-    ) -> anyhow::Result<Verified> {
+    ) -> Result<Verified, HashError> {
+        let permit = self.slot().await?;
         let argon = self.argon.clone();
-        tokio::task::spawn_blocking(move || {
+        let verified = tokio::task::spawn_blocking(move || -> anyhow::Result<Verified> {
+            let _permit = permit;
             let known = phc.is_some();
             let phc = phc.unwrap_or_else(|| DUMMY_HASH.clone());
             let parsed =
@@ -91,7 +160,8 @@ impl PasswordHasher {
             }
         })
         .await
-        .context("verifying task")?
+        .context("verifying task")??;
+        Ok(verified)
     }
 }
 
@@ -146,6 +216,27 @@ mod tests {
             Verified::YesRehashed(new) => assert!(new.contains("m=19456,t=2,p=1")),
             other => panic!("expected a rehash, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn slots_follow_cores_and_the_memory_limit() {
+        let wait = Duration::from_secs(1);
+        assert_eq!(HashLimits::from_resources(8, 1024, wait).slots, 8);
+        assert_eq!(HashLimits::from_resources(8, 64, wait).slots, 3);
+        assert_eq!(HashLimits::from_resources(8, 1, wait).slots, 1);
+    }
+
+    #[tokio::test]
+    async fn a_saturated_hasher_answers_busy_after_the_queue_wait() {
+        let hasher = PasswordHasher::new(HashLimits {
+            slots: 1,
+            queue_wait: Duration::from_millis(20),
+        });
+        let held = hasher.slot().await.expect("the only slot");
+        let busy = hasher.hash("correct horse battery".into()).await;
+        assert!(matches!(busy, Err(HashError::Busy)), "{busy:?}");
+        drop(held);
+        assert!(hasher.hash("correct horse battery".into()).await.is_ok());
     }
 
     #[tokio::test]

@@ -280,7 +280,7 @@ async fn password_reset_is_enumeration_safe_single_use_and_ends_every_session() 
     let done = post(&app, "/v1/auth/password-reset/complete", body.clone()).await;
     assert_eq!(
         done.json::<Value>().await.expect("json"),
-        json!({ "sessions_revoked": 1 })
+        json!({ "sessions_revoked": 1, "linked_oauth_providers": [], "unlinked_oauth_providers": [] })
     );
     let reused = post(&app, "/v1/auth/password-reset/complete", body).await;
     assert_eq!(problem(reused, 401).await["reason"], "UNAUTHENTICATED");

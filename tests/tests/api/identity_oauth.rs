@@ -46,6 +46,29 @@ pub(crate) async fn start_provider(http: &reqwest::Client) -> Provider {
         .and_then(|listener| listener.local_addr())
         .expect("free port")
         .port();
+    start_provider_on(http, port).await
+}
+
+impl Provider {
+    /// Stops the provider and starts a fresh one on the same port: same issuer, a new signing key
+    /// (and no users).
+    pub(crate) async fn restart(self, http: &reqwest::Client) -> Provider {
+        let issuer = self.issuer.clone();
+        self.stop().await;
+        let port = url::Url::parse(&issuer)
+            .expect("issuer url")
+            .port()
+            .expect("port");
+        start_provider_on(http, port).await
+    }
+
+    /// Stops the provider (and waits until it has exited).
+    pub(crate) async fn stop(mut self) {
+        self._child.kill().await.expect("stop the provider");
+    }
+}
+
+async fn start_provider_on(http: &reqwest::Client, port: u16) -> Provider {
     let binary = provider_binary();
     let child = Command::new(&binary)
         .args([

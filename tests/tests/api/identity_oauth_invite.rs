@@ -1,19 +1,23 @@
 //! An invite carried through OAuth sign-in: identity resolves the code with tenancy before it makes
 //! the account, so only the invited address gets in with it; the invitee then accepts signed in.
-//! The owner signs in through the same provider (a verified provider address needs no mail).
+//! The owner signs in through the same provider (a verified provider address needs no mail). The
+//! code itself proves nothing: a provider that does not assert `email_verified` leaves the invitee
+//! unverified until the mailed link, invite or not.
 
 use reqwest::{Method, StatusCode, redirect::Policy};
 use serde_json::{Value, json};
 
 use crate::{
     identity::new_email,
+    identity_invite_proof::{add_identity_hook, me_json, verify_from_mail},
     identity_oauth::{Provider, approve, mock_provider_hook, provider_user, start, start_provider},
     tenancy_http::new_tenant,
     tenancy_invites_http::{accept, invite},
     world::{User, World},
 };
 
-/// Signs `email` in through the provider (as a new provider user), carrying `invite_code` if any.
+/// Signs `email` in through the provider (as a new provider user whose address the provider calls
+/// verified), carrying `invite_code` if any.
 async fn oauth_sign_in(
     world: &World,
     http: &reqwest::Client,
@@ -21,8 +25,19 @@ async fn oauth_sign_in(
     email: &str,
     invite_code: Option<&str>,
 ) -> reqwest::Response {
+    oauth_sign_in_as(world, http, provider, (email, true), invite_code).await
+}
+
+/// [`oauth_sign_in`] with the provider's `email_verified` claim chosen.
+pub(crate) async fn oauth_sign_in_as(
+    world: &World,
+    http: &reqwest::Client,
+    provider: &Provider,
+    (email, provider_verified): (&str, bool),
+    invite_code: Option<&str>,
+) -> reqwest::Response {
     let sub = format!("sub-{}", uuid::Uuid::new_v4().simple());
-    provider_user(http, provider, &sub, email, true).await;
+    provider_user(http, provider, &sub, email, provider_verified).await;
     let started = start(&world.app, http).await;
     let (code, state) = approve(http, &started, &sub).await;
     let mut body = json!({ "code": code, "state": state });
@@ -68,7 +83,10 @@ async fn an_oauth_sign_in_carrying_an_invite_code_admits_only_the_invited_addres
         .expect("client");
     let provider = start_provider(&http).await;
     let hook = mock_provider_hook(&provider);
-    let world = World::spawn_with(move |options| options.configure_identity = Some(hook)).await;
+    let world = World::spawn_with(move |options| {
+        add_identity_hook(options, move |config| hook.apply(config));
+    })
+    .await;
     let owner_email = new_email();
     let signed_in = oauth_sign_in(&world, &http, &provider, &owner_email, None).await;
     let owner = user_of(&world, &owner_email, signed_in).await;
@@ -105,5 +123,49 @@ async fn an_oauth_sign_in_carrying_an_invite_code_admits_only_the_invited_addres
         .expect("json");
     let members = members["members"].as_array().expect("members");
     assert_eq!(members.len(), 2, "{members:?}");
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn an_invite_code_does_not_verify_an_address_the_provider_left_unverified() {
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client");
+    let provider = start_provider(&http).await;
+    let hook = mock_provider_hook(&provider);
+    let world = World::spawn_with(move |options| {
+        add_identity_hook(options, move |config| hook.apply(config));
+    })
+    .await;
+    let owner = world.verified_user().await;
+    let tenant = new_tenant(&world, &owner, "Unproven Co").await;
+    let invitee = new_email();
+    let code = invite(&world, &owner, &tenant, &invitee, "member").await;
+
+    let signed_in =
+        oauth_sign_in_as(&world, &http, &provider, (&invitee, false), Some(&code)).await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let body: Value = signed_in.json().await.expect("json");
+    assert_eq!(body["user_created"], true, "{body}");
+    assert_eq!(body["email_verified"], false, "{body}");
+    let access_token = body["session"]["access_token"]
+        .as_str()
+        .expect("access")
+        .to_owned();
+    let me = me_json(&world, &access_token).await;
+    assert_eq!(me["email_verified"], false, "{me}");
+    let jane = User {
+        email: invitee.clone(),
+        id: me["id"].as_str().expect("id").to_owned(),
+        access_token,
+    };
+    let (status, refused) = accept(&world, &jane, &code).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(refused["reason"], "EMAIL_VERIFICATION_REQUIRED");
+
+    verify_from_mail(&world, &invitee).await;
+    let (status, accepted) = accept(&world, &jane, &code).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
     world.stop().await;
 }

@@ -1,6 +1,10 @@
 //! Sessions end to end: refresh rotation, reuse detection revoking the family, logout and
 //! logout-everywhere, and enumeration-safe answers.
 
+use std::time::Duration;
+
+use onramp_kit::auth::Clock;
+use onramp_stack::ConfigHook;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -9,13 +13,34 @@ use crate::{
     identity::{PASSWORD, comparable, login, me, new_email, post, problem, signed_in, signup},
 };
 
+/// The reuse window the tests configure: a rotated token presented again within it is a second tab.
+const REUSE_WINDOW: Duration = Duration::from_secs(3);
+
 async fn refresh(app: &TestStack, token: &Value) -> reqwest::Response {
     post(app, "/v1/auth/refresh", json!({ "refresh_token": token })).await
 }
 
+/// A stack whose identity and gateway share `clock`, with [`REUSE_WINDOW`].
+async fn stack_with_clock(clock: &Clock) -> TestStack {
+    let (identity_clock, gateway_clock) = (clock.clone(), clock.clone());
+    TestStack::spawn_with(move |options| {
+        options.configure_identity = Some(ConfigHook::new(
+            move |config: &mut onramp_identity::Config| {
+                config.clock = identity_clock.clone();
+                config.refresh_reuse_window = REUSE_WINDOW;
+            },
+        ));
+        options.configure_gateway = Some(ConfigHook::new(
+            move |config: &mut onramp_gateway::Config| config.clock = gateway_clock.clone(),
+        ));
+    })
+    .await
+}
+
 #[tokio::test]
 async fn refresh_rotates_and_a_reused_token_revokes_the_whole_family() {
-    let app = TestStack::spawn().await;
+    let clock = Clock::system();
+    let app = stack_with_clock(&clock).await;
     let (_, first) = signed_in(&app).await;
 
     let response = refresh(&app, &first["refresh_token"]).await;
@@ -27,7 +52,9 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_whole_family() {
     let access = second["access_token"].as_str().expect("access");
     assert_eq!(me(&app, access).await.status(), StatusCode::OK);
 
-    // The first token was rotated: presenting it again is reuse, and the family dies with it.
+    // The first token was rotated: presenting it again after the reuse window is reuse, and the
+    // family dies with it.
+    clock.advance(REUSE_WINDOW + Duration::from_secs(1));
     let reused = problem(refresh(&app, &first["refresh_token"]).await, 401).await;
     assert_eq!(reused["reason"], "REFRESH_TOKEN_REUSED");
     let after = problem(refresh(&app, &second["refresh_token"]).await, 401).await;
@@ -39,6 +66,40 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_whole_family() {
         refresh(&app, &other["refresh_token"]).await.status(),
         StatusCode::OK
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn two_tabs_refreshing_one_token_at_once_both_stay_signed_in() {
+    let clock = Clock::system();
+    let app = stack_with_clock(&clock).await;
+    let (_, first) = signed_in(&app).await;
+
+    // Both tabs send the same refresh token at the same moment.
+    let (one, two) = tokio::join!(
+        refresh(&app, &first["refresh_token"]),
+        refresh(&app, &first["refresh_token"])
+    );
+    assert_eq!(one.status(), StatusCode::OK);
+    assert_eq!(two.status(), StatusCode::OK);
+    let one: Value = one.json().await.expect("json");
+    let two: Value = two.json().await.expect("json");
+    assert_eq!(one["session_id"], first["session_id"]);
+    assert_eq!(two["session_id"], first["session_id"]);
+    // Each tab's pair works: its access token reads, its refresh token rotates on.
+    for pair in [&one, &two] {
+        let access = pair["access_token"].as_str().expect("access");
+        assert_eq!(me(&app, access).await.status(), StatusCode::OK);
+        let next = refresh(&app, &pair["refresh_token"]).await;
+        assert_eq!(next.status(), StatusCode::OK, "the tab stays signed in");
+    }
+
+    // The window does not slide: the same old token after it is reuse and ends the session.
+    clock.advance(REUSE_WINDOW + Duration::from_secs(1));
+    let reused = problem(refresh(&app, &first["refresh_token"]).await, 401).await;
+    assert_eq!(reused["reason"], "REFRESH_TOKEN_REUSED");
+    let (_, fresh) = signed_in(&app).await;
+    assert_ne!(fresh["session_id"], first["session_id"]);
     app.stop().await;
 }
 

@@ -134,12 +134,19 @@ pub(crate) async fn request_reset(
 pub(crate) struct CompleteResetBody {
     token: String,
     new_password: String,
+    /// Provider ids to unlink as part of the reset (the reset mail lists the linked ones); each must
+    /// be linked to the account, else 400 naming `unlink_oauth_providers`.
+    unlink_oauth_providers: Vec<String>,
 }
 
 /// `POST /v1/auth/password-reset/complete` answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ResetDone {
     sessions_revoked: u32,
+    /// Provider ids still linked to the account.
+    linked_oauth_providers: Vec<String>,
+    /// Provider ids this reset unlinked.
+    unlinked_oauth_providers: Vec<String>,
 }
 
 #[utoipa::path(post, path = "/v1/auth/password-reset/complete", tag = "auth",
@@ -157,6 +164,7 @@ pub(crate) async fn complete_reset(
         caller: Some(caller(None, &headers)),
         token: body.token,
         new_password: body.new_password,
+        unlink_oauth_providers: body.unlink_oauth_providers,
     };
     let done = state
         .peers
@@ -166,5 +174,7 @@ pub(crate) async fn complete_reset(
         .into_inner();
     Ok(Json(ResetDone {
         sessions_revoked: done.sessions_revoked,
+        linked_oauth_providers: done.linked_oauth_providers,
+        unlinked_oauth_providers: done.unlinked_oauth_providers,
     }))
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Identity, IssuedSession, RequestMeta, mails};
+use super::{Identity, IssuedSession, RequestMeta, SignupGate, mails};
 use crate::{
     domain::{DisplayName, Email, NewPassword},
     error::IdentityError,
@@ -12,7 +12,7 @@ use crate::{
     store::{
         audit::{self, AuditEvent},
         limits,
-        users::{self, NewUser},
+        users::{self, NewUser, UserRow},
     },
 };
 
@@ -38,6 +38,14 @@ pub(crate) struct UserView {
     pub(crate) created_at: DateTime<Utc>,
 }
 
+/// Whether a login attempt may go on to check the password.
+enum Admission {
+    /// Within the limits: the account (if any) and the attempt, counted as failed until it succeeds.
+    Admitted { user: Option<UserRow>, attempt: i64 },
+    /// Over a limit: retry after this long.
+    Wait(std::time::Duration),
+}
+
 fn event<'a>(kind: &'static str, meta: &'a RequestMeta, email: Option<&'a str>) -> AuditEvent<'a> {
     AuditEvent {
         kind,
@@ -57,7 +65,8 @@ impl Identity {
         meta: &RequestMeta,
         input: SignupInput,
     ) -> Result<(), IdentityError> {
-        // An invite for this address opens a closed signup and proves the address.
+        // An invite for this address opens a closed signup. It proves nothing about the mailbox:
+        // the inviter saw the code too, so the account starts unverified like any other.
         let invited = match &input.invite_code {
             Some(code) => {
                 self.invites.check(code, input.email.as_str()).await?;
@@ -65,7 +74,12 @@ impl Identity {
             }
             None => false,
         };
-        if !invited && !self.policy.self_serve_enabled {
+        let gate = if invited {
+            SignupGate::Open
+        } else {
+            self.policy.signup_gate(input.email.as_str())
+        };
+        if gate == SignupGate::Closed {
             return Err(IdentityError::SelfServeDisabled);
         }
         let phc = self.hasher.hash(input.password.expose().to_owned()).await?;
@@ -80,7 +94,6 @@ impl Identity {
                 display_name: input.display_name.as_str(),
                 password_hash: &phc,
                 verification_grace_ends_at: now + self.policy.grace,
-                email_verified_at: invited.then_some(now),
                 created_at: now,
             },
         )
@@ -96,7 +109,13 @@ impl Identity {
         );
         audit_event.user_id = created.then_some(id);
         audit::record(&mut tx, &audit_event, now).await?;
-        if created && !invited {
+        if gate == SignupGate::InternalTester {
+            let mut used = event("internal_tester_signup", meta, Some(input.email.as_str()));
+            used.user_id = created.then_some(id);
+            used.detail = json!({ "method": "password", "account_created": created });
+            audit::record(&mut tx, &used, now).await?;
+        }
+        if created {
             self.queue_verification(&mut tx, id, input.email.as_str(), now)
                 .await?;
         } else if !created {
@@ -118,38 +137,45 @@ impl Identity {
         let email = Email::parse(email, "email")
             .map(|e| e.as_str().to_owned())
             .unwrap_or_else(|_| email.trim().to_lowercase());
-        let now = self.now();
-        // One attempt per account at a time: concurrent guesses cannot all pass the limit check
-        // before any of their failures is counted.
-        let mut tx = self.pool.begin().await?;
-        limits::lock_account(&mut tx, &email).await?;
-        if let Some(wait) = self.login_wait(&mut tx, meta, &email, now).await? {
-            audit::record(
-                &mut tx,
-                &event("login_rate_limited", meta, Some(&email)),
-                now,
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(IdentityError::RateLimited(wait));
-        }
-        let user = users::by_email(&mut tx, &email).await?;
+        let (user, attempt) = match self.admit_login(meta, &email).await? {
+            Admission::Admitted { user, attempt } => (user, attempt),
+            Admission::Wait(wait) => return Err(IdentityError::RateLimited(wait)),
+        };
+        // The hash runs with no pooled connection and no lock held: a slow hash (or a queue of
+        // them) cannot starve the pool or serialise other accounts.
         let phc = user.as_ref().and_then(|u| u.password_hash.clone());
-        let verified = self.hasher.verify(password, phc).await?;
+        let verified = match self.hasher.verify(password, phc.clone()).await {
+            Ok(verified) => verified,
+            Err(error) => {
+                // Not an attempt after all (the replica was saturated): it must not count.
+                let mut conn = self.pool.acquire().await?;
+                limits::forget(&mut conn, attempt).await?;
+                return Err(error.into());
+            }
+        };
         let now = self.now();
-        let user = match (verified, user) {
-            (Verified::No, _) | (_, None) => {
-                limits::record(&mut tx, &email, meta.client_ip.as_deref(), now).await?;
+        let mut tx = self.pool.begin().await?;
+        // The account as it is now: a password changed meanwhile (a reset) invalidates this check.
+        let current = match &user {
+            Some(user) => users::by_id(&mut tx, user.id).await?,
+            None => None,
+        };
+        let user = match (verified, current) {
+            (Verified::Yes | Verified::YesRehashed(_), Some(user)) if user.password_hash == phc => {
+                user
+            }
+            (Verified::YesRehashed(new_phc), Some(user)) if user.password_hash == phc => {
+                users::set_password_hash(&mut tx, user.id, &new_phc).await?;
+                user
+            }
+            _ => {
+                // The failure was counted before hashing.
                 audit::record(&mut tx, &event("login_failed", meta, Some(&email)), now).await?;
                 tx.commit().await?;
                 return Err(IdentityError::InvalidCredentials);
             }
-            (Verified::Yes, Some(user)) => user,
-            (Verified::YesRehashed(phc), Some(user)) => {
-                users::set_password_hash(&mut tx, user.id, &phc).await?;
-                user
-            }
         };
+        limits::forget(&mut tx, attempt).await?;
         limits::reset_account(&mut tx, &email).await?;
         let session = self.issue_session(&mut tx, &user, now).await?;
         let mut ok = event("login_ok", meta, Some(&email));
@@ -157,6 +183,33 @@ impl Identity {
         audit::record(&mut tx, &ok, now).await?;
         tx.commit().await?;
         Ok(session)
+    }
+
+    /// The limit check, in a short transaction under the account's lock. An admitted attempt is
+    /// counted as a failure before its hash runs (and forgotten if it succeeds), so concurrent
+    /// guesses cannot all pass the check while no lock is held.
+    async fn admit_login(
+        &self,
+        meta: &RequestMeta,
+        email: &str,
+    ) -> Result<Admission, IdentityError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        limits::lock_account(&mut tx, email).await?;
+        if let Some(wait) = self.login_wait(&mut tx, meta, email, now).await? {
+            audit::record(
+                &mut tx,
+                &event("login_rate_limited", meta, Some(email)),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Admission::Wait(wait));
+        }
+        let user = users::by_email(&mut tx, email).await?;
+        let attempt = limits::record(&mut tx, email, meta.client_ip.as_deref(), now).await?;
+        tx.commit().await?;
+        Ok(Admission::Admitted { user, attempt })
     }
 
     /// How long to wait when the account or the client IP has too many recent failures.

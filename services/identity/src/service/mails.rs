@@ -4,6 +4,7 @@ use onramp_kit::mail::{Email, outbox};
 use sqlx::PgConnection;
 
 use super::Policy;
+use crate::store::oauth::LinkedIdentity;
 
 /// Queues the "verify your address" email with its link.
 pub(crate) async fn verification(
@@ -45,21 +46,39 @@ pub(crate) async fn signup_attempt(
     outbox::enqueue(conn, &email).await.map(drop)
 }
 
-/// Queues the password reset email with its link.
+/// Queues the password reset email with its link, listing the provider logins linked to the account
+/// so the mailbox's owner can see (and remove, when choosing the new password) one that is not theirs.
 pub(crate) async fn reset(
     conn: &mut PgConnection,
     policy: &Policy,
     to: &str,
     token: &str,
+    linked: &[LinkedIdentity],
 ) -> sqlx::Result<()> {
     let minutes = policy.reset_ttl.num_minutes();
+    let linked = if linked.is_empty() {
+        String::new()
+    } else {
+        let lines: Vec<String> = linked
+            .iter()
+            .map(|identity| match &identity.email {
+                Some(email) => format!("  - {} ({email})", identity.provider_id),
+                None => format!("  - {}", identity.provider_id),
+            })
+            .collect();
+        format!(
+            "These sign-in providers are linked to the account and keep working after the reset \
+             unless you remove them on the reset page:\n{}\n\n",
+            lines.join("\n")
+        )
+    };
     let email = Email {
         to: to.to_owned(),
         subject: "Reset your password".to_owned(),
         body_text: format!(
             "Someone asked to reset the password of your Onramp account.\n\nOpen this link within \
              {minutes} minutes to choose a new password:\n\n{}/reset-password?token={token}\n\n\
-             If it was not you, ignore this email: your password is unchanged.\n",
+             {linked}If it was not you, ignore this email: your password is unchanged.\n",
             policy.app_base_url
         ),
     };

@@ -19,7 +19,7 @@ use crate::{
     invites::InviteResolver,
     keys::SigningKeys,
     oauth::{Providers, crypto::TokenCipher},
-    passwords::PasswordHasher,
+    passwords::{HashLimits, PasswordHasher},
     store::users::UserRow,
 };
 
@@ -52,7 +52,10 @@ pub(crate) struct Policy {
     pub(crate) audience: String,
     pub(crate) access_ttl: TimeDelta,
     pub(crate) refresh_ttl: TimeDelta,
+    pub(crate) refresh_reuse_window: TimeDelta,
     pub(crate) self_serve_enabled: bool,
+    /// Normalised (trimmed, lowercased) addresses that may sign up while self-serve is off.
+    pub(crate) internal_testers: Vec<String>,
     pub(crate) grace: TimeDelta,
     pub(crate) max_failures_per_account: i64,
     pub(crate) account_window: TimeDelta,
@@ -67,6 +70,30 @@ pub(crate) struct Policy {
     pub(crate) state_ttl: TimeDelta,
 }
 
+/// Why a signup without an invite may (or may not) go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignupGate {
+    /// Self-serve signup is on.
+    Open,
+    /// Self-serve is off, but the address is an internal tester's (each use is audited).
+    InternalTester,
+    /// Self-serve is off: `403 SELF_SERVE_DISABLED`.
+    Closed,
+}
+
+impl Policy {
+    /// The gate for an uninvited signup of `email` (normalised).
+    pub(crate) fn signup_gate(&self, email: &str) -> SignupGate {
+        if self.self_serve_enabled {
+            SignupGate::Open
+        } else if self.internal_testers.iter().any(|tester| tester == email) {
+            SignupGate::InternalTester
+        } else {
+            SignupGate::Closed
+        }
+    }
+}
+
 fn delta(duration: Duration) -> TimeDelta {
     TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX)
 }
@@ -78,7 +105,13 @@ impl Policy {
             audience: config.token_audience.clone(),
             access_ttl: delta(config.access_token_ttl),
             refresh_ttl: delta(config.refresh_token_ttl),
+            refresh_reuse_window: delta(config.refresh_reuse_window),
             self_serve_enabled: config.self_serve_enabled,
+            internal_testers: config
+                .internal_tester_emails
+                .iter()
+                .map(|email| email.trim().to_lowercase())
+                .collect(),
             grace: delta(config.email_verification_grace),
             max_failures_per_account: i64::from(config.login_max_failures_per_account),
             account_window: delta(config.login_account_window),
@@ -89,7 +122,7 @@ impl Policy {
             resend_cooldown: delta(config.verification_resend_cooldown),
             reset_ttl: delta(config.password_reset_token_ttl),
             reset_max_per_hour: i64::from(config.password_reset_max_per_hour),
-            redirect_uris: config.oauth_redirect_uris.clone(),
+            redirect_uris: config.redirect_uris(),
             state_ttl: delta(config.oauth_state_ttl),
         }
     }
@@ -112,11 +145,18 @@ impl Identity {
     pub(crate) fn new(pool: PgPool, config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
             pool,
-            hasher: PasswordHasher::default(),
+            hasher: PasswordHasher::new(HashLimits::from_resources(
+                std::thread::available_parallelism().map_or(1, usize::from),
+                config.password_hash_memory_limit_mib,
+                config.password_hash_queue_wait,
+            )),
             keys: Arc::new(SigningKeys::from_config(config)?),
             clock: config.clock.clone(),
             policy: Arc::new(Policy::from_config(config)),
-            providers: Providers::new(config.oauth_providers.clone())?,
+            providers: Providers::new(
+                config.oauth_providers.clone(),
+                config.oauth_discovery_refresh,
+            )?,
             invites: InviteResolver::new(config.tenant_provisioning_service_addr.as_deref())?,
             cipher: TokenCipher::from_config(
                 config.oauth_token_key.as_ref(),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Identity, IssuedSession, RequestMeta};
+use super::{Identity, IssuedSession, RequestMeta, SignupGate};
 use crate::{
     error::IdentityError,
     oauth::{OauthError, ProviderIdentity},
@@ -194,19 +194,27 @@ impl Identity {
                 (user, false, false)
             }
             None => match users::by_email(&mut tx, &email).await? {
-                // Linking hands the account to whoever controls the provider account, so only when
-                // both sides have proven the address (or the account has no password to protect).
+                // Linking hands the account to whoever controls the provider account, and the
+                // account to the provider login, so only when both sides have proven the address:
+                // the provider asserts it, and the account's address was proven by its mailbox or
+                // by a provider asserting it. A password-less account made from an unverified
+                // provider claim proves nothing (anyone could have made it for this address).
                 Some(existing) => {
-                    let existing_proven =
-                        existing.email_verified_at.is_some() || existing.password_hash.is_none();
+                    let existing_proven = existing.email_verified_at.is_some();
                     if !(identity.email_verified && existing_proven) {
                         return Err(IdentityError::UseLogin);
                     }
                     (existing, false, true)
                 }
                 None => (
-                    self.create_oauth_user(&mut tx, &identity, &email, invited, now)
-                        .await?,
+                    self.create_oauth_user(
+                        &mut tx,
+                        (meta, provider_id),
+                        &identity,
+                        (&email, invited),
+                        now,
+                    )
+                    .await?,
                     true,
                     false,
                 ),
@@ -249,17 +257,26 @@ impl Identity {
     async fn create_oauth_user(
         &self,
         conn: &mut sqlx::PgConnection,
+        (meta, provider_id): (&RequestMeta, &str),
         identity: &ProviderIdentity,
-        email: &str,
-        invited: bool,
+        (email, invited): (&str, bool),
         now: DateTime<Utc>,
     ) -> Result<UserRow, IdentityError> {
-        if !invited && !self.policy.self_serve_enabled {
+        let gate = if invited {
+            SignupGate::Open
+        } else {
+            self.policy.signup_gate(email)
+        };
+        // The allow-list is keyed by address, so through a provider only an address it vouches for
+        // may use it (an unverified claim of a tester's address opens nothing).
+        if gate == SignupGate::Closed
+            || (gate == SignupGate::InternalTester && !identity.email_verified)
+        {
             return Err(IdentityError::SelfServeDisabled);
         }
         let id = Uuid::now_v7();
-        // A resolved invite to this address proves it as well as the provider's word does.
-        let verified = identity.email_verified || invited;
+        // Only the provider's word proves the address; an invite code does not (its inviter saw it).
+        let verified = identity.email_verified;
         let name = identity
             .name
             .clone()
@@ -283,6 +300,17 @@ impl Identity {
         }
         if !verified {
             self.queue_verification(conn, id, email, now).await?;
+        }
+        if gate == SignupGate::InternalTester {
+            let used = AuditEvent {
+                kind: "internal_tester_signup",
+                user_id: Some(id),
+                email: Some(email),
+                client_ip: meta.client_ip.as_deref(),
+                user_agent: meta.user_agent.as_deref(),
+                detail: json!({ "method": "oauth", "provider": provider_id }),
+            };
+            audit::record(conn, &used, now).await?;
         }
         users::by_id(conn, id).await?.ok_or(IdentityError::NotFound)
     }

@@ -76,7 +76,8 @@ impl Identity {
         })
     }
 
-    /// Rotates a refresh token. A token that was already rotated revokes its whole family.
+    /// Rotates a refresh token. A token that was already rotated revokes its whole family, unless it
+    /// was rotated within the reuse window (concurrent refreshes from two tabs).
     pub(crate) async fn refresh(
         &self,
         meta: &RequestMeta,
@@ -91,7 +92,10 @@ impl Identity {
         if token.family_revoked_at.is_some() {
             return Err(IdentityError::Unauthenticated("this session has ended"));
         }
-        if token.rotated_at.is_some() {
+        let within_window = token
+            .rotated_at
+            .is_some_and(|rotated| now - rotated <= self.policy.refresh_reuse_window);
+        if token.rotated_at.is_some() && !within_window {
             // Someone holds a copy of a used token: end the session for everyone holding any of it.
             sessions::revoke_family(&mut tx, token.family_id, now, "reuse").await?;
             let event = AuditEvent {
@@ -112,7 +116,11 @@ impl Identity {
         let user = users::by_id(&mut tx, token.user_id)
             .await?
             .ok_or(IdentityError::Unauthenticated("account no longer exists"))?;
-        sessions::mark_rotated(&mut tx, &hash, now).await?;
+        // A second refresh within the window (another tab, a retried request) gets its own pair in
+        // the same session; the token keeps its first rotation time, so the window does not slide.
+        if !within_window {
+            sessions::mark_rotated(&mut tx, &hash, now).await?;
+        }
         let session = self
             .issue_pair(&mut tx, &user, token.family_id, now)
             .await?;

@@ -124,3 +124,30 @@ pub(crate) async fn count_reset_request(
     .fetch_one(conn)
     .await
 }
+
+/// The token with this hash if it is unused and unexpired (a read without a lock, to refuse bogus
+/// links before any expensive work).
+pub(crate) async fn live(
+    conn: &mut PgConnection,
+    kind: TokenKind,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(&format!(
+        "select user_id from {} where token_hash = $1 and used_at is null and expires_at > $2",
+        kind.table()
+    ))
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Serialises reset requests for one address until the transaction ends.
+pub(crate) async fn lock_reset_requests(conn: &mut PgConnection, email: &str) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('reset:' || $1, 0))")
+        .bind(email)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

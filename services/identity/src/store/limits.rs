@@ -42,17 +42,27 @@ pub(crate) async fn by_ip(
     .await
 }
 
-/// Records one failed login.
+/// Records one failed login (or an attempt counted as failed until it succeeds); its id.
 pub(crate) async fn record(
     conn: &mut PgConnection,
     email: &str,
     client_ip: Option<&str>,
     now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    sqlx::query("insert into login_failures (email, client_ip, failed_at) values ($1, $2, $3)")
-        .bind(email)
-        .bind(client_ip)
-        .bind(now)
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "insert into login_failures (email, client_ip, failed_at) values ($1, $2, $3) returning id",
+    )
+    .bind(email)
+    .bind(client_ip)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+/// Removes an attempt recorded by [`record`] that turned out not to be a failure.
+pub(crate) async fn forget(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
+    sqlx::query("delete from login_failures where id = $1")
+        .bind(id)
         .execute(conn)
         .await?;
     Ok(())

@@ -168,3 +168,39 @@ pub(crate) async fn insert_user(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A provider account linked to a user, as its owner is shown it.
+#[derive(Debug, Clone, FromRow)]
+pub(crate) struct LinkedIdentity {
+    pub(crate) provider_id: String,
+    /// The address the provider gave at the last login.
+    pub(crate) email: Option<String>,
+}
+
+/// Every provider account linked to a user, oldest link first.
+pub(crate) async fn identities_of(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> sqlx::Result<Vec<LinkedIdentity>> {
+    sqlx::query_as(
+        "select provider_id, email from oauth_identities where user_id = $1 order by created_at",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Removes the user's links to these providers; how many provider accounts were unlinked.
+pub(crate) async fn unlink(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    provider_ids: &[String],
+) -> sqlx::Result<u64> {
+    let done =
+        sqlx::query("delete from oauth_identities where user_id = $1 and provider_id = any($2)")
+            .bind(user_id)
+            .bind(provider_ids)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected())
+}

@@ -27,16 +27,14 @@ pub(crate) struct NewUser<'a> {
     pub(crate) display_name: &'a str,
     pub(crate) password_hash: &'a str,
     pub(crate) verification_grace_ends_at: DateTime<Utc>,
-    /// Set when the address is already proven (an invite to it was resolved).
-    pub(crate) email_verified_at: Option<DateTime<Utc>>,
     pub(crate) created_at: DateTime<Utc>,
 }
 
 /// Inserts the user unless the email is taken; `false` when it was.
 pub(crate) async fn insert(conn: &mut PgConnection, user: &NewUser<'_>) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
-        "insert into users (id, email, display_name, password_hash, verification_grace_ends_at, created_at, email_verified_at)
-         values ($1, $2, $3, $4, $5, $6, $7)
+        "insert into users (id, email, display_name, password_hash, verification_grace_ends_at, created_at)
+         values ($1, $2, $3, $4, $5, $6)
          on conflict (email) do nothing",
     )
     .bind(user.id)
@@ -45,7 +43,6 @@ pub(crate) async fn insert(conn: &mut PgConnection, user: &NewUser<'_>) -> sqlx:
     .bind(user.password_hash)
     .bind(user.verification_grace_ends_at)
     .bind(user.created_at)
-    .bind(user.email_verified_at)
     .execute(conn)
     .await?;
     Ok(inserted.rows_affected() == 1)

@@ -3,6 +3,8 @@
 //! A crash after the commit but before the send loses nothing: the row waits for the next relay
 //! pass, in this replica or another. Rows are claimed with `for update skip locked`, so replicas never
 //! send the same row concurrently. The table is [`TABLE_SQL`]; each service puts it in its migrations.
+//! Once a row is sent its body is replaced by [`SENT_BODY`]: mails carry one-time links (verification,
+//! password reset, invites) that would otherwise sit in the table in plaintext.
 
 use std::{sync::Arc, time::Duration};
 
@@ -46,6 +48,9 @@ struct Pending {
     subject: String,
     body_text: String,
 }
+
+/// What a sent row's body is replaced with: the mail left, its one-time links must not stay here.
+pub const SENT_BODY: &str = "[sent; body removed]";
 
 /// Rows claimed per pass; small, since each is held locked while it is sent.
 const BATCH: i64 = 20;
@@ -98,10 +103,16 @@ impl OutboxRelay {
             };
             match self.mailer.send(&email, &row.id.to_string()).await {
                 Ok(()) => {
-                    sqlx::query("update email_outbox set sent_at = now(), attempts = attempts + 1 where id = $1")
-                        .bind(row.id)
-                        .execute(&mut *tx)
-                        .await?;
+                    // The body goes once it is sent: it may carry one-time links (verification,
+                    // reset, invites) that must not sit in plaintext in the table.
+                    sqlx::query(
+                        "update email_outbox set sent_at = now(), attempts = attempts + 1, \
+                         body_text = $2 where id = $1",
+                    )
+                    .bind(row.id)
+                    .bind(SENT_BODY)
+                    .execute(&mut *tx)
+                    .await?;
                     sent += 1;
                 }
                 Err(error) => {

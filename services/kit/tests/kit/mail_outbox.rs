@@ -101,7 +101,20 @@ async fn a_committed_email_is_sent_once_and_a_rolled_back_one_never() {
         "Message-ID is the outbox id"
     );
     assert!(received[0].data.contains("Subject: Verify your email"));
+    assert!(
+        received[0].data.contains("token: abc"),
+        "the mail carried the body"
+    );
     assert_eq!(sink.messages().len(), 1, "the rolled-back email was sent");
+    // The sent row no longer holds the body (nor the one-time token in it).
+    let (body, sent): (String, bool) =
+        sqlx::query_as("select body_text, sent_at is not null from email_outbox where id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await
+            .expect("row");
+    assert!(sent);
+    assert_eq!(body, outbox::SENT_BODY);
     db.drop().await;
 }
 

@@ -1,0 +1,147 @@
+//! OAuth linking only into proven accounts (issue 12, item 2): a provider login joins an existing
+//! account only when the provider asserts the address and the account's address was proven (by its
+//! mailbox or by a provider asserting it). A password-less account made from an *unverified* provider
+//! claim proves nothing. The owner who takes the address back with a password reset sees the linked
+//! provider logins in the reset mail and removes them when choosing the new password.
+
+use reqwest::{StatusCode, redirect::Policy};
+use serde_json::{Value, json};
+
+use crate::{
+    identity::{new_email, post, problem},
+    identity_invite_proof::{add_identity_hook, mailed_token},
+    identity_oauth::{Provider, approve, mock_provider_hook, provider_user, start, start_provider},
+    world::World,
+};
+
+/// The provider's user `sub` (address `email`, `email_verified` as given) signs in at the gateway.
+pub(crate) async fn sign_in_as(
+    world: &World,
+    http: &reqwest::Client,
+    provider: &Provider,
+    sub: &str,
+    (email, provider_verified): (&str, bool),
+) -> reqwest::Response {
+    provider_user(http, provider, sub, email, provider_verified).await;
+    let started = start(&world.app, http).await;
+    let (code, state) = approve(http, &started, sub).await;
+    http.post(world.app.url("/v1/auth/oauth/mock/callback"))
+        .header("cookie", &started.cookie)
+        .json(&json!({ "code": code, "state": state }))
+        .send()
+        .await
+        .expect("callback")
+}
+
+/// A World whose identity also knows the mock provider.
+pub(crate) async fn world_with_provider(http: &reqwest::Client) -> (World, Provider) {
+    let provider = start_provider(http).await;
+    let hook = mock_provider_hook(&provider);
+    let world = World::spawn_with(move |options| {
+        add_identity_hook(options, move |config| hook.apply(config));
+    })
+    .await;
+    (world, provider)
+}
+
+pub(crate) fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn a_provider_login_never_links_into_an_account_made_from_an_unverified_claim() {
+    let http = browser();
+    let (world, provider) = world_with_provider(&http).await;
+    let victim = new_email();
+
+    // Mallory's provider account claims the victim's address without verifying it.
+    let mallory = format!("sub-mallory-{}", uuid::Uuid::new_v4().simple());
+    let made = sign_in_as(&world, &http, &provider, &mallory, (&victim, false)).await;
+    assert_eq!(made.status(), StatusCode::OK);
+    let made: Value = made.json().await.expect("json");
+    assert_eq!(made["user_created"], true, "{made}");
+    assert_eq!(made["email_verified"], false, "{made}");
+
+    // The real owner's verified provider login is not linked into Mallory's account.
+    let owner = format!("sub-owner-{}", uuid::Uuid::new_v4().simple());
+    let refused = sign_in_as(&world, &http, &provider, &owner, (&victim, true)).await;
+    let refused = problem(refused, 409).await;
+    assert_eq!(refused["reason"], "EMAIL_ALREADY_REGISTERED_USE_LOGIN");
+
+    // The owner takes the address back by a password reset; the mail lists the linked provider.
+    let requested = post(
+        &world.app,
+        "/v1/auth/password-reset",
+        json!({ "email": victim }),
+    )
+    .await;
+    assert_eq!(requested.status(), StatusCode::ACCEPTED);
+    let (text, token) = mailed_token(&world, &victim, "/reset-password?token=").await;
+    assert!(text.contains(&format!("- mock ({victim})")), "{text}");
+
+    // Unlinking a provider that is not linked is a 400 naming the field, and changes nothing.
+    let complete = |unlink: Value| {
+        post(
+            &world.app,
+            "/v1/auth/password-reset/complete",
+            json!({ "token": token, "new_password": "a brand new passphrase",
+                    "unlink_oauth_providers": unlink }),
+        )
+    };
+    let bad = problem(complete(json!(["google"])).await, 400).await;
+    assert_eq!(bad["field"], "unlink_oauth_providers", "{bad}");
+    let done = complete(json!(["mock"])).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let done: Value = done.json().await.expect("json");
+    assert_eq!(done["unlinked_oauth_providers"], json!(["mock"]), "{done}");
+    assert_eq!(done["linked_oauth_providers"], json!([]), "{done}");
+
+    // Mallory is out: her unverified claim cannot get into the (now proven) account again ...
+    let mallory_again = sign_in_as(&world, &http, &provider, &mallory, (&victim, false)).await;
+    assert_eq!(
+        problem(mallory_again, 409).await["reason"],
+        "EMAIL_ALREADY_REGISTERED_USE_LOGIN"
+    );
+    // ... while the owner's verified login now links into the account the mailbox proved.
+    let linked = sign_in_as(&world, &http, &provider, &owner, (&victim, true)).await;
+    assert_eq!(linked.status(), StatusCode::OK);
+    let linked: Value = linked.json().await.expect("json");
+    assert_eq!(linked["identity_linked"], true, "{linked}");
+    assert_eq!(linked["session"]["user_id"], made["session"]["user_id"]);
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn a_reset_that_unlinks_nothing_shows_the_links_that_stay() {
+    let http = browser();
+    let (world, provider) = world_with_provider(&http).await;
+    let email = new_email();
+    let sub = format!("sub-{}", uuid::Uuid::new_v4().simple());
+    let made = sign_in_as(&world, &http, &provider, &sub, (&email, true)).await;
+    assert_eq!(made.status(), StatusCode::OK);
+    let requested = post(
+        &world.app,
+        "/v1/auth/password-reset",
+        json!({ "email": email }),
+    )
+    .await;
+    assert_eq!(requested.status(), StatusCode::ACCEPTED);
+    let (_, token) = mailed_token(&world, &email, "/reset-password?token=").await;
+    let done = post(
+        &world.app,
+        "/v1/auth/password-reset/complete",
+        json!({ "token": token, "new_password": "a brand new passphrase" }),
+    )
+    .await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let done: Value = done.json().await.expect("json");
+    assert_eq!(done["linked_oauth_providers"], json!(["mock"]), "{done}");
+    assert_eq!(done["unlinked_oauth_providers"], json!([]), "{done}");
+    // The provider login still works after the reset.
+    let again = sign_in_as(&world, &http, &provider, &sub, (&email, true)).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    world.stop().await;
+}

@@ -33,6 +33,7 @@ mod onboarding_leads;
 mod onboarding_steps;
 mod onboarding_support;
 mod openapi;
+mod process_harness;
 mod processes;
 mod readiness;
 mod stripe_fake;

@@ -1,7 +1,7 @@
 //! Every database connection of identity and tenant-provisioning terminated (`pg_terminate_backend`,
 //! what a Postgres failover or an idle-connection reaper does) three times while signups and
 //! provisioning flow: the pools recover on their own — no service restarts, requests succeed again
-//! afterwards — and no request hangs past its deadline.
+//! afterwards — no request hangs past its deadline, and no workspace is left half-made.
 
 use std::{
     collections::BTreeMap,
@@ -16,7 +16,10 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::faults_fleet::{Fleet, bounded};
+use crate::{
+    faults_fleet::{Fleet, bounded},
+    faults_provisioning::template_items,
+};
 
 const TERMINATIONS: usize = 3;
 /// Far past the gateway's 2s budget: a request still open by then is hanging, not slow.
@@ -163,6 +166,20 @@ async fn faults_terminated_backends_mid_load_recover_without_a_restart() {
                 "{service} recovered without a restart"
             );
         }
+        // A provisioning whose connection died mid-transaction left nothing half-made.
+        let tenancy = fleet.pool("tenant-provisioning").await;
+        let partial: Vec<Uuid> = sqlx::query_scalar(
+            "select t.id from tenants t
+              where (select count(*) from memberships m where m.tenant_id = t.id and m.role = 'owner') <> 1
+                 or (select count(*) from starter_items s where s.tenant_id = t.id) <> $1
+                 or not exists (select 1 from provisioning_requests r where r.tenant_id = t.id)",
+        )
+        .bind(template_items())
+        .fetch_all(&tenancy)
+        .await
+        .expect("partial tenants");
+        assert!(partial.is_empty(), "half-made workspaces: {partial:?}");
+        tenancy.close().await;
         admin.close().await;
         fleet.stop().await;
     })

@@ -117,10 +117,15 @@ async fn wait_provisioned(seen: &Seen, count: usize) {
     }
 }
 
+/// How many starter items a whole workspace has.
+pub(crate) fn template_items() -> i64 {
+    let template: Value = serde_json::from_str(TEMPLATE).expect("template json");
+    let items = template["items"].as_array().expect("items").len();
+    i64::try_from(items).expect("count")
+}
+
 /// Tenancy's tables agree with what the clients were told, key by key.
 async fn assert_one_whole_workspace_per_key(db: &PgPool, requests: &[Request], seen: &Seen) {
-    let template: Value = serde_json::from_str(TEMPLATE).expect("template json");
-    let template_items = template["items"].as_array().expect("items").len();
     let told = seen
         .tenants
         .lock()
@@ -162,11 +167,7 @@ async fn assert_one_whole_workspace_per_key(db: &PgPool, requests: &[Request], s
                 .fetch_one(db)
                 .await
                 .expect("starter items");
-        assert_eq!(
-            items,
-            i64::try_from(template_items).expect("count"),
-            "the whole template"
-        );
+        assert_eq!(items, template_items(), "the whole template");
     }
     let workspaces: i64 = sqlx::query_scalar("select count(*) from tenants")
         .fetch_one(db)

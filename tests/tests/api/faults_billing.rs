@@ -1,7 +1,8 @@
 //! `kill -9` of billing during a webhook storm as Stripe sends one: every event delivered twice, the
 //! whole corpus shuffled (a subscription's updates arrive before its creation), several deliveries in
 //! flight at once, and each retried until a 2xx. Afterwards every acknowledged event is recorded
-//! once, its effect (an outbox row) exists once, and every subscription shows its latest state.
+//! once, its effect (an outbox row) exists once, every subscription shows its latest state, and
+//! the crash was answered `503` (retry), never `500`.
 
 use std::{
     collections::{BTreeMap, HashMap, VecDeque},
@@ -261,6 +262,10 @@ async fn faults_kill9_of_billing_mid_webhook_storm_applies_every_event_once() {
             );
         }
         db.close().await;
+        assert!(
+            !statuses.contains_key(&500),
+            "a crashed billing is a retryable 503 to Stripe, never a 500: {statuses:?}"
+        );
         fleet.stop().await;
     })
     .await;

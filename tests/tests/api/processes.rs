@@ -3,9 +3,7 @@
 //! replica while requests flow.
 
 use std::{
-    net::{SocketAddr, TcpListener},
-    path::PathBuf,
-    process::Stdio,
+    net::SocketAddr,
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU32, Ordering},
@@ -14,90 +12,12 @@ use std::{
 };
 
 use onramp_kit::db;
-use tokio::process::{Child, Command};
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+use tokio::process::Command;
+
+use crate::{
+    helpers::{postgres, unique_prefix},
+    process_harness::{Process, free_addr, service_env, spawn, wait_gateway_ready, wait_serving},
 };
-
-use crate::helpers::{postgres, unique_prefix};
-
-/// The binaries `./tests/run` builds next to the test executables.
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    // target/<profile>/deps/api-<hash> -> target/<profile>/<name>
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let path = dir.join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo build --workspace --bins` (./tests/run does)",
-        path.display()
-    );
-    path
-}
-
-fn free_addr() -> SocketAddr {
-    // Bind-and-release: the port may be reused by the next bind, which is what we want.
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-}
-
-/// A child process killed if the test ends early.
-struct Process {
-    child: Child,
-}
-
-fn spawn(name: &str, env: &[(&str, String)]) -> Process {
-    let mut command = Command::new(binary(name));
-    command
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
-    if std::env::var_os("TEST_LOG").is_none() {
-        command.stdout(Stdio::null()).stderr(Stdio::null());
-    }
-    Process {
-        child: command.kill_on_drop(true).spawn().expect("spawn"),
-    }
-}
-
-fn service_env(addr: SocketAddr, database_url: String) -> Vec<(&'static str, String)> {
-    // The same variables deploy/kubernetes/base sets (onramp-common + onramp-service + the secret).
-    vec![
-        ("GRPC_LISTEN_ADDR", addr.to_string()),
-        ("DATABASE_URL", database_url),
-        ("DATABASE_MAX_CONNECTIONS", "10".into()),
-        ("MAX_RPC_TIMEOUT", "30s".into()),
-        ("DRAIN_PERIOD", "1s".into()),
-        ("LOG_FORMAT", "json".into()),
-        ("RUST_LOG", "warn".into()),
-    ]
-}
-
-async fn wait_serving(addr: SocketAddr) {
-    let start = Instant::now();
-    loop {
-        let endpoint =
-            tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("uri");
-        if let Ok(channel) = endpoint.connect().await {
-            let status = HealthClient::new(channel)
-                .check(HealthCheckRequest {
-                    service: String::new(),
-                })
-                .await;
-            if status.is_ok_and(|s| s.into_inner().status() == ServingStatus::Serving) {
-                return;
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{addr} never reported SERVING"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// Waits (bounded) until `ok` has counted at least `count` successful requests.
 async fn wait_for_requests(ok: &AtomicU32, count: u32) {
@@ -186,19 +106,7 @@ async fn separate_processes_start_from_env_and_a_draining_replica_fails_no_reque
     );
     let http = reqwest::Client::new();
     let base = format!("http://{gateway_addr}");
-    let start = Instant::now();
-    while !http
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status() == 200)
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "gateway never ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_gateway_ready(&http, &base).await;
 
     // A signup goes through the gateway to identity, as a browser's would.
     let first = http

@@ -32,12 +32,13 @@ export function mount(el, ...children) {
 export function field({ name, label, type = 'text', value = '', required = false, autocomplete, hint, attrs = {} }) {
   const id = `f-${name}`;
   const error = h('p', { class: 'field-error', id: `${id}-error`, 'aria-live': 'polite' });
+  const { options = [], ...rest } = attrs;
   const input = type === 'select'
-    ? h('select', { id, name, required, 'aria-describedby': `${id}-error`, ...attrs },
-      (attrs.options || []).map(([v, t]) => h('option', { value: v, selected: v === value }, t)))
+    ? h('select', { id, name, required, 'aria-describedby': `${id}-error`, ...rest },
+      options.map(([v, t]) => h('option', { value: v, selected: v === value }, t)))
     : h(type === 'textarea' ? 'textarea' : 'input', {
       id, name, type: type === 'textarea' ? null : type, required, autocomplete,
-      'aria-describedby': `${id}-error`, ...attrs,
+      'aria-describedby': `${id}-error`, ...rest,
     });
   if (type !== 'select') input.value = value;
   return h('div', { class: 'field' },

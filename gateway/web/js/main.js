@@ -3,7 +3,7 @@
 // pending, 403 limit → upgrade prompt, anything else → the error panel with retry).
 
 import { h, mount } from './dom.js';
-import { route, match, navigate, start, setScreen, skeleton } from './router.js';
+import { route, match, navigate, start, setScreen, shown, skeleton } from './router.js';
 import { hooks, ApiError } from './api.js';
 import { currentUser, currentTenant, state } from './session.js';
 import { signedInFrame, publicFrame, verificationWall, needsWall } from './frame.js';
@@ -71,7 +71,8 @@ async function renderPath(pathname) {
   ctx.user = user;
   if (needsWall(user)) {
     setScreen('verification-wall', 'Verify your email');
-    return mine === generation ? mount(root(), verificationWall(user)) : undefined;
+    if (mine === generation) { mount(root(), verificationWall(user)); shown(); }
+    return undefined;
   }
   if (found.access === 'tenant') {
     try {
@@ -102,6 +103,7 @@ async function show(mine, module, ctx, frame) {
   }
   if (mine !== generation || !node) return undefined;
   mount(root(), await wrap(node));
+  shown();
   const heading = root().querySelector('h1');
   if (heading && module.name !== 'landing') {
     heading.setAttribute('tabindex', '-1');
@@ -114,7 +116,9 @@ async function showError(mine, err, user, frame = 'public') {
   if (mine !== generation) return undefined;
   if (err instanceof ApiError && err.reason === 'EMAIL_VERIFICATION_REQUIRED' && user) {
     setScreen('verification-wall', 'Verify your email');
-    return mount(root(), verificationWall(user));
+    mount(root(), verificationWall(user));
+    shown();
+    return undefined;
   }
   if (err instanceof ApiError && err.status === 402 && state.tenantId) {
     navigate(`/payment-pending?tenant=${encodeURIComponent(state.tenantId)}`, { replace: true });
@@ -127,6 +131,7 @@ async function showError(mine, err, user, frame = 'public') {
   setScreen(err instanceof ApiError && err.reason === 'LIMIT_EXCEEDED' ? 'upgrade' : 'error', 'Something went wrong');
   const content = h('section', { class: 'card' }, panel);
   mount(root(), frame === 'app' && user ? await signedInFrame(user, content) : publicFrame(content));
+  shown();
   return undefined;
 }
 

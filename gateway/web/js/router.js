@@ -53,8 +53,13 @@ export function start(renderFn) {
 /** Marks the screen that is showing (tests and assistive tech read `data-screen`). */
 export function setScreen(name, title) {
   current = name;
-  document.body.dataset.screen = name;
+  delete document.body.dataset.screen;
   document.title = title ? `${title} · Onramp` : 'Onramp';
+}
+
+/** Marks the screen as drawn (after its content is in the page). */
+export function shown() {
+  if (current) document.body.dataset.screen = current;
 }
 
 export function currentScreen() {

@@ -21,7 +21,12 @@ fn csp(response: &Response) -> String {
 #[tokio::test]
 async fn app_paths_serve_the_app_and_api_paths_stay_problem_json() {
     let app = TestStack::spawn().await;
-    for path in ["/", "/invites/some-code", "/verify-email?token=x", "/no/such/screen"] {
+    for path in [
+        "/",
+        "/invites/some-code",
+        "/verify-email?token=x",
+        "/no/such/screen",
+    ] {
         let page = app.http.get(app.url(path)).send().await.expect("page");
         assert_eq!(page.status(), StatusCode::OK, "{path}");
         assert!(
@@ -38,14 +43,26 @@ async fn app_paths_serve_the_app_and_api_paths_stay_problem_json() {
         let body = page.text().await.expect("html");
         assert!(body.contains(r#"<script type="module" src="/js/main.js">"#));
     }
-    let script = app.http.get(app.url("/js/main.js")).send().await.expect("js");
+    let script = app
+        .http
+        .get(app.url("/js/main.js"))
+        .send()
+        .await
+        .expect("js");
     assert_eq!(script.status(), StatusCode::OK);
-    assert!(script.headers()[header::CONTENT_TYPE]
-        .to_str()
-        .expect("ascii")
-        .starts_with("text/javascript"));
+    assert!(
+        script.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/javascript")
+    );
     // A missing asset is a 404, never the HTML page parsed as a script.
-    let missing = app.http.get(app.url("/js/nope.js")).send().await.expect("js");
+    let missing = app
+        .http
+        .get(app.url("/js/nope.js"))
+        .send()
+        .await
+        .expect("js");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 
     for path in ["/v1/no-such-route", "/.well-known/nope", "/v1"] {
@@ -58,7 +75,12 @@ async fn app_paths_serve_the_app_and_api_paths_stay_problem_json() {
         );
         assert_eq!(csp(&api), "default-src 'none'; frame-ancestors 'none'");
     }
-    let status = app.http.get(app.url("/v1/status")).send().await.expect("api");
+    let status = app
+        .http
+        .get(app.url("/v1/status"))
+        .send()
+        .await
+        .expect("api");
     assert_eq!(csp(&status), "default-src 'none'; frame-ancestors 'none'");
     // The app is not API: it never enters the OpenAPI document.
     let doc: Value = app
@@ -71,14 +93,21 @@ async fn app_paths_serve_the_app_and_api_paths_stay_problem_json() {
         .await
         .expect("json");
     let paths = doc["paths"].as_object().expect("paths");
-    assert!(paths.keys().all(|p| p.starts_with("/v1/") || p.starts_with("/.well-known/") || p == "/healthz" || p == "/readyz" || p == "/openapi.json"));
+    assert!(paths.keys().all(|p| p.starts_with("/v1/")
+        || p.starts_with("/.well-known/")
+        || p == "/healthz"
+        || p == "/readyz"
+        || p == "/openapi.json"));
     app.stop().await;
 }
 
 /// Logs in as a browser on the gateway's own origin; returns (cookie header, csrf token, body).
 async fn own_origin_login(app: &TestStack, cookie_only: bool) -> (String, String, Value) {
     let email = new_email();
-    assert_eq!(signup(app, &email, PASSWORD).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        signup(app, &email, PASSWORD).await.status(),
+        StatusCode::ACCEPTED
+    );
     let mut request = app
         .http
         .post(app.url("/v1/auth/login"))
@@ -101,7 +130,11 @@ async fn own_origin_login(app: &TestStack, cookie_only: bool) -> (String, String
         .iter()
         .find_map(|c| c.split_once("onramp_csrf=").map(|(_, v)| v.to_owned()))
         .expect("csrf cookie");
-    (cookies.join("; "), csrf, response.json().await.expect("session"))
+    (
+        cookies.join("; "),
+        csrf,
+        response.json().await.expect("session"),
+    )
 }
 
 #[tokio::test]
@@ -114,7 +147,10 @@ async fn browser_sessions_are_cookie_only_and_the_own_origin_may_change_things()
     let (cookies, csrf, body) = own_origin_login(&app, true).await;
     assert!(body.get("access_token").is_none(), "{body}");
     assert!(body.get("refresh_token").is_none(), "{body}");
-    assert!(body["session_id"].is_string() && body["expires_in"].is_number(), "{body}");
+    assert!(
+        body["session_id"].is_string() && body["expires_in"].is_number(),
+        "{body}"
+    );
 
     let own = app.stack.gateway_url();
     let change = |origin: &str, token: &str| {
@@ -134,7 +170,10 @@ async fn browser_sessions_are_cookie_only_and_the_own_origin_may_change_things()
     assert_eq!(no_token.status(), StatusCode::FORBIDDEN);
     let other = change("http://evil.example", &csrf).await.expect("patch");
     assert_eq!(other.status(), StatusCode::FORBIDDEN);
-    let other_port = own.rsplit_once(':').map(|(host, _)| format!("{host}:1")).expect("port");
+    let other_port = own
+        .rsplit_once(':')
+        .map(|(host, _)| format!("{host}:1"))
+        .expect("port");
     let wrong_port = change(&other_port, &csrf).await.expect("patch");
     assert_eq!(wrong_port.status(), StatusCode::FORBIDDEN);
 
@@ -151,8 +190,18 @@ async fn browser_sessions_are_cookie_only_and_the_own_origin_may_change_things()
         .await
         .expect("refresh");
     assert_eq!(refreshed.status(), StatusCode::OK);
-    assert!(refreshed.headers().get_all(header::SET_COOKIE).iter().count() >= 3);
+    assert!(
+        refreshed
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .count()
+            >= 3
+    );
     let body: Value = refreshed.json().await.expect("json");
-    assert!(body.get("access_token").is_none() && body.get("refresh_token").is_none(), "{body}");
+    assert!(
+        body.get("access_token").is_none() && body.get("refresh_token").is_none(),
+        "{body}"
+    );
     app.stop().await;
 }

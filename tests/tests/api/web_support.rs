@@ -4,7 +4,7 @@
 //! only the harness knows (the latest mailed link for an address); and the runner that starts
 //! `node --test tests/browser/<journey>.test.mjs` with the URLs in its environment.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use axum::{
     Json, Router,
@@ -84,13 +84,6 @@ pub(crate) async fn browser_world(adjust: impl FnOnce(&mut StackOptions)) -> (Wo
     (world, base)
 }
 
-#[derive(Debug, serde::Deserialize)]
-struct MailQuery {
-    to: String,
-    /// A piece of the wanted link (`/verify-email?token=`, `/invites/`).
-    contains: String,
-}
-
 /// Every `http(s)://…` link in a mail's text.
 fn links(text: &str) -> Vec<String> {
     text.split(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
@@ -99,21 +92,24 @@ fn links(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// `GET /mail-link?to=&contains=`: the newest mailed link to `to` containing `contains`, waiting
-/// for it (bounded); 404 when none came.
+/// `GET /mail-link?to=&contains=`: the newest mailed link to `to` containing `contains` (a piece
+/// of the wanted link: `/verify-email?token=`, `/invites/`), waiting for it (bounded); 404 when
+/// none came.
 async fn mail_link(
     State(world): State<Arc<World>>,
-    Query(query): Query<MailQuery>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> (StatusCode, Json<Value>) {
+    let to = query.get("to").cloned().unwrap_or_default();
+    let contains = query.get("contains").cloned().unwrap_or_default();
     let start = std::time::Instant::now();
     loop {
         let found = world
             .sink
             .messages()
             .iter()
-            .filter(|mail| mail.to.iter().any(|to| to == &query.to))
+            .filter(|mail| mail.to.iter().any(|r| r == &to))
             .flat_map(|mail| links(&mail_text(mail)))
-            .filter(|link| link.contains(&query.contains))
+            .filter(|link| link.contains(&contains))
             .last();
         if let Some(link) = found {
             return (StatusCode::OK, Json(json!({ "link": link })));
@@ -129,7 +125,10 @@ async fn mail_link(
 }
 
 /// The control server, until `stop` fires.
-async fn control(world: Arc<World>, stop: CancellationToken) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+async fn control(
+    world: Arc<World>,
+    stop: CancellationToken,
+) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("control port");
@@ -197,9 +196,13 @@ pub(crate) async fn run_journey(world: World, base: &str, script: &str) {
 
 #[test]
 fn links_come_out_of_mail_text() {
-    let text = "Verify: http://127.0.0.1:9/verify-email?token=abc.\nOr <https://x.example/invites/k>";
+    let text =
+        "Verify: http://127.0.0.1:9/verify-email?token=abc.\nOr <https://x.example/invites/k>";
     assert_eq!(
         links(text),
-        ["http://127.0.0.1:9/verify-email?token=abc", "https://x.example/invites/k"]
+        [
+            "http://127.0.0.1:9/verify-email?token=abc",
+            "https://x.example/invites/k"
+        ]
     );
 }

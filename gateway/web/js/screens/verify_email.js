@@ -16,6 +16,12 @@ export async function render({ query }) {
   if (!token) {
     const sent = query.get('sent');
     const user = await currentUser().catch(() => null);
+    if (user && user.email_verified) {
+      // Nothing to wait for (an address verified another way, or earlier).
+      return card('Your email is verified',
+        h('p', { 'data-testid': 'verified' }, 'You are all set.'),
+        h('a', { class: 'btn btn-primary btn-block', href: takeNext('/app') }, 'Continue'));
+    }
     return card('Check your email',
       h('p', { 'data-testid': 'check-email' }, 'We sent a verification link to ', h('strong', {}, sent || (user && user.email) || 'your address'), '. Open it to confirm your address.'),
       user ? resendButton() : null,

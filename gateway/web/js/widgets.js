@@ -17,7 +17,7 @@ const PILL_TEXT = {
 
 /** The trial pill: colour and words by `trial_state` (8 states). */
 export function trialPill(summary) {
-  if (!summary || !summary.trial_state) return null;
+  if (!summary || !PILL_TEXT[summary.trial_state]) return null;
   const state = summary.trial_state;
   const text = (PILL_TEXT[state] || (() => state))(summary);
   return h('a', { class: `pill pill-${state}`, href: '/billing', 'data-trial-state': state, title: 'Billing' }, text);

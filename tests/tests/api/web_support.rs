@@ -124,9 +124,10 @@ async fn mail_link(
     }
 }
 
-/// The control server, until `stop` fires.
+/// The control server (plus a journey's `extra` routes), until `stop` fires.
 async fn control(
     world: Arc<World>,
+    extra: Router,
     stop: CancellationToken,
 ) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -135,7 +136,8 @@ async fn control(
     let addr = listener.local_addr().expect("addr");
     let router = Router::new()
         .route("/mail-link", get(mail_link))
-        .with_state(world);
+        .with_state(world)
+        .merge(extra);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router)
             .with_graceful_shutdown(async move { stop.cancelled().await })
@@ -154,9 +156,14 @@ fn repo_root() -> PathBuf {
 /// Runs `tests/browser/<script>` against `base` with the control server up; panics with the
 /// script's output unless it passes. Stops the stack afterwards.
 pub(crate) async fn run_journey(world: World, base: &str, script: &str) {
+    run_journey_with(world, base, script, Router::new()).await;
+}
+
+/// [`run_journey`] with more control routes (what Stripe does, say).
+pub(crate) async fn run_journey_with(world: World, base: &str, script: &str, extra: Router) {
     let world = Arc::new(world);
     let stop = CancellationToken::new();
-    let (control_addr, task) = control(world.clone(), stop.clone()).await;
+    let (control_addr, task) = control(world.clone(), extra, stop.clone()).await;
     let root = repo_root();
     let tools = std::env::var("ONRAMP_PLAYWRIGHT_DIR").unwrap_or_else(|_| {
         format!(

@@ -62,7 +62,7 @@ export async function render({ tenant }) {
       h('h2', {}, summary.plan.name, ' ', trialPill(summary)),
       h('dl', { class: 'facts' },
         h('dt', {}, 'Status'), h('dd', { 'data-testid': 'billing-status' }, summary.status.replace(/_/g, ' ')),
-        h('dt', {}, 'Seats'), h('dd', { 'data-testid': 'billing-seats' }, String(summary.seats)),
+        h('dt', {}, 'Seats'), h('dd', { 'data-testid': 'billing-seats' }, summary.seats ? String(summary.seats) : 'Not counted on this plan'),
         summary.trial_ends_at ? [h('dt', {}, 'Trial ends'), h('dd', {}, date(summary.trial_ends_at))] : null,
         summary.current_period_end ? [h('dt', {}, summary.cancel_at_period_end ? 'Ends' : 'Renews'), h('dd', {}, date(summary.current_period_end))] : null,
         h('dt', {}, 'Billed through'), h('dd', {}, summary.provider === 'manual' ? 'Invoice (manual)' : 'Stripe')),

@@ -49,7 +49,7 @@ export async function render({ tenant, user }) {
         : canManage ? h('button', { type: 'button', class: 'btn btn-small', onclick: async () => { try { await del(`${base}/members/${m.user_id}`); await draw(); } catch (err) { say(err); } } }, 'Remove') : null;
       return h('tr', { 'data-member': m.email },
         h('td', {}, h('strong', {}, m.display_name || m.email), h('br', {}), h('span', { class: 'hint' }, m.email)),
-        h('td', {}, role), h('td', {}, date(m.joined_at)), h('td', {}, remove,
+        h('td', {}, role), h('td', { class: 'col-joined' }, date(m.joined_at)), h('td', {}, remove,
           self && soleOwner ? h('span', { class: 'hint' }, ' You are the only owner.') : null));
     };
     mount(root,
@@ -57,7 +57,7 @@ export async function render({ tenant, user }) {
       message,
       h('p', { 'data-testid': 'member-count' }, `${members.members.length} ${members.members.length === 1 ? 'member' : 'members'}`),
       h('div', { class: 'table-wrap' }, h('table', {},
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Person'), h('th', { scope: 'col' }, 'Role'), h('th', { scope: 'col' }, 'Joined'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Person'), h('th', { scope: 'col' }, 'Role'), h('th', { scope: 'col', class: 'col-joined' }, 'Joined'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
         h('tbody', {}, members.members.map(memberRow)))),
       canManage ? inviteForm() : null,
       canManage && invites.invites.length ? h('div', { class: 'panel' }, h('h2', {}, 'Pending invites'),

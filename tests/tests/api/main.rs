@@ -43,6 +43,7 @@ mod tenancy_pages_http;
 mod tenancy_payment_http;
 mod tracing;
 mod web_journeys;
+mod web_oauth;
 mod web_paid;
 mod web_serving;
 mod web_support;

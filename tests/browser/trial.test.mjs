@@ -40,6 +40,11 @@ test('a trial, a team and every screen, through the pages', async (t) => {
       await capture(page, 'signup');
       await signUp(page, { email, name: 'Olivia Owner' });
       await capture(page, 'check-email');
+      // During the grace period the signed-in frame carries the verification banner.
+      await page.goto('/account');
+      await onScreen(page, 'account');
+      await page.getByTestId('verification-banner').waitFor();
+      await capture(page, 'verification-banner');
       await verifyFromMail(page, email);
       await capture(page, 'verified');
       await page.getByRole('link', { name: 'Continue' }).click();
@@ -70,10 +75,11 @@ test('a trial, a team and every screen, through the pages', async (t) => {
       await capture(page, 'get-started');
     });
 
-    await t.test('payment pending (the screen as a pending workspace shows it)', async () => {
+    await t.test('an unknown workspace on payment pending shows the error panel with its trace id', async () => {
       await page.goto('/payment-pending?tenant=00000000-0000-7000-8000-000000000000');
       await onScreen(page, 'payment-pending');
-      await capture(page, 'payment-pending');
+      await page.locator('[data-error-status="404"] .trace code').waitFor();
+      await capture(page, 'error-panel');
     });
 
     await t.test('the first-setup form shows a 422 beside its field', async () => {

@@ -17,7 +17,8 @@ async fn trial_journey_in_a_browser() {
     run_journey(world, &base, "trial.test.mjs").await;
 }
 
-/// With no grace period, a new account meets the verification wall (resend, change account).
+/// With no grace period, a new account meets the verification wall (resend, change account);
+/// after verifying, the free plan's seat limit shows the upgrade prompt.
 #[tokio::test]
 async fn the_verification_wall_after_the_grace_period() {
     let (world, base) = browser_world(|options| {

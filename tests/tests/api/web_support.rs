@@ -103,14 +103,15 @@ async fn mail_link(
     let contains = query.get("contains").cloned().unwrap_or_default();
     let start = std::time::Instant::now();
     loop {
-        let found = world
+        let mut found: Vec<String> = world
             .sink
             .messages()
             .iter()
             .filter(|mail| mail.to.iter().any(|r| r == &to))
             .flat_map(|mail| links(&mail_text(mail)))
             .filter(|link| link.contains(&contains))
-            .last();
+            .collect();
+        let found = found.pop();
         if let Some(link) = found {
             return (StatusCode::OK, Json(json!({ "link": link })));
         }

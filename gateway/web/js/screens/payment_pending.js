@@ -15,7 +15,7 @@ const PATIENCE_MS = 10000;
 
 export async function render({ query, tenant }) {
   const id = query.get('tenant') || (tenant && tenant.tenant.id) || state.tenantId;
-  const status = h('p', { 'aria-live': 'polite', 'data-testid': 'pending-status' }, 'Confirming your payment…');
+  const status = h('p', { 'aria-live': 'polite', 'data-testid': 'pending-status' }, 'This usually takes a few seconds. This page will update by itself.');
   const progress = h('progress', { 'aria-label': 'Confirming your payment' });
   const extra = h('div', {});
   const page = h('section', { class: 'card' }, h('h1', {}, 'Confirming your payment…'), progress, status, extra);
@@ -28,7 +28,7 @@ export async function render({ query, tenant }) {
       try {
         answer = await get(`/v1/tenants/${encodeURIComponent(id)}/status`);
       } catch (err) {
-        if (err.status === 401 || err.status === 404) { mount(extra, errorPanel(err, () => navigate('/app'))); return; }
+        if (err.status === 401 || err.status === 404) { progress.remove(); mount(extra, errorPanel(err, () => navigate('/app'))); return; }
       }
       if (answer && answer.ready) {
         forget();

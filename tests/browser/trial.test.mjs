@@ -97,6 +97,14 @@ test('a trial, a team and every screen, through the pages', async (t) => {
       await page.locator('[data-step=first_setup][data-state=done]').waitFor();
     });
 
+    await t.test('an expired access cookie is refreshed silently', async () => {
+      await owner.context.clearCookies({ name: /onramp_access$/ });
+      await page.goto('/billing');
+      await onScreen(page, 'billing');
+      const names = (await owner.context.cookies()).map((c) => c.name);
+      assert.ok(names.some((n) => n.endsWith('onramp_access')), `a new access cookie: ${names}`);
+    });
+
     await t.test('billing shows the trial, usage and why the portal is off', async () => {
       await page.getByRole('link', { name: 'Billing', exact: true }).click();
       await onScreen(page, 'billing');

@@ -10,6 +10,7 @@ mod openapi;
 mod problem;
 mod routes;
 mod startup;
+mod web;
 
 pub use config::{Config, EdgeConfig, Limit, RouteLimit, SameSite};
 pub use startup::Application;

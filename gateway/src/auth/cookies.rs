@@ -127,6 +127,11 @@ impl CookiePolicy {
         line
     }
 
+    /// Whether the cookies are marked `Secure` (so the site is served over HTTPS).
+    pub(crate) fn secure(&self) -> bool {
+        self.secure
+    }
+
     /// Whether the request carries any session cookie (so it may be cookie-authenticated).
     pub(crate) fn has_session_cookie(&self, headers: &HeaderMap) -> bool {
         cookie(headers, self.access).is_some() || cookie(headers, self.refresh).is_some()

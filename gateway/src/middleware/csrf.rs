@@ -8,6 +8,15 @@
 //! the token in the login response). Bearer-authenticated requests are not sent by browsers on
 //! their own, so they need neither; neither do requests without a session (they act as nobody).
 //! Stripe's webhook carries no cookies and is exempt anyway: its signature is its authentication.
+//!
+//! The gateway's own origin (the web app it serves) is always allowed: an `Origin` equal to the
+//! scheme and `Host` of the request itself. This is safe because a browser sets both headers and
+//! no page can forge either: a page on another site sends its own origin, which differs from the
+//! `Host` it targets. A rebinding domain that points at this server makes the two equal, but its
+//! requests carry that domain's cookies, never this host's, so they are not cookie-authenticated
+//! (and it cannot read this host's CSRF cookie for the double submit, which is still required).
+//! The scheme is `https`, or `http` when cookies are not `Secure` or the host is a loopback name
+//! (`onramp up` on a laptop), where no network attacker sits between browser and server.
 
 use std::sync::Arc;
 
@@ -60,7 +69,7 @@ pub(crate) async fn protect(
 fn check(guard: &CsrfGuard, headers: &HeaderMap) -> Result<(), &'static str> {
     let origin = request_origin(headers)
         .ok_or("a cookie-authenticated request must carry an Origin or Referer header")?;
-    if !guard.allowed_origins.contains(&origin) {
+    if !guard.allowed_origins.contains(&origin) && !is_own_origin(guard, headers, &origin) {
         return Err("the request's origin is not allowed to use this session");
     }
     let sent = headers
@@ -87,6 +96,39 @@ fn request_origin(headers: &HeaderMap) -> Option<String> {
     Some(format!("{scheme}://{authority}"))
 }
 
+/// Whether `origin` is this server's own: the request's `Host` under an acceptable scheme.
+fn is_own_origin(guard: &CsrfGuard, headers: &HeaderMap, origin: &str) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    if !authority.eq_ignore_ascii_case(host) {
+        return false;
+    }
+    match scheme {
+        "https" => true,
+        "http" => !guard.cookies.secure() || is_loopback(host),
+        _ => false,
+    }
+}
+
+/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+fn is_loopback(host: &str) -> bool {
+    let name = if host.starts_with('[') {
+        host.split_once(']')
+            .map_or(host, |(name, _)| name)
+            .trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Equality whose time does not depend on where the first difference is.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -111,6 +153,56 @@ mod tests {
         );
         headers.insert(header::ORIGIN, HeaderValue::from_static("https://other"));
         assert_eq!(request_origin(&headers).as_deref(), Some("https://other"));
+    }
+
+    fn guard(secure: bool) -> CsrfGuard {
+        let edge = crate::config::EdgeConfig {
+            cookie_secure: secure,
+            ..crate::config::EdgeConfig::default()
+        };
+        CsrfGuard {
+            allowed_origins: Vec::new().into(),
+            cookies: CookiePolicy::new(&edge),
+        }
+    }
+
+    fn host(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn the_own_origin_is_the_requests_host() {
+        let secure = guard(true);
+        let app = host("app.example:8443");
+        assert!(is_own_origin(&secure, &app, "https://app.example:8443"));
+        assert!(!is_own_origin(&secure, &app, "https://app.example"));
+        assert!(!is_own_origin(&secure, &app, "https://evil.example:8443"));
+        assert!(!is_own_origin(&secure, &app, "http://app.example:8443"));
+        assert!(!is_own_origin(&secure, &app, "null"));
+        assert!(!is_own_origin(
+            &secure,
+            &HeaderMap::new(),
+            "https://app.example"
+        ));
+        // Plain http only where no network sits between browser and server, or cookies say so.
+        assert!(is_own_origin(
+            &secure,
+            &host("localhost:8080"),
+            "http://localhost:8080"
+        ));
+        assert!(is_own_origin(
+            &secure,
+            &host("127.0.0.1:9"),
+            "http://127.0.0.1:9"
+        ));
+        assert!(is_own_origin(&secure, &host("[::1]:9"), "http://[::1]:9"));
+        assert!(is_own_origin(
+            &guard(false),
+            &app,
+            "http://app.example:8443"
+        ));
     }
 
     #[test]

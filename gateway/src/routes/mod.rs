@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use axum::{Router, routing::get};
 
-use onramp_kit::{Code, retry::RetryPolicy};
+use onramp_kit::retry::RetryPolicy;
 
-use crate::{clients::Peers, problem::Problem};
+use crate::clients::Peers;
 
 mod billing;
 mod extract;
@@ -50,7 +50,8 @@ pub(crate) fn api(state: AppState) -> Router {
         .merge(onboarding::routes())
         .merge(webhooks::routes())
         .merge(billing::routes())
-        .fallback(not_found)
+        // Unknown API paths answer problem+json 404; every other path is the web app.
+        .fallback(crate::web::fallback)
         .with_state(state)
 }
 
@@ -80,9 +81,4 @@ pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
         doc.merge(area);
     }
     doc
-}
-
-/// Unknown paths answer problem+json like every other error.
-async fn not_found() -> Problem {
-    Problem::new(Code::NotFound, "no such route")
 }

@@ -12,10 +12,7 @@ use onramp_proto::identity::v1::{CompleteOauthRequest, StartOauthRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{
-    body::Body,
-    session::{SessionJson, unix_now},
-};
+use super::{body::Body, session::SessionJson};
 use crate::{
     auth::{CookiePolicy, caller},
     problem::Problem,
@@ -124,7 +121,10 @@ pub(crate) struct OauthDone {
 
 #[utoipa::path(post, path = "/v1/auth/oauth/{provider}/callback", tag = "auth",
     operation_id = "complete_oauth",
-    params(("provider" = String, Path, description = "A provider id from /v1/config/public")),
+    params(
+        ("provider" = String, Path, description = "A provider id from /v1/config/public"),
+        ("X-Onramp-Session" = Option<String>, Header, description = "`cookie`: answer without the tokens in the body (browsers; the session is in the HttpOnly cookies)"),
+    ),
     request_body = CallbackBody,
     responses(
         (status = 200, description = "Signed in: the session cookies are set (as on login) and the binding cookie is cleared", body = OauthDone),
@@ -154,8 +154,9 @@ pub(crate) async fn callback(
         .await?
         .into_inner();
     let Json(session) = SessionJson::from_proto(done.session)?;
-    // A browser signing in through a provider gets the same session cookies as a password login.
-    let cookies = session.cookies(&policy, unix_now());
+    // A browser signing in through a provider gets the same session cookies as a password login
+    // (and, when it asks, the same cookie-only answer).
+    let (cookies, session) = session.answer(&policy, &headers);
     let clear = HeaderValue::from_static(
         "onramp_oauth_binding=; Max-Age=0; Path=/v1/auth/oauth; HttpOnly; Secure; SameSite=Lax",
     );

@@ -1,6 +1,10 @@
 //! Login, refresh, logout and logout-everywhere. Login and refresh also set the session cookies
 //! (browsers), and refresh and logout take the refresh token from the body or, for browsers, from
 //! the refresh cookie; logout always clears the cookies.
+//!
+//! A browser asks for a cookie-only answer with `X-Onramp-Session: cookie`: the tokens then travel
+//! only in the HttpOnly cookies and the JSON body carries neither, so no page script (nor anything
+//! injected into one) can read them. Bearer clients send no such header and get the tokens as before.
 
 use axum::{
     Extension, Json,
@@ -39,17 +43,33 @@ pub(crate) struct RefreshBody {
     refresh_token: String,
 }
 
-/// A session as the browser receives it (instants RFC 3339 UTC; `expires_in` in seconds).
+/// The request header by which a browser asks for a cookie-only session answer.
+pub(crate) const SESSION_MODE_HEADER: &str = "x-onramp-session";
+
+/// Whether the request asked for the session in cookies only (`X-Onramp-Session: cookie`).
+pub(crate) fn cookie_only(headers: &HeaderMap) -> bool {
+    headers
+        .get(SESSION_MODE_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case("cookie"))
+}
+
+/// A session as the client receives it (instants RFC 3339 UTC; `expires_in` in seconds). The two
+/// tokens are absent when the request sent `X-Onramp-Session: cookie` (they are in the cookies).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Session)]
 pub(crate) struct SessionJson {
-    access_token: String,
+    /// Absent in a cookie-only answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_token: Option<String>,
     token_type: String,
     /// Seconds until the access token expires.
     expires_in: i64,
     #[schema(format = DateTime)]
     access_token_expires_at: Option<String>,
-    refresh_token: String,
+    /// Absent in a cookie-only answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
     #[schema(format = DateTime)]
     refresh_token_expires_at: Option<String>,
     session_id: String,
@@ -65,11 +85,26 @@ impl SessionJson {
     /// The cookies carrying this session, lifetimes counted from `now` (Unix seconds).
     pub(super) fn cookies(&self, policy: &CookiePolicy, now: i64) -> CookieHeaders {
         policy.set(&SessionCookies {
-            access_token: &self.access_token,
+            access_token: self.access_token.as_deref().unwrap_or_default(),
             access_max_age: self.access_expires_unix - now,
-            refresh_token: &self.refresh_token,
+            refresh_token: self.refresh_token.as_deref().unwrap_or_default(),
             refresh_max_age: self.refresh_expires_unix - now,
         })
+    }
+
+    /// The cookies for this session, and the body for the request's answer: without the tokens
+    /// when the request asked for a cookie-only answer.
+    pub(super) fn answer(
+        mut self,
+        policy: &CookiePolicy,
+        headers: &HeaderMap,
+    ) -> (CookieHeaders, Self) {
+        let cookies = self.cookies(policy, unix_now());
+        if cookie_only(headers) {
+            self.access_token = None;
+            self.refresh_token = None;
+        }
+        (cookies, self)
     }
 
     pub(crate) fn from_proto(session: Option<Session>) -> Result<Json<Self>, Problem> {
@@ -81,11 +116,11 @@ impl SessionJson {
         let access_expires = seconds(session.access_token_expires_at);
         let now = unix_now();
         Ok(Json(Self {
-            access_token: session.access_token,
+            access_token: Some(session.access_token),
             token_type: session.token_type,
             expires_in: (access_expires - now).max(0),
             access_token_expires_at: rfc3339(session.access_token_expires_at),
-            refresh_token: session.refresh_token,
+            refresh_token: Some(session.refresh_token),
             refresh_token_expires_at: rfc3339(session.refresh_token_expires_at),
             session_id: session.session_id,
             user_id: session.user_id,
@@ -114,6 +149,9 @@ fn refresh_token(body: RefreshBody, headers: &HeaderMap, policy: &CookiePolicy) 
 
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", operation_id = "login",
     request_body = LoginBody,
+    params(
+        ("X-Onramp-Session" = Option<String>, Header, description = "`cookie`: answer without the tokens in the body (browsers; the session is in the HttpOnly cookies)"),
+    ),
     responses(
         (status = 200, description = "A new session", body = SessionJson),
         (status = 401, description = "Email or password did not match"),
@@ -131,13 +169,17 @@ pub(crate) async fn login(
         password: body.password,
     };
     let response = state.peers.identity().login(request).await?.into_inner();
-    let session = SessionJson::from_proto(response.session)?;
-    Ok((session.cookies(&policy, unix_now()), session))
+    let Json(session) = SessionJson::from_proto(response.session)?;
+    let (cookies, session) = session.answer(&policy, &headers);
+    Ok((cookies, Json(session)))
 }
 
 /// Rotates the refresh token; presenting a used one revokes its whole family.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", operation_id = "refresh_session",
     request_body = RefreshBody,
+    params(
+        ("X-Onramp-Session" = Option<String>, Header, description = "`cookie`: answer without the tokens in the body (browsers; the session is in the HttpOnly cookies)"),
+    ),
     responses(
         (status = 200, description = "The rotated session", body = SessionJson),
         (status = 401, description = "Unknown, expired or reused refresh token"),
@@ -153,8 +195,9 @@ pub(crate) async fn refresh(
         refresh_token: refresh_token(body, &headers, &policy),
     };
     let response = state.peers.identity().refresh(request).await?.into_inner();
-    let session = SessionJson::from_proto(response.session)?;
-    Ok((session.cookies(&policy, unix_now()), session))
+    let Json(session) = SessionJson::from_proto(response.session)?;
+    let (cookies, session) = session.answer(&policy, &headers);
+    Ok((cookies, Json(session)))
 }
 
 /// `POST /v1/auth/logout` answer.

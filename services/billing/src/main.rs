@@ -4,7 +4,7 @@ use onramp_billing::{Application, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config: Config = onramp_kit::config::load()?;
+    let config = Config::load(&onramp_kit::config::ConfigSources::from_process())?;
     // `billing sync-prices [--dry-run]`: fill the catalog's Stripe ids from Stripe, then exit.
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("sync-prices") {

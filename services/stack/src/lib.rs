@@ -2,7 +2,9 @@
 //! each service on its own database of one Postgres server. Used by `onramp up` and by the tests.
 #![forbid(unsafe_code)]
 
+pub mod mailbox;
 pub mod postgres;
 mod stack;
+pub mod up;
 
 pub use stack::{ConfigHook, RunningStack, SERVICES, StackOptions};

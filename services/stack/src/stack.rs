@@ -7,7 +7,12 @@ use std::{
 };
 
 use anyhow::Context as _;
-use onramp_kit::{db, grpc::server::PreboundListener, service_config::ServiceConfig};
+use onramp_kit::{
+    config::{ConfigSources, Variables},
+    db,
+    grpc::server::PreboundListener,
+    mail::mailbox::DevMailbox,
+};
 use sqlx::postgres::PgConnectOptions;
 
 use crate::postgres::PgServer;
@@ -16,6 +21,14 @@ use tokio_util::sync::CancellationToken;
 
 /// The bounded contexts, in the order the gateway lists them.
 pub const SERVICES: [&str; 4] = ["identity", "tenant-provisioning", "billing", "onboarding"];
+
+/// The variables naming each service's address, in the order of [`SERVICES`]: the stack owns them.
+const PEER_VARIABLES: [&str; 4] = [
+    "IDENTITY_SERVICE_ADDR",
+    "TENANT_PROVISIONING_SERVICE_ADDR",
+    "BILLING_SERVICE_ADDR",
+    "ONBOARDING_SERVICE_ADDR",
+];
 
 /// How to run the stack.
 #[derive(Debug, Clone)]
@@ -42,8 +55,19 @@ pub struct StackOptions {
     pub configure_onboarding: Option<ConfigHook<onramp_onboarding::Config>>,
     /// Adjusts the gateway's config before it starts (tests: a shared clock).
     pub configure_gateway: Option<ConfigHook<onramp_gateway::Config>>,
-    /// Stripe webhook signing secrets billing verifies deliveries with; empty: webhooks are refused.
+    /// Stripe webhook signing secrets billing verifies deliveries with; empty: whatever billing's
+    /// configuration says (none by default: webhooks are refused).
     pub billing_webhook_secrets: Vec<onramp_kit::config::SecretString>,
+    /// Where every part's configuration comes from, exactly as its own binary reads it (the file and
+    /// the environment; see `onramp_kit::config`). The stack then sets only what it owns: listen and
+    /// peer addresses and database URLs. Default: no file, no variables (every default).
+    pub config: ConfigSources,
+    /// A development mailbox: every service without an `SMTP_URL` of its own sends to it, and the
+    /// gateway serves it at `GET /v1/dev/mailbox`. `onramp up` sets it when no SMTP is configured.
+    pub mailbox: Option<DevMailbox>,
+    /// `APP_BASE_URL` when the configuration sets none (`onramp up`: the gateway's own URL, so mail
+    /// links and return URLs point at this stack).
+    pub default_app_base_url: Option<String>,
 }
 
 /// A function that adjusts a config struct before the stack starts a part with it.
@@ -89,7 +113,31 @@ impl StackOptions {
             configure_onboarding: None,
             configure_gateway: None,
             billing_webhook_secrets: Vec::new(),
+            config: ConfigSources::default(),
+            mailbox: None,
+            default_app_base_url: None,
         }
+    }
+
+    /// Values beneath every configured source: the stack's drain period, the mailbox and the
+    /// default public URL.
+    fn defaults(&self) -> Variables {
+        let mut defaults = Variables::default();
+        defaults.set(
+            "DRAIN_PERIOD",
+            format!("{}ms", self.drain_period.as_millis()),
+        );
+        defaults.set(
+            "REQUEST_BUDGET",
+            format!("{}ms", self.request_budget.as_millis()),
+        );
+        if let Some(mailbox) = &self.mailbox {
+            defaults.set("SMTP_URL", mailbox.smtp_url());
+        }
+        if let Some(url) = &self.default_app_base_url {
+            defaults.set("APP_BASE_URL", url.clone());
+        }
+        defaults
     }
 
     /// The database a service uses.
@@ -115,23 +163,28 @@ pub struct RunningStack {
     services: Vec<RunningService>,
     created_databases: Vec<String>,
     options: StackOptions,
+    billing_provider: String,
 }
 
-/// Starts one service on its reserved address; `$adjust` edits its config first (peers, hooks).
+/// Starts one service on its reserved address: its config is loaded as its binary loads it, under
+/// what the stack owns (`$owned`: peers, listen address, database); `$adjust` runs the hooks.
 macro_rules! spawn_service {
-    ($krate:ident, $options:expr, $created:expr, $addr:expr, $adjust:expr) => {{
+    ($krate:ident, $derive:expr, $options:expr, $owned:expr, $created:expr, $addr:expr, $adjust:expr) => {{
         let options: &StackOptions = $options;
         let name = $krate::Application::NAME;
         let database = options.database_name(name);
         if db::ensure_database(&options.server.options()?, &database).await? {
             $created.push(database.clone());
         }
-        let url = options.server.database_url(&database);
         let (addr, listener): &(SocketAddr, PreboundListener) = $addr;
-        let mut base = ServiceConfig::new(*addr, url);
-        base.server.prebound = Some(listener.clone());
-        base.server.drain_period = options.drain_period;
-        let mut config = $krate::Config::new(base);
+        let mut owned: Variables = $owned.clone();
+        owned.set("DATABASE_URL", options.server.database_url(&database));
+        owned.set("GRPC_LISTEN_ADDR", addr.to_string());
+        let mut config: $krate::Config = options
+            .config
+            .load_derived(name, $derive, options.defaults(), owned)
+            .map_err(|error| anyhow::anyhow!("{name}'s configuration: {error}"))?;
+        config.base.server.prebound = Some(listener.clone());
         #[allow(
             clippy::redundant_closure_call,
             reason = "the closure is the macro's argument"
@@ -171,18 +224,27 @@ impl RunningStack {
     /// Creates each service's database if missing, then starts every service and the gateway.
     pub async fn start(options: StackOptions) -> anyhow::Result<Self> {
         let mut created = Vec::new();
+        let mut billing_provider = String::new();
         let reserved = reserve_listeners(options.host)?;
-        let [identity, tenancy, billing, onboarding] = reserved
+        let peers = reserved
             .each_ref()
             .map(|(addr, _)| format!("http://{addr}"));
+        // Every part learns every peer; each reads the ones its config has fields for.
+        let owned = Variables::new(
+            PEER_VARIABLES
+                .iter()
+                .zip(&peers)
+                .map(|(name, addr)| (*name, addr.clone())),
+        );
         let services = vec![
             spawn_service!(
                 onramp_identity,
+                onramp_kit::config::derive_nothing,
                 &options,
+                owned,
                 created,
                 &reserved[0],
                 |config: &mut onramp_identity::Config| {
-                    config.tenant_provisioning_service_addr = Some(tenancy.clone());
                     if let Some(hook) = &options.configure_identity {
                         hook.apply(config);
                     }
@@ -190,12 +252,12 @@ impl RunningStack {
             ),
             spawn_service!(
                 onramp_tenant_provisioning,
+                onramp_tenant_provisioning::Config::derived_from_app_base_url,
                 &options,
+                owned,
                 created,
                 &reserved[1],
                 |config: &mut onramp_tenant_provisioning::Config| {
-                    config.billing_service_addr = Some(billing.clone());
-                    config.identity_service_addr = Some(identity.clone());
                     if let Some(hook) = &options.configure_tenancy {
                         hook.apply(config);
                     }
@@ -203,44 +265,52 @@ impl RunningStack {
             ),
             spawn_service!(
                 onramp_billing,
+                onramp_billing::Config::derived_from_app_base_url,
                 &options,
+                owned,
                 created,
                 &reserved[2],
                 |config: &mut onramp_billing::Config| {
-                    config.stripe_webhook_secrets = options.billing_webhook_secrets.clone();
-                    config.tenant_provisioning_service_addr = Some(tenancy.clone());
-                    config.onboarding_service_addr = Some(onboarding.clone());
+                    if !options.billing_webhook_secrets.is_empty() {
+                        config.stripe_webhook_secrets = options.billing_webhook_secrets.clone();
+                    }
                     if let Some(hook) = &options.configure_billing {
                         hook.apply(config);
                     }
+                    billing_provider = describe_provider(config);
                 }
             ),
             spawn_service!(
                 onramp_onboarding,
+                onramp_onboarding::Config::derived_from_app_base_url,
                 &options,
+                owned,
                 created,
                 &reserved[3],
                 |config: &mut onramp_onboarding::Config| {
-                    config.identity_service_addr = identity.clone();
-                    config.tenant_provisioning_service_addr = tenancy.clone();
-                    config.billing_service_addr = billing.clone();
                     if let Some(hook) = &options.configure_onboarding {
                         hook.apply(config);
                     }
                 }
             ),
         ];
-        let _ = onboarding;
-        let peers = services
-            .iter()
-            .map(|s| format!("http://{}", s.addr))
-            .collect::<Vec<_>>();
-        let peers: [String; 4] = peers
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("four services"))?;
-        let mut config =
-            onramp_gateway::Config::new(SocketAddr::new(options.host, options.gateway_port), peers);
-        config.request_budget = options.request_budget;
+        let mut gateway_owned = owned.clone();
+        gateway_owned.set(
+            "HTTP_LISTEN_ADDR",
+            SocketAddr::new(options.host, options.gateway_port).to_string(),
+        );
+        let mut config: onramp_gateway::Config = options
+            .config
+            .load_derived(
+                "gateway",
+                onramp_gateway::Config::derived_from_app_base_url,
+                options.defaults(),
+                gateway_owned,
+            )
+            .map_err(|error| anyhow::anyhow!("the gateway's configuration: {error}"))?;
+        if let Some(mailbox) = &options.mailbox {
+            config.dev_routes = Some(crate::mailbox::routes(mailbox.clone()));
+        }
         if let Some(hook) = &options.configure_gateway {
             hook.apply(&mut config);
         }
@@ -257,7 +327,13 @@ impl RunningStack {
             services,
             created_databases: created,
             options,
+            billing_provider,
         })
+    }
+
+    /// The billing provider in use, as a person reads it (`manual (…)`, `stripe at …`).
+    pub fn billing_provider(&self) -> &str {
+        &self.billing_provider
     }
 
     /// The gateway's address.
@@ -330,5 +406,22 @@ impl RunningStack {
             db::drop_database(&server, &database).await?;
         }
         Ok(())
+    }
+}
+
+fn describe_provider(config: &onramp_billing::Config) -> String {
+    match config.provider() {
+        Ok(onramp_billing::ProviderKind::Stripe) => {
+            let webhooks = if config.stripe_webhook_secrets.is_empty() {
+                "no STRIPE_WEBHOOK_SECRETS: webhooks are refused"
+            } else {
+                "webhooks verified"
+            };
+            format!("stripe at {} ({webhooks})", config.stripe_api_base)
+        }
+        Ok(onramp_billing::ProviderKind::Manual) => {
+            "manual (no STRIPE_SECRET_KEY: free, trial and complimentary plans, no card)".to_owned()
+        }
+        Err(error) => format!("not usable: {error}"),
     }
 }

@@ -9,6 +9,7 @@ mod billing_plans;
 mod billing_reconcile;
 mod billing_support;
 mod billing_webhooks;
+mod config_stack;
 mod deadlines;
 mod edge_browser;
 mod edge_limits;

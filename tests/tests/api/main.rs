@@ -43,4 +43,5 @@ mod tenancy_invites_http;
 mod tenancy_pages_http;
 mod tenancy_payment_http;
 mod tracing;
+mod unknown_fields;
 mod world;

@@ -44,11 +44,10 @@ pub async fn start(options: UpOptions) -> anyhow::Result<Up> {
         port,
     } = options;
     let production = config.is_production();
-    // A service-specific `[service] smtp_url` wins over the mailbox for that service alone.
-    let mailbox = if production || config.shared_value("smtp_url").is_some() {
-        None
-    } else {
+    let mailbox = if wants_mailbox(&config) {
         Some(DevMailbox::start().context("starting the development mailbox")?)
+    } else {
+        None
     };
     let mut stack_options = StackOptions::local(server, database_prefix);
     stack_options.gateway_port = if port == 0 {
@@ -74,6 +73,13 @@ pub async fn start(options: UpOptions) -> anyhow::Result<Up> {
         app_url,
         first_screen,
     })
+}
+
+/// The dev mailbox runs when no shared `SMTP_URL` is configured, and never in production (where a
+/// missing SMTP server must stay an error). A service's own `[service] smtp_url` still wins over the
+/// mailbox for that service alone.
+fn wants_mailbox(config: &ConfigSources) -> bool {
+    !config.is_production() && config.shared_value("smtp_url").is_none()
 }
 
 /// A free port for the gateway, learned before the services start so their default public URL
@@ -121,4 +127,18 @@ fn first_screen(
     }
     let _ = write!(screen, "Ctrl-C stops everything.");
     screen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mailbox_runs_only_in_development_without_smtp() {
+        assert!(wants_mailbox(&ConfigSources::default()));
+        let smtp = ConfigSources::new(None, [("SMTP_URL", "smtp://mail:25")]);
+        assert!(!wants_mailbox(&smtp));
+        let production = ConfigSources::new(None, [("ONRAMP_ENV", "production")]);
+        assert!(!wants_mailbox(&production));
+    }
 }

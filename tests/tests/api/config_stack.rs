@@ -76,6 +76,8 @@ pub(crate) async fn up_with(config: ConfigSources) -> (Started, TestStack) {
 async fn the_self_serve_switch_and_oauth_providers_in_the_file_reach_identity() {
     let file = ConfigFile::new(
         r#"
+app_base_url = "https://app.example.com"
+
 [identity]
 self_serve_enabled = false
 
@@ -114,6 +116,22 @@ display_name = "Acme SSO"
         json!("acme-sso"),
         "{config}"
     );
+
+    // APP_BASE_URL, set once, is the gateway's allowed origin too.
+    let cors = app
+        .http
+        .get(app.url("/v1/config/public"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .expect("cors read");
+    assert_eq!(
+        cors.headers()
+            .get("access-control-allow-origin")
+            .and_then(|value| value.to_str().ok()),
+        Some("https://app.example.com")
+    );
+    assert_eq!(started.app_url, "https://app.example.com");
 
     let refused = problem(signup(&app, &new_email(), PASSWORD).await, 403).await;
     assert_eq!(refused["reason"], json!("SELF_SERVE_DISABLED"), "{refused}");

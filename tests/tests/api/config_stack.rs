@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::{
     billing_support::provision,
     helpers::{TestStack, postgres, unique_prefix},
-    identity::{PASSWORD, new_email, post, problem, signup},
+    identity::{PASSWORD, login, new_email, post, problem, signup},
     stripe_fake::{Webhooks, event, new_webhook_secret},
     world::World,
 };
@@ -224,7 +224,7 @@ async fn mailbox_mails(app: &TestStack, to: &str, count: usize) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn without_smtp_every_mail_lands_in_the_dev_mailbox_with_its_links() {
+async fn without_smtp_verification_reset_invite_and_sales_mails_land_in_the_dev_mailbox() {
     let (started, app) = up_with(ConfigSources::new(None, [("ONRAMP_ENV", "development")])).await;
     assert!(started.mailbox, "no SMTP_URL: the dev mailbox runs");
     assert!(
@@ -266,6 +266,44 @@ async fn without_smtp_every_mail_lands_in_the_dev_mailbox_with_its_links() {
             .as_str()
             .is_some_and(|link| link.contains("/reset-password?token=")),
         "the reset mail is the newest: {mails:?}"
+    );
+
+    // Invites (tenancy's outbox), with links derived from the stack's public URL.
+    let session: Value = login(&app, &email, PASSWORD)
+        .await
+        .json()
+        .await
+        .expect("session");
+    let access = session["access_token"].as_str().expect("access token");
+    let tenant: Value = app
+        .http
+        .post(app.url("/v1/tenants"))
+        .bearer_auth(access)
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+        .json(&json!({"name": "Acme", "plan_id": "free"}))
+        .send()
+        .await
+        .expect("provision")
+        .json()
+        .await
+        .expect("json");
+    let tenant_id = tenant["tenant"]["id"].as_str().expect("tenant id");
+    let invitee = new_email();
+    let invited = app
+        .http
+        .post(app.url(&format!("/v1/tenants/{tenant_id}/invites")))
+        .bearer_auth(access)
+        .json(&json!({"invites": [{"email": invitee, "role": "member"}]}))
+        .send()
+        .await
+        .expect("invite");
+    assert_eq!(invited.status(), StatusCode::CREATED);
+    let invitation = &mailbox_mails(&app, &invitee, 1).await[0];
+    assert!(
+        invitation["links"][0]
+            .as_str()
+            .is_some_and(|link| link.starts_with(&format!("{}/invites/", started.app_url))),
+        "{invitation}"
     );
 
     // And the sales team's notification (onboarding's outbox).

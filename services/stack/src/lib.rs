@@ -3,8 +3,10 @@
 #![forbid(unsafe_code)]
 
 pub mod mailbox;
+mod options;
 pub mod postgres;
 mod stack;
 pub mod up;
 
-pub use stack::{ConfigHook, RunningStack, SERVICES, StackOptions};
+pub use options::{ConfigHook, StackOptions};
+pub use stack::{RunningStack, SERVICES};

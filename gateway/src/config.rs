@@ -4,7 +4,10 @@ mod edge;
 
 use std::{net::SocketAddr, time::Duration};
 
-use onramp_kit::telemetry::TelemetryConfig;
+use onramp_kit::{
+    config::{ConfigSources, Variables},
+    telemetry::TelemetryConfig,
+};
 use serde::Deserialize;
 
 pub use edge::{EdgeConfig, Limit, RouteLimit, SameSite};
@@ -48,6 +51,11 @@ pub struct Config {
     /// CORS, session cookies, security headers, JSON limits and rate limits.
     #[serde(flatten)]
     pub edge: EdgeConfig,
+    /// Extra routes served next to the API, outside its auth and CSRF layers: the in-process stack's
+    /// development pages (`GET /v1/dev/mailbox`). Never set from configuration, so a deployed
+    /// gateway has none; not in the OpenAPI document.
+    #[serde(skip)]
+    pub dev_routes: Option<axum::Router>,
     /// Wall-clock time for token expiry and the verification wall; tests share an adjustable one
     /// with identity. Not configurable by env.
     #[serde(skip)]
@@ -71,7 +79,29 @@ impl Config {
             telemetry: TelemetryConfig::default(),
             token_audience: default_token_audience(),
             edge: EdgeConfig::default(),
+            dev_routes: None,
             clock: onramp_kit::auth::Clock::system(),
+        }
+    }
+
+    /// Loads the config as the `gateway` binary does (see [`onramp_kit::config`]).
+    pub fn load(sources: &ConfigSources) -> Result<Self, Box<onramp_kit::config::ConfigError>> {
+        sources.load_derived(
+            "gateway",
+            Self::derived_from_app_base_url,
+            Variables::default(),
+            Variables::default(),
+        )
+    }
+
+    /// The defaults that follow from `APP_BASE_URL`: the app's own origin may call with credentials.
+    pub fn derived_from_app_base_url(app_base_url: &str) -> Variables {
+        match url::Url::parse(app_base_url) {
+            Ok(url) => {
+                Variables::new([("CORS_ALLOWED_ORIGINS", url.origin().ascii_serialization())])
+            }
+            // An unparsable APP_BASE_URL derives nothing; the services that use it say why.
+            Err(_) => Variables::default(),
         }
     }
 }

@@ -4,7 +4,7 @@ use onramp_gateway::{Application, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config: Config = onramp_kit::config::load()?;
+    let config = Config::load(&onramp_kit::config::ConfigSources::from_process())?;
     let telemetry = onramp_kit::telemetry::init("gateway", &config.telemetry)?;
     let app = Application::build(config).await?;
     tracing::info!(addr = %app.local_addr()?, "gateway listening");

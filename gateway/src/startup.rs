@@ -81,7 +81,11 @@ impl Application {
             .as_deref()
             .map(http::HeaderName::try_from)
             .transpose()?;
-        let router = routes::probes(state).merge(api).layer(
+        let mut router = routes::probes(state).merge(api);
+        if let Some(dev_routes) = config.dev_routes.clone() {
+            router = router.merge(dev_routes);
+        }
+        let router = router.layer(
             // Outermost first: every response (preflights and errors too) gets the security
             // headers and CORS; the request id exists before the span that records it; every error
             // leaves as problem+json (inside the span, so it carries the trace id); the client

@@ -43,6 +43,7 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// One invite to send.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct InviteRow {
     email: String,
     /// `owner`, `admin` or `member`.
@@ -52,6 +53,7 @@ struct InviteRow {
 /// `POST /v1/tenants/{id}/invites` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = CreateInvitesBody)]
+#[serde(deny_unknown_fields)]
 struct CreateBody {
     invites: Vec<InviteRow>,
 }

@@ -54,8 +54,7 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     body: Result<Json<SalesLeadBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<SalesLeadCreated>), Problem> {
-    let Json(body) =
-        body.map_err(|rejection| Problem(ApiError::invalid_field("body", rejection.body_text())))?;
+    let Json(body) = body.map_err(|rejection| super::extract::json_problem(&rejection))?;
     let request = SubmitSalesLeadRequest {
         caller: Some(auth::caller(None, &headers)),
         full_name: body.full_name,

@@ -12,7 +12,6 @@ use axum::{
     routing::{delete, get},
 };
 use http::{HeaderMap, HeaderValue, StatusCode, header};
-use onramp_kit::Code;
 use onramp_proto::tenancy::v1 as pb;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -59,15 +58,12 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// A JSON body, or a 400 problem naming what is wrong with it.
 pub(crate) fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
-    body.map(|Json(value)| value).map_err(|rejection| {
-        Problem::new(
-            Code::InvalidArgument,
-            format!("invalid JSON body: {}", rejection.body_text()),
-        )
-    })
+    body.map(|Json(value)| value)
+        .map_err(|rejection| super::extract::json_problem(&rejection))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ProvisionBody {
     name: String,
     #[serde(default)]

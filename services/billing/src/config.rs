@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use onramp_kit::{config::SecretString, service_config::ServiceConfig};
+use onramp_kit::{
+    config::{ConfigSources, SecretString, Variables},
+    service_config::ServiceConfig,
+};
 use serde::{Deserialize, Deserializer};
 
 /// Which payment provider billing runs.
@@ -40,7 +43,7 @@ pub struct Config {
     #[serde(default = "default_stripe_api_base")]
     pub stripe_api_base: String,
     /// `BILLING_APP_URL`: the browser app's base URL; Checkout and portal return URLs must start with it
-    /// and default to pages under it. Default `http://localhost:8080`.
+    /// and default to pages under it. Default `APP_BASE_URL`, else `http://localhost:8080`.
     #[serde(default = "default_app_url")]
     pub billing_app_url: String,
     /// `TRIAL_WARNING_DAYS`: the pill turns `warning` when this many days or fewer are left; default 7.
@@ -108,6 +111,21 @@ impl Config {
             outbox_poll_interval: default_poll_interval(),
             outbox_max_backoff: default_max_backoff(),
         }
+    }
+
+    /// Loads the config as the `billing` binary does (see [`onramp_kit::config`]).
+    pub fn load(sources: &ConfigSources) -> Result<Self, Box<onramp_kit::config::ConfigError>> {
+        sources.load_derived(
+            crate::Application::NAME,
+            Self::derived_from_app_base_url,
+            Variables::default(),
+            Variables::default(),
+        )
+    }
+
+    /// The defaults that follow from `APP_BASE_URL`: the return-URL prefix is the app itself.
+    pub fn derived_from_app_base_url(app_base_url: &str) -> Variables {
+        Variables::new([("BILLING_APP_URL", app_base_url)])
     }
 
     /// The provider in effect, refusing to guess in production.

@@ -16,6 +16,6 @@ mod stripe;
 mod tenancy;
 mod webhook;
 
-pub use catalog_sync::sync_prices_command;
+pub use catalog_sync::{setup_stripe_command, sync_prices_command};
 pub use config::{Config, ProviderKind};
 pub use startup::Application;

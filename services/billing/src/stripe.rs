@@ -195,6 +195,36 @@ impl StripeApi {
         }
     }
 
+    /// Creates a Stripe object with a form-encoded POST to `path` (`/v1/products`), keyed by
+    /// `idempotency_key`; answers the created object's id. For the catalog setup, whose objects the
+    /// typed crates billing uses do not cover.
+    pub(crate) async fn create_form(
+        &self,
+        path: &str,
+        form: &[(&str, String)],
+        idempotency_key: &str,
+    ) -> anyhow::Result<String> {
+        #[derive(serde::Deserialize)]
+        struct Made {
+            id: String,
+        }
+        let made: Made = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(self.key.expose_secret())
+            .header("idempotency-key", idempotency_key)
+            .form(form)
+            .send()
+            .await
+            .context("calling Stripe")?
+            .error_for_status()
+            .context("Stripe answered with an error")?
+            .json()
+            .await
+            .context("decoding Stripe's answer")?;
+        Ok(made.id)
+    }
+
     /// Every active price with its product expanded (for the catalog sync).
     pub(crate) async fn list_prices(&self) -> anyhow::Result<Vec<PriceObject>> {
         #[derive(serde::Deserialize)]

@@ -4,7 +4,9 @@ use onramp_identity::{Application, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config: Config = onramp_kit::config::load()?;
+    // The same path `onramp up` loads identity's config with (the file's `[identity]` table included).
+    let config: Config =
+        onramp_kit::config::ConfigSources::from_process().load(Application::NAME)?;
     let telemetry = onramp_kit::telemetry::init(Application::NAME, &config.base.telemetry)?;
     let app = Application::build(config).await?;
     tracing::info!(addr = %app.local_addr()?, "{} listening", Application::NAME);

@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use onramp_kit::{config::SecretString, service_config::ServiceConfig};
+use onramp_kit::{
+    config::{ConfigSources, SecretString, Variables},
+    service_config::ServiceConfig,
+};
 use serde::Deserialize;
 use url::Url;
 
@@ -48,12 +51,13 @@ pub struct Config {
     #[serde(default = "default_stripe_timeout", with = "humantime_serde")]
     pub stripe_timeout: Duration,
     /// `CONNECT_RETURN_URL`: the gateway's public return route Stripe redirects to (`?state=` is
-    /// appended); default `http://localhost:8080/v1/onboarding/connect/return`, none in production
-    /// when Connect is on.
+    /// appended); default `$APP_BASE_URL/v1/onboarding/connect/return` (else on
+    /// `http://localhost:8080`), none in production when Connect is on and `APP_BASE_URL` is unset.
     #[serde(default)]
     pub connect_return_url: Option<Url>,
     /// `CONNECT_REFRESH_URL`: the gateway's public refresh route (`?token=` is appended); default
-    /// `http://localhost:8080/v1/onboarding/connect/refresh`, none in production when Connect is on.
+    /// `$APP_BASE_URL/v1/onboarding/connect/refresh` (else on `http://localhost:8080`), none in
+    /// production when Connect is on and `APP_BASE_URL` is unset.
     #[serde(default)]
     pub connect_refresh_url: Option<Url>,
     /// `CONNECT_TOKEN_TTL`: how long an onboarding token may be used; default `7d`.
@@ -111,6 +115,31 @@ impl Config {
             mail_from: default_mail_from(),
             mail_relay_interval: default_mail_relay_interval(),
         }
+    }
+
+    /// Loads the config as the `onboarding` binary does (see [`onramp_kit::config`]).
+    pub fn load(sources: &ConfigSources) -> Result<Self, Box<onramp_kit::config::ConfigError>> {
+        sources.load_derived(
+            crate::Application::NAME,
+            Self::derived_from_app_base_url,
+            Variables::default(),
+            Variables::default(),
+        )
+    }
+
+    /// The defaults that follow from `APP_BASE_URL`: Stripe sends the browser back to the app's own
+    /// gateway routes.
+    pub fn derived_from_app_base_url(app_base_url: &str) -> Variables {
+        Variables::new([
+            (
+                "CONNECT_RETURN_URL",
+                format!("{app_base_url}/v1/onboarding/connect/return"),
+            ),
+            (
+                "CONNECT_REFRESH_URL",
+                format!("{app_base_url}/v1/onboarding/connect/refresh"),
+            ),
+        ])
     }
 
     /// The settings after defaults, refusing to default anything when `production` is true.

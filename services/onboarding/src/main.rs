@@ -4,7 +4,7 @@ use onramp_onboarding::{Application, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config: Config = onramp_kit::config::load()?;
+    let config = Config::load(&onramp_kit::config::ConfigSources::from_process())?;
     let telemetry = onramp_kit::telemetry::init(Application::NAME, &config.base.telemetry)?;
     let app = Application::build(config).await?;
     tracing::info!(addr = %app.local_addr()?, "{} listening", Application::NAME);

@@ -2,7 +2,11 @@
 //! each service on its own database of one Postgres server. Used by `onramp up` and by the tests.
 #![forbid(unsafe_code)]
 
+pub mod mailbox;
+mod options;
 pub mod postgres;
 mod stack;
+pub mod up;
 
-pub use stack::{ConfigHook, RunningStack, SERVICES, StackOptions};
+pub use options::{ConfigHook, StackOptions};
+pub use stack::{RunningStack, SERVICES};

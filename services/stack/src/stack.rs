@@ -1,102 +1,25 @@
 //! Starting and stopping every service and the gateway in-process.
 
-use std::{
-    net::{IpAddr, Ipv4Addr, SocketAddr},
-    sync::Arc,
-    time::Duration,
-};
+use std::net::{IpAddr, SocketAddr};
 
 use anyhow::Context as _;
-use onramp_kit::{db, grpc::server::PreboundListener, service_config::ServiceConfig};
+use onramp_kit::{config::Variables, db, grpc::server::PreboundListener};
 use sqlx::postgres::PgConnectOptions;
 
-use crate::postgres::PgServer;
+use crate::options::StackOptions;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// The bounded contexts, in the order the gateway lists them.
 pub const SERVICES: [&str; 4] = ["identity", "tenant-provisioning", "billing", "onboarding"];
 
-/// How to run the stack.
-#[derive(Debug, Clone)]
-pub struct StackOptions {
-    /// The Postgres server; each service gets its own database on it.
-    pub server: PgServer,
-    /// Database names are `<prefix>_<service>` (dashes become underscores).
-    pub database_prefix: String,
-    /// The interface everything binds to.
-    pub host: IpAddr,
-    /// The gateway's port; 0 picks a free one. Services always take free ports.
-    pub gateway_port: u16,
-    /// The gateway's per-request budget.
-    pub request_budget: Duration,
-    /// How long a stopping service reports NOT_SERVING before it closes.
-    pub drain_period: Duration,
-    /// Adjusts identity's config before it starts (tests: signing keys, limits, a shared clock).
-    pub configure_identity: Option<ConfigHook<onramp_identity::Config>>,
-    /// Adjusts tenant-provisioning's config before it starts (tests: SMTP, payment retry hints).
-    pub configure_tenancy: Option<ConfigHook<onramp_tenant_provisioning::Config>>,
-    /// Adjusts billing's config before it starts (tests: provider, Stripe fake, intervals).
-    pub configure_billing: Option<ConfigHook<onramp_billing::Config>>,
-    /// Adjusts onboarding's config before it starts (tests: Stripe fake, SMTP, Connect URLs).
-    pub configure_onboarding: Option<ConfigHook<onramp_onboarding::Config>>,
-    /// Adjusts the gateway's config before it starts (tests: a shared clock).
-    pub configure_gateway: Option<ConfigHook<onramp_gateway::Config>>,
-    /// Stripe webhook signing secrets billing verifies deliveries with; empty: webhooks are refused.
-    pub billing_webhook_secrets: Vec<onramp_kit::config::SecretString>,
-}
-
-/// A function that adjusts a config struct before the stack starts a part with it.
-pub struct ConfigHook<T>(Arc<dyn Fn(&mut T) + Send + Sync>);
-
-impl<T> ConfigHook<T> {
-    /// Wraps `adjust`.
-    pub fn new(adjust: impl Fn(&mut T) + Send + Sync + 'static) -> Self {
-        Self(Arc::new(adjust))
-    }
-
-    /// Applies the adjustment.
-    pub fn apply(&self, config: &mut T) {
-        (self.0)(config);
-    }
-}
-
-impl<T> Clone for ConfigHook<T> {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
-
-impl<T> std::fmt::Debug for ConfigHook<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ConfigHook(..)")
-    }
-}
-
-impl StackOptions {
-    /// Loopback, free ports, the default budget and a short drain: right for a laptop or a test.
-    pub fn local(server: PgServer, database_prefix: impl Into<String>) -> Self {
-        Self {
-            server,
-            database_prefix: database_prefix.into(),
-            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            gateway_port: 0,
-            request_budget: Duration::from_secs(10),
-            drain_period: Duration::from_millis(200),
-            configure_identity: None,
-            configure_tenancy: None,
-            configure_billing: None,
-            configure_onboarding: None,
-            configure_gateway: None,
-            billing_webhook_secrets: Vec::new(),
-        }
-    }
-
-    /// The database a service uses.
-    pub fn database_name(&self, service: &str) -> String {
-        format!("{}_{}", self.database_prefix, service.replace('-', "_"))
-    }
-}
+/// The variables naming each service's address, in the order of [`SERVICES`]: the stack owns them.
+const PEER_VARIABLES: [&str; 4] = [
+    "IDENTITY_SERVICE_ADDR",
+    "TENANT_PROVISIONING_SERVICE_ADDR",
+    "BILLING_SERVICE_ADDR",
+    "ONBOARDING_SERVICE_ADDR",
+];
 
 #[derive(Debug)]
 struct RunningService {
@@ -115,23 +38,28 @@ pub struct RunningStack {
     services: Vec<RunningService>,
     created_databases: Vec<String>,
     options: StackOptions,
+    billing_provider: String,
 }
 
-/// Starts one service on its reserved address; `$adjust` edits its config first (peers, hooks).
+/// Starts one service on its reserved address: its config is loaded as its binary loads it, under
+/// what the stack owns (`$owned`: peers, listen address, database); `$adjust` runs the hooks.
 macro_rules! spawn_service {
-    ($krate:ident, $options:expr, $created:expr, $addr:expr, $adjust:expr) => {{
+    ($krate:ident, $derive:expr, $options:expr, $owned:expr, $created:expr, $addr:expr, $adjust:expr) => {{
         let options: &StackOptions = $options;
         let name = $krate::Application::NAME;
         let database = options.database_name(name);
         if db::ensure_database(&options.server.options()?, &database).await? {
             $created.push(database.clone());
         }
-        let url = options.server.database_url(&database);
         let (addr, listener): &(SocketAddr, PreboundListener) = $addr;
-        let mut base = ServiceConfig::new(*addr, url);
-        base.server.prebound = Some(listener.clone());
-        base.server.drain_period = options.drain_period;
-        let mut config = $krate::Config::new(base);
+        let mut owned: Variables = $owned.clone();
+        owned.set("DATABASE_URL", options.server.database_url(&database));
+        owned.set("GRPC_LISTEN_ADDR", addr.to_string());
+        let mut config: $krate::Config = options
+            .config
+            .load_derived(name, $derive, options.defaults(), owned)
+            .map_err(|error| anyhow::anyhow!("{name}'s configuration: {error}"))?;
+        config.base.server.prebound = Some(listener.clone());
         #[allow(
             clippy::redundant_closure_call,
             reason = "the closure is the macro's argument"
@@ -171,18 +99,27 @@ impl RunningStack {
     /// Creates each service's database if missing, then starts every service and the gateway.
     pub async fn start(options: StackOptions) -> anyhow::Result<Self> {
         let mut created = Vec::new();
+        let mut billing_provider = String::new();
         let reserved = reserve_listeners(options.host)?;
-        let [identity, tenancy, billing, onboarding] = reserved
+        let peers = reserved
             .each_ref()
             .map(|(addr, _)| format!("http://{addr}"));
+        // Every part learns every peer; each reads the ones its config has fields for.
+        let owned = Variables::new(
+            PEER_VARIABLES
+                .iter()
+                .zip(&peers)
+                .map(|(name, addr)| (*name, addr.clone())),
+        );
         let services = vec![
             spawn_service!(
                 onramp_identity,
+                onramp_kit::config::derive_nothing,
                 &options,
+                owned,
                 created,
                 &reserved[0],
                 |config: &mut onramp_identity::Config| {
-                    config.tenant_provisioning_service_addr = Some(tenancy.clone());
                     if let Some(hook) = &options.configure_identity {
                         hook.apply(config);
                     }
@@ -190,12 +127,12 @@ impl RunningStack {
             ),
             spawn_service!(
                 onramp_tenant_provisioning,
+                onramp_tenant_provisioning::Config::derived_from_app_base_url,
                 &options,
+                owned,
                 created,
                 &reserved[1],
                 |config: &mut onramp_tenant_provisioning::Config| {
-                    config.billing_service_addr = Some(billing.clone());
-                    config.identity_service_addr = Some(identity.clone());
                     if let Some(hook) = &options.configure_tenancy {
                         hook.apply(config);
                     }
@@ -203,44 +140,52 @@ impl RunningStack {
             ),
             spawn_service!(
                 onramp_billing,
+                onramp_billing::Config::derived_from_app_base_url,
                 &options,
+                owned,
                 created,
                 &reserved[2],
                 |config: &mut onramp_billing::Config| {
-                    config.stripe_webhook_secrets = options.billing_webhook_secrets.clone();
-                    config.tenant_provisioning_service_addr = Some(tenancy.clone());
-                    config.onboarding_service_addr = Some(onboarding.clone());
+                    if !options.billing_webhook_secrets.is_empty() {
+                        config.stripe_webhook_secrets = options.billing_webhook_secrets.clone();
+                    }
                     if let Some(hook) = &options.configure_billing {
                         hook.apply(config);
                     }
+                    billing_provider = describe_provider(config);
                 }
             ),
             spawn_service!(
                 onramp_onboarding,
+                onramp_onboarding::Config::derived_from_app_base_url,
                 &options,
+                owned,
                 created,
                 &reserved[3],
                 |config: &mut onramp_onboarding::Config| {
-                    config.identity_service_addr = identity.clone();
-                    config.tenant_provisioning_service_addr = tenancy.clone();
-                    config.billing_service_addr = billing.clone();
                     if let Some(hook) = &options.configure_onboarding {
                         hook.apply(config);
                     }
                 }
             ),
         ];
-        let _ = onboarding;
-        let peers = services
-            .iter()
-            .map(|s| format!("http://{}", s.addr))
-            .collect::<Vec<_>>();
-        let peers: [String; 4] = peers
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("four services"))?;
-        let mut config =
-            onramp_gateway::Config::new(SocketAddr::new(options.host, options.gateway_port), peers);
-        config.request_budget = options.request_budget;
+        let mut gateway_owned = owned.clone();
+        gateway_owned.set(
+            "HTTP_LISTEN_ADDR",
+            SocketAddr::new(options.host, options.gateway_port).to_string(),
+        );
+        let mut config: onramp_gateway::Config = options
+            .config
+            .load_derived(
+                "gateway",
+                onramp_gateway::Config::derived_from_app_base_url,
+                options.defaults(),
+                gateway_owned,
+            )
+            .map_err(|error| anyhow::anyhow!("the gateway's configuration: {error}"))?;
+        if let Some(mailbox) = &options.mailbox {
+            config.dev_routes = Some(crate::mailbox::routes(mailbox.clone()));
+        }
         if let Some(hook) = &options.configure_gateway {
             hook.apply(&mut config);
         }
@@ -257,7 +202,13 @@ impl RunningStack {
             services,
             created_databases: created,
             options,
+            billing_provider,
         })
+    }
+
+    /// The billing provider in use, as a person reads it (`manual (…)`, `stripe at …`).
+    pub fn billing_provider(&self) -> &str {
+        &self.billing_provider
     }
 
     /// The gateway's address.
@@ -330,5 +281,22 @@ impl RunningStack {
             db::drop_database(&server, &database).await?;
         }
         Ok(())
+    }
+}
+
+fn describe_provider(config: &onramp_billing::Config) -> String {
+    match config.provider() {
+        Ok(onramp_billing::ProviderKind::Stripe) => {
+            let webhooks = if config.stripe_webhook_secrets.is_empty() {
+                "no STRIPE_WEBHOOK_SECRETS: webhooks are refused"
+            } else {
+                "webhooks verified"
+            };
+            format!("stripe at {} ({webhooks})", config.stripe_api_base)
+        }
+        Ok(onramp_billing::ProviderKind::Manual) => {
+            "manual (no STRIPE_SECRET_KEY: free, trial and complimentary plans, no card)".to_owned()
+        }
+        Err(error) => format!("not usable: {error}"),
     }
 }

@@ -3,7 +3,11 @@
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
-use onramp_kit::{config::SecretString, mail::smtp::SmtpSettings, service_config::ServiceConfig};
+use onramp_kit::{
+    config::{ConfigSources, SecretString, Variables},
+    mail::smtp::SmtpSettings,
+    service_config::ServiceConfig,
+};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -51,7 +55,7 @@ pub struct Config {
     #[serde(default = "default_invite_validity", with = "humantime_serde")]
     pub invite_validity: Duration,
     /// `INVITE_LINK_BASE`: invite links are this followed by the code; default
-    /// `http://localhost:8080/invites/`.
+    /// `$APP_BASE_URL/invites/`, else `http://localhost:8080/invites/`.
     #[serde(default = "default_invite_link_base")]
     pub invite_link_base: String,
     /// `IDEMPOTENCY_RETENTION`: how long provisioning results are kept for replay (at least 24 h);
@@ -132,6 +136,21 @@ impl Config {
             mail_from: default_mail_from(),
             outbox_poll_interval: default_outbox_poll(),
         }
+    }
+
+    /// Loads the config as the `tenant-provisioning` binary does (see [`onramp_kit::config`]).
+    pub fn load(sources: &ConfigSources) -> Result<Self, Box<onramp_kit::config::ConfigError>> {
+        sources.load_derived(
+            crate::Application::NAME,
+            Self::derived_from_app_base_url,
+            Variables::default(),
+            Variables::default(),
+        )
+    }
+
+    /// The defaults that follow from `APP_BASE_URL`: invite links open the app's invite page.
+    pub fn derived_from_app_base_url(app_base_url: &str) -> Variables {
+        Variables::new([("INVITE_LINK_BASE", format!("{app_base_url}/invites/"))])
     }
 
     pub(crate) fn smtp(&self) -> Option<SmtpSettings> {

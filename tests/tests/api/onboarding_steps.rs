@@ -115,7 +115,7 @@ async fn step_updates_are_validated_and_complete_only_with_the_data_the_step_nee
         )
         .await,
         StatusCode::BAD_REQUEST,
-        "body",
+        "colour",
     )
     .await;
     // A step another context decides cannot be completed by hand.

@@ -28,6 +28,7 @@ pub(crate) struct TenantQuery {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CheckoutBody {
     #[serde(default)]
     tenant_id: String,
@@ -85,6 +86,7 @@ pub(crate) async fn checkout(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PortalBody {
     #[serde(default)]
     tenant_id: String,
@@ -128,6 +130,7 @@ pub(crate) async fn portal(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct StartBody {
     #[serde(default)]
     tenant_id: String,

@@ -55,6 +55,7 @@ pub(crate) fn routes() -> Router<AppState> {
 /// A limit: `{"max": 3}`, `{"unlimited": true}` or `{"enabled": false}`.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[schema(as = PlanLimit)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct LimitJson {
     field: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -70,6 +71,7 @@ pub(crate) struct LimitJson {
 /// A plan as JSON (prices in minor units).
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[schema(as = Plan)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PlanJson {
     #[serde(default)]
     id: String,
@@ -256,6 +258,7 @@ async fn public_plans(
 /// The catalog with its version (send it back as `expected_version`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(as = PlanCatalog)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CatalogJson {
     #[serde(alias = "expected_version")]
     version: i64,

@@ -18,7 +18,7 @@ use crate::{
 
 /// `POST /v1/auth/signup` body.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub(crate) struct SignupBody {
     email: String,
     password: String,
@@ -108,7 +108,7 @@ pub(crate) async fn me(
 
 /// `PATCH /v1/users/me` body.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub(crate) struct UpdateMeBody {
     display_name: String,
 }

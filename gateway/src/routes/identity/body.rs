@@ -1,18 +1,18 @@
 //! A JSON body extractor whose rejections are problem+json (axum's own answer plain text).
 //!
 //! Request structs default every field, so a missing field reaches identity as empty and comes
-//! back as `400` naming that field; only a body that is not a JSON object is rejected here.
+//! back as `400` naming that field; a body that is not a JSON object, or that carries a field the
+//! API does not know, is rejected here (naming `body` or the unknown field).
 
 use axum::{
     Json,
     extract::{FromRequest, Request},
 };
-use onramp_kit::ApiError;
 use serde::de::DeserializeOwned;
 
 use crate::problem::Problem;
 
-/// `Json<T>` with problem+json rejections naming the field `body`.
+/// `Json<T>` with problem+json rejections naming the field at fault (or `body`).
 #[derive(Debug)]
 pub(crate) struct Body<T>(pub(crate) T);
 
@@ -22,10 +22,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(Problem(ApiError::invalid_field(
-                "body",
-                format!("the body must be a JSON object: {}", rejection.body_text()),
-            ))),
+            Err(rejection) => Err(crate::routes::extract::json_problem(&rejection)),
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::{
 
 /// `POST /v1/auth/verify-email` body.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub(crate) struct TokenBody {
     token: String,
 }
@@ -94,7 +94,7 @@ pub(crate) async fn resend(
 
 /// `POST /v1/auth/password-reset` body.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub(crate) struct ResetRequestBody {
     email: String,
 }
@@ -130,7 +130,7 @@ pub(crate) async fn request_reset(
 
 /// `POST /v1/auth/password-reset/complete` body.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub(crate) struct CompleteResetBody {
     token: String,
     new_password: String,

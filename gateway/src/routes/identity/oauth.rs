@@ -90,7 +90,7 @@ pub(crate) async fn start(
 
 /// `POST /v1/auth/oauth/{provider}/callback` body: what the provider put on the redirect.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub(crate) struct CallbackBody {
     code: String,
     state: String,

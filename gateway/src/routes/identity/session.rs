@@ -30,7 +30,7 @@ use crate::{
 
 /// `POST /v1/auth/login` body.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub(crate) struct LoginBody {
     email: String,
     password: String,
@@ -38,7 +38,7 @@ pub(crate) struct LoginBody {
 
 /// A refresh-token body (refresh, logout); a browser sends `{}` and its refresh cookie instead.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub(crate) struct RefreshBody {
     refresh_token: String,
 }

@@ -259,8 +259,7 @@ pub(crate) async fn update(
     Query(query): Query<TenantQuery>,
     body: Result<Json<StepBody>, JsonRejection>,
 ) -> Result<Json<ChecklistView>, Problem> {
-    let Json(body) =
-        body.map_err(|rejection| Problem(ApiError::invalid_field("body", rejection.body_text())))?;
+    let Json(body) = body.map_err(|rejection| crate::routes::extract::json_problem(&rejection))?;
     let action = match body.action.as_str() {
         "complete" => StepAction::Complete,
         "dismiss" => StepAction::Dismiss,

@@ -40,6 +40,7 @@ pub(crate) struct TenantQuery {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CreateAccountBody {
     #[serde(default)]
     tenant_id: String,

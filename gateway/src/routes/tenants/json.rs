@@ -113,8 +113,14 @@ pub(crate) struct Membership {
     role: &'static str,
     #[schema(format = DateTime)]
     joined_at: Option<String>,
-    email: String,
-    display_name: String,
+    /// The member's email, as identity knows it. Present in the members list; absent where it was
+    /// not looked up (the provisioning answer, a role change) or identity did not answer — never an
+    /// empty placeholder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    /// The member's display name, as identity knows it; present and absent as `email` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display_name: Option<String>,
 }
 
 impl From<pb::Membership> for Membership {
@@ -124,10 +130,15 @@ impl From<pb::Membership> for Membership {
             tenant_id: m.tenant_id,
             user_id: m.user_id,
             joined_at: time(m.joined_at),
-            email: m.email,
-            display_name: m.display_name,
+            email: known(m.email),
+            display_name: known(m.display_name),
         }
     }
+}
+
+/// Proto3 has no "unset" for strings: an empty one means tenancy did not fill it in.
+fn known(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
 }
 
 /// The body of `POST /v1/tenants` (the replay flag travels in a header, never here).

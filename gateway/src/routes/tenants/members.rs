@@ -58,6 +58,7 @@ pub(super) async fn list(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RoleBody {
     /// `owner`, `admin` or `member`.
     role: String,

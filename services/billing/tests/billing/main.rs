@@ -2,6 +2,7 @@
 //! outbox relay. One binary; each module is one area.
 
 mod catalog;
+mod catalog_setup;
 mod entitlements;
 mod helpers;
 mod ordering;

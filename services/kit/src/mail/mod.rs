@@ -2,8 +2,10 @@
 //! own outbox table in the same transaction as the change it reports ([`outbox::enqueue`]); the
 //! [`outbox::OutboxRelay`] sends it over SMTP ([`smtp::Mailer`]) and retries with backoff.
 
+#[cfg(feature = "dev-mailbox")]
+pub mod mailbox;
 pub mod outbox;
-#[cfg(feature = "testing")]
+#[cfg(feature = "dev-mailbox")]
 pub mod sink;
 pub mod smtp;
 

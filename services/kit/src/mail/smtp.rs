@@ -16,8 +16,14 @@ pub struct SmtpSettings {
     /// `SMTP_URL` (secret: it may hold credentials): `smtp://host:25` (plain),
     /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://user:pass@host:465`.
     pub smtp_url: SecretString,
-    /// `MAIL_FROM`: the sender, e.g. `Onramp <no-reply@example.com>`.
+    /// `MAIL_FROM`: the sender, e.g. `Onramp <no-reply@example.com>`; default
+    /// `Onramp <no-reply@localhost>` (so `SMTP_URL` alone turns mail on in every service).
+    #[serde(default = "default_mail_from")]
     pub mail_from: String,
+}
+
+fn default_mail_from() -> String {
+    "Onramp <no-reply@localhost>".to_owned()
 }
 
 impl SmtpSettings {

@@ -1,0 +1,137 @@
+//! A body field the API does not know is a 400 naming it, on every JSON route: table-driven over the
+//! served OpenAPI document's request bodies, each sent (as a signed-in user) with one extra field.
+//! The document says so too: every request body schema has `additionalProperties: false`.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::world::World;
+
+/// A field no request body has.
+const UNKNOWN: &str = "onramp_unknown_field";
+
+/// Stripe's webhook payloads are Stripe's schema, not ours: Stripe adds fields without notice and
+/// the endpoints verify the raw bytes, so they must accept whatever Stripe sends.
+fn takes_any_body(path: &str) -> bool {
+    path.starts_with("/v1/webhooks/")
+}
+
+/// The schema a request body refers to (`#/components/schemas/Name`), resolved.
+fn body_schema<'a>(document: &'a Value, operation: &Value) -> Option<&'a Value> {
+    let reference =
+        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()?;
+    let name = reference.rsplit('/').next()?;
+    document["components"]["schemas"].get(name)
+}
+
+#[tokio::test]
+async fn every_json_body_refuses_an_unknown_field_by_name() {
+    let world = World::spawn().await;
+    let user = world.verified_user().await;
+    let document: Value = world
+        .app
+        .http
+        .get(world.app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    let mut checked = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            if operation.get("requestBody").is_none() || takes_any_body(path) {
+                continue;
+            }
+            let schema = body_schema(&document, operation)
+                .unwrap_or_else(|| panic!("{method} {path}: a named JSON body schema"));
+            assert_eq!(
+                schema["additionalProperties"],
+                json!(false),
+                "{method} {path}: the schema refuses unknown fields"
+            );
+            let concrete = path
+                .split('/')
+                .map(|segment| {
+                    if segment.starts_with('{') {
+                        "00000000-0000-4000-8000-000000000000"
+                    } else {
+                        segment
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let url = format!("{concrete}?tenant_id={}", Uuid::new_v4());
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let response = world
+                .authed(method.clone(), &url, &user.access_token)
+                .header("idempotency-key", Uuid::new_v4().to_string())
+                .json(&json!({ UNKNOWN: true }))
+                .send()
+                .await
+                .expect("gateway answers");
+            let status = response.status().as_u16();
+            let problem: Value = response.json().await.unwrap_or(Value::Null);
+            assert_eq!(
+                (status, problem["field"].as_str()),
+                (400, Some(UNKNOWN)),
+                "{method} {path}: {problem}"
+            );
+            checked.push(format!("{method} {path}"));
+        }
+    }
+    // The table is the document: it must not be empty (it had 19 JSON bodies when written).
+    assert!(checked.len() >= 19, "only {checked:?}");
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn a_plan_named_in_a_provisioning_body_is_refused_not_ignored() {
+    // The incident in issue 14: `plan` (not `plan_id`) was silently dropped, and the workspace
+    // waited for a payment that was never chosen. Nothing is provisioned.
+    let world = World::spawn().await;
+    let user = world.verified_user().await;
+    let response = world
+        .authed(Method::POST, "/v1/tenants", &user.access_token)
+        .header("idempotency-key", Uuid::new_v4().to_string())
+        .json(&json!({ "name": "Acme", "plan": "pro" }))
+        .send()
+        .await
+        .expect("gateway answers");
+    assert_eq!(response.status().as_u16(), 400);
+    let problem: Value = response.json().await.expect("problem");
+    assert_eq!(problem["field"], json!("plan"), "{problem}");
+    let mine: Value = world
+        .authed(Method::GET, "/v1/tenants", &user.access_token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine["tenants"], json!([]), "no partial write: {mine}");
+
+    // The answer to a good request carries no empty-string placeholders: the owner's email and
+    // display name were not looked up at provisioning, so they are absent, not "".
+    let provisioned: Value = world
+        .authed(Method::POST, "/v1/tenants", &user.access_token)
+        .header("idempotency-key", Uuid::new_v4().to_string())
+        .json(&json!({ "name": "Acme" }))
+        .send()
+        .await
+        .expect("provision")
+        .json()
+        .await
+        .expect("json");
+    let owner = provisioned["owner_membership"]
+        .as_object()
+        .unwrap_or_else(|| panic!("an owner membership: {provisioned}"));
+    assert_eq!(owner["user_id"], json!(user.id), "{provisioned}");
+    assert!(
+        owner.values().all(|value| value != &json!("")),
+        "no empty placeholders: {provisioned}"
+    );
+    world.stop().await;
+}

@@ -238,7 +238,7 @@ fn finish_operation(path: &str, operation: &mut Value) {
                 "x-request-id".into(),
                 json!({ "description": "The request's id (the caller's, or a new UUID).", "schema": { "type": "string" } }),
             );
-            if matches!(status, 402 | 429 | 503) {
+            if matches!(status, 402 | 429 | 503 | 504) {
                 headers.insert(
                     "Retry-After".into(),
                     json!({ "description": "Seconds to wait before retrying.", "schema": { "type": "integer", "minimum": 0 } }),

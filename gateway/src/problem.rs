@@ -39,17 +39,20 @@ impl Problem {
     }
 }
 
-/// The `Retry-After` of a `503` whose service gave no hint (a peer that died or is restarting):
-/// soon enough for a browser's retry to land on another replica, late enough not to hammer it.
-const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(1);
+/// The `Retry-After` of a `503` or `504` that gave no hint (a peer that died or is restarting, a
+/// budget that ran out on a slow link): soon enough for a browser's retry to land on another
+/// replica, late enough not to hammer it. Both codes mean "a retry can help" in the error table.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Whether the table says a retry of the same request can succeed, so the answer needs a hint.
+fn retry_can_help(code: Code) -> bool {
+    matches!(code, Code::Unavailable | Code::DeadlineExceeded)
+}
 
 impl From<tonic::Status> for Problem {
     fn from(status: tonic::Status) -> Self {
-        let mut error = ApiError::from_status(&status);
-        if error.code == Code::Unavailable && error.retry_after.is_none() {
-            error.retry_after = Some(UNAVAILABLE_RETRY_AFTER);
-        }
-        if matches!(error.code, Code::Unavailable | Code::DeadlineExceeded) {
+        let error = ApiError::from_status(&status);
+        if retry_can_help(error.code) {
             tracing::warn!(grpc_code = ?status.code(), grpc_message = status.message(), "downstream call failed");
         }
         if error.code == Code::Internal {
@@ -62,7 +65,11 @@ impl From<tonic::Status> for Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let error = self.0;
+        let mut error = self.0;
+        // Every 503/504, whether from a service's status or the gateway's own budget, says when.
+        if retry_can_help(error.code) && error.retry_after.is_none() {
+            error.retry_after = Some(DEFAULT_RETRY_AFTER);
+        }
         let status = StatusCode::from_u16(error.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = ProblemBody {
@@ -89,5 +96,36 @@ impl IntoResponse for Problem {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn retry_after(problem: Problem) -> Option<String> {
+        problem
+            .into_response()
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|value| value.to_str().expect("ascii").to_owned())
+    }
+
+    #[test]
+    fn a_504_from_the_budget_or_a_peer_says_when_to_retry() {
+        let budget = Problem::new(Code::DeadlineExceeded, "the request did not finish");
+        assert_eq!(retry_after(budget).as_deref(), Some("1"));
+        let peer = Problem::from(tonic::Status::deadline_exceeded("deadline"));
+        assert_eq!(retry_after(peer).as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_503_keeps_the_services_hint_and_a_bug_gets_none() {
+        let hinted = ApiError::new(Code::Unavailable, "busy")
+            .with_retry_after(Duration::from_millis(2500))
+            .into_status();
+        assert_eq!(retry_after(Problem::from(hinted)).as_deref(), Some("3"));
+        let internal = Problem::from(tonic::Status::internal("boom"));
+        assert_eq!(retry_after(internal), None);
     }
 }

@@ -86,6 +86,9 @@ impl From<BillingError> for ApiError {
                 Code::StripeUnavailable,
                 "the payment provider could not be reached; nothing was changed, retry",
             ),
+            BillingError::Unexpected(cause) if onramp_kit::db::caused_by_transient(&cause) => {
+                onramp_kit::db::unavailable()
+            }
             BillingError::Unexpected(_) => ApiError::internal(),
         }
     }
@@ -94,6 +97,9 @@ impl From<BillingError> for ApiError {
 /// The edge: log what clients will not see, once, and encode the status.
 pub(crate) fn to_status(error: BillingError) -> tonic::Status {
     match &error {
+        BillingError::Unexpected(cause) if onramp_kit::db::caused_by_transient(cause) => {
+            tracing::warn!(error = %format!("{cause:#}"), "billing: database connection lost")
+        }
         BillingError::Unexpected(cause) => {
             tracing::error!(error = ?cause, "billing internal error")
         }

@@ -142,6 +142,13 @@ impl From<IdentityError> for ApiError {
                 ApiError::new(Code::RateLimited, "too many attempts; try again later")
                     .with_retry_after(after)
             }
+            IdentityError::Unexpected(cause) if onramp_kit::db::caused_by_transient(&cause) => {
+                tracing::warn!(
+                    error = format!("{cause:#}"),
+                    "identity: database connection lost"
+                );
+                onramp_kit::db::unavailable()
+            }
             IdentityError::Unexpected(cause) => {
                 // The one place an internal cause is logged; the client sees only INTERNAL.
                 tracing::error!(error = ?cause, "identity: unexpected error");

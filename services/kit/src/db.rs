@@ -13,6 +13,10 @@ use sqlx::{
 };
 use tokio_util::sync::CancellationToken;
 
+mod transient;
+
+pub use transient::{TRANSIENT_RETRY_AFTER, caused_by_transient, is_transient, unavailable};
+
 /// The advisory lock held while migrating (the bytes of "onramp"). Every replica of a service takes
 /// it on its own database before migrating; the rest wait and then find nothing to do.
 pub const MIGRATION_LOCK_KEY: i64 = 0x0000_6f6e_7261_6d70;

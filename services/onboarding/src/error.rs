@@ -91,6 +91,10 @@ impl OnboardingError {
                     .with_retry_after(retry_after)
             }
             Self::Peer(error) => error,
+            Self::Unexpected(cause) if onramp_kit::db::caused_by_transient(&cause) => {
+                tracing::warn!(error = format!("{cause:#}"), "database connection lost");
+                onramp_kit::db::unavailable()
+            }
             Self::Unexpected(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "internal error");
                 ApiError::internal()

@@ -96,6 +96,18 @@ impl TenancyError {
                 Code::EmailVerificationRequired,
                 "verify your email address before accepting the invite",
             ),
+            // A lost connection rolled the provisioning transaction back: nothing was kept, and
+            // the same request (same Idempotency-Key) may well succeed, so say "retry", not 422.
+            TenancyError::ProvisioningFailed { step, cause }
+                if onramp_kit::db::caused_by_transient(&cause) =>
+            {
+                tracing::warn!(
+                    step,
+                    cause = format!("{cause:#}"),
+                    "tenant provisioning lost its database connection"
+                );
+                onramp_kit::db::unavailable()
+            }
             TenancyError::ProvisioningFailed { step, cause } => {
                 tracing::error!(
                     step,
@@ -113,6 +125,10 @@ impl TenancyError {
                     Code::Unavailable,
                     format!("{peer} is unavailable; nothing was changed, retry"),
                 )
+            }
+            TenancyError::Unexpected(cause) if onramp_kit::db::caused_by_transient(&cause) => {
+                tracing::warn!(cause = format!("{cause:#}"), "database connection lost");
+                onramp_kit::db::unavailable()
             }
             TenancyError::Unexpected(cause) => {
                 tracing::error!(cause = format!("{cause:#}"), "unexpected error");

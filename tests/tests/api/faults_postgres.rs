@@ -160,6 +160,15 @@ async fn faults_terminated_backends_mid_load_recover_without_a_restart() {
             .clone();
         eprintln!("terminated {terminated} backends; answers: {statuses:?}");
         assert!(terminated > 0, "there were connections to terminate");
+        // A dead connection is a reason to retry, never a bug (500) or a refusal (422): every
+        // failed answer is 503 or 504 (the client's retry with the same key then succeeds).
+        let wrong: Vec<_> = statuses
+            .iter()
+            .filter(|((_, status), _)| {
+                !(200..300).contains(status) && !matches!(status, 503 | 504)
+            })
+            .collect();
+        assert!(wrong.is_empty(), "answers other than 2xx/503/504: {wrong:?}");
         for service in ["identity", "tenant-provisioning"] {
             assert!(
                 fleet.is_running(service),

@@ -54,6 +54,7 @@ mod processes;
 mod readiness;
 mod stripe_fake;
 mod tenancy;
+mod tenancy_dead_connection;
 mod tenancy_http;
 mod tenancy_invites_http;
 mod tenancy_pages_http;

@@ -164,6 +164,12 @@ test('a trial, a team and every screen, through the pages', async (t) => {
       await page.goto('/settings/payouts');
       await onScreen(page, 'payouts');
       await capture(page, 'payouts');
+      // Stripe's return lands on this page (not on JSON) with a single-use state: the page hands
+      // it to the API once and drops it from the address, so a reload cannot replay it.
+      await page.goto('/settings/payouts?connect=return&state=an-unknown-state');
+      await onScreen(page, 'payouts');
+      await page.getByText('Welcome back').waitFor();
+      assert.equal(await page.evaluate(() => location.search), '?connect=return');
       await page.goto('/account');
       await onScreen(page, 'account');
       await capture(page, 'account');

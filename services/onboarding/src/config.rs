@@ -50,9 +50,11 @@ pub struct Config {
     /// `STRIPE_TIMEOUT`: the longest one Stripe call may take; default `10s`.
     #[serde(default = "default_stripe_timeout", with = "humantime_serde")]
     pub stripe_timeout: Duration,
-    /// `CONNECT_RETURN_URL`: the gateway's public return route Stripe redirects to (`?state=` is
-    /// appended); default `$APP_BASE_URL/v1/onboarding/connect/return` (else on
-    /// `http://localhost:8080`), none in production when Connect is on and `APP_BASE_URL` is unset.
+    /// `CONNECT_RETURN_URL`: where Stripe sends the browser back (`state=` is appended); default the
+    /// web app's payouts page, `$APP_BASE_URL/settings/payouts?connect=return` (else on
+    /// `http://localhost:8080`), which hands the state to `GET /v1/onboarding/connect/return` — a
+    /// person lands on a page, not on JSON. None in production when Connect is on and
+    /// `APP_BASE_URL` is unset.
     #[serde(default)]
     pub connect_return_url: Option<Url>,
     /// `CONNECT_REFRESH_URL`: the gateway's public refresh route (`?token=` is appended); default
@@ -127,13 +129,13 @@ impl Config {
         )
     }
 
-    /// The defaults that follow from `APP_BASE_URL`: Stripe sends the browser back to the app's own
-    /// gateway routes.
+    /// The defaults that follow from `APP_BASE_URL`: Stripe sends the browser back to the app's
+    /// payouts page (return) and to the gateway's refresh route, which redirects to a new link.
     pub fn derived_from_app_base_url(app_base_url: &str) -> Variables {
         Variables::new([
             (
                 "CONNECT_RETURN_URL",
-                format!("{app_base_url}/v1/onboarding/connect/return"),
+                format!("{app_base_url}/settings/payouts?connect=return"),
             ),
             (
                 "CONNECT_REFRESH_URL",
@@ -173,7 +175,7 @@ impl Config {
             return_url: pick(
                 &self.connect_return_url,
                 "CONNECT_RETURN_URL",
-                "http://localhost:8080/v1/onboarding/connect/return",
+                "http://localhost:8080/settings/payouts?connect=return",
             )?,
             refresh_url: pick(
                 &self.connect_refresh_url,

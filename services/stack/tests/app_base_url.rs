@@ -59,7 +59,7 @@ fn every_url_default_follows_app_base_url_and_explicit_values_win() {
         .expect("onboarding loads");
     assert_eq!(
         onboarding.connect_return_url.map(String::from).as_deref(),
-        Some("https://app.example.com/v1/onboarding/connect/return")
+        Some("https://app.example.com/settings/payouts?connect=return")
     );
     assert_eq!(
         onboarding.connect_refresh_url.map(String::from).as_deref(),

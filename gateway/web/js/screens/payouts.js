@@ -15,6 +15,20 @@ const STATUS = {
 export async function render({ tenant, query }) {
   const id = tenant.tenant.id;
   const q = `tenant_id=${encodeURIComponent(id)}`;
+  // Stripe sends the browser back here with a single-use `state`: hand it to the return route once
+  // (it reads the account from Stripe), then drop it from the address so a reload does not reuse it.
+  // A state that is used, expired or unreadable still leaves the person on this page with the
+  // account as last known, never on an error screen.
+  const returned = query.get('state');
+  let returnProblem = null;
+  if (returned) {
+    history.replaceState(null, '', `${location.pathname}?connect=return`);
+    try {
+      await get(`/v1/onboarding/connect/return?state=${encodeURIComponent(returned)}`);
+    } catch (err) {
+      if (err.status !== 400 && err.status !== 404) returnProblem = err;
+    }
+  }
   let state = { account: null };
   try {
     state = await get(`/v1/onboarding/connect/account?${q}`);
@@ -41,6 +55,7 @@ export async function render({ tenant, query }) {
     h('h1', {}, 'Payouts'),
     back === 'refresh' ? h('p', { class: 'alert alert-warn', role: 'status' }, 'That Stripe link expired. Start again to get a fresh one.') : null,
     back === 'return' ? h('p', { class: 'alert alert-ok', role: 'status' }, 'Welcome back. Here is where your Stripe setup stands.') : null,
+    returnProblem ? h('p', { class: 'alert alert-warn', role: 'status' }, `We could not read your Stripe account just now (${describe(returnProblem)}). What you see may be a little behind.`) : null,
     message,
     h('div', { class: 'panel', 'data-connect-status': account ? account.status : 'none' },
       h('h2', {}, account ? 'Stripe account' : 'Get paid with Stripe'),

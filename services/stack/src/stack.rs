@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use onramp_kit::{config::Variables, db, grpc::server::PreboundListener};
 use sqlx::postgres::PgConnectOptions;
 
-use crate::options::StackOptions;
+use crate::{options::StackOptions, postgres::PgServer};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -270,6 +270,16 @@ impl RunningStack {
                 .with_context(|| format!("stopping {}", service.name))?;
         }
         Ok(())
+    }
+
+    /// The Postgres server the services' databases live on.
+    pub fn server(&self) -> &PgServer {
+        &self.options.server
+    }
+
+    /// The databases this stack created (and so may drop).
+    pub fn created_databases(&self) -> &[String] {
+        &self.created_databases
     }
 
     /// Stops everything and drops the databases this stack created (and only those).

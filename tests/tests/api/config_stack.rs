@@ -59,10 +59,7 @@ pub(crate) async fn up_with(config: ConfigSources) -> (Started, TestStack) {
     })
     .await
     .expect("onramp up starts");
-    let app = TestStack {
-        stack,
-        http: reqwest::Client::new(),
-    };
+    let app = TestStack::adopt(stack);
     app.wait_until_ready().await;
     let started = Started {
         mailbox: mailbox.is_some(),

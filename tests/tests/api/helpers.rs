@@ -12,6 +12,8 @@ use onramp_stack::{
 };
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 
+use crate::cleanup::DatabasesGuard;
+
 /// The Postgres server tests use: `DATABASE_URL` if set, else the local one.
 pub(crate) fn postgres() -> PgServer {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| LOCAL_SERVER_URL.to_owned());
@@ -66,6 +68,9 @@ pub(crate) fn attribute(span: &SpanData, key: &str) -> Option<String> {
 pub(crate) struct TestStack {
     pub(crate) stack: RunningStack,
     pub(crate) http: reqwest::Client,
+    /// Drops the stack's databases if the test ends without [`TestStack::stop`] (a failed
+    /// assertion panics past it), so failing runs leave nothing behind on the shared server.
+    cleanup: DatabasesGuard,
 }
 
 impl TestStack {
@@ -80,12 +85,20 @@ impl TestStack {
         let mut options = StackOptions::local(postgres(), unique_prefix());
         adjust(&mut options);
         let stack = RunningStack::start(options).await.expect("stack starts");
-        let app = Self {
-            stack,
-            http: reqwest::Client::new(),
-        };
+        let app = Self::adopt(stack);
         app.wait_until_ready().await;
         app
+    }
+
+    /// Wraps a stack started elsewhere (e.g. by `onramp up`'s own code path); its databases are
+    /// dropped when the test stops it or, failing that, when the test ends.
+    pub(crate) fn adopt(stack: RunningStack) -> Self {
+        let cleanup = DatabasesGuard::new(stack.server(), stack.created_databases());
+        Self {
+            stack,
+            http: reqwest::Client::new(),
+            cleanup,
+        }
     }
 
     /// `http://gateway/<path>`.
@@ -111,10 +124,14 @@ impl TestStack {
 
     /// Stops everything and drops the databases this test created.
     pub(crate) async fn stop(self) {
-        self.stack
+        let Self {
+            stack, mut cleanup, ..
+        } = self;
+        stack
             .shutdown_and_drop_databases()
             .await
             .expect("clean stop");
+        cleanup.disarm();
     }
 }
 

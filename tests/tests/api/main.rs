@@ -10,6 +10,7 @@ mod billing_reconcile;
 mod billing_support;
 mod billing_webhook_edges;
 mod billing_webhooks;
+mod cleanup;
 mod config_stack;
 mod deadlines;
 mod edge_browser;

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use onramp_kit::{
-    config::{ConfigSources, SecretString, Variables},
-    service_config::ServiceConfig,
+    config::{ConfigError, ConfigSources, DeriveFromAppBaseUrl, SecretString, Variables},
+    service_config::{ServiceConfig, ServiceSettings},
 };
 use serde::{Deserialize, Deserializer};
 
@@ -54,7 +54,7 @@ pub struct Config {
     pub trial_urgent_days: u32,
     /// `BILLING_OPERATOR_USER_IDS`: comma-separated user ids allowed to call the admin RPCs (catalog
     /// write, replay, reconcile, complimentary grants). Default: nobody.
-    #[serde(default, deserialize_with = "string_list")]
+    #[serde(default, deserialize_with = "onramp_kit::config::comma_separated")]
     pub billing_operator_user_ids: Vec<String>,
     /// `BILLING_DEFAULT_PLAN`: the plan (code or id) EnsureEntitlement starts when provisioning names
     /// none. Unset: the tenant starts without a plan and chooses one.
@@ -88,39 +88,24 @@ pub struct Config {
     pub outbox_max_backoff: Duration,
 }
 
+impl ServiceSettings for Config {
+    const NAME: &'static str = crate::Application::NAME;
+    const DERIVE: DeriveFromAppBaseUrl = Self::derived_from_app_base_url;
+
+    fn base_mut(&mut self) -> &mut ServiceConfig {
+        &mut self.base
+    }
+}
+
 impl Config {
-    /// A development config: manual provider, no Stripe, default thresholds, no peers.
+    /// A config with every default around `base` (what loading from no source gives).
     pub fn new(base: ServiceConfig) -> Self {
-        Self {
-            base,
-            billing_provider: None,
-            stripe_secret_key: None,
-            stripe_webhook_secrets: Vec::new(),
-            stripe_connect_webhook_secrets: Vec::new(),
-            stripe_api_base: default_stripe_api_base(),
-            billing_app_url: default_app_url(),
-            trial_warning_days: default_warning_days(),
-            trial_urgent_days: default_urgent_days(),
-            billing_operator_user_ids: Vec::new(),
-            billing_default_plan: None,
-            tenant_provisioning_service_addr: None,
-            onboarding_service_addr: None,
-            reconcile_interval: default_reconcile_interval(),
-            reconcile_orphan_grace: default_orphan_grace(),
-            expiry_sweep_interval: default_expiry_sweep_interval(),
-            outbox_poll_interval: default_poll_interval(),
-            outbox_max_backoff: default_max_backoff(),
-        }
+        Self::with_base(base)
     }
 
-    /// Loads the config as the `billing` binary does (see [`onramp_kit::config`]).
-    pub fn load(sources: &ConfigSources) -> Result<Self, Box<onramp_kit::config::ConfigError>> {
-        sources.load_derived(
-            crate::Application::NAME,
-            Self::derived_from_app_base_url,
-            Variables::default(),
-            Variables::default(),
-        )
+    /// Loads the config as the binary does (see [`onramp_kit::config`]).
+    pub fn load(sources: &ConfigSources) -> Result<Self, Box<ConfigError>> {
+        Self::load_from(sources)
     }
 
     /// The defaults that follow from `APP_BASE_URL`: the return-URL prefix is the app itself.
@@ -146,28 +131,9 @@ impl Config {
 
 /// Accepts a comma-separated string (the environment) or a list (TOML).
 fn secret_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<SecretString>, D::Error> {
-    Ok(string_list(deserializer)?
+    Ok(onramp_kit::config::comma_separated(deserializer)?
         .into_iter()
         .map(SecretString::from)
-        .collect())
-}
-
-/// Accepts a comma-separated string (the environment) or a list (TOML); blanks are dropped.
-fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        One(String),
-        Many(Vec<String>),
-    }
-    let items = match Raw::deserialize(deserializer)? {
-        Raw::One(joined) => joined.split(',').map(str::to_owned).collect(),
-        Raw::Many(items) => items,
-    };
-    Ok(items
-        .into_iter()
-        .map(|item| item.trim().to_owned())
-        .filter(|item| !item.is_empty())
         .collect())
 }
 

@@ -1,4 +1,5 @@
-//! Billing's one error enum, mapped to the shared code table at the gRPC edge (and logged there once).
+//! Billing's one error enum, mapped onto the shared code table; the kit's boundary logs what clients
+//! do not see, once (a rejected webhook signature is counted by the webhook path, not logged).
 
 use onramp_kit::{ApiError, Code};
 
@@ -50,11 +51,7 @@ impl BillingError {
     }
 }
 
-impl From<sqlx::Error> for BillingError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Unexpected(error.into())
-    }
-}
+onramp_kit::service_error!(BillingError);
 
 impl From<BillingError> for ApiError {
     fn from(error: BillingError) -> Self {
@@ -82,34 +79,12 @@ impl From<BillingError> for ApiError {
             ),
             BillingError::LimitExceeded(message) => ApiError::new(Code::LimitExceeded, message),
             BillingError::Peer(error) => error,
-            BillingError::StripeUnavailable(_) => ApiError::new(
+            BillingError::StripeUnavailable(cause) => ApiError::new(
                 Code::StripeUnavailable,
                 "the payment provider could not be reached; nothing was changed, retry",
-            ),
-            BillingError::Unexpected(cause) if onramp_kit::db::caused_by_transient(&cause) => {
-                onramp_kit::db::unavailable()
-            }
-            BillingError::Unexpected(_) => ApiError::internal(),
+            )
+            .caused_by(format_args!("{cause:#}")),
+            BillingError::Unexpected(cause) => ApiError::unexpected(&cause),
         }
     }
-}
-
-/// The edge: log what clients will not see, once, and encode the status.
-pub(crate) fn to_status(error: BillingError) -> tonic::Status {
-    match &error {
-        BillingError::Unexpected(cause) if onramp_kit::db::caused_by_transient(cause) => {
-            tracing::warn!(error = %format!("{cause:#}"), "billing: database connection lost")
-        }
-        BillingError::Unexpected(cause) => {
-            tracing::error!(error = ?cause, "billing internal error")
-        }
-        BillingError::StripeUnavailable(cause) => {
-            tracing::warn!(error = %format!("{cause:#}"), "stripe unavailable")
-        }
-        BillingError::SignatureInvalid(reason) => {
-            tracing::info!(reason, "webhook signature rejected")
-        }
-        _ => {}
-    }
-    ApiError::from(error).into_status()
 }

@@ -8,12 +8,12 @@ mod domain;
 mod entitle;
 mod error;
 mod grpc;
+mod peers;
 mod reconcile;
 mod relay;
 mod startup;
 mod store;
 mod stripe;
-mod tenancy;
 mod webhook;
 
 pub use catalog_sync::{setup_stripe_command, sync_prices_command};

@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use crate::{
     error::BillingError,
+    peers::Tenancy,
     store,
     stripe::StripeApi,
-    tenancy::Tenancy,
     webhook::{
         event::SubscriptionObject,
         handler::{Cause, mirror},
@@ -137,6 +137,7 @@ impl Reconciler {
         }
         report.orphans = self.orphans(only).await?;
         report.finished_at = Utc::now();
+        count_drifts(&report.drifts, report.orphans.len());
         Ok(report)
     }
 
@@ -211,4 +212,19 @@ fn compare(
         ));
     }
     drifts
+}
+
+/// `onramp_reconciliation_drift_total{kind,action}`: every drift found, and again those repaired.
+/// `kind` is the compared field (a fixed set), never an id; orphan tenants are found, never repaired.
+fn count_drifts(drifts: &[Drift], orphans: usize) {
+    metrics::counter!("onramp_reconciliation_drift_total", "kind" => "orphan_tenant", "action" => "found")
+        .increment(orphans as u64);
+    for drift in drifts {
+        metrics::counter!("onramp_reconciliation_drift_total", "kind" => drift.field, "action" => "found")
+            .increment(1);
+        if drift.repaired {
+            metrics::counter!("onramp_reconciliation_drift_total", "kind" => drift.field, "action" => "repaired")
+                .increment(1);
+        }
+    }
 }

@@ -22,6 +22,9 @@ use crate::{
     store::outbox::{self, AccountUpdate, LifecycleEvent, OutboxRow, Topic},
 };
 
+/// The labels of billing's event outbox in the shared outbox metrics.
+const OUTBOX_LABELS: &[(&str, &str); 2] = &[("service", "billing"), ("outbox", "events")];
+
 /// How long a leased row is hidden from other relays while its call is in flight.
 const LEASE: Duration = Duration::from_secs(30);
 const BATCH: i64 = 20;
@@ -72,6 +75,11 @@ impl Relay {
             if let Err(error) = self.pass().await {
                 tracing::warn!(error = %error, "outbox relay pass failed");
             }
+            if let Ok((depth, oldest)) = outbox::backlog(&self.pool).await {
+                #[allow(clippy::cast_precision_loss)] // a backlog stays far below 2^52 rows
+                metrics::gauge!("onramp_outbox_depth", OUTBOX_LABELS).set(depth as f64);
+                metrics::gauge!("onramp_outbox_oldest_age_seconds", OUTBOX_LABELS).set(oldest);
+            }
         }
     }
 
@@ -80,7 +88,11 @@ impl Relay {
             return Ok(());
         }
         for row in outbox::lease_due(&self.pool, BATCH, LEASE).await? {
-            match self.deliver(&row).await {
+            let delivered = self.deliver(&row).await;
+            if delivered.is_err() {
+                metrics::counter!("onramp_outbox_relay_failures_total", OUTBOX_LABELS).increment(1);
+            }
+            match delivered {
                 Ok(()) => outbox::delivered(&self.pool, row.id).await?,
                 // Tenancy may not have committed a tenant billing already entitled (EnsureEntitlement
                 // runs before tenancy's transaction): an unknown tenant is retried for a while first.

@@ -17,10 +17,10 @@ use crate::{
     domain::trial::Thresholds,
     entitle::Entitlements,
     grpc::BillingApi,
+    peers::Tenancy,
     reconcile::Reconciler,
     relay::Relay,
     stripe::StripeApi,
-    tenancy::Tenancy,
     webhook::{Inbox, rejections::RejectionTally},
 };
 

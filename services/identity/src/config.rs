@@ -56,7 +56,7 @@ pub struct Config {
     /// `INTERNAL_TESTER_EMAILS`: comma-separated addresses that may sign up (password and OAuth)
     /// while `SELF_SERVE_ENABLED=false`, matched case-insensitively on the normalised address; each
     /// use is audited. Never published (not in the public config). Default none.
-    #[serde(default, deserialize_with = "comma_separated")]
+    #[serde(default, deserialize_with = "onramp_kit::config::comma_separated")]
     pub internal_tester_emails: Vec<String>,
     /// `EMAIL_VERIFICATION_GRACE`: how long an unverified account works fully; default `7days`.
     #[serde(default = "default_grace", with = "humantime_serde")]
@@ -185,27 +185,6 @@ impl Config {
     }
 }
 
-/// A list given as a comma-separated string (the environment) or as a list (a config file); blank
-/// items are dropped.
-fn comma_separated<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum ListOrString {
-        List(Vec<String>),
-        String(String),
-    }
-    Ok(match ListOrString::deserialize(deserializer)? {
-        ListOrString::List(items) => items,
-        ListOrString::String(raw) => raw.split(',').map(str::to_owned).collect(),
-    }
-    .into_iter()
-    .map(|item| item.trim().to_owned())
-    .filter(|item| !item.is_empty())
-    .collect())
-}
-
 fn default_issuer() -> String {
     "onramp-identity".to_owned()
 }
@@ -317,7 +296,7 @@ mod tests {
     fn internal_testers_come_as_a_comma_separated_list() {
         #[derive(Deserialize)]
         struct Only {
-            #[serde(deserialize_with = "comma_separated")]
+            #[serde(deserialize_with = "onramp_kit::config::comma_separated")]
             internal_tester_emails: Vec<String>,
         }
         let parsed: Only = serde_json::from_value(serde_json::json!({

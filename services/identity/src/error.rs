@@ -1,4 +1,5 @@
-//! The identity service's one error enum, mapped to the shared code table at the gRPC edge.
+//! The identity service's one error enum, mapped onto the shared code table (the kit's boundary
+//! logs what clients do not see, once).
 
 use std::time::Duration;
 
@@ -78,11 +79,7 @@ impl From<HashError> for IdentityError {
     }
 }
 
-impl From<sqlx::Error> for IdentityError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Unexpected(error.into())
-    }
-}
+onramp_kit::service_error!(IdentityError);
 
 impl From<IdentityError> for ApiError {
     fn from(error: IdentityError) -> Self {
@@ -119,20 +116,16 @@ impl From<IdentityError> for ApiError {
                 Code::PermissionDenied,
                 "this invite is for another email address",
             ),
-            IdentityError::InvitesUnavailable(cause) => {
-                tracing::warn!(%cause, "identity: tenancy could not resolve an invite");
-                ApiError::new(
-                    Code::Unavailable,
-                    "the invite could not be checked right now; try again",
-                )
-            }
-            IdentityError::Unavailable(cause) => {
-                tracing::warn!(%cause, "identity: a provider was unavailable");
-                ApiError::new(
-                    Code::Unavailable,
-                    "the sign-in provider could not be reached; try again",
-                )
-            }
+            IdentityError::InvitesUnavailable(cause) => ApiError::new(
+                Code::Unavailable,
+                "the invite could not be checked right now; try again",
+            )
+            .caused_by(cause),
+            IdentityError::Unavailable(cause) => ApiError::new(
+                Code::Unavailable,
+                "the sign-in provider could not be reached; try again",
+            )
+            .caused_by(cause),
             IdentityError::HashingBusy => ApiError::new(
                 Code::Unavailable,
                 "too many sign-ins are being processed; try again in a moment",
@@ -142,18 +135,7 @@ impl From<IdentityError> for ApiError {
                 ApiError::new(Code::RateLimited, "too many attempts; try again later")
                     .with_retry_after(after)
             }
-            IdentityError::Unexpected(cause) if onramp_kit::db::caused_by_transient(&cause) => {
-                tracing::warn!(
-                    error = format!("{cause:#}"),
-                    "identity: database connection lost"
-                );
-                onramp_kit::db::unavailable()
-            }
-            IdentityError::Unexpected(cause) => {
-                // The one place an internal cause is logged; the client sees only INTERNAL.
-                tracing::error!(error = ?cause, "identity: unexpected error");
-                ApiError::internal()
-            }
+            IdentityError::Unexpected(cause) => ApiError::unexpected(&cause),
         }
     }
 }

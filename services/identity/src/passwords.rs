@@ -114,10 +114,19 @@ impl PasswordHasher {
     }
 
     /// A hashing slot, or [`HashError::Busy`] when none frees up within the queue wait.
+    /// The wait is recorded (`onramp_password_hash_wait_seconds`) so saturation shows before it
+    /// refuses (`onramp_password_hash_rejections_total`).
     async fn slot(&self) -> Result<OwnedSemaphorePermit, HashError> {
-        match tokio::time::timeout(self.queue_wait, self.slots.clone().acquire_owned()).await {
+        let started = std::time::Instant::now();
+        let slot = tokio::time::timeout(self.queue_wait, self.slots.clone().acquire_owned()).await;
+        metrics::histogram!("onramp_password_hash_wait_seconds")
+            .record(started.elapsed().as_secs_f64());
+        match slot {
             Ok(Ok(permit)) => Ok(permit),
-            Ok(Err(_)) | Err(_) => Err(HashError::Busy),
+            Ok(Err(_)) | Err(_) => {
+                metrics::counter!("onramp_password_hash_rejections_total").increment(1);
+                Err(HashError::Busy)
+            }
         }
     }
 

@@ -52,6 +52,29 @@ pub fn is_production() -> bool {
     std::env::var("ONRAMP_ENV").is_ok_and(|env| env.eq_ignore_ascii_case("production"))
 }
 
+/// A list given as a comma-separated string (the environment) or as a list (a config file); blank
+/// items are dropped. For `#[serde(deserialize_with = "onramp_kit::config::comma_separated")]`.
+pub fn comma_separated<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        String(String),
+    }
+    Ok(
+        match <ListOrString as serde::Deserialize>::deserialize(deserializer)? {
+            ListOrString::List(items) => items,
+            ListOrString::String(raw) => raw.split(',').map(str::to_owned).collect(),
+        }
+        .into_iter()
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect(),
+    )
+}
+
 /// Where configuration comes from: an optional TOML file and a set of environment variables.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigSources {

@@ -1,8 +1,16 @@
-//! The configuration every service shares; each service flattens it into its own `Config`.
+//! The configuration every service shares, and how a service's own `Config` is loaded: each service
+//! flattens [`ServiceConfig`] into its `Config`, declares its fields with their serde defaults, and
+//! implements [`ServiceSettings`] (its name and what follows from `APP_BASE_URL`); loading and the
+//! all-defaults value are the same code for every service.
 
-use serde::Deserialize;
+use serde::{Deserialize, de::DeserializeOwned};
 
-use crate::{db::DatabaseSettings, grpc::server::ServerSettings, telemetry::TelemetryConfig};
+use crate::{
+    config::{ConfigError, ConfigSources, DeriveFromAppBaseUrl, Variables, derive_nothing},
+    db::DatabaseSettings,
+    grpc::server::ServerSettings,
+    telemetry::TelemetryConfig,
+};
 
 /// Listen address, database and telemetry: the part of a service's config that is the same everywhere.
 #[derive(Debug, Clone, Deserialize)]
@@ -29,5 +37,43 @@ impl ServiceConfig {
             database: DatabaseSettings::new(database_url),
             telemetry: TelemetryConfig::default(),
         }
+    }
+}
+
+/// A service's own `Config`: a struct that flattens [`ServiceConfig`] and gives every other field a
+/// serde default.
+pub trait ServiceSettings: DeserializeOwned {
+    /// The service's name: its table in the config file (`[billing]`, `[tenant-provisioning]`).
+    const NAME: &'static str;
+
+    /// The defaults that follow from `APP_BASE_URL` (none unless the service says).
+    const DERIVE: DeriveFromAppBaseUrl = derive_nothing;
+
+    /// The shared part, which [`ServiceSettings::with_base`] replaces.
+    fn base_mut(&mut self) -> &mut ServiceConfig;
+
+    /// Loads the config as the service's binary does (precedence in [`crate::config`]).
+    fn load_from(sources: &ConfigSources) -> Result<Self, Box<ConfigError>> {
+        sources.load_derived(
+            Self::NAME,
+            Self::DERIVE,
+            Variables::default(),
+            Variables::default(),
+        )
+    }
+
+    /// Every field at its declared default around `base`: exactly what loading from no source at
+    /// all gives, so an in-process config and a loaded one cannot drift apart.
+    ///
+    /// # Panics
+    /// When a field beyond the shared part has no default (a bug in the service's `Config`).
+    fn with_base(base: ServiceConfig) -> Self {
+        // The shared part's one required field gets a placeholder; `base` replaces it all.
+        let placeholder = Variables::new([("DATABASE_URL", "postgres://localhost/placeholder")]);
+        let mut config: Self = ConfigSources::default()
+            .load_layered(Self::NAME, placeholder, Variables::default())
+            .unwrap_or_else(|error| panic!("{}: a field has no default: {error}", Self::NAME));
+        *config.base_mut() = base;
+        config
     }
 }

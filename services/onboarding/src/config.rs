@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use onramp_kit::{
-    config::{ConfigSources, SecretString, Variables},
-    service_config::ServiceConfig,
+    config::{ConfigError, ConfigSources, DeriveFromAppBaseUrl, SecretString, Variables},
+    service_config::{ServiceConfig, ServiceSettings},
 };
 use serde::Deserialize;
 use url::Url;
@@ -92,41 +92,24 @@ pub struct Config {
     pub mail_relay_interval: Duration,
 }
 
+impl ServiceSettings for Config {
+    const NAME: &'static str = crate::Application::NAME;
+    const DERIVE: DeriveFromAppBaseUrl = Self::derived_from_app_base_url;
+
+    fn base_mut(&mut self) -> &mut ServiceConfig {
+        &mut self.base
+    }
+}
+
 impl Config {
-    /// Defaults for everything beyond the shared part: peers on the conventional local ports (the
-    /// in-process stack overrides them), Stripe unset, localhost URLs.
+    /// A config with every default around `base` (what loading from no source gives).
     pub fn new(base: ServiceConfig) -> Self {
-        Self {
-            base,
-            identity_service_addr: default_identity_addr(),
-            tenant_provisioning_service_addr: default_tenancy_addr(),
-            billing_service_addr: default_billing_addr(),
-            checklist_peer_timeout: default_peer_timeout(),
-            checklist_custom_steps: None,
-            stripe_secret_key: None,
-            stripe_api_base: default_stripe_api_base(),
-            stripe_timeout: default_stripe_timeout(),
-            connect_return_url: None,
-            connect_refresh_url: None,
-            connect_token_ttl: default_token_ttl(),
-            connect_state_ttl: default_state_ttl(),
-            connect_return_read_timeout: default_return_read_timeout(),
-            sales_notification_address: None,
-            sales_leads_per_hour: default_leads_per_hour(),
-            smtp_url: None,
-            mail_from: default_mail_from(),
-            mail_relay_interval: default_mail_relay_interval(),
-        }
+        Self::with_base(base)
     }
 
-    /// Loads the config as the `onboarding` binary does (see [`onramp_kit::config`]).
-    pub fn load(sources: &ConfigSources) -> Result<Self, Box<onramp_kit::config::ConfigError>> {
-        sources.load_derived(
-            crate::Application::NAME,
-            Self::derived_from_app_base_url,
-            Variables::default(),
-            Variables::default(),
-        )
+    /// Loads the config as the binary does (see [`onramp_kit::config`]).
+    pub fn load(sources: &ConfigSources) -> Result<Self, Box<ConfigError>> {
+        Self::load_from(sources)
     }
 
     /// The defaults that follow from `APP_BASE_URL`: Stripe sends the browser back to the app's

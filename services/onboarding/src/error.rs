@@ -1,5 +1,5 @@
-//! The service's one error enum, mapped to the shared code table at the gRPC edge (and logged there,
-//! once).
+//! The service's one error enum, mapped onto the shared code table (the kit's boundary logs what
+//! clients do not see, once). The field at fault travels in the structured field, not the message.
 
 use std::time::Duration;
 
@@ -66,51 +66,32 @@ impl OnboardingError {
             message: message.into(),
         }
     }
+}
 
-    /// The client-visible error. Internal causes are logged here and never sent.
-    pub fn into_api_error(self) -> ApiError {
-        match self {
-            Self::Invalid { field, message } => {
-                ApiError::invalid_field(field.clone(), format!("{field}: {message}"))
+onramp_kit::service_error!(OnboardingError);
+
+impl From<OnboardingError> for ApiError {
+    fn from(error: OnboardingError) -> Self {
+        use OnboardingError as E;
+        match error {
+            E::Invalid { field, message } => ApiError::invalid_field(field, message),
+            E::InvalidData { field, message } => {
+                ApiError::new(Code::InvalidData, message).with_field(field)
             }
-            Self::InvalidData { field, message } => {
-                ApiError::new(Code::InvalidData, format!("{field}: {message}")).with_field(field)
-            }
-            Self::Unauthenticated => ApiError::new(Code::Unauthenticated, "sign-in required"),
-            Self::NotFound(what) => ApiError::new(Code::NotFound, format!("{what} not found")),
-            Self::Conflict(message) => ApiError::new(Code::Conflict, message),
-            Self::Stripe(cause) => {
-                tracing::warn!(error = format!("{cause:#}"), "stripe call failed");
-                ApiError::new(
-                    Code::StripeUnavailable,
-                    "Stripe could not be reached; nothing was changed, please try again",
-                )
-            }
-            Self::RateLimited { retry_after } => {
+            E::Unauthenticated => ApiError::new(Code::Unauthenticated, "sign-in required"),
+            E::NotFound(what) => ApiError::new(Code::NotFound, format!("{what} not found")),
+            E::Conflict(message) => ApiError::new(Code::Conflict, message),
+            E::Stripe(cause) => ApiError::new(
+                Code::StripeUnavailable,
+                "Stripe could not be reached; nothing was changed, please try again",
+            )
+            .caused_by(format_args!("{cause:#}")),
+            E::RateLimited { retry_after } => {
                 ApiError::new(Code::RateLimited, "too many requests from this address")
                     .with_retry_after(retry_after)
             }
-            Self::Peer(error) => error,
-            Self::Unexpected(cause) if onramp_kit::db::caused_by_transient(&cause) => {
-                tracing::warn!(error = format!("{cause:#}"), "database connection lost");
-                onramp_kit::db::unavailable()
-            }
-            Self::Unexpected(cause) => {
-                tracing::error!(error = format!("{cause:#}"), "internal error");
-                ApiError::internal()
-            }
+            E::Peer(error) => error,
+            E::Unexpected(cause) => ApiError::unexpected(&cause),
         }
-    }
-}
-
-impl From<sqlx::Error> for OnboardingError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Unexpected(error.into())
-    }
-}
-
-impl From<OnboardingError> for tonic::Status {
-    fn from(error: OnboardingError) -> Self {
-        error.into_api_error().into_status()
     }
 }

@@ -4,9 +4,9 @@ use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
 use onramp_kit::{
-    config::{ConfigSources, SecretString, Variables},
+    config::{ConfigError, ConfigSources, DeriveFromAppBaseUrl, SecretString, Variables},
     mail::smtp::SmtpSettings,
-    service_config::ServiceConfig,
+    service_config::{ServiceConfig, ServiceSettings},
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -115,37 +115,24 @@ fn default_sweep_interval() -> Duration {
     Duration::from_secs(300)
 }
 
+impl ServiceSettings for Config {
+    const NAME: &'static str = crate::Application::NAME;
+    const DERIVE: DeriveFromAppBaseUrl = Self::derived_from_app_base_url;
+
+    fn base_mut(&mut self) -> &mut ServiceConfig {
+        &mut self.base
+    }
+}
+
 impl Config {
-    /// A config with defaults for everything beyond the shared part (no peers: standalone).
+    /// A config with every default around `base` (what loading from no source gives).
     pub fn new(base: ServiceConfig) -> Self {
-        Self {
-            base,
-            billing_service_addr: None,
-            identity_service_addr: None,
-            standalone_initial_state: StandaloneState::default(),
-            standalone_seat_limit: None,
-            payment_retry_after: default_payment_retry_after(),
-            invite_validity: default_invite_validity(),
-            invite_link_base: default_invite_link_base(),
-            idempotency_retention: default_day(),
-            pending_payment_threshold: default_day(),
-            sweep_interval: default_sweep_interval(),
-            operator_user_ids: String::new(),
-            starter_template_path: None,
-            smtp_url: None,
-            mail_from: default_mail_from(),
-            outbox_poll_interval: default_outbox_poll(),
-        }
+        Self::with_base(base)
     }
 
-    /// Loads the config as the `tenant-provisioning` binary does (see [`onramp_kit::config`]).
-    pub fn load(sources: &ConfigSources) -> Result<Self, Box<onramp_kit::config::ConfigError>> {
-        sources.load_derived(
-            crate::Application::NAME,
-            Self::derived_from_app_base_url,
-            Variables::default(),
-            Variables::default(),
-        )
+    /// Loads the config as the binary does (see [`onramp_kit::config`]).
+    pub fn load(sources: &ConfigSources) -> Result<Self, Box<ConfigError>> {
+        Self::load_from(sources)
     }
 
     /// The defaults that follow from `APP_BASE_URL`: invite links open the app's invite page.

@@ -1,4 +1,5 @@
-//! The service's one error enum, and its mapping onto the shared code table at the gRPC edge.
+//! The service's one error enum, and its mapping onto the shared code table (the kit's boundary
+//! logs what clients do not see, once).
 
 use std::time::Duration;
 
@@ -54,16 +55,11 @@ impl From<Invalid> for TenancyError {
     }
 }
 
-impl From<sqlx::Error> for TenancyError {
-    fn from(error: sqlx::Error) -> Self {
-        TenancyError::Unexpected(error.into())
-    }
-}
+onramp_kit::service_error!(TenancyError);
 
-impl TenancyError {
-    /// The client-visible error; logs what clients must not see, once, here at the edge.
-    pub(crate) fn into_api_error(self) -> ApiError {
-        match self {
+impl From<TenancyError> for ApiError {
+    fn from(error: TenancyError) -> Self {
+        match error {
             TenancyError::Invalid(invalid) => {
                 ApiError::invalid_field(invalid.field, invalid.message)
             }
@@ -97,49 +93,20 @@ impl TenancyError {
                 "verify your email address before accepting the invite",
             ),
             // A lost connection rolled the provisioning transaction back: nothing was kept, and
-            // the same request (same Idempotency-Key) may well succeed, so say "retry", not 422.
-            TenancyError::ProvisioningFailed { step, cause }
-                if onramp_kit::db::caused_by_transient(&cause) =>
-            {
-                tracing::warn!(
-                    step,
-                    cause = format!("{cause:#}"),
-                    "tenant provisioning lost its database connection"
-                );
-                onramp_kit::db::unavailable()
-            }
-            TenancyError::ProvisioningFailed { step, cause } => {
-                tracing::error!(
-                    step,
-                    cause = format!("{cause:#}"),
-                    "tenant provisioning failed"
-                );
+            // the same request (same Idempotency-Key) may well succeed, so the kit says "retry".
+            TenancyError::ProvisioningFailed { step, cause } => ApiError::unexpected_or(
+                &cause.context(step),
                 ApiError::new(
                     Code::TenantProvisioningError,
                     "your workspace could not be created; nothing was kept, please try again",
-                )
-            }
-            TenancyError::Unavailable { peer, detail } => {
-                tracing::warn!(peer, detail, "a peer service is unavailable");
-                ApiError::new(
-                    Code::Unavailable,
-                    format!("{peer} is unavailable; nothing was changed, retry"),
-                )
-            }
-            TenancyError::Unexpected(cause) if onramp_kit::db::caused_by_transient(&cause) => {
-                tracing::warn!(cause = format!("{cause:#}"), "database connection lost");
-                onramp_kit::db::unavailable()
-            }
-            TenancyError::Unexpected(cause) => {
-                tracing::error!(cause = format!("{cause:#}"), "unexpected error");
-                ApiError::internal()
-            }
+                ),
+            ),
+            TenancyError::Unavailable { peer, detail } => ApiError::new(
+                Code::Unavailable,
+                format!("{peer} is unavailable; nothing was changed, retry"),
+            )
+            .caused_by(detail),
+            TenancyError::Unexpected(cause) => ApiError::unexpected(&cause),
         }
-    }
-}
-
-impl From<TenancyError> for tonic::Status {
-    fn from(error: TenancyError) -> Self {
-        error.into_api_error().into_status()
     }
 }

@@ -6,7 +6,7 @@ mod config;
 mod domain;
 mod error;
 mod grpc;
-mod ports;
+mod peers;
 mod service;
 mod startup;
 mod store;

@@ -15,7 +15,7 @@ use tonic::{server::NamedService, service::Routes};
 use crate::{
     config::Config,
     grpc::TenancyApi,
-    ports::{
+    peers::{
         BillingEntitlements, Entitlements, FixedEntitlements, IdentityDirectory, NoDirectory,
         UserDirectory,
     },
@@ -120,20 +120,36 @@ impl Application {
     }
 }
 
-/// Runs the sweep every `interval` (first run after one interval: the schema may not exist yet).
+/// How often `onramp_tenants` is recounted.
+const TENANT_COUNT_INTERVAL: Duration = Duration::from_secs(15);
+
+/// The background task: the sweep every `interval` and the tenant count every
+/// [`TENANT_COUNT_INTERVAL`] (each first after one interval: the schema may not exist yet).
 async fn sweep_periodically(
     service: Tenancy,
     interval: Duration,
     retention: Duration,
     shutdown: CancellationToken,
 ) {
+    let start = tokio::time::Instant::now();
+    let mut sweep = tokio::time::interval_at(start + interval, interval);
+    let mut count = tokio::time::interval_at(start + TENANT_COUNT_INTERVAL, TENANT_COUNT_INTERVAL);
+    for timer in [&mut sweep, &mut count] {
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    }
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(interval) => {}
-        }
-        if let Err(error) = service.periodic_sweep(retention).await {
-            tracing::warn!(error = %error, "the periodic sweep failed; it runs again next interval");
+            _ = sweep.tick() => {
+                if let Err(error) = service.periodic_sweep(retention).await {
+                    tracing::warn!(error = %error, "the periodic sweep failed; it runs again next interval");
+                }
+            }
+            _ = count.tick() => {
+                if let Err(error) = service.count_tenants().await {
+                    tracing::debug!(error = %error, "counting tenants failed; it runs again next interval");
+                }
+            }
         }
     }
 }

@@ -28,7 +28,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     config::ProviderKind,
-    error::{BillingError, to_status},
+    error::BillingError,
     store,
     webhook::{Delivery, Inbox},
 };
@@ -43,7 +43,7 @@ const MAX_PAYLOAD: usize = 1024 * 1024;
 pub(crate) struct BillingApi {
     pub(crate) inbox: Inbox,
     pub(crate) entitlements: crate::entitle::Entitlements,
-    pub(crate) tenancy: crate::tenancy::Tenancy,
+    pub(crate) tenancy: crate::peers::Tenancy,
     pub(crate) operators: Vec<String>,
     pub(crate) provider: ProviderKind,
     pub(crate) thresholds: crate::domain::trial::Thresholds,
@@ -111,12 +111,8 @@ impl BillingService for BillingApi {
         &self,
         _request: Request<ListPublicPlansRequest>,
     ) -> Result<Response<ListPublicPlansResponse>, Status> {
-        let mut conn = self
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| to_status(e.into()))?;
-        let (plans, _) = store::catalog::load(&mut conn).await.map_err(to_status)?;
+        let mut conn = self.pool().acquire().await.map_err(BillingError::from)?;
+        let (plans, _) = store::catalog::load(&mut conn).await?;
         let provider = match self.provider {
             ProviderKind::Stripe => BillingProvider::Stripe,
             ProviderKind::Manual => BillingProvider::Manual,
@@ -136,14 +132,9 @@ impl BillingService for BillingApi {
         &self,
         request: Request<GetPlanCatalogRequest>,
     ) -> Result<Response<GetPlanCatalogResponse>, Status> {
-        self.operator(request.get_ref().caller.as_ref())
-            .map_err(to_status)?;
-        let mut conn = self
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| to_status(e.into()))?;
-        let (plans, version) = store::catalog::load(&mut conn).await.map_err(to_status)?;
+        self.operator(request.get_ref().caller.as_ref())?;
+        let mut conn = self.pool().acquire().await.map_err(BillingError::from)?;
+        let (plans, version) = store::catalog::load(&mut conn).await?;
         Ok(Response::new(GetPlanCatalogResponse {
             plans: plans
                 .iter()
@@ -157,140 +148,108 @@ impl BillingService for BillingApi {
         &self,
         request: Request<CreateCheckoutSessionRequest>,
     ) -> Result<Response<CreateCheckoutSessionResponse>, Status> {
-        self.create_checkout(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(
+            self.create_checkout(request.into_inner()).await?,
+        ))
     }
 
     async fn create_portal_session(
         &self,
         request: Request<CreatePortalSessionRequest>,
     ) -> Result<Response<CreatePortalSessionResponse>, Status> {
-        self.create_portal(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(
+            self.create_portal(request.into_inner()).await?,
+        ))
     }
 
     async fn sync_stripe_prices(
         &self,
         request: Request<onramp_proto::billing::v1::SyncStripePricesRequest>,
     ) -> Result<Response<onramp_proto::billing::v1::SyncStripePricesResponse>, Status> {
-        self.sync_prices(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(self.sync_prices(request.into_inner()).await?))
     }
 
     async fn list_stripe_events(
         &self,
         request: Request<onramp_proto::billing::v1::ListStripeEventsRequest>,
     ) -> Result<Response<onramp_proto::billing::v1::ListStripeEventsResponse>, Status> {
-        self.list_events(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(self.list_events(request.into_inner()).await?))
     }
 
     async fn reconcile_with_stripe(
         &self,
         request: Request<ReconcileWithStripeRequest>,
     ) -> Result<Response<ReconcileWithStripeResponse>, Status> {
-        self.reconcile(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(self.reconcile(request.into_inner()).await?))
     }
 
     async fn ensure_entitlement(
         &self,
         request: Request<EnsureEntitlementRequest>,
     ) -> Result<Response<EnsureEntitlementResponse>, Status> {
-        self.ensure(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(self.ensure(request.into_inner()).await?))
     }
 
     async fn start_plan_without_card(
         &self,
         request: Request<StartPlanWithoutCardRequest>,
     ) -> Result<Response<StartPlanWithoutCardResponse>, Status> {
-        self.start_without_card(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(
+            self.start_without_card(request.into_inner()).await?,
+        ))
     }
 
     async fn grant_complimentary(
         &self,
         request: Request<GrantComplimentaryRequest>,
     ) -> Result<Response<GrantComplimentaryResponse>, Status> {
-        self.grant(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(self.grant(request.into_inner()).await?))
     }
 
     async fn get_subscription_summary(
         &self,
         request: Request<GetSubscriptionSummaryRequest>,
     ) -> Result<Response<GetSubscriptionSummaryResponse>, Status> {
-        self.subscription_summary(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(
+            self.subscription_summary(request.into_inner()).await?,
+        ))
     }
 
     async fn check_entitlement(
         &self,
         request: Request<CheckEntitlementRequest>,
     ) -> Result<Response<CheckEntitlementResponse>, Status> {
-        self.check(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(self.check(request.into_inner()).await?))
     }
 
     async fn get_limit(
         &self,
         request: Request<GetLimitRequest>,
     ) -> Result<Response<GetLimitResponse>, Status> {
-        self.limit(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(self.limit(request.into_inner()).await?))
     }
 
     async fn record_usage(
         &self,
         request: Request<RecordUsageRequest>,
     ) -> Result<Response<RecordUsageResponse>, Status> {
-        self.usage_change(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(
+            self.usage_change(request.into_inner()).await?,
+        ))
     }
 
     async fn get_usage(
         &self,
         request: Request<GetUsageRequest>,
     ) -> Result<Response<GetUsageResponse>, Status> {
-        self.usage(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(self.usage(request.into_inner()).await?))
     }
 
     async fn put_plan_catalog(
         &self,
         request: Request<PutPlanCatalogRequest>,
     ) -> Result<Response<PutPlanCatalogResponse>, Status> {
-        self.put_catalog(request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        Ok(Response::new(self.put_catalog(request.into_inner()).await?))
     }
 
     async fn handle_stripe_webhook(
@@ -299,10 +258,7 @@ impl BillingService for BillingApi {
     ) -> Result<Response<HandleStripeWebhookResponse>, Status> {
         let request = request.into_inner();
         if request.payload.len() > MAX_PAYLOAD {
-            return Err(to_status(BillingError::invalid(
-                "payload",
-                "larger than 1 MiB",
-            )));
+            return Err(BillingError::invalid("payload", "larger than 1 MiB").into());
         }
         // Credentials never go into the stored delivery, whatever the edge forwarded.
         let headers: BTreeMap<String, String> = request
@@ -317,7 +273,7 @@ impl BillingService for BillingApi {
             headers,
             connect: request.connect,
         };
-        let (event, result) = self.inbox.ingest(delivery).await.map_err(to_status)?;
+        let (event, result) = self.inbox.ingest(delivery).await?;
         tracing::info!(stripe.event_id = %event.id, event_type = %event.kind, outcome = result.as_str(),
             "stripe webhook");
         Ok(Response::new(HandleStripeWebhookResponse {
@@ -332,24 +288,15 @@ impl BillingService for BillingApi {
         request: Request<ReplayStripeEventRequest>,
     ) -> Result<Response<ReplayStripeEventResponse>, Status> {
         let request = request.into_inner();
-        self.operator(request.caller.as_ref()).map_err(to_status)?;
+        self.operator(request.caller.as_ref())?;
         if !request.event_id.starts_with("evt_") {
-            return Err(to_status(BillingError::invalid(
-                "event_id",
-                "must start with evt_",
-            )));
+            return Err(BillingError::invalid("event_id", "must start with evt_").into());
         }
-        let (event, result) = self
-            .inbox
-            .replay(&request.event_id)
-            .await
-            .map_err(to_status)?;
+        let (event, result) = self.inbox.replay(&request.event_id).await?;
         let row = store::inbox::event(&self.inbox.pool, &event.id)
             .await
-            .map_err(|e| to_status(e.into()))?
-            .ok_or_else(|| {
-                to_status(BillingError::NotFound(format!("stored event {}", event.id)))
-            })?;
+            .map_err(BillingError::from)?
+            .ok_or_else(|| BillingError::NotFound(format!("stored event {}", event.id)))?;
         Ok(Response::new(ReplayStripeEventResponse {
             event: Some(stored_event(row)),
             outcome: outcome(result) as i32,
@@ -360,10 +307,10 @@ impl BillingService for BillingApi {
         &self,
         request: Request<GetEntitlementRequest>,
     ) -> Result<Response<GetEntitlementResponse>, Status> {
-        let tenant = tenant_id(&request.into_inner().tenant_id, "tenant_id").map_err(to_status)?;
+        let tenant = tenant_id(&request.into_inner().tenant_id, "tenant_id")?;
         let row = store::entitlements::get(&self.inbox.pool, tenant)
             .await
-            .map_err(|e| to_status(e.into()))?;
+            .map_err(BillingError::from)?;
         Ok(Response::new(GetEntitlementResponse {
             entitlement: Some(entitlement(tenant, row)),
         }))

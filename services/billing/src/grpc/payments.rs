@@ -7,7 +7,7 @@ use onramp_proto::billing::v1::{
 };
 
 use super::{BillingApi, tenant_id, timestamp};
-use crate::{error::BillingError, tenancy::Needs};
+use crate::{error::BillingError, peers::Needs};
 
 /// A return URL: empty means the configured default; otherwise it must be under the app's origin.
 fn return_url(

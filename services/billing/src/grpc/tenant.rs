@@ -15,8 +15,8 @@ use crate::{
     domain::plan::{LimitField, LimitValue},
     entitle::find_plan,
     error::BillingError,
+    peers::Needs,
     store,
-    tenancy::Needs,
 };
 
 fn user_of(caller: Option<&onramp_proto::common::v1::Caller>) -> Result<&str, BillingError> {

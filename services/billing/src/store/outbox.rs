@@ -144,3 +144,14 @@ pub(crate) async fn park(pool: &PgPool, id: Uuid, error: &str) -> Result<(), sql
         .await?;
     Ok(())
 }
+
+/// Rows still to deliver (neither delivered nor parked) and the age in seconds of the oldest, for
+/// the outbox gauges: one scan of the `outbox_due` partial index.
+pub(crate) async fn backlog(pool: &PgPool) -> Result<(i64, f64), sqlx::Error> {
+    sqlx::query_as(
+        "select count(*), coalesce(extract(epoch from now() - min(created_at)), 0)::float8
+         from outbox where delivered_at is null and parked_at is null",
+    )
+    .fetch_one(pool)
+    .await
+}

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Identity, IssuedSession, RequestMeta, SignupGate, mails};
+use super::{Identity, IssuedSession, RequestMeta, SignupGate, mails, meter};
 use crate::{
     domain::{DisplayName, Email, NewPassword},
     error::IdentityError,
@@ -40,8 +40,13 @@ pub(crate) struct UserView {
 
 /// Whether a login attempt may go on to check the password.
 enum Admission {
-    /// Within the limits: the account (if any) and the attempt, counted as failed until it succeeds.
-    Admitted { user: Option<UserRow>, attempt: i64 },
+    /// Within the limits: the account (if any) and the attempt, counted as failed until it succeeds;
+    /// `locks` when this attempt, if it fails, is the one that reaches the account's limit.
+    Admitted {
+        user: Option<UserRow>,
+        attempt: i64,
+        locks: bool,
+    },
     /// Over a limit: retry after this long.
     Wait(std::time::Duration),
 }
@@ -61,6 +66,16 @@ impl Identity {
     /// Creates a password account. An existing email gets the same (empty) answer after the same
     /// work (the password is hashed either way), so the response never tells whether it exists.
     pub(crate) async fn signup(
+        &self,
+        meta: &RequestMeta,
+        input: SignupInput,
+    ) -> Result<(), IdentityError> {
+        let outcome = self.password_signup(meta, input).await;
+        meter::signup("password", &outcome);
+        outcome
+    }
+
+    async fn password_signup(
         &self,
         meta: &RequestMeta,
         input: SignupInput,
@@ -133,12 +148,27 @@ impl Identity {
         email: &str,
         password: String,
     ) -> Result<IssuedSession, IdentityError> {
+        let outcome = self.password_login(meta, email, password).await;
+        meter::login("password", &outcome);
+        outcome
+    }
+
+    async fn password_login(
+        &self,
+        meta: &RequestMeta,
+        email: &str,
+        password: String,
+    ) -> Result<IssuedSession, IdentityError> {
         // Normalised like signup, but a malformed address is simply an unknown account here.
         let email = Email::parse(email, "email")
             .map(|e| e.as_str().to_owned())
             .unwrap_or_else(|_| email.trim().to_lowercase());
-        let (user, attempt) = match self.admit_login(meta, &email).await? {
-            Admission::Admitted { user, attempt } => (user, attempt),
+        let (user, attempt, locks) = match self.admit_login(meta, &email).await? {
+            Admission::Admitted {
+                user,
+                attempt,
+                locks,
+            } => (user, attempt, locks),
             Admission::Wait(wait) => return Err(IdentityError::RateLimited(wait)),
         };
         // The hash runs with no pooled connection and no lock held: a slow hash (or a queue of
@@ -172,6 +202,9 @@ impl Identity {
                 // The failure was counted before hashing.
                 audit::record(&mut tx, &event("login_failed", meta, Some(&email)), now).await?;
                 tx.commit().await?;
+                if locks {
+                    meter::lockout();
+                }
                 return Err(IdentityError::InvalidCredentials);
             }
         };
@@ -196,7 +229,8 @@ impl Identity {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         limits::lock_account(&mut tx, email).await?;
-        if let Some(wait) = self.login_wait(&mut tx, meta, email, now).await? {
+        let (wait, account_failures) = self.login_wait(&mut tx, meta, email, now).await?;
+        if let Some(wait) = wait {
             audit::record(
                 &mut tx,
                 &event("login_rate_limited", meta, Some(email)),
@@ -209,17 +243,24 @@ impl Identity {
         let user = users::by_email(&mut tx, email).await?;
         let attempt = limits::record(&mut tx, email, meta.client_ip.as_deref(), now).await?;
         tx.commit().await?;
-        Ok(Admission::Admitted { user, attempt })
+        // Decided under the account's lock, so exactly one failing attempt counts as the lockout.
+        let locks = account_failures + 1 == self.policy.max_failures_per_account;
+        Ok(Admission::Admitted {
+            user,
+            attempt,
+            locks,
+        })
     }
 
-    /// How long to wait when the account or the client IP has too many recent failures.
+    /// How long to wait when the account or the client IP has too many recent failures, and the
+    /// account's recent failures.
     async fn login_wait(
         &self,
         conn: &mut sqlx::PgConnection,
         meta: &RequestMeta,
         email: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<std::time::Duration>, IdentityError> {
+    ) -> Result<(Option<std::time::Duration>, i64), IdentityError> {
         let policy = &self.policy;
         let account = limits::by_email(conn, email, now - policy.account_window).await?;
         let mut wait = None;
@@ -235,11 +276,12 @@ impl Identity {
                 wait = wait.max(ip_wait);
             }
         }
-        Ok(wait.map(|wait| {
+        let wait = wait.map(|wait| {
             wait.to_std()
                 .unwrap_or_default()
                 .max(std::time::Duration::from_secs(1))
-        }))
+        });
+        Ok((wait, account.count))
     }
 
     /// The caller's own account.

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod mails;
+mod meter;
 mod oauth;
 mod reset;
 mod sessions;
@@ -16,10 +17,10 @@ use uuid::Uuid;
 
 use crate::{
     config::Config,
-    invites::InviteResolver,
     keys::SigningKeys,
     oauth::{Providers, crypto::TokenCipher},
     passwords::{HashLimits, PasswordHasher},
+    peers::InviteResolver,
     store::users::UserRow,
 };
 

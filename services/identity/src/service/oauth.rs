@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Identity, IssuedSession, RequestMeta, SignupGate};
+use super::{Identity, IssuedSession, RequestMeta, SignupGate, meter};
 use crate::{
     error::IdentityError,
     oauth::{OauthError, ProviderIdentity},
@@ -113,6 +113,25 @@ impl Identity {
 
     /// Completes a login from the provider's redirect.
     pub(crate) async fn complete_oauth(
+        &self,
+        meta: &RequestMeta,
+        provider_id: &str,
+        code: &str,
+        state: &str,
+        browser_binding: &str,
+        invite_code: Option<&str>,
+    ) -> Result<OauthLogin, IdentityError> {
+        let outcome = self
+            .oauth_login(meta, provider_id, code, state, browser_binding, invite_code)
+            .await;
+        meter::login("oauth", &outcome);
+        if matches!(&outcome, Ok(login) if login.user_created) {
+            meter::signup("oauth", &outcome);
+        }
+        outcome
+    }
+
+    async fn oauth_login(
         &self,
         meta: &RequestMeta,
         provider_id: &str,

@@ -4,6 +4,7 @@
 //! `tonic::Status` carrying `google.rpc.ErrorInfo` (reason), `BadRequest` (field) and `RetryInfo`. The
 //! gateway rebuilds the same [`ApiError`] with [`ApiError::from_status`] and never guesses.
 
+mod boundary;
 mod code;
 
 use std::{collections::HashMap, time::Duration};

@@ -97,6 +97,15 @@ impl TenantState {
         }
     }
 
+    /// Every state, for gauges that must report the empty ones as 0.
+    pub(crate) const ALL: [TenantState; 5] = [
+        TenantState::PendingPayment,
+        TenantState::Active,
+        TenantState::PastDue,
+        TenantState::Suspended,
+        TenantState::Canceled,
+    ];
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             TenantState::PendingPayment => "pending_payment",

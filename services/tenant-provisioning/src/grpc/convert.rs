@@ -14,7 +14,7 @@ use crate::{
         role::Role,
     },
     error::TenancyError,
-    ports::UserInfo,
+    peers::UserInfo,
     service::{Page, invites::InviteState},
     store::{invites::InviteRow, members::Membership, provisioning::StarterItem, tenants::Tenant},
 };

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::{
     domain::{email::Email, role::Role},
     error::TenancyError,
-    ports::UserInfo,
+    peers::UserInfo,
     service::{Page, Tenancy, access::require_role},
     store::{
         invites::{self, InviteRow, NewInvite},

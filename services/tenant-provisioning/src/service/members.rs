@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::{
     domain::role::Role,
     error::TenancyError,
-    ports::UserInfo,
+    peers::UserInfo,
     service::{Page, Tenancy, access::require_role},
     store::{
         members::{self, Membership},

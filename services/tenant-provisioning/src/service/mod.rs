@@ -1,9 +1,10 @@
-//! The application layer: each use case as a method of [`Tenancy`], over the store and the ports.
+//! The application layer: each use case as a method of [`Tenancy`], over the store and the peers.
 
 mod access;
 pub(crate) mod invites;
 pub(crate) mod lifecycle;
 pub(crate) mod members;
+mod meter;
 pub(crate) mod provisioning;
 pub(crate) mod sweep;
 
@@ -14,7 +15,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::template::StarterTemplate,
-    ports::{Entitlements, UserDirectory},
+    peers::{Entitlements, UserDirectory},
 };
 
 /// Tunables of the use cases (from the service's `Config`).

@@ -73,6 +73,16 @@ impl Tenancy {
         input: ProvisionInput,
         encode: impl Fn(&Provisioned) -> Vec<u8> + Send,
     ) -> Result<ProvisionResult, TenancyError> {
+        let outcome = self.provision_once(input, encode).await;
+        super::meter::provisioning(&outcome);
+        outcome
+    }
+
+    async fn provision_once(
+        &self,
+        input: ProvisionInput,
+        encode: impl Fn(&Provisioned) -> Vec<u8> + Send,
+    ) -> Result<ProvisionResult, TenancyError> {
         let requested_slug = input.slug.as_ref().map_or("", Slug::as_str);
         let params = RequestParams {
             user_id: input.user_id,

@@ -210,3 +210,11 @@ pub(crate) async fn note_billing_version(
         .await?;
     Ok(())
 }
+
+/// How many tenants are in each state (states with none are absent): one grouped scan, cheap
+/// enough to run on an interval for the `onramp_tenants` gauge.
+pub(crate) async fn count_by_state(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("select state, count(*) from tenants group by state")
+        .fetch_all(db)
+        .await
+}

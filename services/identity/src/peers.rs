@@ -1,4 +1,5 @@
-//! Invite codes carried by a signup or an OAuth login, resolved with tenancy's `ResolveInvite`.
+//! Identity's peers: tenancy resolves the invite codes carried by a signup or an OAuth login
+//! (`ResolveInvite`).
 //!
 //! A code lets an invitee in while self-serve signup is off, and only for the invited address. It
 //! never proves that address: the inviter sees the code (in the create answer and the link), so

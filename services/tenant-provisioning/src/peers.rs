@@ -1,5 +1,5 @@
-//! What tenancy asks other contexts, as small ports: billing's entitlement at provisioning and
-//! identity's user directory at invite accept. The production implementations are the gRPC clients;
+//! Tenancy's peers: what it asks other contexts, as small traits — billing's entitlement at
+//! provisioning and identity's user directory at invite accept. The production implementations are the gRPC clients;
 //! a deployment without billing (no `BILLING_SERVICE_ADDR`) uses a fixed starting state instead.
 
 use std::{collections::HashMap, fmt::Debug};

@@ -1,21 +1,18 @@
 //! The gRPC surface of the identity service: proto <-> domain only.
 
-use chrono::{DateTime, Utc};
-use onramp_kit::{ApiError, auth::ACCESS_TOKEN_ALGORITHM};
-use onramp_proto::{
-    common::v1::Caller,
-    identity::v1::{
-        CompleteOauthRequest, CompleteOauthResponse, CompletePasswordResetRequest,
-        CompletePasswordResetResponse, GetCurrentUserRequest, GetCurrentUserResponse,
-        GetJwksRequest, GetJwksResponse, GetPublicConfigRequest, GetPublicConfigResponse,
-        JsonWebKey, LoginRequest, LoginResponse, LogoutEverywhereRequest, LogoutEverywhereResponse,
-        LogoutRequest, LogoutResponse, LookupUsersRequest, LookupUsersResponse, OauthProvider,
-        OauthProviderKind, RefreshRequest, RefreshResponse, RequestPasswordResetRequest,
-        RequestPasswordResetResponse, ResendVerificationRequest, ResendVerificationResponse,
-        Session, SignupRequest, SignupResponse, StartOauthRequest, StartOauthResponse,
-        UpdateCurrentUserRequest, UpdateCurrentUserResponse, User, UserSummary, VerifyEmailRequest,
-        VerifyEmailResponse, identity_service_server::IdentityService,
-    },
+mod convert;
+
+use onramp_kit::auth::ACCESS_TOKEN_ALGORITHM;
+use onramp_proto::identity::v1::{
+    CompleteOauthRequest, CompleteOauthResponse, CompletePasswordResetRequest,
+    CompletePasswordResetResponse, GetCurrentUserRequest, GetCurrentUserResponse, GetJwksRequest,
+    GetJwksResponse, GetPublicConfigRequest, GetPublicConfigResponse, JsonWebKey, LoginRequest,
+    LoginResponse, LogoutEverywhereRequest, LogoutEverywhereResponse, LogoutRequest,
+    LogoutResponse, LookupUsersRequest, LookupUsersResponse, OauthProvider, OauthProviderKind,
+    RefreshRequest, RefreshResponse, RequestPasswordResetRequest, RequestPasswordResetResponse,
+    ResendVerificationRequest, ResendVerificationResponse, SignupRequest, SignupResponse,
+    StartOauthRequest, StartOauthResponse, UpdateCurrentUserRequest, UpdateCurrentUserResponse,
+    UserSummary, VerifyEmailRequest, VerifyEmailResponse, identity_service_server::IdentityService,
 };
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -24,8 +21,10 @@ use crate::{
     domain::{DisplayName, Email, MIN_PASSWORD_CHARS, NewPassword},
     error::IdentityError,
     oauth::ProviderKind,
-    service::{Identity, IssuedSession, RequestMeta, SignupInput, UserView},
+    service::{Identity, SignupInput},
 };
+
+use convert::{meta, non_empty, required, session, timestamp, user};
 
 /// How long verifiers may cache the JWKS; they refetch on an unknown `kid` anyway.
 const JWKS_MAX_AGE_SECONDS: u32 = 300;
@@ -44,87 +43,18 @@ impl IdentityApi {
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
-fn fail(error: IdentityError) -> Status {
-    ApiError::from(error).into_status()
-}
-
-fn non_empty(value: String) -> Option<String> {
-    (!value.is_empty()).then_some(value)
-}
-
-/// The caller as the gateway described it; a user id that is not a UUID is a gateway bug.
-fn meta(caller: Option<Caller>) -> Result<RequestMeta, Status> {
-    let caller = caller.unwrap_or_default();
-    let user_id = match non_empty(caller.user_id) {
-        None => None,
-        Some(id) => Some(
-            Uuid::parse_str(&id)
-                .map_err(|_| fail(IdentityError::invalid("caller.user_id", "not a UUID")))?,
-        ),
-    };
-    Ok(RequestMeta {
-        user_id,
-        client_ip: non_empty(caller.client_ip),
-        user_agent: non_empty(caller.user_agent),
-    })
-}
-
-fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
-
-fn session(issued: IssuedSession) -> Session {
-    Session {
-        access_token: issued.access_token,
-        token_type: "Bearer".to_owned(),
-        access_token_expires_at: Some(timestamp(issued.access_token_expires_at)),
-        refresh_token: issued.refresh_token,
-        refresh_token_expires_at: Some(timestamp(issued.refresh_token_expires_at)),
-        session_id: issued.session_id.to_string(),
-        user_id: issued.user_id.to_string(),
-    }
-}
-
-fn user(view: UserView) -> User {
-    User {
-        id: view.id.to_string(),
-        email: view.email,
-        display_name: view.display_name,
-        email_verified: view.email_verified_at.is_some(),
-        email_verified_at: view.email_verified_at.map(timestamp),
-        verification_grace_ends_at: view.verification_grace_ends_at.map(timestamp),
-        email_verification_required: view.verification_required,
-        has_password: view.has_password,
-        linked_oauth_providers: Vec::new(),
-        created_at: Some(timestamp(view.created_at)),
-    }
-}
-
-fn required(value: &str, field: &'static str) -> Result<(), Status> {
-    if value.is_empty() {
-        return Err(fail(IdentityError::invalid(
-            field,
-            format!("{field} is required"),
-        )));
-    }
-    Ok(())
-}
-
 #[tonic::async_trait]
 impl IdentityService for IdentityApi {
     async fn signup(&self, request: Request<SignupRequest>) -> RpcResult<SignupResponse> {
         let request = request.into_inner();
         let meta = meta(request.caller)?;
         let input = SignupInput {
-            email: Email::parse(&request.email, "email").map_err(fail)?,
-            password: NewPassword::parse(&request.password, "password").map_err(fail)?,
-            display_name: DisplayName::parse(&request.display_name).map_err(fail)?,
+            email: Email::parse(&request.email, "email")?,
+            password: NewPassword::parse(&request.password, "password")?,
+            display_name: DisplayName::parse(&request.display_name)?,
             invite_code: non_empty(request.invite_code),
         };
-        self.identity.signup(&meta, input).await.map_err(fail)?;
+        self.identity.signup(&meta, input).await?;
         Ok(Response::new(SignupResponse {}))
     }
 
@@ -136,8 +66,7 @@ impl IdentityService for IdentityApi {
         let issued = self
             .identity
             .login(&meta, &request.email, request.password)
-            .await
-            .map_err(fail)?;
+            .await?;
         Ok(Response::new(LoginResponse {
             session: Some(session(issued)),
         }))
@@ -147,11 +76,7 @@ impl IdentityService for IdentityApi {
         let request = request.into_inner();
         let meta = meta(request.caller)?;
         required(&request.refresh_token, "refresh_token")?;
-        let issued = self
-            .identity
-            .refresh(&meta, &request.refresh_token)
-            .await
-            .map_err(fail)?;
+        let issued = self.identity.refresh(&meta, &request.refresh_token).await?;
         Ok(Response::new(RefreshResponse {
             session: Some(session(issued)),
         }))
@@ -161,11 +86,7 @@ impl IdentityService for IdentityApi {
         let request = request.into_inner();
         let meta = meta(request.caller)?;
         required(&request.refresh_token, "refresh_token")?;
-        let revoked = self
-            .identity
-            .logout(&meta, &request.refresh_token)
-            .await
-            .map_err(fail)?;
+        let revoked = self.identity.logout(&meta, &request.refresh_token).await?;
         Ok(Response::new(LogoutResponse { revoked }))
     }
 
@@ -174,7 +95,7 @@ impl IdentityService for IdentityApi {
         request: Request<LogoutEverywhereRequest>,
     ) -> RpcResult<LogoutEverywhereResponse> {
         let meta = meta(request.into_inner().caller)?;
-        let revoked = self.identity.logout_everywhere(&meta).await.map_err(fail)?;
+        let revoked = self.identity.logout_everywhere(&meta).await?;
         Ok(Response::new(LogoutEverywhereResponse {
             sessions_revoked: u32::try_from(revoked).unwrap_or(u32::MAX),
         }))
@@ -207,7 +128,7 @@ impl IdentityService for IdentityApi {
         request: Request<GetCurrentUserRequest>,
     ) -> RpcResult<GetCurrentUserResponse> {
         let meta = meta(request.into_inner().caller)?;
-        let view = self.identity.current_user(&meta).await.map_err(fail)?;
+        let view = self.identity.current_user(&meta).await?;
         let mut user = user(view);
         user.linked_oauth_providers = self.linked(&user.id).await?;
         Ok(Response::new(GetCurrentUserResponse { user: Some(user) }))
@@ -219,8 +140,8 @@ impl IdentityService for IdentityApi {
     ) -> RpcResult<UpdateCurrentUserResponse> {
         let request = request.into_inner();
         let meta = meta(request.caller)?;
-        let name = DisplayName::parse(&request.display_name).map_err(fail)?;
-        let view = self.identity.rename(&meta, name).await.map_err(fail)?;
+        let name = DisplayName::parse(&request.display_name)?;
+        let view = self.identity.rename(&meta, name).await?;
         Ok(Response::new(UpdateCurrentUserResponse {
             user: Some(user(view)),
         }))
@@ -232,7 +153,7 @@ impl IdentityService for IdentityApi {
     ) -> RpcResult<LookupUsersResponse> {
         let ids = request.into_inner().user_ids;
         if ids.is_empty() || ids.len() > 100 {
-            return Err(fail(IdentityError::invalid(
+            return Err(Status::from(IdentityError::invalid(
                 "user_ids",
                 "give 1 to 100 user ids",
             )));
@@ -242,12 +163,12 @@ impl IdentityService for IdentityApi {
             .map(|id| Uuid::parse_str(id))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| {
-                fail(IdentityError::invalid(
+                Status::from(IdentityError::invalid(
                     "user_ids",
                     "every id must be a UUID",
                 ))
             })?;
-        let (found, missing) = self.identity.lookup(ids).await.map_err(fail)?;
+        let (found, missing) = self.identity.lookup(ids).await?;
         Ok(Response::new(LookupUsersResponse {
             users: found
                 .into_iter()
@@ -298,11 +219,7 @@ impl IdentityService for IdentityApi {
         let request = request.into_inner();
         let meta = meta(request.caller)?;
         required(&request.token, "token")?;
-        let verified = self
-            .identity
-            .verify_email(&meta, &request.token)
-            .await
-            .map_err(fail)?;
+        let verified = self.identity.verify_email(&meta, &request.token).await?;
         Ok(Response::new(VerifyEmailResponse {
             user_id: verified.user_id.to_string(),
             already_verified: verified.already_verified,
@@ -314,11 +231,7 @@ impl IdentityService for IdentityApi {
         request: Request<ResendVerificationRequest>,
     ) -> RpcResult<ResendVerificationResponse> {
         let meta = meta(request.into_inner().caller)?;
-        let resent = self
-            .identity
-            .resend_verification(&meta)
-            .await
-            .map_err(fail)?;
+        let resent = self.identity.resend_verification(&meta).await?;
         Ok(Response::new(ResendVerificationResponse {
             already_verified: resent.already_verified,
             next_resend_allowed_at: Some(timestamp(resent.next_allowed_at)),
@@ -331,11 +244,8 @@ impl IdentityService for IdentityApi {
     ) -> RpcResult<RequestPasswordResetResponse> {
         let request = request.into_inner();
         let meta = meta(request.caller)?;
-        let email = Email::parse(&request.email, "email").map_err(fail)?;
-        self.identity
-            .request_password_reset(&meta, &email)
-            .await
-            .map_err(fail)?;
+        let email = Email::parse(&request.email, "email")?;
+        self.identity.request_password_reset(&meta, &email).await?;
         Ok(Response::new(RequestPasswordResetResponse {}))
     }
 
@@ -346,7 +256,7 @@ impl IdentityService for IdentityApi {
         let request = request.into_inner();
         let meta = meta(request.caller)?;
         required(&request.token, "token")?;
-        let password = NewPassword::parse(&request.new_password, "new_password").map_err(fail)?;
+        let password = NewPassword::parse(&request.new_password, "new_password")?;
         let done = self
             .identity
             .complete_password_reset(
@@ -355,8 +265,7 @@ impl IdentityService for IdentityApi {
                 password,
                 request.unlink_oauth_providers,
             )
-            .await
-            .map_err(fail)?;
+            .await?;
         Ok(Response::new(CompletePasswordResetResponse {
             sessions_revoked: u32::try_from(done.sessions_revoked).unwrap_or(u32::MAX),
             linked_oauth_providers: done.linked_oauth_providers,
@@ -374,8 +283,7 @@ impl IdentityService for IdentityApi {
         let started = self
             .identity
             .start_oauth(&request.provider_id, redirect.as_deref())
-            .await
-            .map_err(fail)?;
+            .await?;
         Ok(Response::new(StartOauthResponse {
             authorization_url: started.authorization_url,
             state: started.state,
@@ -404,8 +312,7 @@ impl IdentityService for IdentityApi {
                 &request.browser_binding,
                 non_empty(request.invite_code).as_deref(),
             )
-            .await
-            .map_err(fail)?;
+            .await?;
         Ok(Response::new(CompleteOauthResponse {
             session: Some(session(login.session)),
             user_created: login.user_created,
@@ -417,7 +324,7 @@ impl IdentityService for IdentityApi {
 
 impl IdentityApi {
     async fn linked(&self, user_id: &str) -> Result<Vec<String>, Status> {
-        let id = Uuid::parse_str(user_id).map_err(|_| fail(IdentityError::NotFound))?;
-        self.identity.linked_providers(id).await.map_err(fail)
+        let id = Uuid::parse_str(user_id).map_err(|_| IdentityError::NotFound)?;
+        Ok(self.identity.linked_providers(id).await?)
     }
 }

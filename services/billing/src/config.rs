@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use onramp_kit::{
-    config::{ConfigError, ConfigSources, DeriveFromAppBaseUrl, SecretString, Variables},
-    service_config::{ServiceConfig, ServiceSettings},
+    config::{SecretString, Variables},
+    service_config::ServiceConfig,
 };
 use serde::{Deserialize, Deserializer};
 
@@ -88,26 +88,13 @@ pub struct Config {
     pub outbox_max_backoff: Duration,
 }
 
-impl ServiceSettings for Config {
-    const NAME: &'static str = crate::Application::NAME;
-    const DERIVE: DeriveFromAppBaseUrl = Self::derived_from_app_base_url;
-
-    fn base_mut(&mut self) -> &mut ServiceConfig {
-        &mut self.base
-    }
-}
+onramp_kit::service_settings!(
+    Config,
+    crate::Application::NAME,
+    Config::derived_from_app_base_url
+);
 
 impl Config {
-    /// A config with every default around `base` (what loading from no source gives).
-    pub fn new(base: ServiceConfig) -> Self {
-        Self::with_base(base)
-    }
-
-    /// Loads the config as the binary does (see [`onramp_kit::config`]).
-    pub fn load(sources: &ConfigSources) -> Result<Self, Box<ConfigError>> {
-        Self::load_from(sources)
-    }
-
     /// The defaults that follow from `APP_BASE_URL`: the return-URL prefix is the app itself.
     pub fn derived_from_app_base_url(app_base_url: &str) -> Variables {
         Variables::new([("BILLING_APP_URL", app_base_url)])

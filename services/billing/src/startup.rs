@@ -12,14 +12,12 @@ use tokio_util::sync::CancellationToken;
 use tonic::{server::NamedService, service::Routes};
 
 use crate::{
-    checkout::Checkout,
     config::{Config, ProviderKind},
     domain::trial::Thresholds,
-    entitle::Entitlements,
     grpc::BillingApi,
     peers::Tenancy,
-    reconcile::Reconciler,
     relay::Relay,
+    service::{checkout::Checkout, entitle::Entitlements, reconcile::Reconciler},
     stripe::StripeApi,
     webhook::{Inbox, rejections::RejectionTally},
 };

@@ -3,7 +3,10 @@
 //! implements [`ServiceSettings`] (its name and what follows from `APP_BASE_URL`); loading and the
 //! all-defaults value are the same code for every service.
 
+use std::{future::Future, net::SocketAddr};
+
 use serde::{Deserialize, de::DeserializeOwned};
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     config::{ConfigError, ConfigSources, DeriveFromAppBaseUrl, Variables, derive_nothing},
@@ -76,4 +79,73 @@ pub trait ServiceSettings: DeserializeOwned {
         *config.base_mut() = base;
         config
     }
+}
+
+/// Makes a service's `Config` (which has a `base: ServiceConfig` field) a [`ServiceSettings`] named
+/// `$name` that derives `$derive` from `APP_BASE_URL`, and gives it the inherent `new(base)` (every
+/// default) and `load(sources)` (as the binary loads it) that its callers use.
+#[macro_export]
+macro_rules! service_settings {
+    ($config:ty, $name:expr, $derive:expr) => {
+        impl $crate::service_config::ServiceSettings for $config {
+            const NAME: &'static str = $name;
+            const DERIVE: $crate::config::DeriveFromAppBaseUrl = $derive;
+
+            fn base_mut(&mut self) -> &mut $crate::service_config::ServiceConfig {
+                &mut self.base
+            }
+        }
+
+        impl $config {
+            /// A config with every default around `base` (what loading from no source gives).
+            pub fn new(base: $crate::service_config::ServiceConfig) -> Self {
+                <Self as $crate::service_config::ServiceSettings>::with_base(base)
+            }
+
+            /// Loads the config as the binary does (see [`onramp_kit::config`]).
+            pub fn load(
+                sources: &$crate::config::ConfigSources,
+            ) -> Result<Self, Box<$crate::config::ConfigError>> {
+                <Self as $crate::service_config::ServiceSettings>::load_from(sources)
+            }
+        }
+    };
+}
+
+/// Runs a service's binary: telemetry first (so that building logs), then build, log the address,
+/// serve until SIGTERM or Ctrl-C, and flush telemetry. `build` is not polled before telemetry is up.
+pub async fn serve<A, Served>(
+    name: &'static str,
+    telemetry: &TelemetryConfig,
+    build: impl Future<Output = anyhow::Result<A>>,
+    local_addr: impl FnOnce(&A) -> std::io::Result<SocketAddr>,
+    run_until_stopped: impl FnOnce(A, CancellationToken) -> Served,
+) -> anyhow::Result<()>
+where
+    Served: Future<Output = anyhow::Result<()>>,
+{
+    let guard = crate::telemetry::init(name, telemetry)?;
+    let app = build.await?;
+    tracing::info!(addr = %local_addr(&app)?, "{name} listening");
+    let outcome = run_until_stopped(app, crate::shutdown::on_signal()).await;
+    guard.shutdown();
+    outcome
+}
+
+/// The whole `main` of a service binary after its config is loaded: [`serve`] with the
+/// `Application`'s name, build, address and run (`$config` is its `Config`).
+#[macro_export]
+macro_rules! serve {
+    ($app:ty, $config:expr) => {{
+        let config = $config;
+        let telemetry = config.base.telemetry.clone();
+        $crate::service_config::serve(
+            <$app>::NAME,
+            &telemetry,
+            <$app>::build(config),
+            <$app>::local_addr,
+            <$app>::run_until_stopped,
+        )
+        .await
+    }};
 }

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use onramp_kit::{
-    config::{ConfigError, ConfigSources, DeriveFromAppBaseUrl, SecretString, Variables},
-    service_config::{ServiceConfig, ServiceSettings},
+    config::{SecretString, Variables},
+    service_config::ServiceConfig,
 };
 use serde::Deserialize;
 use url::Url;
@@ -92,26 +92,13 @@ pub struct Config {
     pub mail_relay_interval: Duration,
 }
 
-impl ServiceSettings for Config {
-    const NAME: &'static str = crate::Application::NAME;
-    const DERIVE: DeriveFromAppBaseUrl = Self::derived_from_app_base_url;
-
-    fn base_mut(&mut self) -> &mut ServiceConfig {
-        &mut self.base
-    }
-}
+onramp_kit::service_settings!(
+    Config,
+    crate::Application::NAME,
+    Config::derived_from_app_base_url
+);
 
 impl Config {
-    /// A config with every default around `base` (what loading from no source gives).
-    pub fn new(base: ServiceConfig) -> Self {
-        Self::with_base(base)
-    }
-
-    /// Loads the config as the binary does (see [`onramp_kit::config`]).
-    pub fn load(sources: &ConfigSources) -> Result<Self, Box<ConfigError>> {
-        Self::load_from(sources)
-    }
-
     /// The defaults that follow from `APP_BASE_URL`: Stripe sends the browser back to the app's
     /// payouts page (return) and to the gateway's refresh route, which redirects to a new link.
     pub fn derived_from_app_base_url(app_base_url: &str) -> Variables {

@@ -4,9 +4,9 @@ use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
 use onramp_kit::{
-    config::{ConfigError, ConfigSources, DeriveFromAppBaseUrl, SecretString, Variables},
+    config::{SecretString, Variables},
     mail::smtp::SmtpSettings,
-    service_config::{ServiceConfig, ServiceSettings},
+    service_config::ServiceConfig,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -115,26 +115,13 @@ fn default_sweep_interval() -> Duration {
     Duration::from_secs(300)
 }
 
-impl ServiceSettings for Config {
-    const NAME: &'static str = crate::Application::NAME;
-    const DERIVE: DeriveFromAppBaseUrl = Self::derived_from_app_base_url;
-
-    fn base_mut(&mut self) -> &mut ServiceConfig {
-        &mut self.base
-    }
-}
+onramp_kit::service_settings!(
+    Config,
+    crate::Application::NAME,
+    Config::derived_from_app_base_url
+);
 
 impl Config {
-    /// A config with every default around `base` (what loading from no source gives).
-    pub fn new(base: ServiceConfig) -> Self {
-        Self::with_base(base)
-    }
-
-    /// Loads the config as the binary does (see [`onramp_kit::config`]).
-    pub fn load(sources: &ConfigSources) -> Result<Self, Box<ConfigError>> {
-        Self::load_from(sources)
-    }
-
     /// The defaults that follow from `APP_BASE_URL`: invite links open the app's invite page.
     pub fn derived_from_app_base_url(app_base_url: &str) -> Variables {
         Variables::new([("INVITE_LINK_BASE", format!("{app_base_url}/invites/"))])

@@ -29,7 +29,7 @@ use tonic::{Request, Response, Status};
 use crate::{
     config::ProviderKind,
     error::BillingError,
-    store,
+    service, store,
     webhook::{Delivery, Inbox},
 };
 
@@ -42,13 +42,13 @@ const MAX_PAYLOAD: usize = 1024 * 1024;
 #[derive(Debug, Clone)]
 pub(crate) struct BillingApi {
     pub(crate) inbox: Inbox,
-    pub(crate) entitlements: crate::entitle::Entitlements,
+    pub(crate) entitlements: crate::service::entitle::Entitlements,
     pub(crate) tenancy: crate::peers::Tenancy,
     pub(crate) operators: Vec<String>,
     pub(crate) provider: ProviderKind,
     pub(crate) thresholds: crate::domain::trial::Thresholds,
-    pub(crate) checkout: crate::checkout::Checkout,
-    pub(crate) reconciler: crate::reconcile::Reconciler,
+    pub(crate) checkout: crate::service::checkout::Checkout,
+    pub(crate) reconciler: crate::service::reconcile::Reconciler,
     /// The browser app's base URL: return URLs must stay under it.
     pub(crate) app_url: String,
 }
@@ -76,9 +76,8 @@ impl BillingApi {
             .enumerate()
             .map(|(i, plan)| plans::parse_plan(i, plan))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut tx = self.pool().begin().await?;
-        let written = store::catalog::put(&mut tx, &actor, request.expected_version, plans).await?;
-        tx.commit().await?;
+        let written =
+            service::catalog::put(self.pool(), &actor, request.expected_version, plans).await?;
         Ok(PutPlanCatalogResponse {
             plans: written
                 .plans
@@ -111,8 +110,7 @@ impl BillingService for BillingApi {
         &self,
         _request: Request<ListPublicPlansRequest>,
     ) -> Result<Response<ListPublicPlansResponse>, Status> {
-        let mut conn = self.pool().acquire().await.map_err(BillingError::from)?;
-        let (plans, _) = store::catalog::load(&mut conn).await?;
+        let (plans, _) = service::catalog::load(self.pool()).await?;
         let provider = match self.provider {
             ProviderKind::Stripe => BillingProvider::Stripe,
             ProviderKind::Manual => BillingProvider::Manual,
@@ -133,8 +131,7 @@ impl BillingService for BillingApi {
         request: Request<GetPlanCatalogRequest>,
     ) -> Result<Response<GetPlanCatalogResponse>, Status> {
         self.operator(request.get_ref().caller.as_ref())?;
-        let mut conn = self.pool().acquire().await.map_err(BillingError::from)?;
-        let (plans, version) = store::catalog::load(&mut conn).await?;
+        let (plans, version) = service::catalog::load(self.pool()).await?;
         Ok(Response::new(GetPlanCatalogResponse {
             plans: plans
                 .iter()

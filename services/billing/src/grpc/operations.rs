@@ -119,7 +119,8 @@ impl BillingApi {
             BillingError::PermissionDenied("syncing prices needs the stripe provider".to_owned())
         })?;
         let synced =
-            crate::catalog_sync::run(&self.inbox.pool, stripe, &actor, request.dry_run).await?;
+            crate::service::catalog_sync::run(&self.inbox.pool, stripe, &actor, request.dry_run)
+                .await?;
         Ok(onramp_proto::billing::v1::SyncStripePricesResponse {
             updated_plan_codes: synced.updated,
             unmatched_plan_codes: synced.unmatched,

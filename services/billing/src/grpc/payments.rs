@@ -1,12 +1,12 @@
 //! Checkout and portal RPCs: caller, membership (owner or admin, not payment-gated) and return URLs are
-//! checked here; the rest is `crate::checkout`.
+//! checked here; the rest is `crate::service::checkout`.
 
 use onramp_proto::billing::v1::{
     CreateCheckoutSessionRequest, CreateCheckoutSessionResponse, CreatePortalSessionRequest,
     CreatePortalSessionResponse,
 };
 
-use super::{BillingApi, tenant_id, timestamp};
+use super::{BillingApi, tenant::user_of, tenant_id, timestamp};
 use crate::{error::BillingError, peers::Needs};
 
 /// A return URL: empty means the configured default; otherwise it must be under the app's origin.
@@ -38,12 +38,7 @@ impl BillingApi {
         &self,
         request: CreateCheckoutSessionRequest,
     ) -> Result<CreateCheckoutSessionResponse, BillingError> {
-        let user = request
-            .caller
-            .as_ref()
-            .map(|c| c.user_id.as_str())
-            .filter(|u| !u.is_empty())
-            .ok_or(BillingError::Unauthenticated)?;
+        let user = user_of(request.caller.as_ref())?;
         let tenant = tenant_id(&request.tenant_id, "tenant_id")?;
         if request.plan_id.is_empty() {
             return Err(BillingError::invalid("plan_id", "required"));
@@ -86,12 +81,7 @@ impl BillingApi {
         &self,
         request: CreatePortalSessionRequest,
     ) -> Result<CreatePortalSessionResponse, BillingError> {
-        let user = request
-            .caller
-            .as_ref()
-            .map(|c| c.user_id.as_str())
-            .filter(|u| !u.is_empty())
-            .ok_or(BillingError::Unauthenticated)?;
+        let user = user_of(request.caller.as_ref())?;
         let tenant = tenant_id(&request.tenant_id, "tenant_id")?;
         let back = return_url(&request.return_url, &self.app_url, "/billing", "return_url")?;
         self.tenancy

@@ -3,30 +3,17 @@
 
 use chrono::{DateTime, Utc};
 use onramp_proto::billing::v1::{self as pb, SubscriptionStatus as Status, TrialState as Pill};
-use uuid::Uuid;
 
 use super::{plans::plan_message, timestamp};
 use crate::{
     config::ProviderKind,
     domain::{
-        plan::Plan,
         start::Source,
         subscription::{EntitlementState, SubscriptionStatus},
         trial::{self, Thresholds, TrialInput, TrialState},
     },
-    store::{entitlements::EntitlementRow, subscriptions::SubscriptionRow},
+    service::summary::Facts,
 };
-
-/// Everything a summary is computed from.
-#[derive(Debug)]
-pub(crate) struct Facts {
-    pub(crate) tenant_id: Uuid,
-    pub(crate) provider: ProviderKind,
-    pub(crate) entitlement: Option<EntitlementRow>,
-    pub(crate) subscription: Option<SubscriptionRow>,
-    pub(crate) plan: Option<Plan>,
-    pub(crate) has_customer: bool,
-}
 
 /// The status billing reports, Stripe's own for Stripe subscriptions.
 fn status(facts: &Facts, now: DateTime<Utc>) -> Option<SubscriptionStatus> {
@@ -139,8 +126,10 @@ pub(crate) fn summary(
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
+    use uuid::Uuid;
 
     use super::*;
+    use crate::store::entitlements::EntitlementRow;
 
     fn row(
         state: &str,

@@ -13,13 +13,16 @@ use uuid::Uuid;
 use super::{BillingApi, entitlement, plans::limit_value, summary, tenant_id};
 use crate::{
     domain::plan::{LimitField, LimitValue},
-    entitle::find_plan,
     error::BillingError,
     peers::Needs,
+    service::summary::Facts,
     store,
 };
 
-fn user_of(caller: Option<&onramp_proto::common::v1::Caller>) -> Result<&str, BillingError> {
+/// The signed-in caller's user id.
+pub(super) fn user_of(
+    caller: Option<&onramp_proto::common::v1::Caller>,
+) -> Result<&str, BillingError> {
     match caller.map(|c| c.user_id.as_str()) {
         Some(user) if !user.is_empty() => Ok(user),
         _ => Err(BillingError::Unauthenticated),
@@ -103,26 +106,7 @@ impl BillingApi {
         &self,
         tenant: Uuid,
     ) -> Result<onramp_proto::billing::v1::SubscriptionSummary, BillingError> {
-        let pool = &self.inbox.pool;
-        let entitlement = store::entitlements::get(pool, tenant).await?;
-        let subscription = store::subscriptions::governing_for_tenant(pool, tenant).await?;
-        let has_customer = store::subscriptions::customer_of(pool, tenant)
-            .await?
-            .is_some();
-        let mut conn = pool.acquire().await?;
-        let (plans, _) = store::catalog::load(&mut conn).await?;
-        let plan = entitlement
-            .as_ref()
-            .and_then(|e| e.plan_id)
-            .and_then(|id| find_plan(&plans, &id.to_string()).cloned());
-        let facts = summary::Facts {
-            tenant_id: tenant,
-            provider: self.provider,
-            entitlement,
-            subscription,
-            plan,
-            has_customer,
-        };
+        let facts = Facts::load(&self.inbox.pool, tenant, self.provider).await?;
         Ok(summary::summary(&facts, Utc::now(), self.thresholds))
     }
 

@@ -7,7 +7,7 @@ mod error;
 mod grpc;
 mod keys;
 mod oauth;
-pub mod passwords;
+mod passwords;
 mod peers;
 mod service;
 mod startup;

@@ -14,7 +14,7 @@ use argon2::{
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// OWASP's argon2id recommendation: 19 MiB of memory, 2 iterations, 1 lane.
-pub const OWASP_PARAMS: (u32, u32, u32) = (19_456, 2, 1);
+pub(crate) const OWASP_PARAMS: (u32, u32, u32) = (19_456, 2, 1);
 
 /// What a verification found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,11 +182,6 @@ fn is_current(hash: &PasswordHash<'_>, wanted: &Params) -> bool {
                 && params.t_cost() == wanted.t_cost()
                 && params.p_cost() == wanted.p_cost()
         })
-}
-
-/// Measures the hashing ceiling for the benchmark: hashes one password at OWASP parameters.
-pub fn hash_once_for_benchmark(password: &str) -> anyhow::Result<String> {
-    hash_with(&owasp(), password)
 }
 
 #[cfg(test)]

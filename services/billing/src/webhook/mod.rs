@@ -54,6 +54,19 @@ fn count_delivery(connect: bool, event_type: &str, outcome: &'static str) {
     .increment(1);
 }
 
+/// Whether `error` is the pool failing to hand out any connection (timed out or closed).
+fn no_connection(error: &BillingError) -> bool {
+    let BillingError::Unexpected(error) = error else {
+        return false;
+    };
+    error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
+        )
+    })
+}
+
 impl Inbox {
     /// Ingests one delivery; `Ok` means the gateway may acknowledge it: the claim, the handler's
     /// effects and the raw delivery are committed.
@@ -127,7 +140,12 @@ impl Inbox {
                 count_delivery(delivery.connect, &event.kind, "failed");
                 let summary = error.to_string();
                 // The second transaction, on the failure path only: the delivery and why it failed.
-                // If even that fails (the database is gone), Stripe's retry is the record.
+                // Not tried when no connection could be had at all (it would wait out the pool's
+                // timeout a second time); then, as when the log itself fails, Stripe's retry is the
+                // record.
+                if no_connection(&error) {
+                    return Err(error);
+                }
                 if let Err(log_error) = store::inbox::record_delivery(
                     &self.pool,
                     &record,

@@ -55,10 +55,17 @@ impl DatabaseSettings {
 
 /// A pool that connects on first use, so a service can start (and report NOT_SERVING) before its
 /// database is reachable.
+///
+/// Connections are not pinged as they leave the pool (`test_before_acquire(false)`): the ping was a
+/// round trip before every transaction and statement, a large share of the database's work per
+/// request. A connection that died while idle fails its first statement instead; sqlx then drops it
+/// (the pool reconnects on the next acquire) and the error is transient ([`is_transient`]), so the
+/// request answers 503 with `Retry-After` and the client's retry gets a live connection.
 pub fn connect_lazy(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
     Ok(PgPoolOptions::new()
         .max_connections(settings.database_max_connections.max(2))
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
         .connect_lazy_with(settings.connect_options()?))
 }
 

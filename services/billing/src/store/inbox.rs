@@ -1,10 +1,10 @@
-//! The webhook inbox: raw deliveries (kept whatever happened), the per-event claim, and the counter
-//! of rejected signatures.
+//! The webhook inbox: raw deliveries (kept whatever happened, each with its outcome), the per-event
+//! claim, and the counter of rejected signatures.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgPool, types::Json};
 use uuid::Uuid;
 
 use super::Tx;
@@ -37,42 +37,66 @@ pub(crate) struct NewDelivery<'a> {
     pub(crate) connect: bool,
 }
 
-/// Stores a raw delivery (autocommit: it survives the handler's rollback) and returns its id.
-pub(crate) async fn insert_delivery(
-    pool: &PgPool,
+/// Stores a raw delivery with its outcome — inside the claiming transaction, or on its own after a
+/// failure rolled that back. `correct_claim`: the outcome to set on the event's claim in the same
+/// statement (the claim is written as `applied`; ignored and stale correct it), saving a round trip.
+pub(crate) async fn record_delivery(
+    executor: impl sqlx::PgExecutor<'_>,
     delivery: &NewDelivery<'_>,
-) -> Result<Uuid, sqlx::Error> {
-    let id = Uuid::now_v7();
-    let headers = serde_json::to_value(delivery.headers).unwrap_or_default();
-    sqlx::query(
-        "insert into stripe_deliveries (id, event_id, event_type, headers, payload, connect)
-         values ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(id)
-    .bind(delivery.event_id)
-    .bind(delivery.event_type)
-    .bind(headers)
-    .bind(delivery.payload)
-    .bind(delivery.connect)
-    .execute(pool)
-    .await?;
-    Ok(id)
-}
-
-/// Records what happened to a delivery.
-pub(crate) async fn set_delivery_outcome(
-    pool: &PgPool,
-    id: Uuid,
     outcome: &str,
     error: Option<&str>,
+    correct_claim: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("update stripe_deliveries set outcome = $2, error = $3 where id = $1")
-        .bind(id)
-        .bind(outcome)
-        .bind(error)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "with corrected as (
+             update stripe_events set outcome = $9 where event_id = $2 and $9::text is not null)
+         insert into stripe_deliveries (id, event_id, event_type, headers, payload, connect, outcome, error)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(delivery.event_id)
+    .bind(delivery.event_type)
+    .bind(Json(delivery.headers))
+    .bind(delivery.payload)
+    .bind(delivery.connect)
+    .bind(outcome)
+    .bind(error)
+    .bind(correct_claim)
+    .execute(executor)
+    .await?;
     Ok(())
+}
+
+/// For an event type billing does nothing with: the claim (as `ignored`) and the delivery's log row
+/// in one autocommitted statement. `false`: an earlier delivery holds the claim (a concurrent claimer
+/// is waited for, as in [`claim`]) and this one is logged as `duplicate`.
+pub(crate) async fn claim_ignored(
+    pool: &PgPool,
+    delivery: &NewDelivery<'_>,
+    created: DateTime<Utc>,
+    account_id: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let outcome: String = sqlx::query_scalar(
+        "with claimed as (
+             insert into stripe_events (event_id, event_type, created, account_id, outcome)
+             values ($2, $3, $7, $8, 'ignored') on conflict (event_id) do nothing
+             returning event_id)
+         insert into stripe_deliveries (id, event_id, event_type, headers, payload, connect, outcome)
+         select $1, $2, $3, $4, $5, $6,
+                case when exists (select 1 from claimed) then 'ignored' else 'duplicate' end
+         returning outcome",
+    )
+    .bind(Uuid::now_v7())
+    .bind(delivery.event_id)
+    .bind(delivery.event_type)
+    .bind(Json(delivery.headers))
+    .bind(delivery.payload)
+    .bind(delivery.connect)
+    .bind(created)
+    .bind(account_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(outcome == "ignored")
 }
 
 /// Claims an event id inside the handler's transaction. `false`: an earlier delivery holds it (this

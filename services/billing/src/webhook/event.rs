@@ -42,10 +42,10 @@ impl StripeEvent {
         DateTime::from_timestamp(self.created, 0).unwrap_or_default()
     }
 
-    /// The data object as `T`.
+    /// The data object as `T`, read from the parsed tree in place (the payload is parsed once, and
+    /// the object is not cloned to be read).
     pub(crate) fn object<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
-        serde_json::from_value(self.data.object.clone())
-            .map_err(|e| format!("{} object: {e}", self.kind))
+        T::deserialize(&self.data.object).map_err(|e| format!("{} object: {e}", self.kind))
     }
 }
 

@@ -50,34 +50,56 @@ fn bad_object(message: String) -> BillingError {
     BillingError::invalid("payload", message)
 }
 
-/// Dispatches on the event type. The Connect endpoint carries connected accounts' events, signed
-/// with a secret of its own: only account events are acted on there. A Checkout or subscription
-/// event arriving on it belongs to a connected account's own customers (or to someone holding the
-/// Connect secret), never to one of our tenants, so it is ignored whatever its metadata claims.
+/// What billing does with an event type. The Connect endpoint carries connected accounts' events,
+/// signed with a secret of its own: only account events are acted on there. A Checkout or
+/// subscription event arriving on it belongs to a connected account's own customers (or to someone
+/// holding the Connect secret), never to one of our tenants, so it is ignored whatever its metadata
+/// claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Checkout,
+    Subscription,
+    Invoice,
+    Account,
+}
+
+fn action(event_type: &str, connect: bool) -> Option<Action> {
+    if connect {
+        return (event_type == "account.updated").then_some(Action::Account);
+    }
+    match event_type {
+        "checkout.session.completed" => Some(Action::Checkout),
+        "customer.subscription.created"
+        | "customer.subscription.updated"
+        | "customer.subscription.deleted"
+        | "customer.subscription.trial_will_end" => Some(Action::Subscription),
+        "invoice.paid" | "invoice.payment_failed" => Some(Action::Invoice),
+        "account.updated" => Some(Action::Account),
+        _ => None,
+    }
+}
+
+/// Whether [`handle`] does anything with this type; when not, the event is only claimed and logged.
+pub(super) fn acts_on(event_type: &str, connect: bool) -> bool {
+    action(event_type, connect).is_some()
+}
+
+/// Applies the event inside the claiming transaction.
 pub(super) async fn handle(
     tx: &mut Tx<'_>,
     stripe: Option<&StripeApi>,
     event: &StripeEvent,
     connect: bool,
 ) -> Result<Outcome, BillingError> {
-    if connect {
-        return match event.kind.as_str() {
-            "account.updated" => account_updated(tx, event).await,
-            _ => Ok(Outcome::Ignored),
-        };
-    }
-    match event.kind.as_str() {
-        "checkout.session.completed" => checkout_completed(tx, event).await,
-        "customer.subscription.created"
-        | "customer.subscription.updated"
-        | "customer.subscription.deleted"
-        | "customer.subscription.trial_will_end" => {
+    match action(&event.kind, connect) {
+        Some(Action::Checkout) => checkout_completed(tx, event).await,
+        Some(Action::Subscription) => {
             let object: SubscriptionObject = event.object().map_err(bad_object)?;
             subscription_changed(tx, stripe, event, object).await
         }
-        "invoice.paid" | "invoice.payment_failed" => invoice(tx, event).await,
-        "account.updated" => account_updated(tx, event).await,
-        _ => Ok(Outcome::Ignored),
+        Some(Action::Invoice) => invoice(tx, event).await,
+        Some(Action::Account) => account_updated(tx, event).await,
+        None => Ok(Outcome::Ignored),
     }
 }
 
@@ -369,4 +391,20 @@ async fn account_updated(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome
     };
     outbox::insert(tx, Topic::Onboarding, None, &update).await?;
     Ok(Outcome::Applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_account_events_are_acted_on_at_the_connect_endpoint() {
+        assert!(acts_on("account.updated", true));
+        assert!(!acts_on("customer.subscription.updated", true));
+        assert!(!acts_on("checkout.session.completed", true));
+        assert!(acts_on("customer.subscription.updated", false));
+        assert!(acts_on("invoice.payment_failed", false));
+        assert!(!acts_on("customer.created", false));
+        assert!(!acts_on("ping", false));
+    }
 }

@@ -3,6 +3,7 @@
 
 mod catalog;
 mod catalog_setup;
+mod delivery_log;
 mod entitlements;
 mod helpers;
 mod ordering;

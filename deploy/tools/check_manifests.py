@@ -24,6 +24,10 @@ SERVICES = ["identity", "tenant-provisioning", "billing", "onboarding"]
 GATEWAY = "gateway"
 GRPC_PORT = 50051
 HTTP_PORT = 8080
+METRICS_PORT = 9090
+# The only namespace whose pods may scrape GET /metrics.
+MONITORING_NAMESPACE = "monitoring"
+OPERATOR_API = "monitoring.coreos.com/"
 # Who calls whom over gRPC (the design's peer graph). NetworkPolicies must allow exactly this.
 CALLS = {
     "gateway": set(SERVICES),
@@ -32,7 +36,7 @@ CALLS = {
     "onboarding": {"identity", "tenant-provisioning", "billing"},
     "identity": set(),
 }
-COMMON_ENV = {"LOG_FORMAT", "RUST_LOG", "OTEL_EXPORTER_OTLP_ENDPOINT", "ONRAMP_ENV"}
+COMMON_ENV = {"LOG_FORMAT", "RUST_LOG", "OTEL_EXPORTER_OTLP_ENDPOINT", "ONRAMP_ENV", "METRICS_LISTEN_ADDR"}
 SERVICE_ENV = COMMON_ENV | {
     "GRPC_LISTEN_ADDR", "DATABASE_URL", "DATABASE_MAX_CONNECTIONS", "MAX_RPC_TIMEOUT", "DRAIN_PERIOD",
 }
@@ -88,6 +92,8 @@ class Overlay:
         for name, deployment in deployments.items():
             self.check_workload(name, deployment, config_maps, policies)
         self.check_call_graph(deployments, policies)
+        self.check_metrics_scrape(deployments, policies)
+        self.check_monitoring(deployments)
 
     def check_default_deny(self, policies: dict[str, dict]) -> None:
         deny = [p for p in policies.values()
@@ -134,17 +140,18 @@ class Overlay:
         if account is None or account.get("automountServiceAccountToken") is not False:
             self.fail(f"{where}: needs its own ServiceAccount with automountServiceAccountToken: false")
         port_name, port = ("http", HTTP_PORT) if is_gateway else ("grpc", GRPC_PORT)
-        if [(p["name"], p["containerPort"]) for p in container.get("ports", [])] != [(port_name, port)]:
-            self.fail(f"{where}: must expose exactly port {port_name}={port}")
+        wanted_ports = [(port_name, port), ("metrics", METRICS_PORT)]
+        if [(p["name"], p["containerPort"]) for p in container.get("ports", [])] != wanted_ports:
+            self.fail(f"{where}: must expose exactly ports {wanted_ports}")
         service = self.of_kind("Service").get(name)
         if service is None:
             self.fail(f"{where}: no Service {name}")
         else:
             if not selects(service["spec"].get("selector", {}), labels):
                 self.fail(f"Service/{name}: selector does not select its pods")
-            if [p.get("name") for p in service["spec"]["ports"]] != [port_name] or \
-                    service["spec"]["ports"][0].get("targetPort") != port_name:
-                self.fail(f"Service/{name}: needs one port named {port_name} targeting {port_name}")
+            if [(p.get("name"), p.get("targetPort")) for p in service["spec"]["ports"]] != \
+                    [(port_name, port_name), ("metrics", "metrics")]:
+                self.fail(f"Service/{name}: needs ports {port_name} and metrics, each targeting its namesake")
 
         # Environment: every variable the binary reads, secrets only by reference.
         env = self.environment(where, container, config_maps)
@@ -154,6 +161,8 @@ class Overlay:
         listen = env.get("HTTP_LISTEN_ADDR" if is_gateway else "GRPC_LISTEN_ADDR", "")
         if not listen.endswith(f":{port}"):
             self.fail(f"{where}: listen address {listen!r} does not match container port {port}")
+        if not env.get("METRICS_LISTEN_ADDR", "").endswith(f":{METRICS_PORT}"):
+            self.fail(f"{where}: METRICS_LISTEN_ADDR must listen on the metrics port {METRICS_PORT}")
         if is_gateway:
             for peer in SERVICES:
                 var = peer.upper().replace("-", "_") + "_SERVICE_ADDR"
@@ -286,6 +295,49 @@ class Overlay:
                     self.fail(f"NetworkPolicy for {name}: gRPC ingress from {sorted(ingress)}, expected {sorted(callers)}")
 
 
+    def check_metrics_scrape(self, deployments: dict, policies: dict) -> None:
+        """Every pod admits the scrape on the metrics port, and only from the monitoring namespace."""
+        monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}}}
+        for name, deployment in deployments.items():
+            labels = deployment["spec"]["template"]["metadata"]["labels"]
+            admitted = False
+            for policy in policies.values():
+                selector = policy["spec"]["podSelector"]
+                if selector and not selects(selector.get("matchLabels", {}), labels):
+                    continue
+                for rule in policy["spec"].get("ingress", []):
+                    ports = {p.get("port") for p in rule.get("ports", [])}
+                    if ports and METRICS_PORT not in ports:
+                        continue
+                    if rule.get("from") == [monitoring]:
+                        admitted = True
+                    else:
+                        self.fail(f"NetworkPolicy/{policy['metadata']['name']}: opens the metrics port "
+                                  f"{METRICS_PORT} of {name} to more than namespace {MONITORING_NAMESPACE}")
+            if not admitted:
+                self.fail(f"Deployment/{name}: no NetworkPolicy admits the scrape from namespace {MONITORING_NAMESPACE}")
+
+    def check_monitoring(self, deployments: dict) -> None:
+        """When the monitoring component is rendered: the PodMonitor scrapes every workload's metrics
+        port, and the alert rules exist (promtool checks their content)."""
+        monitors = self.of_kind("PodMonitor")
+        rules = self.of_kind("PrometheusRule")
+        if not monitors and not rules:
+            return
+        for obj in self.objects:
+            if obj["apiVersion"].startswith(OPERATOR_API) and obj["kind"] not in ("PodMonitor", "PrometheusRule"):
+                self.fail(f"{obj['kind']}/{obj['metadata']['name']}: unexpected Prometheus Operator kind")
+        if not rules:
+            self.fail("monitoring: a PodMonitor without the PrometheusRule")
+        for name, deployment in deployments.items():
+            labels = deployment["spec"]["template"]["metadata"]["labels"]
+            scraped = [m for m in monitors.values()
+                       if selects(m["spec"]["selector"].get("matchLabels", {}), labels)
+                       and any(e.get("port") == "metrics" for e in m["spec"].get("podMetricsEndpoints", []))]
+            if len(scraped) != 1:
+                self.fail(f"Deployment/{name}: scraped by {len(scraped)} PodMonitors on port metrics, expected 1")
+
+
 def selects(selector: dict, labels: dict) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
@@ -302,6 +354,8 @@ def main() -> int:
     for overlay in overlays:
         for obj in overlay.objects:
             ident = f"{overlay.name}: {obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+            if obj.get("apiVersion", "").startswith(OPERATOR_API):
+                continue  # no Kubernetes schema: checked by Overlay.check_monitoring and promtool
             for version in args.kubernetes_version:
                 try:
                     kubernetes_validate.validate(obj, version, strict=True)
@@ -317,8 +371,10 @@ def main() -> int:
     for finding in findings:
         print(f"  FAIL {finding}", file=sys.stderr)
     objects = sum(len(o.objects) for o in overlays)
+    schema_objects = sum(1 for o in overlays for obj in o.objects
+                         if not obj.get("apiVersion", "").startswith(OPERATOR_API))
     per = ", ".join(f"{o.name} {len(o.objects)}" for o in overlays)
-    print(f"schemas: {validated}/{objects * len(args.kubernetes_version)} object validations passed "
+    print(f"schemas: {validated}/{schema_objects * len(args.kubernetes_version)} object validations passed "
           f"({objects} objects: {per}; strict, Kubernetes {' and '.join(args.kubernetes_version)}); "
           f"rules: {len(findings) - len(schema_errors)} findings")
     return 1 if findings else 0

@@ -41,7 +41,7 @@ pub struct Config {
     /// limits count every client under one shared key.
     #[serde(default)]
     pub trusted_proxy_header: Option<String>,
-    /// Log format and OTLP export.
+    /// Log format, OTLP export and `METRICS_LISTEN_ADDR` (`GET /metrics`, off the public port).
     #[serde(flatten)]
     pub telemetry: TelemetryConfig,
     /// `TOKEN_AUDIENCE`: the `aud` access tokens must carry (identity's `TOKEN_AUDIENCE`); default

@@ -91,6 +91,9 @@ impl Application {
             // leaves as problem+json (inside the span, so it carries the trace id); the client
             // IP is known before the rate limit counts it.
             ServiceBuilder::new()
+                // Outermost, so the status is the one the client gets. Router::layer runs after
+                // routing: the duration is labelled with the route template, never the raw path.
+                .layer(middleware::from_fn(onramp_kit::metrics::http::track))
                 .layer(middleware::from_fn_with_state(
                     SecurityHeaders::new(&edge.strict_transport_security, cookies),
                     security_headers::stamp,

@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod error;
 pub mod grpc;
 pub mod mail;
+pub mod metrics;
 pub mod retry;
 pub mod runtime;
 pub mod service_config;

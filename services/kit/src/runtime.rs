@@ -6,7 +6,7 @@ use sqlx::{PgPool, migrate::Migrator};
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
-use crate::{db, grpc::server::GrpcServer, service_info::ServiceInfoService};
+use crate::{db, grpc::server::GrpcServer, metrics::sampler, service_info::ServiceInfoService};
 
 /// What a service brings to [`run`].
 #[derive(Debug)]
@@ -26,7 +26,8 @@ pub struct ServiceSpec {
 /// Serves `routes` (plus ServiceInfo, health and reflection) until `shutdown` fires.
 ///
 /// Health says NOT_SERVING until the database answers and migrations are applied, and again while
-/// draining; calls that arrive before then are served but will fail on storage.
+/// draining; calls that arrive before then are served but will fail on storage. `onramp_ready`
+/// follows it, and the pool and mail-outbox gauges are sampled while the service runs.
 pub async fn run(
     server: GrpcServer,
     spec: ServiceSpec,
@@ -39,16 +40,38 @@ pub async fn run(
         spec.version,
         spec.pool.clone(),
     ));
+    sampler::set_ready(spec.name, false);
+    let stop_sampling = shutdown.child_token();
+    let sampling = tokio::spawn(sampler::run(
+        spec.name,
+        spec.pool.clone(),
+        stop_sampling.clone(),
+    ));
     let serving = tokio::spawn(server.serve(routes, readiness.clone(), shutdown.clone()));
 
     if db::migrate_when_reachable(&spec.pool, spec.migrator, &shutdown).await
         && !shutdown.is_cancelled()
     {
         readiness.serving().await;
+        sampler::set_ready(spec.name, true);
         tracing::info!(service = spec.name, "migrations applied; serving");
     }
 
-    let outcome = serving.await.context("the gRPC server task panicked")?;
+    // Draining starts at the shutdown signal: no longer ready, whatever the server still finishes.
+    let unready_on_shutdown = tokio::spawn({
+        let shutdown = shutdown.clone();
+        let name = spec.name;
+        async move {
+            shutdown.cancelled().await;
+            sampler::set_ready(name, false);
+        }
+    });
+    let outcome = serving.await.context("the gRPC server task panicked");
+    unready_on_shutdown.abort();
+    sampler::set_ready(spec.name, false);
+    stop_sampling.cancel();
+    let _ = sampling.await;
+    let outcome = outcome?;
     spec.pool.close().await;
     outcome.with_context(|| format!("the {} gRPC server failed", spec.name))
 }

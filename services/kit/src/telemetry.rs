@@ -1,7 +1,11 @@
-//! Logs and traces: `tracing` everywhere, exported as OpenTelemetry spans.
+//! Logs, traces and metrics: `tracing` everywhere, exported as OpenTelemetry spans; metrics
+//! through the `metrics` facade, served as Prometheus text (see [`crate::metrics`]).
 //!
 //! A tracer provider is always installed, so trace ids exist and propagate even when nothing is
-//! exported; OTLP export is turned on by the standard `OTEL_EXPORTER_OTLP_ENDPOINT`.
+//! exported; OTLP export is turned on by the standard `OTEL_EXPORTER_OTLP_ENDPOINT`. The metrics
+//! recorder is always installed too; `METRICS_LISTEN_ADDR` turns on the `GET /metrics` endpoint.
+
+use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use opentelemetry::trace::TracerProvider as _;
@@ -36,25 +40,53 @@ pub struct TelemetryConfig {
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`: when set, spans are exported there over OTLP/gRPC.
     #[serde(default, rename = "otel_exporter_otlp_endpoint")]
     pub otlp_endpoint: Option<String>,
+    /// `METRICS_LISTEN_ADDR`: when set, `GET /metrics` (Prometheus text) is served there, apart
+    /// from the public port, e.g. `0.0.0.0:9090`. Unset: no endpoint (metrics are still recorded).
+    #[serde(default)]
+    pub metrics_listen_addr: Option<SocketAddr>,
 }
 
 /// Keeps the tracer provider alive; call [`TelemetryGuard::shutdown`] before exit to flush spans.
 #[derive(Debug)]
 pub struct TelemetryGuard {
     provider: SdkTracerProvider,
+    metrics: Option<crate::metrics::endpoint::MetricsEndpoint>,
 }
 
 impl TelemetryGuard {
+    /// Where `GET /metrics` is served, when `METRICS_LISTEN_ADDR` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|endpoint| endpoint.local_addr())
+    }
+
     /// Flushes pending spans and stops the exporter.
     pub fn shutdown(self) {
         // Nothing useful can be done if the collector is gone at exit; spans are best effort.
         let _ = self.provider.force_flush();
         let _ = self.provider.shutdown();
+        if let Some(metrics) = self.metrics {
+            metrics.stop();
+        }
     }
 }
 
-/// Installs the global subscriber for a binary: logs to stderr and spans to OTLP when configured.
+/// Installs the global subscriber for a binary: logs to stderr and spans to OTLP when configured;
+/// installs the metrics recorder and, with `METRICS_LISTEN_ADDR`, serves `GET /metrics` (which
+/// needs the Tokio runtime the binary's `main` runs on).
 pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<TelemetryGuard> {
+    crate::metrics::install();
+    let metrics = match config.metrics_listen_addr {
+        Some(addr) => {
+            anyhow::ensure!(
+                tokio::runtime::Handle::try_current().is_ok(),
+                "METRICS_LISTEN_ADDR needs telemetry::init to run inside a Tokio runtime"
+            );
+            let endpoint = crate::metrics::endpoint::serve(addr)
+                .with_context(|| format!("METRICS_LISTEN_ADDR: binding {addr}"))?;
+            Some(endpoint)
+        }
+        None => None,
+    };
     let mut builder = SdkTracerProvider::builder();
     if let Some(endpoint) = config.otlp_endpoint.as_deref().filter(|e| !e.is_empty()) {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -67,7 +99,9 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<Tele
         .log_filter
         .clone()
         .unwrap_or_else(|| "info".to_owned());
-    install(service_name, builder, Some((config.log_format, filter)))
+    let mut guard = install(service_name, builder, Some((config.log_format, filter)))?;
+    guard.metrics = metrics;
+    Ok(guard)
 }
 
 /// Installs a subscriber that records every finished span in memory, for tests that assert on spans.
@@ -117,5 +151,8 @@ fn install(
         .with(fmt)
         .try_init()
         .context("a global tracing subscriber is already installed")?;
-    Ok(TelemetryGuard { provider })
+    Ok(TelemetryGuard {
+        provider,
+        metrics: None,
+    })
 }

@@ -5,7 +5,9 @@
 use std::{fmt::Write as _, net::SocketAddr};
 
 use anyhow::Context as _;
-use onramp_kit::{config::ConfigSources, mail::mailbox::DevMailbox};
+use onramp_kit::{
+    config::ConfigSources, mail::mailbox::DevMailbox, metrics::endpoint, telemetry::TelemetryConfig,
+};
 
 use crate::{RunningStack, SERVICES, StackOptions, postgres::PgServer};
 
@@ -31,9 +33,14 @@ pub struct Up {
     pub mailbox: Option<DevMailbox>,
     /// The app's public URL (`APP_BASE_URL`, else the gateway's own URL).
     pub app_url: String,
-    /// What a person sees first: URLs, mailbox, billing provider, where configuration came from.
+    /// What a person sees first: URLs, metrics, mailbox, billing provider, where configuration
+    /// came from.
     pub first_screen: String,
 }
+
+/// Where `onramp up` serves every part's metrics when `METRICS_LISTEN_ADDR` is unset: a free
+/// local port, named on the first screen.
+const DEFAULT_METRICS_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 0);
 
 /// Starts the stack the way `onramp up` does.
 pub async fn start(options: UpOptions) -> anyhow::Result<Up> {
@@ -44,6 +51,16 @@ pub async fn start(options: UpOptions) -> anyhow::Result<Up> {
         port,
     } = options;
     let production = config.is_production();
+    // One process, one recorder: every service and the gateway appear in this one scrape, told
+    // apart by their labels. The endpoint serves until the process (or the test's runtime) ends.
+    let telemetry: TelemetryConfig = config
+        .load("onramp")
+        .map_err(|error| anyhow::anyhow!("onramp's configuration: {error}"))?;
+    let metrics_addr = telemetry
+        .metrics_listen_addr
+        .unwrap_or_else(|| SocketAddr::from(DEFAULT_METRICS_ADDR));
+    let metrics = endpoint::serve(metrics_addr)
+        .with_context(|| format!("METRICS_LISTEN_ADDR: binding {metrics_addr}"))?;
     let mailbox = if wants_mailbox(&config) {
         Some(DevMailbox::start().context("starting the development mailbox")?)
     } else {
@@ -66,7 +83,14 @@ pub async fn start(options: UpOptions) -> anyhow::Result<Up> {
     stack_options.mailbox = mailbox.clone();
     stack_options.config = config.clone();
     let stack = RunningStack::start(stack_options).await?;
-    let first_screen = first_screen(&stack, &config, mailbox.as_ref(), &app_url, production);
+    let first_screen = first_screen(
+        &stack,
+        &config,
+        mailbox.as_ref(),
+        &app_url,
+        &metrics.url(),
+        production,
+    );
     Ok(Up {
         stack,
         mailbox,
@@ -95,6 +119,7 @@ fn first_screen(
     config: &ConfigSources,
     mailbox: Option<&DevMailbox>,
     app_url: &str,
+    metrics_url: &str,
     production: bool,
 ) -> String {
     let gateway = stack.gateway_url();
@@ -102,6 +127,10 @@ fn first_screen(
     let _ = writeln!(screen, "Onramp is up.");
     let _ = writeln!(screen, "  gateway   {gateway}   (try {gateway}/readyz)");
     let _ = writeln!(screen, "  app       {app_url}");
+    let _ = writeln!(
+        screen,
+        "  metrics   {metrics_url}   (Prometheus text: every service and the gateway)"
+    );
     match mailbox {
         Some(mailbox) => {
             let _ = writeln!(

@@ -1,5 +1,5 @@
-//! The gRPC server every service runs: health, reflection, a timeout cap, trace continuation and
-//! deadline scoping, and a drain on shutdown.
+//! The gRPC server every service runs: health, reflection, a timeout cap, trace continuation,
+//! deadline scoping, per-call metrics, and a drain on shutdown.
 
 use std::{
     net::SocketAddr,
@@ -14,7 +14,10 @@ use tonic::{service::Routes, transport::server::TcpIncoming};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::grpc::{deadline_layer::DeadlineLayer, deadline_layer::request_budget, trace_context};
+use crate::{
+    grpc::{deadline_layer::DeadlineLayer, deadline_layer::request_budget, trace_context},
+    metrics::rpc::RpcMetricsLayer,
+};
 
 /// Server settings shared by every service.
 #[derive(Debug, Clone, Deserialize)]
@@ -165,6 +168,8 @@ impl GrpcServer {
         let server = tonic::transport::Server::builder()
             .timeout(self.settings.max_rpc_timeout)
             .trace_fn(move |request| server_span(service, request))
+            // Outermost: a call is timed whole, and its status is the one the client receives.
+            .layer(RpcMetricsLayer)
             .layer(DeadlineLayer::new(self.settings.max_rpc_timeout))
             .add_routes(routes)
             .add_service(self.health_service)

@@ -39,6 +39,7 @@ pub struct OutboxRelay {
     pool: PgPool,
     mailer: Arc<Mailer>,
     poll_interval: Duration,
+    service: &'static str,
 }
 
 #[derive(sqlx::FromRow)]
@@ -62,7 +63,16 @@ impl OutboxRelay {
             pool,
             mailer: Arc::new(mailer),
             poll_interval,
+            service: "unknown",
         }
+    }
+
+    /// Names the service in the relay's metrics (`onramp_outbox_relay_failures_total{service}`);
+    /// `unknown` until set. The depth and age gauges need no call: `runtime::run` samples them.
+    #[must_use]
+    pub fn for_service(mut self, service: &'static str) -> Self {
+        self.service = service;
+        self
     }
 
     /// Relays until `shutdown` fires; errors are logged and retried on the next pass.
@@ -72,6 +82,8 @@ impl OutboxRelay {
                 Ok(sent) if sent > 0 => continue,
                 Ok(_) => {}
                 Err(error) => {
+                    // A pass that could not run (the database, say) fails every row it would have sent.
+                    self.count_failure();
                     tracing::warn!(error = format!("{error:#}"), "email outbox pass failed")
                 }
             }
@@ -80,6 +92,15 @@ impl OutboxRelay {
                 () = tokio::time::sleep(self.poll_interval) => {}
             }
         }
+    }
+
+    fn count_failure(&self) {
+        metrics::counter!(
+            "onramp_outbox_relay_failures_total",
+            "service" => self.service,
+            "outbox" => crate::metrics::sampler::MAIL_OUTBOX,
+        )
+        .increment(1);
     }
 
     /// One pass: claims due rows, sends each, records success or schedules a retry. Returns how
@@ -116,6 +137,7 @@ impl OutboxRelay {
                     sent += 1;
                 }
                 Err(error) => {
+                    self.count_failure();
                     tracing::warn!(outbox_id = %row.id, error = format!("{error:#}"), "email send failed; will retry");
                     // Exponential backoff: 2, 4, 8 … seconds, capped at an hour.
                     sqlx::query(

@@ -24,7 +24,10 @@ const USAGE: &str = "usage: onramp up [--port PORT]   (default port 8080; 0 pick
 async fn main() -> anyhow::Result<()> {
     let port = parse_args(std::env::args().skip(1).collect())?;
     let config = ConfigSources::from_process();
-    let telemetry_config: TelemetryConfig = config.load("onramp")?;
+    let mut telemetry_config: TelemetryConfig = config.load("onramp")?;
+    // up::start serves the whole stack's metrics at METRICS_LISTEN_ADDR (or a free local port) and
+    // names the address on the first screen; init must not bind it first.
+    telemetry_config.metrics_listen_addr = None;
     let telemetry = onramp_kit::telemetry::init("onramp", &telemetry_config)?;
 
     let database_url = config.shared_value("database_url");

@@ -1,0 +1,356 @@
+//! `/metrics` as Prometheus scrapes it: `onramp up` serves every part's metrics at the address on
+//! its first screen, and real traffic moves the kit's generic series (RPC and HTTP durations,
+//! readiness, pool usage). Shared helpers for the `metrics_*` modules.
+//!
+//! Metrics are process-global here (every test's stack records into the one recorder), so the
+//! assertions are on deltas that only grow, on labels only this test produces, or on properties of
+//! the whole scrape.
+
+use std::collections::BTreeMap;
+
+use onramp_kit::config::ConfigSources;
+
+use crate::{
+    config_stack::up_with,
+    helpers::TestStack,
+    identity::{PASSWORD, new_email, signup},
+};
+
+/// One sample line of a scrape: `name{labels} value`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sample {
+    pub(crate) name: String,
+    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) value: f64,
+}
+
+/// The samples of a Prometheus text scrape (comments skipped). Panics on a malformed line: the
+/// format is what a real Prometheus must parse.
+pub(crate) fn parse(text: &str) -> Vec<Sample> {
+    text.lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| parse_line(line).unwrap_or_else(|| panic!("malformed sample line: {line:?}")))
+        .collect()
+}
+
+fn parse_line(line: &str) -> Option<Sample> {
+    let name_end = line.find(['{', ' '])?;
+    let name = line[..name_end].to_owned();
+    let mut labels = BTreeMap::new();
+    let mut chars = line[name_end..].chars().peekable();
+    if chars.peek() == Some(&'{') {
+        chars.next();
+        loop {
+            // key="value" pairs separated by commas (a trailing comma is allowed), closed by '}'.
+            match chars.peek()? {
+                '}' => {
+                    chars.next();
+                    break;
+                }
+                ',' => {
+                    chars.next();
+                    continue;
+                }
+                _ => {}
+            }
+            let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+            if chars.next()? != '"' {
+                return None;
+            }
+            let mut value = String::new();
+            loop {
+                match chars.next()? {
+                    '\\' => match chars.next()? {
+                        'n' => value.push('\n'),
+                        other => value.push(other),
+                    },
+                    '"' => break,
+                    other => value.push(other),
+                }
+            }
+            labels.insert(key, value);
+        }
+    }
+    let rest: String = chars.collect();
+    let value = match rest.split_whitespace().next()? {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        "NaN" => f64::NAN,
+        other => other.parse().ok()?,
+    };
+    Some(Sample {
+        name,
+        labels,
+        value,
+    })
+}
+
+/// The sum of `name` over the samples whose labels include every pair in `want`.
+pub(crate) fn total(samples: &[Sample], name: &str, want: &[(&str, &str)]) -> f64 {
+    samples
+        .iter()
+        .filter(|s| s.name == name)
+        .filter(|s| {
+            want.iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|s| s.value)
+        .sum()
+}
+
+/// This process's scrape, exactly the text `GET /metrics` serves (the in-process stack records
+/// into the process's one recorder).
+pub(crate) fn scrape_in_process() -> Vec<Sample> {
+    parse(&onramp_kit::metrics::render())
+}
+
+/// A stack whose traffic is recorded: the recorder is installed before anything runs.
+pub(crate) async fn recording_stack(
+    adjust: impl FnOnce(&mut onramp_stack::StackOptions),
+) -> TestStack {
+    onramp_kit::metrics::install();
+    TestStack::spawn_with(adjust).await
+}
+
+/// The metrics URL on `onramp up`'s first screen (`  metrics   http://…/metrics   (…)`).
+fn metrics_url(first_screen: &str) -> Option<String> {
+    first_screen
+        .lines()
+        .find_map(|line| line.trim_start().strip_prefix("metrics "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_owned)
+}
+
+/// Whether a label value looks like an id, an email or a token: a UUID (hyphenated or not), an
+/// `@`, or a long run of letters and digits with a digit in it (keys, hashes, random codes).
+pub(crate) fn looks_identifying(value: &str) -> bool {
+    if value.contains('@') {
+        return true;
+    }
+    value
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .any(|run| {
+            let hex = run.chars().filter(char::is_ascii_hexdigit).count();
+            let uuid_like = run.len() >= 32 && hex >= 32;
+            let token_like = run.len() >= 20 && run.chars().any(|c| c.is_ascii_digit());
+            uuid_like || token_like
+        })
+}
+
+#[test]
+fn the_identifying_check_catches_ids_emails_and_tokens_but_not_route_templates() {
+    for bad in [
+        "0190f3a4-5b6c-7d8e-9f00-112233445566",
+        "0190f3a45b6c7d8e9f00112233445566",
+        "ada@example.com",
+        "/v1/invites/k3J9xQ2mP7vR4tY8wZ1a",
+    ] {
+        assert!(looks_identifying(bad), "{bad}");
+    }
+    for good in [
+        "/v1/tenants/{tenant_id}/starter-data",
+        "onramp.identity.v1.IdentityService",
+        "bad_credentials",
+        "in_use",
+        "404",
+    ] {
+        assert!(!looks_identifying(good), "{good}");
+    }
+}
+
+#[test]
+fn the_parser_reads_labels_with_braces_quotes_and_escapes() {
+    let samples = parse(concat!(
+        "# TYPE x histogram\n",
+        "x_bucket{http_route=\"/v1/invites/{code}\",le=\"0.5\"} 3\n",
+        "y{a=\"q\\\"uote\",b=\"back\\\\slash\",} 1.5\n",
+        "z 7\n",
+        "w{le=\"+Inf\"} +Inf\n",
+    ));
+    assert_eq!(samples.len(), 4);
+    assert_eq!(samples[0].labels["http_route"], "/v1/invites/{code}");
+    assert_eq!(samples[0].value, 3.0);
+    assert_eq!(samples[1].labels["a"], "q\"uote");
+    assert_eq!(samples[1].labels["b"], "back\\slash");
+    assert_eq!(samples[2].name, "z");
+    assert!(samples[3].value.is_infinite());
+}
+
+#[tokio::test]
+async fn onramp_up_serves_prometheus_text_at_the_address_on_its_first_screen() {
+    let (started, app) = up_with(ConfigSources::default()).await;
+    let url = metrics_url(&started.first_screen).unwrap_or_else(|| {
+        panic!(
+            "no metrics line on the first screen:\n{}",
+            started.first_screen
+        )
+    });
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "local only by default: {url}"
+    );
+    assert_eq!(
+        signup(&app, &new_email(), PASSWORD).await.status(),
+        reqwest::StatusCode::ACCEPTED
+    );
+
+    let response = app.http.get(&url).send().await.expect("scrape");
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"].to_str().expect("ascii");
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = response.text().await.expect("body");
+    assert!(
+        text.contains("# TYPE rpc_server_duration_seconds histogram"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE http_server_request_duration_seconds histogram"),
+        "{text}"
+    );
+    let samples = parse(&text);
+    // Other tests' stacks share these labels in this process, so values are checked for shape,
+    // not for this stack's state.
+    for service in onramp_stack::SERVICES {
+        let ready: Vec<_> = samples
+            .iter()
+            .filter(|s| {
+                s.name == "onramp_ready"
+                    && s.labels.get("service").map(String::as_str) == Some(service)
+            })
+            .collect();
+        assert!(
+            ready.len() == 1 && (ready[0].value == 0.0 || ready[0].value == 1.0),
+            "{service}: {ready:?}"
+        );
+        assert!(
+            total(
+                &samples,
+                "onramp_db_pool_connections",
+                &[("service", service), ("state", "max")]
+            ) >= 1.0,
+            "{service}'s pool maximum is sampled"
+        );
+    }
+    assert!(
+        total(
+            &samples,
+            "rpc_server_duration_seconds_count",
+            &[
+                ("rpc_service", "onramp.identity.v1.IdentityService"),
+                ("rpc_method", "Signup"),
+                ("rpc_grpc_status_code", "0"),
+            ]
+        ) >= 1.0
+    );
+    let other_path = app
+        .http
+        .get(url.replace("/metrics", "/elsewhere"))
+        .send()
+        .await
+        .expect("other path");
+    assert_eq!(other_path.status(), 404, "only /metrics is served there");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_rpc_through_the_gateway_moves_both_durations_labelled_by_route_template() {
+    let app = recording_stack(|_| {}).await;
+    let before = scrape_in_process();
+    assert_eq!(
+        signup(&app, &new_email(), PASSWORD).await.status(),
+        reqwest::StatusCode::ACCEPTED
+    );
+    // A path with a parameter only this test sends: its raw value must never become a label.
+    let code = format!("metricsprobe{}", uuid::Uuid::new_v4().simple());
+    let lookup = app
+        .http
+        .get(app.url(&format!("/v1/invites/{code}")))
+        .send()
+        .await
+        .expect("lookup");
+    let lookup_status = lookup.status().as_u16().to_string();
+    let unmatched = app
+        .http
+        .get(app.url(&format!("/v1/no-such-route/{code}")))
+        .send()
+        .await
+        .expect("unmatched");
+    assert_eq!(unmatched.status(), 404);
+    let after = scrape_in_process();
+
+    let delta =
+        |name: &str, want: &[(&str, &str)]| total(&after, name, want) - total(&before, name, want);
+    let rpc = [
+        ("rpc_service", "onramp.identity.v1.IdentityService"),
+        ("rpc_method", "Signup"),
+        ("rpc_grpc_status_code", "0"),
+    ];
+    assert!(delta("rpc_server_duration_seconds_count", &rpc) >= 1.0);
+    let http = [
+        ("http_route", "/v1/auth/signup"),
+        ("http_request_method", "POST"),
+        ("http_response_status_code", "202"),
+    ];
+    assert!(delta("http_server_request_duration_seconds_count", &http) >= 1.0);
+    let templated = [
+        ("http_route", "/v1/invites/{code}"),
+        ("http_request_method", "GET"),
+        ("http_response_status_code", lookup_status.as_str()),
+    ];
+    assert!(
+        delta("http_server_request_duration_seconds_count", &templated) >= 1.0,
+        "the route template is the label"
+    );
+    let unmatched_labels = [
+        ("http_route", "unmatched"),
+        ("http_response_status_code", "404"),
+    ];
+    assert!(
+        delta(
+            "http_server_request_duration_seconds_count",
+            &unmatched_labels
+        ) >= 1.0
+    );
+    // Buckets are real histogram buckets (seconds), ending in +Inf.
+    assert!(
+        after
+            .iter()
+            .any(|s| s.name == "rpc_server_duration_seconds_bucket"
+                && s.labels.get("le").map(String::as_str) == Some("+Inf"))
+    );
+    for sample in &after {
+        for value in sample.labels.values() {
+            assert!(!value.contains(&code), "raw path in a label: {sample:?}");
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn no_label_value_carries_an_id_an_email_or_a_token() {
+    let app = recording_stack(|_| {}).await;
+    let email = new_email();
+    assert_eq!(
+        signup(&app, &email, PASSWORD).await.status(),
+        reqwest::StatusCode::ACCEPTED
+    );
+    let _ = crate::identity::login(&app, &email, "not the password").await;
+    let _ = crate::identity::login(&app, &email, PASSWORD).await;
+    let _ = app
+        .http
+        .get(app.url(&format!("/v1/tenants/{}", uuid::Uuid::new_v4())))
+        .send()
+        .await
+        .expect("tenant");
+    let samples = scrape_in_process();
+    assert!(!samples.is_empty());
+    let offending: Vec<_> = samples
+        .iter()
+        .filter(|s| s.labels.values().any(|v| looks_identifying(v)))
+        .collect();
+    assert!(offending.is_empty(), "identifying labels: {offending:#?}");
+    app.stop().await;
+}

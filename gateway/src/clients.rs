@@ -19,6 +19,11 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
+    fn connect(name: &'static str, addr: &str) -> anyhow::Result<Self> {
+        let channel = client::traced(client::channel(addr)?);
+        Ok(Self { name, channel })
+    }
+
     pub(crate) fn health(&self) -> HealthClient<TracedChannel> {
         HealthClient::new(self.channel.clone())
     }
@@ -28,52 +33,51 @@ impl Peer {
     }
 }
 
-/// Every downstream service, in a fixed order.
+/// Every downstream service, by name.
 #[derive(Debug, Clone)]
 pub(crate) struct Peers {
-    pub(crate) all: [Peer; 4],
+    identity: Peer,
+    tenancy: Peer,
+    billing: Peer,
+    onboarding: Peer,
 }
 
 impl Peers {
-    /// The identity service's client.
-    pub(crate) fn identity(&self) -> IdentityServiceClient<TracedChannel> {
-        IdentityServiceClient::new(self.all[0].channel.clone())
-    }
-
     pub(crate) fn connect(config: &Config) -> anyhow::Result<Self> {
-        let peer = |name, addr: &str| -> anyhow::Result<Peer> {
-            Ok(Peer {
-                name,
-                channel: client::traced(client::channel(addr)?),
-            })
-        };
         Ok(Self {
-            all: [
-                peer("identity", &config.identity_service_addr)?,
-                peer(
-                    "tenant-provisioning",
-                    &config.tenant_provisioning_service_addr,
-                )?,
-                peer("billing", &config.billing_service_addr)?,
-                peer("onboarding", &config.onboarding_service_addr)?,
-            ],
+            identity: Peer::connect("identity", &config.identity_service_addr)?,
+            tenancy: Peer::connect(
+                "tenant-provisioning",
+                &config.tenant_provisioning_service_addr,
+            )?,
+            billing: Peer::connect("billing", &config.billing_service_addr)?,
+            onboarding: Peer::connect("onboarding", &config.onboarding_service_addr)?,
         })
     }
-}
 
-impl Peers {
-    /// The tenant-provisioning service (second in `all`).
+    /// Every peer, in the order `/v1/status` lists them.
+    pub(crate) fn all(&self) -> [&Peer; 4] {
+        [
+            &self.identity,
+            &self.tenancy,
+            &self.billing,
+            &self.onboarding,
+        ]
+    }
+
+    pub(crate) fn identity(&self) -> IdentityServiceClient<TracedChannel> {
+        IdentityServiceClient::new(self.identity.channel.clone())
+    }
+
     pub(crate) fn tenancy(&self) -> TenancyServiceClient<TracedChannel> {
-        TenancyServiceClient::new(self.all[1].channel.clone())
+        TenancyServiceClient::new(self.tenancy.channel.clone())
     }
 
-    /// The onboarding service's client.
-    pub(crate) fn onboarding(&self) -> OnboardingServiceClient<TracedChannel> {
-        OnboardingServiceClient::new(self.all[3].channel.clone())
-    }
-
-    /// The billing service's client.
     pub(crate) fn billing(&self) -> BillingServiceClient<TracedChannel> {
-        BillingServiceClient::new(self.all[2].channel.clone())
+        BillingServiceClient::new(self.billing.channel.clone())
+    }
+
+    pub(crate) fn onboarding(&self) -> OnboardingServiceClient<TracedChannel> {
+        OnboardingServiceClient::new(self.onboarding.channel.clone())
     }
 }

@@ -118,6 +118,11 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// The router as served, for tests that drive it without a socket (`ServiceExt::oneshot`).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     /// Serves until `shutdown` fires, then finishes in-flight requests.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         // Without TCP_NODELAY, Nagle's algorithm holds small responses back ~40 ms each.

@@ -1,12 +1,46 @@
-//! axum's `Path` and `Query` with problem+json rejections: axum's own answer `text/plain`, which
-//! breaks the one error shape (schemathesis found `?tenant_id=a&tenant_id=b` answering plain text).
+//! axum's `Json`, `Path` and `Query` with problem+json rejections: axum's own answer `text/plain`,
+//! which breaks the one error shape (schemathesis found `?tenant_id=a&tenant_id=b` answering plain
+//! text), and one query struct for the routes that name their workspace in `?tenant_id=`.
 
-use axum::extract::FromRequestParts;
+use axum::{
+    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    response::{IntoResponse, Response},
+};
 use http::request::Parts;
 use onramp_kit::ApiError;
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::problem::Problem;
+
+/// A JSON body in (a rejection is a 400 problem naming the field at fault, see [`json_problem`]),
+/// and a JSON answer out.
+#[derive(Debug)]
+pub(crate) struct Json<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_problem(&rejection)),
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// `?tenant_id=`: the workspace a billing or onboarding route acts on (missing: empty, which the
+/// service refuses naming `tenant_id`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct TenantQuery {
+    #[serde(default)]
+    pub(crate) tenant_id: String,
+}
 
 /// `axum::extract::Query` whose rejection is a 400 problem naming the field `query`.
 #[derive(Debug)]
@@ -47,7 +81,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
 /// The 400 problem for a JSON body serde refused, naming the field at fault: an unknown field
 /// (every body denies them, so a misspelt or unsupported field is never silently ignored), a
 /// missing one or one of the wrong type, as a dotted path (`invites.0.role`); else `body`.
-pub(crate) fn json_problem(rejection: &axum::extract::rejection::JsonRejection) -> Problem {
+pub(crate) fn json_problem(rejection: &JsonRejection) -> Problem {
     let text = rejection.body_text();
     let detail = text
         .strip_prefix("Failed to deserialize the JSON body into the target type: ")
@@ -85,7 +119,7 @@ fn field_at_fault(detail: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use axum::{Json, body::Body, extract::FromRequest};
+    use axum::body::Body;
     use serde::Deserialize;
 
     use super::*;
@@ -113,10 +147,9 @@ mod tests {
             .header("content-type", "application/json")
             .body(Body::from(body.to_owned()))
             .expect("request");
-        let rejection = Json::<Outer>::from_request(request, &())
+        let problem = Json::<Outer>::from_request(request, &())
             .await
             .expect_err("refused");
-        let problem = json_problem(&rejection);
         problem.0.field.clone().expect("a field")
     }
 

@@ -42,11 +42,7 @@ pub(crate) struct Readiness {
     responses((status = 200, description = "Every service is SERVING", body = Readiness)))]
 pub(crate) async fn ready(State(state): State<AppState>) -> axum::response::Response {
     let deadline = Deadline::after(state.readiness_timeout);
-    let checks = state
-        .peers
-        .all
-        .iter()
-        .map(|peer| deadline.scope(check(peer)));
+    let checks = state.peers.all().map(|peer| deadline.scope(check(peer)));
     let services: BTreeMap<_, _> = join_all(checks).await.into_iter().collect();
     let missing: Vec<_> = services
         .iter()

@@ -1,50 +1,40 @@
 //! Invites over HTTP: bulk create, list and revoke (owners and admins), the public lookup behind the
 //! accept page (`GET /v1/invites/{code}`, no sign-in), and accept (signed in).
 
-use axum::{
-    Json, Router,
-    extract::{State, rejection::JsonRejection},
-    response::{IntoResponse, Response},
-    routing::{delete, get, post},
-};
-use http::{HeaderMap, StatusCode};
-use onramp_kit::{ApiError, Code};
+use onramp_kit::ApiError;
 use onramp_proto::tenancy::v1 as pb;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    auth::{AuthUser, caller},
+    auth::AuthUser,
     problem::Problem,
     routes::{
-        AppState,
-        extract::{Path, Query},
+        Routes,
+        call::{Caller, created, rpc},
+        extract::{Json, Path, Query},
+        json_time::rfc3339,
         page::{self, PageQuery},
-        tenants::{body, json},
+        tenants::{json, members::role},
+        words::{parse, word_of},
     },
 };
 
-/// The invite routes' OpenAPI paths.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(create, list, revoke, lookup, accept))]
-pub(crate) struct Api;
-
 /// The invite routes.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tenants/{tenant_id}/invites", get(list).post(create))
-        .route(
-            "/v1/tenants/{tenant_id}/invites/{invite_id}",
-            delete(revoke),
-        )
-        .route("/v1/invites/{code}", get(lookup))
-        .route("/v1/invites/{code}/accept", post(accept))
+pub(crate) fn routes() -> Routes {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(revoke))
+        .routes(routes!(lookup))
+        .routes(routes!(accept))
 }
 
 /// One invite to send.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct InviteRow {
+    #[schema(format = "email")]
     email: String,
     /// `owner`, `admin` or `member`.
     role: String,
@@ -68,59 +58,36 @@ struct CreateBody {
         (status = 404, description = "No such workspace, or the caller is not a member"),
     ))]
 async fn create(
-    State(state): State<AppState>,
     Path(tenant_id): Path<String>,
-    user: AuthUser,
-    headers: HeaderMap,
-    request: Result<Json<CreateBody>, JsonRejection>,
-) -> Result<Response, Problem> {
-    let request = body(request)?;
-    let invites = request
-        .invites
-        .into_iter()
-        .enumerate()
+    c: Caller<AuthUser>,
+    Json(body): Json<CreateBody>,
+) -> Result<(http::StatusCode, Json<json::InviteResults>), Problem> {
+    let invites = (body.invites.into_iter().enumerate())
         .map(|(i, row)| {
-            let role = json::role_from(&row.role).ok_or_else(|| {
-                Problem(
-                    ApiError::new(Code::InvalidArgument, "role must be owner, admin or member")
-                        .with_field(format!("invites[{i}].role")),
-                )
-            })?;
             Ok(pb::InviteSpec {
+                role: role(&row.role, format!("invites[{i}].role"))?.into(),
                 email: row.email,
-                role: role.into(),
             })
         })
-        .collect::<Result<Vec<_>, Problem>>()?;
-    let answer = state
-        .peers
-        .tenancy()
-        .create_invites(pb::CreateInvitesRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id,
-            invites,
-        })
-        .await?
-        .into_inner();
-    let results: Vec<_> = answer
-        .results
-        .into_iter()
-        .map(|r| {
-            let outcome = match pb::InviteOutcome::try_from(r.outcome) {
-                Ok(pb::InviteOutcome::Created) => "created",
-                Ok(pb::InviteOutcome::AlreadyInvited) => "already_invited",
-                Ok(pb::InviteOutcome::AlreadyMember) => "already_member",
-                _ => "unspecified",
-            };
-            json::InviteResult {
+        .collect::<Result<_, Problem>>()?;
+    let request = pb::CreateInvitesRequest {
+        caller: c.meta(),
+        tenant_id,
+        invites,
+    };
+    rpc(c.tenancy().create_invites(request), |answer| {
+        let results = (answer.results.into_iter())
+            .map(|r| json::InviteResult {
+                outcome: word_of::<pb::InviteOutcome>(r.outcome),
                 email: r.email,
-                outcome,
                 invite: r.invite.map(json::Invite::from),
                 code: r.code,
-            }
-        })
-        .collect();
-    Ok((StatusCode::CREATED, Json(json::InviteResults { results })).into_response())
+            })
+            .collect();
+        json::InviteResults { results }
+    })
+    .await
+    .map(created)
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,46 +107,31 @@ struct ListQuery {
         (status = 404, description = "No such workspace, or the caller is not a member"),
     ))]
 async fn list(
-    State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     Query(query): Query<ListQuery>,
     Query(page): Query<PageQuery>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
 ) -> Result<Json<json::Invites>, Problem> {
     let filter = match query.state.as_deref() {
         None | Some("") => pb::InviteState::Unspecified,
-        Some("pending") => pb::InviteState::Pending,
-        Some("accepted") => pb::InviteState::Accepted,
-        Some("revoked") => pb::InviteState::Revoked,
-        Some("expired") => pb::InviteState::Expired,
-        Some(_) => {
-            return Err(Problem(
-                ApiError::new(
-                    Code::InvalidArgument,
-                    "state must be pending, accepted, revoked or expired",
-                )
-                .with_field("state"),
-            ));
-        }
+        Some(word) => parse(word).ok_or_else(|| {
+            Problem(ApiError::invalid_field(
+                "state",
+                "state must be pending, accepted, revoked or expired",
+            ))
+        })?,
     };
-    let answer = state
-        .peers
-        .tenancy()
-        .list_invites(pb::ListInvitesRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id,
-            state: filter.into(),
-            page: Some(page.request()?),
-        })
-        .await
-        .map_err(page::problem)?
-        .into_inner();
-    let invites: Vec<_> = answer.invites.into_iter().map(json::Invite::from).collect();
-    Ok(Json(json::Invites {
-        invites,
+    let request = pb::ListInvitesRequest {
+        caller: c.meta(),
+        tenant_id,
+        state: filter.into(),
+        page: Some(page.request()?),
+    };
+    rpc(c.tenancy().list_invites(request), |answer| json::Invites {
+        invites: answer.invites.into_iter().map(Into::into).collect(),
         next_page_token: page::next_page_token(answer.page),
-    }))
+    })
+    .await
 }
 
 #[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/invites/{invite_id}", tag = "invites",
@@ -191,24 +143,20 @@ async fn list(
         (status = 409, description = "The invite is no longer pending"),
     ))]
 async fn revoke(
-    State(state): State<AppState>,
     Path((tenant_id, invite_id)): Path<(String, String)>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
 ) -> Result<Json<json::RevokedInvite>, Problem> {
-    let answer = state
-        .peers
-        .tenancy()
-        .revoke_invite(pb::RevokeInviteRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id,
-            invite_id,
-        })
-        .await?
-        .into_inner();
-    Ok(Json(json::RevokedInvite {
-        invite: answer.invite.map(json::Invite::from),
-    }))
+    let request = pb::RevokeInviteRequest {
+        caller: c.meta(),
+        tenant_id,
+        invite_id,
+    };
+    rpc(c.tenancy().revoke_invite(request), |answer| {
+        json::RevokedInvite {
+            invite: answer.invite.map(json::Invite::from),
+        }
+    })
+    .await
 }
 
 /// `GET /v1/invites/{code}`: public; unknown, expired, revoked and accepted codes all answer 404.
@@ -218,27 +166,21 @@ async fn revoke(
         (status = 200, description = "What the accept page shows", body = json::InviteLookup),
         (status = 404, description = "Unknown, expired, revoked or accepted code"),
     ))]
-async fn lookup(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<json::InviteLookup>, Problem> {
-    let answer = state
-        .peers
-        .tenancy()
-        .lookup_invite(pb::LookupInviteRequest {
-            caller: Some(caller(None, &headers)),
-            code,
-        })
-        .await?
-        .into_inner();
-    Ok(Json(json::InviteLookup {
-        tenant_name: answer.tenant_name,
-        inviter_display_name: answer.inviter_display_name,
-        role: json::role(answer.role),
-        masked_email: answer.masked_email,
-        expires_at: crate::routes::json_time::rfc3339(answer.expires_at),
-    }))
+async fn lookup(Path(code): Path<String>, c: Caller) -> Result<Json<json::InviteLookup>, Problem> {
+    let request = pb::LookupInviteRequest {
+        caller: c.meta(),
+        code,
+    };
+    rpc(c.tenancy().lookup_invite(request), |answer| {
+        json::InviteLookup {
+            tenant_name: answer.tenant_name,
+            inviter_display_name: answer.inviter_display_name,
+            role: word_of::<pb::Role>(answer.role),
+            masked_email: answer.masked_email,
+            expires_at: rfc3339(answer.expires_at),
+        }
+    })
+    .await
 }
 
 /// Joins the workspace; the signed-in user's verified email must be the invited one.
@@ -250,23 +192,19 @@ async fn lookup(
         (status = 409, description = "The invite is for another email"),
     ))]
 async fn accept(
-    State(state): State<AppState>,
     Path(code): Path<String>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
 ) -> Result<Json<json::InviteAccepted>, Problem> {
-    let answer = state
-        .peers
-        .tenancy()
-        .accept_invite(pb::AcceptInviteRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            code,
-        })
-        .await?
-        .into_inner();
-    Ok(Json(json::InviteAccepted {
-        tenant: answer.tenant.map(json::Tenant::from),
-        membership: answer.membership.map(json::Membership::from),
-        already_member: answer.already_member,
-    }))
+    let request = pb::AcceptInviteRequest {
+        caller: c.meta(),
+        code,
+    };
+    rpc(c.tenancy().accept_invite(request), |answer| {
+        json::InviteAccepted {
+            tenant: answer.tenant.map(json::Tenant::from),
+            membership: answer.membership.map(json::Membership::from),
+            already_member: answer.already_member,
+        }
+    })
+    .await
 }

@@ -1,14 +1,17 @@
-//! HTTP routes, one module per area.
+//! HTTP routes, one module per area. Each handler's `#[utoipa::path]` is both its route and its
+//! OpenAPI entry: areas list their handlers once, in `routes!`, and [`api_doc`] reads the same
+//! router the gateway serves.
 
 use std::time::Duration;
 
-use axum::{Router, routing::get};
-
+use axum::Router;
 use onramp_kit::retry::RetryPolicy;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::clients::Peers;
 
 mod billing;
+mod call;
 mod extract;
 mod health;
 mod identity;
@@ -20,6 +23,7 @@ mod sales_leads;
 mod status;
 mod tenants;
 mod webhooks;
+mod words;
 
 /// What every handler can reach: the downstream services and a few settings.
 #[derive(Debug, Clone)]
@@ -30,55 +34,47 @@ pub(crate) struct AppState {
     pub(crate) retry: RetryPolicy,
 }
 
+/// An area's routes, documented.
+type Routes = OpenApiRouter<AppState>;
+
 /// Routes that sit outside the request budget (probes answer on their own clock).
+fn probe_routes() -> Routes {
+    OpenApiRouter::new()
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+}
+
+/// Every API route (the budget, body, CSRF and rate-limit layers wrap these).
+fn api_routes() -> Routes {
+    // The webhook routes are declared the classic way (`Router` plus a `utoipa::OpenApi`).
+    let webhooks = OpenApiRouter::with_openapi(<webhooks::Api as utoipa::OpenApi>::openapi())
+        .merge(webhooks::routes().into());
+    OpenApiRouter::new()
+        .routes(routes!(status::describe_all))
+        .routes(routes!(crate::openapi::serve))
+        .routes(routes!(sales_leads::submit))
+        .merge(identity::routes())
+        .merge(tenants::routes())
+        .merge(invites::routes())
+        .merge(onboarding::routes())
+        .merge(billing::routes())
+        .merge(webhooks)
+}
+
+/// The probes.
 pub(crate) fn probes(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(health::live))
-        .route("/readyz", get(health::ready))
-        .with_state(state)
+    Router::from(probe_routes()).with_state(state)
 }
 
 /// The API routes.
 pub(crate) fn api(state: AppState) -> Router {
-    Router::new()
-        .route("/v1/status", get(status::describe_all))
-        .route("/openapi.json", get(crate::openapi::serve))
-        .merge(identity::routes())
-        .merge(tenants::routes())
-        .merge(invites::routes())
-        .route("/v1/sales-leads", axum::routing::post(sales_leads::submit))
-        .merge(onboarding::routes())
-        .merge(webhooks::routes())
-        .merge(billing::routes())
+    Router::from(api_routes())
         // Unknown API paths answer problem+json 404; every other path is the web app.
         .fallback(crate::web::fallback)
         .with_state(state)
 }
 
-/// The routes' OpenAPI paths, one `utoipa::OpenApi` per area (see `crate::openapi`).
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    health::live,
-    health::ready,
-    status::describe_all,
-    sales_leads::submit,
-    crate::openapi::serve
-))]
-struct CoreApi;
-
-/// Every documented route.
+/// Every documented route: the probes' and the API's.
 pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
-    use utoipa::OpenApi as _;
-    let mut doc = CoreApi::openapi();
-    for area in [
-        identity::Api::openapi(),
-        tenants::Api::openapi(),
-        invites::Api::openapi(),
-        billing::Api::openapi(),
-        onboarding::Api::openapi(),
-        webhooks::Api::openapi(),
-    ] {
-        doc.merge(area);
-    }
-    doc
+    probe_routes().merge(api_routes()).into_openapi()
 }

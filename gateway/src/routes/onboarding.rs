@@ -9,48 +9,20 @@ mod checklist;
 mod connect;
 mod json;
 
-use axum::{
-    Router,
-    routing::{get, post},
-};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::routes::AppState;
-
-/// The onboarding routes' OpenAPI paths.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    checklist::get,
-    checklist::update,
-    checklist::dismiss_rest,
-    connect::start,
-    connect::refresh,
-    connect::back,
-    connect::get_account,
-    connect::create_account,
-    connect::refresh_account,
-    connect::create_token
-))]
-pub(crate) struct Api;
+use crate::routes::Routes;
 
 /// The onboarding routes.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/onboarding", get(checklist::get))
-        .route(
-            "/v1/onboarding/steps/{id}",
-            axum::routing::patch(checklist::update),
-        )
-        .route("/v1/onboarding/dismiss-rest", post(checklist::dismiss_rest))
-        .route("/v1/onboarding/connect/start", get(connect::start))
-        .route("/v1/onboarding/connect/refresh", get(connect::refresh))
-        .route("/v1/onboarding/connect/return", get(connect::back))
-        .route(
-            "/v1/onboarding/connect/account",
-            get(connect::get_account).post(connect::create_account),
-        )
-        .route(
-            "/v1/onboarding/connect/account/refresh",
-            post(connect::refresh_account),
-        )
-        .route("/v1/onboarding/connect/tokens", post(connect::create_token))
+pub(crate) fn routes() -> Routes {
+    OpenApiRouter::new()
+        .routes(routes!(checklist::get))
+        .routes(routes!(checklist::update))
+        .routes(routes!(checklist::dismiss_rest))
+        .routes(routes!(connect::start))
+        .routes(routes!(connect::refresh))
+        .routes(routes!(connect::back))
+        .routes(routes!(connect::get_account, connect::create_account))
+        .routes(routes!(connect::refresh_account))
+        .routes(routes!(connect::create_token))
 }

@@ -49,13 +49,3 @@ pub(crate) fn next_page_token(info: Option<PageInfo>) -> Option<String> {
     info.map(|info| info.next_page_token)
         .filter(|token| !token.is_empty())
 }
-
-/// A list call's error, with the service's `page.page_token` field renamed to the query
-/// parameter the client actually sent.
-pub(crate) fn problem(status: tonic::Status) -> Problem {
-    let mut problem = Problem::from(status);
-    if problem.0.field.as_deref() == Some("page.page_token") {
-        problem.0.field = Some("page_token".to_owned());
-    }
-    problem
-}

@@ -1,17 +1,21 @@
 //! `POST /v1/sales-leads`: the public contact-sales form. Anonymous; the client IP (from the trusted
 //! proxy header only) is the rate-limit key, counted by the onboarding service in Postgres.
 
-use axum::{
-    Json,
-    extract::{State, rejection::JsonRejection},
-    http::{HeaderMap, StatusCode},
-};
+use axum::http::StatusCode;
 use onramp_kit::ApiError;
 use onramp_proto::onboarding::v1::{CompanySize, SubmitSalesLeadRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{auth, problem::Problem, routes::AppState};
+use crate::{
+    problem::Problem,
+    routes::{
+        call::{Caller, created, rpc},
+        extract::Json,
+        json_time::rfc3339,
+        words::parse,
+    },
+};
 
 /// The form. Missing text fields are empty and named by the service's validation.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -20,6 +24,7 @@ pub(crate) struct SalesLeadBody {
     #[serde(default)]
     full_name: String,
     #[serde(default)]
+    #[schema(format = "email")]
     email: String,
     #[serde(default)]
     company: String,
@@ -50,50 +55,37 @@ pub(crate) struct SalesLeadCreated {
         (status = 429, description = "Too many leads from this client in the last hour"),
     ))]
 pub(crate) async fn submit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Json<SalesLeadBody>, JsonRejection>,
+    c: Caller,
+    Json(body): Json<SalesLeadBody>,
 ) -> Result<(StatusCode, Json<SalesLeadCreated>), Problem> {
-    let Json(body) = body.map_err(|rejection| super::extract::json_problem(&rejection))?;
     let request = SubmitSalesLeadRequest {
-        caller: Some(auth::caller(None, &headers)),
+        caller: c.meta(),
         full_name: body.full_name,
         email: body.email,
         company: body.company,
-        company_size: company_size(body.company_size.as_deref())? as i32,
+        company_size: company_size(body.company_size.as_deref())?.into(),
         phone: body.phone,
         message: body.message,
         source: body.source,
     };
-    let answer = state
-        .peers
-        .onboarding()
-        .submit_sales_lead(request)
-        .await?
-        .into_inner();
-    Ok((
-        StatusCode::CREATED,
-        Json(SalesLeadCreated {
+    rpc(c.onboarding().submit_sales_lead(request), |answer| {
+        SalesLeadCreated {
             lead_id: answer.lead_id,
-            received_at: super::json_time::rfc3339(answer.received_at),
-        }),
-    ))
+            received_at: rfc3339(answer.received_at),
+        }
+    })
+    .await
+    .map(created)
 }
 
 fn company_size(raw: Option<&str>) -> Result<CompanySize, Problem> {
-    Ok(match raw {
-        None | Some("") => CompanySize::Unspecified,
-        Some("solo") => CompanySize::Solo,
-        Some("small") => CompanySize::Small,
-        Some("medium") => CompanySize::Medium,
-        Some("large") => CompanySize::Large,
-        Some("enterprise") => CompanySize::Enterprise,
-        Some("huge") => CompanySize::Huge,
-        Some(_) => {
-            return Err(Problem(ApiError::invalid_field(
+    match raw {
+        None | Some("") => Ok(CompanySize::Unspecified),
+        Some(word) => parse(word).ok_or_else(|| {
+            Problem(ApiError::invalid_field(
                 "company_size",
                 "company_size: must be one of solo, small, medium, large, enterprise, huge",
-            )));
-        }
-    })
+            ))
+        }),
+    }
 }

@@ -27,7 +27,7 @@ pub(crate) struct StatusBody {
 pub(crate) async fn describe_all(
     State(state): State<AppState>,
 ) -> Result<Json<StatusBody>, Problem> {
-    let calls = state.peers.all.iter().map(|peer| {
+    let calls = state.peers.all().into_iter().map(|peer| {
         let state = &state;
         async move {
             // Describe only reads, so a replica going away mid-call is retried on another.

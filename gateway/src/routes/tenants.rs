@@ -3,63 +3,37 @@
 
 mod idempotency_key;
 pub(crate) mod json;
-mod members;
+pub(crate) mod members;
 
-use axum::{
-    Json, Router,
-    extract::{State, rejection::JsonRejection},
-    response::{IntoResponse, Response},
-    routing::{delete, get},
-};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
 use onramp_proto::tenancy::v1 as pb;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    auth::{AuthUser, caller},
+    auth::AuthUser,
     problem::Problem,
     routes::{
-        AppState,
-        extract::{Path, Query},
+        Routes,
+        call::{Caller, answer, rpc},
+        extract::{Json, Path, Query},
         page::{self, PageQuery},
     },
 };
 
 pub(crate) use idempotency_key::IdempotencyKey;
 
-/// The tenant routes' OpenAPI paths.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    provision,
-    list_mine,
-    get_tenant,
-    status,
-    starter_data,
-    members::list,
-    members::change_role,
-    members::remove
-))]
-pub(crate) struct Api;
-
 /// The tenant routes.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tenants", get(list_mine).post(provision))
-        .route("/v1/tenants/{tenant_id}", get(get_tenant))
-        .route("/v1/tenants/{tenant_id}/status", get(status))
-        .route("/v1/tenants/{tenant_id}/starter-data", get(starter_data))
-        .route("/v1/tenants/{tenant_id}/members", get(members::list))
-        .route(
-            "/v1/tenants/{tenant_id}/members/{user_id}",
-            delete(members::remove).patch(members::change_role),
-        )
-}
-
-/// A JSON body, or a 400 problem naming what is wrong with it.
-pub(crate) fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
-    body.map(|Json(value)| value)
-        .map_err(|rejection| super::extract::json_problem(&rejection))
+pub(crate) fn routes() -> Routes {
+    OpenApiRouter::new()
+        .routes(routes!(list_mine, provision))
+        .routes(routes!(get_tenant))
+        .routes(routes!(status))
+        .routes(routes!(starter_data))
+        .routes(routes!(members::list))
+        .routes(routes!(members::remove, members::change_role))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -89,25 +63,18 @@ pub(crate) struct ProvisionBody {
         (status = 422, description = "The key was used with other parameters, or provisioning failed as a whole"),
     ))]
 async fn provision(
-    State(state): State<AppState>,
     key: IdempotencyKey,
-    user: AuthUser,
-    headers: HeaderMap,
-    request: Result<Json<ProvisionBody>, JsonRejection>,
+    c: Caller<AuthUser>,
+    Json(body): Json<ProvisionBody>,
 ) -> Result<Response, Problem> {
-    let request = body(request)?;
-    let answer = state
-        .peers
-        .tenancy()
-        .provision_tenant(pb::ProvisionTenantRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            idempotency_key: key.0,
-            name: request.name,
-            slug: request.slug,
-            plan_id: request.plan_id,
-        })
-        .await?
-        .into_inner();
+    let request = pb::ProvisionTenantRequest {
+        caller: c.meta(),
+        idempotency_key: key.0,
+        name: body.name,
+        slug: body.slug,
+        plan_id: body.plan_id,
+    };
+    let answer = answer(c.tenancy().provision_tenant(request)).await?;
     let replayed = answer.replayed;
     let mut response = (StatusCode::CREATED, Json(json::Provisioned::from(answer))).into_response();
     response.headers_mut().insert(
@@ -124,33 +91,22 @@ async fn provision(
         (status = 400, description = "A bad `page_size` or `page_token`"),
     ))]
 async fn list_mine(
-    State(state): State<AppState>,
     Query(page): Query<PageQuery>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
 ) -> Result<Json<json::MyTenants>, Problem> {
-    let answer = state
-        .peers
-        .tenancy()
-        .list_my_tenants(pb::ListMyTenantsRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            page: Some(page.request()?),
-        })
-        .await
-        .map_err(page::problem)?
-        .into_inner();
-    let tenants: Vec<_> = answer
-        .tenants
-        .into_iter()
-        .map(|t| json::TenantWithRole {
-            tenant: t.tenant.map(json::Tenant::from),
-            role: json::role(t.role),
-        })
-        .collect();
-    Ok(Json(json::MyTenants {
-        tenants,
-        next_page_token: page::next_page_token(answer.page),
-    }))
+    let request = pb::ListMyTenantsRequest {
+        caller: c.meta(),
+        page: Some(page.request()?),
+    };
+    rpc(c.tenancy().list_my_tenants(request), |answer| {
+        json::MyTenants {
+            tenants: (answer.tenants.into_iter())
+                .map(|t| json::TenantWithRole::new(t.tenant, t.role))
+                .collect(),
+            next_page_token: page::next_page_token(answer.page),
+        }
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}", tag = "tenants", operation_id = "get_tenant",
@@ -160,24 +116,17 @@ async fn list_mine(
         (status = 404, description = "No such workspace, or the caller is not a member"),
     ))]
 async fn get_tenant(
-    State(state): State<AppState>,
     Path(tenant_id): Path<String>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
 ) -> Result<Json<json::TenantWithRole>, Problem> {
-    let answer = state
-        .peers
-        .tenancy()
-        .get_tenant(pb::GetTenantRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id,
-        })
-        .await?
-        .into_inner();
-    Ok(Json(json::TenantWithRole {
-        tenant: answer.tenant.map(json::Tenant::from),
-        role: json::role(answer.caller_role),
-    }))
+    let request = pb::GetTenantRequest {
+        caller: c.meta(),
+        tenant_id,
+    };
+    rpc(c.tenancy().get_tenant(request), |answer| {
+        json::TenantWithRole::new(answer.tenant, answer.caller_role)
+    })
+    .await
 }
 
 /// `GET /v1/tenants/{id}/status`: never gated; carries `Retry-After` while payment is pending.
@@ -188,22 +137,13 @@ async fn get_tenant(
             headers(("Retry-After" = u32, description = "Seconds to wait before polling again, while payment is pending"))),
         (status = 404, description = "No such workspace, or the caller is not a member"),
     ))]
-async fn status(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    user: AuthUser,
-    headers: HeaderMap,
-) -> Result<Response, Problem> {
-    let answer = state
-        .peers
-        .tenancy()
-        .get_tenant_status(pb::GetTenantStatusRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id,
-        })
-        .await?
-        .into_inner();
-    let status = answer.status.unwrap_or_default();
+async fn status(Path(tenant_id): Path<String>, c: Caller<AuthUser>) -> Result<Response, Problem> {
+    let request = pb::GetTenantStatusRequest {
+        caller: c.meta(),
+        tenant_id,
+    };
+    let status = answer(c.tenancy().get_tenant_status(request)).await?.status;
+    let status = status.unwrap_or_default();
     let retry_after = status.retry_after_seconds;
     let mut response = Json(json::Status::from(status)).into_response();
     if retry_after > 0 {
@@ -224,26 +164,18 @@ async fn status(
         (status = 404, description = "No such workspace, or the caller is not a member"),
     ))]
 async fn starter_data(
-    State(state): State<AppState>,
     Path(tenant_id): Path<String>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
 ) -> Result<Json<json::StarterData>, Problem> {
-    let answer = state
-        .peers
-        .tenancy()
-        .get_starter_data(pb::GetStarterDataRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id,
-        })
-        .await?
-        .into_inner();
-    Ok(Json(json::StarterData {
-        template_version: answer.template_version,
-        items: answer
-            .items
-            .into_iter()
-            .map(json::StarterItem::from)
-            .collect(),
-    }))
+    let request = pb::GetStarterDataRequest {
+        caller: c.meta(),
+        tenant_id,
+    };
+    rpc(c.tenancy().get_starter_data(request), |answer| {
+        json::StarterData {
+            template_version: answer.template_version,
+            items: answer.items.into_iter().map(Into::into).collect(),
+        }
+    })
+    .await
 }

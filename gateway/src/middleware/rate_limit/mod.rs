@@ -70,21 +70,27 @@ impl RateLimiter {
         }))))
     }
 
-    /// Counts the hit on `key`; the problem to answer if it is over `limit`.
-    async fn check(&self, key: &str, limit: Limit) -> Result<(), Problem> {
+    /// Counts the hit on `key`; the problem to answer if it is over `limit`, counted in
+    /// `onramp_rate_limit_refusals_total` under the limit's `name` (`global`, or the route as
+    /// configured: `POST /v1/auth/login` — a template, never a client's path or address).
+    async fn check(&self, name: &str, key: &str, limit: Limit) -> Result<(), Problem> {
         let key = format!("{}:{key}", self.0.prefix);
         match self.0.store.hit(&key, limit.window).await {
-            Some(hit) if hit.count > u64::from(limit.requests) => Err(Problem(
-                ApiError::new(
-                    Code::RateLimited,
-                    format!(
-                        "more than {} requests in {}s; retry later",
-                        limit.requests,
-                        limit.window.as_secs()
-                    ),
-                )
-                .with_retry_after(hit.resets_in),
-            )),
+            Some(hit) if hit.count > u64::from(limit.requests) => {
+                metrics::counter!("onramp_rate_limit_refusals_total", "limit" => name.to_owned())
+                    .increment(1);
+                Err(Problem(
+                    ApiError::new(
+                        Code::RateLimited,
+                        format!(
+                            "more than {} requests in {}s; retry later",
+                            limit.requests,
+                            limit.window.as_secs()
+                        ),
+                    )
+                    .with_retry_after(hit.resets_in),
+                ))
+            }
             _ => Ok(()),
         }
     }
@@ -109,14 +115,20 @@ pub(crate) async fn enforce(
         .is_some_and(|(_, path)| path.starts_with(WEBHOOK_ROUTES));
     if !webhook
         && let Some(limit) = limiter.0.global
-        && let Err(problem) = limiter.check(&format!("global:{client}"), limit).await
+        && let Err(problem) = limiter
+            .check("global", &format!("global:{client}"), limit)
+            .await
     {
         return problem.into_response();
     }
     if let Some((method, path)) = route
         && let Some(&limit) = limiter.0.routes.get(&(method.clone(), path.clone()))
         && let Err(problem) = limiter
-            .check(&format!("route:{method}:{path}:{client}"), limit)
+            .check(
+                &format!("{method} {path}"),
+                &format!("route:{method}:{path}:{client}"),
+                limit,
+            )
             .await
     {
         return problem.into_response();

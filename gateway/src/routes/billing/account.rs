@@ -1,7 +1,6 @@
 //! The signed-in billing routes: checkout, portal, card-less start, the subscription summary and usage.
 //! The tenant is named by `tenant_id` (query for reads, body for writes); billing checks membership.
 
-use axum::{Json, extract::State, http::HeaderMap};
 use onramp_proto::billing::v1::{
     CreateCheckoutSessionRequest, CreatePortalSessionRequest, GetSubscriptionSummaryRequest,
     GetUsageRequest, LimitValue, StartPlanWithoutCardRequest, SubscriptionSummary,
@@ -12,25 +11,21 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::{
-    auth::{AuthUser, caller},
+    auth::AuthUser,
     problem::Problem,
     routes::{
-        AppState,
-        extract::{Path, Query},
-        identity::body::Body,
+        call::{Caller, rpc},
+        extract::{Json, Path, Query, TenantQuery},
+        json_time::rfc3339,
+        words::word,
     },
 };
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct TenantQuery {
-    #[serde(default)]
-    tenant_id: String,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CheckoutBody {
     #[serde(default)]
+    #[schema(format = "uuid")]
     tenant_id: String,
     #[serde(default)]
     plan_id: String,
@@ -60,35 +55,32 @@ pub(crate) struct CheckoutAnswer {
         (status = 502, description = "Stripe failed; nothing changed"),
     ))]
 pub(crate) async fn checkout(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
-    Body(body): Body<CheckoutBody>,
+    c: Caller<AuthUser>,
+    Json(body): Json<CheckoutBody>,
 ) -> Result<Json<CheckoutAnswer>, Problem> {
-    let response = state
-        .peers
-        .billing()
-        .create_checkout_session(CreateCheckoutSessionRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id: body.tenant_id,
-            plan_id: body.plan_id,
-            seats: body.seats,
-            success_url: body.success_url,
-            cancel_url: body.cancel_url,
-        })
-        .await?
-        .into_inner();
-    Ok(Json(CheckoutAnswer {
-        checkout_url: response.checkout_url,
-        checkout_session_id: response.checkout_session_id,
-        expires_at: crate::routes::json_time::rfc3339(response.expires_at),
-    }))
+    let request = CreateCheckoutSessionRequest {
+        caller: c.meta(),
+        tenant_id: body.tenant_id,
+        plan_id: body.plan_id,
+        seats: body.seats,
+        success_url: body.success_url,
+        cancel_url: body.cancel_url,
+    };
+    rpc(c.billing().create_checkout_session(request), |answer| {
+        CheckoutAnswer {
+            checkout_url: answer.checkout_url,
+            checkout_session_id: answer.checkout_session_id,
+            expires_at: rfc3339(answer.expires_at),
+        }
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PortalBody {
     #[serde(default)]
+    #[schema(format = "uuid")]
     tenant_id: String,
     #[serde(default)]
     return_url: String,
@@ -109,30 +101,27 @@ pub(crate) struct PortalAnswer {
         (status = 502, description = "Stripe failed"),
     ))]
 pub(crate) async fn portal(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
-    Body(body): Body<PortalBody>,
+    c: Caller<AuthUser>,
+    Json(body): Json<PortalBody>,
 ) -> Result<Json<PortalAnswer>, Problem> {
-    let response = state
-        .peers
-        .billing()
-        .create_portal_session(CreatePortalSessionRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id: body.tenant_id,
-            return_url: body.return_url,
-        })
-        .await?
-        .into_inner();
-    Ok(Json(PortalAnswer {
-        portal_url: response.portal_url,
-    }))
+    let request = CreatePortalSessionRequest {
+        caller: c.meta(),
+        tenant_id: body.tenant_id,
+        return_url: body.return_url,
+    };
+    rpc(c.billing().create_portal_session(request), |answer| {
+        PortalAnswer {
+            portal_url: answer.portal_url,
+        }
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StartBody {
     #[serde(default)]
+    #[schema(format = "uuid")]
     tenant_id: String,
     #[serde(default)]
     plan_id: String,
@@ -167,11 +156,10 @@ pub(crate) struct SummaryJson {
 }
 
 fn summary_json(summary: SubscriptionSummary) -> SummaryJson {
-    let word = |name: &str, prefix: &str| name.trim_start_matches(prefix).to_lowercase();
     SummaryJson {
-        provider: word(summary.provider().as_str_name(), "BILLING_PROVIDER_"),
-        status: word(summary.status().as_str_name(), "SUBSCRIPTION_STATUS_"),
-        trial_state: word(summary.trial_state().as_str_name(), "TRIAL_STATE_"),
+        provider: word(summary.provider()),
+        status: word(summary.status()),
+        trial_state: word(summary.trial_state()),
         plan: summary.plan.map(|plan| PlanRef {
             id: plan.id,
             code: plan.code,
@@ -179,8 +167,8 @@ fn summary_json(summary: SubscriptionSummary) -> SummaryJson {
         }),
         tenant_id: summary.tenant_id,
         trial_days_left: summary.trial_days_left,
-        trial_ends_at: crate::routes::json_time::rfc3339(summary.trial_ends_at),
-        current_period_end: crate::routes::json_time::rfc3339(summary.current_period_end),
+        trial_ends_at: rfc3339(summary.trial_ends_at),
+        current_period_end: rfc3339(summary.current_period_end),
         cancel_at_period_end: summary.cancel_at_period_end,
         seats: summary.seats,
         has_billing_account: summary.has_billing_account,
@@ -196,22 +184,18 @@ fn summary_json(summary: SubscriptionSummary) -> SummaryJson {
         (status = 409, description = "The plan needs a card, or the workspace already has a plan"),
     ))]
 pub(crate) async fn start(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
-    Body(body): Body<StartBody>,
+    c: Caller<AuthUser>,
+    Json(body): Json<StartBody>,
 ) -> Result<Json<Option<SummaryJson>>, Problem> {
-    let response = state
-        .peers
-        .billing()
-        .start_plan_without_card(StartPlanWithoutCardRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id: body.tenant_id,
-            plan_id: body.plan_id,
-        })
-        .await?
-        .into_inner();
-    Ok(Json(response.summary.map(summary_json)))
+    let request = StartPlanWithoutCardRequest {
+        caller: c.meta(),
+        tenant_id: body.tenant_id,
+        plan_id: body.plan_id,
+    };
+    rpc(c.billing().start_plan_without_card(request), |answer| {
+        answer.summary.map(summary_json)
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/v1/billing/subscription", tag = "billing", operation_id = "get_subscription",
@@ -221,21 +205,17 @@ pub(crate) async fn start(
         (status = 404, description = "No such workspace, or the caller is not a member"),
     ))]
 pub(crate) async fn subscription(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
     Query(query): Query<TenantQuery>,
 ) -> Result<Json<Option<SummaryJson>>, Problem> {
-    let response = state
-        .peers
-        .billing()
-        .get_subscription_summary(GetSubscriptionSummaryRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id: query.tenant_id,
-        })
-        .await?
-        .into_inner();
-    Ok(Json(response.summary.map(summary_json)))
+    let request = GetSubscriptionSummaryRequest {
+        caller: c.meta(),
+        tenant_id: query.tenant_id,
+    };
+    rpc(c.billing().get_subscription_summary(request), |answer| {
+        answer.summary.map(summary_json)
+    })
+    .await
 }
 
 fn limit_json(limit: Option<LimitValue>) -> Value {
@@ -266,25 +246,19 @@ pub(crate) struct UsageJson {
         (status = 404, description = "No such workspace or field"),
     ))]
 pub(crate) async fn usage(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
     Path(field): Path<String>,
     Query(query): Query<TenantQuery>,
 ) -> Result<Json<UsageJson>, Problem> {
-    let response = state
-        .peers
-        .billing()
-        .get_usage(GetUsageRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id: query.tenant_id,
-            field,
-        })
-        .await?
-        .into_inner();
-    Ok(Json(UsageJson {
-        field: response.field,
-        used: response.used,
-        limit: limit_json(response.limit),
-    }))
+    let request = GetUsageRequest {
+        caller: c.meta(),
+        tenant_id: query.tenant_id,
+        field,
+    };
+    rpc(c.billing().get_usage(request), |answer| UsageJson {
+        field: answer.field,
+        used: answer.used,
+        limit: limit_json(answer.limit),
+    })
+    .await
 }

@@ -5,51 +5,40 @@
 mod account;
 
 use axum::{
-    Json, Router,
-    extract::State,
-    http::{HeaderMap, HeaderValue, header},
+    http::{HeaderValue, header},
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use onramp_proto::{
     billing::v1::{
-        self as pb, BillingInterval, BillingProvider, GetPlanCatalogRequest,
-        ListPublicPlansRequest, PlanKind, PutPlanCatalogRequest, limit_value::Value as LimitKind,
+        self as pb, BillingInterval, GetPlanCatalogRequest, ListPublicPlansRequest, PlanKind,
+        PutPlanCatalogRequest, limit_value::Value as LimitKind,
     },
     common::v1::Money,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    auth::{AuthUser, caller},
+    auth::AuthUser,
     problem::Problem,
-    routes::{AppState, identity::body::Body},
+    routes::{
+        Routes,
+        call::{Caller, answer, rpc},
+        extract::Json,
+        words::{parse, word},
+    },
 };
 
-/// Billing's OpenAPI paths.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    public_plans,
-    get_catalog,
-    put_catalog,
-    account::checkout,
-    account::portal,
-    account::start,
-    account::subscription,
-    account::usage
-))]
-pub(crate) struct Api;
-
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/plans/public", get(public_plans))
-        .route("/v1/admin/plan-limits", get(get_catalog).put(put_catalog))
-        .route("/v1/billing/checkout", post(account::checkout))
-        .route("/v1/billing/portal", post(account::portal))
-        .route("/v1/billing/start", post(account::start))
-        .route("/v1/billing/subscription", get(account::subscription))
-        .route("/v1/usage/{field}", get(account::usage))
+pub(crate) fn routes() -> Routes {
+    OpenApiRouter::new()
+        .routes(routes!(public_plans))
+        .routes(routes!(get_catalog, put_catalog))
+        .routes(routes!(account::checkout))
+        .routes(routes!(account::portal))
+        .routes(routes!(account::start))
+        .routes(routes!(account::subscription))
+        .routes(routes!(account::usage))
 }
 
 /// A limit: `{"max": 3}`, `{"unlimited": true}` or `{"enabled": false}`.
@@ -111,21 +100,11 @@ pub(crate) struct PlanJson {
 }
 
 fn to_json(plan: pb::Plan) -> PlanJson {
-    let kind = match plan.kind() {
-        PlanKind::Paid => "paid",
-        PlanKind::Free => "free",
-        PlanKind::Complimentary => "complimentary",
-        PlanKind::Unspecified => "unspecified",
-    };
-    let interval = match plan.interval() {
-        BillingInterval::Month => Some("month".to_owned()),
-        BillingInterval::Year => Some("year".to_owned()),
-        BillingInterval::Unspecified => None,
-    };
+    let interval = Some(plan.interval()).filter(|i| *i != BillingInterval::Unspecified);
     let price = plan.price.clone().unwrap_or_default();
     PlanJson {
-        kind: kind.to_owned(),
-        interval,
+        kind: word(plan.kind()),
+        interval: interval.map(word),
         price_amount_minor: price.amount_minor,
         currency: price.currency,
         limits: plan
@@ -164,28 +143,19 @@ fn to_json(plan: pb::Plan) -> PlanJson {
 
 /// Unknown words become UNSPECIFIED, which billing refuses naming the field.
 fn to_proto(plan: PlanJson) -> pb::Plan {
-    let kind = match plan.kind.as_str() {
-        "paid" => PlanKind::Paid,
-        "free" => PlanKind::Free,
-        "complimentary" => PlanKind::Complimentary,
-        _ => PlanKind::Unspecified,
-    };
-    let interval = match plan.interval.as_deref() {
-        Some("month") => BillingInterval::Month,
-        Some("year") => BillingInterval::Year,
-        _ => BillingInterval::Unspecified,
-    };
+    let kind = parse::<PlanKind>(&plan.kind).unwrap_or_default();
+    let interval = (plan.interval.as_deref()).and_then(parse::<BillingInterval>);
     pb::Plan {
         id: plan.id,
         code: plan.code,
         name: plan.name,
         description: plan.description,
-        kind: kind as i32,
+        kind: kind.into(),
         price: Some(Money {
             amount_minor: plan.price_amount_minor,
             currency: plan.currency,
         }),
-        interval: interval as i32,
+        interval: interval.unwrap_or_default().into(),
         per_seat: plan.per_seat,
         trial_days: plan.trial_days,
         trial_requires_card: plan.trial_requires_card,
@@ -220,33 +190,19 @@ fn to_proto(plan: PlanJson) -> pb::Plan {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct PublicPlans {
     plans: Vec<PlanJson>,
-    provider: &'static str,
+    provider: String,
 }
 
 #[utoipa::path(get, path = "/v1/plans/public", tag = "billing", operation_id = "list_public_plans",
     responses((status = 200, description = "The public plans, cacheable", body = PublicPlans,
         headers(("Cache-Control" = String, description = "public, max-age=N")))))]
-async fn public_plans(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, Problem> {
-    let response = state
-        .peers
-        .billing()
-        .list_public_plans(ListPublicPlansRequest {
-            caller: Some(caller(None, &headers)),
-        })
-        .await?
-        .into_inner();
-    let provider = match response.provider() {
-        BillingProvider::Stripe => "stripe",
-        BillingProvider::Manual => "manual",
-        BillingProvider::Unspecified => "unspecified",
-    };
+async fn public_plans(c: Caller) -> Result<Response, Problem> {
+    let request = ListPublicPlansRequest { caller: c.meta() };
+    let response = answer(c.billing().list_public_plans(request)).await?;
     let max_age = response.cache_max_age_seconds;
     let body = PublicPlans {
+        provider: word(response.provider()),
         plans: response.plans.into_iter().map(to_json).collect(),
-        provider,
     };
     let mut response = Json(body).into_response();
     if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
@@ -265,26 +221,22 @@ pub(crate) struct CatalogJson {
     plans: Vec<PlanJson>,
 }
 
+impl CatalogJson {
+    fn new(version: i64, plans: Vec<pb::Plan>) -> Self {
+        let plans = plans.into_iter().map(to_json).collect();
+        Self { version, plans }
+    }
+}
+
 #[utoipa::path(get, path = "/v1/admin/plan-limits", tag = "billing", operation_id = "get_plan_catalog",
     security(("bearer" = [])),
     responses((status = 200, description = "Every plan with its limits (operators only)", body = CatalogJson)))]
-async fn get_catalog(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
-) -> Result<Json<CatalogJson>, Problem> {
-    let response = state
-        .peers
-        .billing()
-        .get_plan_catalog(GetPlanCatalogRequest {
-            caller: Some(caller(Some(&user), &headers)),
-        })
-        .await?
-        .into_inner();
-    Ok(Json(CatalogJson {
-        version: response.version,
-        plans: response.plans.into_iter().map(to_json).collect(),
-    }))
+async fn get_catalog(c: Caller<AuthUser>) -> Result<Json<CatalogJson>, Problem> {
+    let request = GetPlanCatalogRequest { caller: c.meta() };
+    rpc(c.billing().get_plan_catalog(request), |answer| {
+        CatalogJson::new(answer.version, answer.plans)
+    })
+    .await
 }
 
 /// Replaces the catalog in one transaction; `version` must be the one last read.
@@ -295,23 +247,16 @@ async fn get_catalog(
         (status = 409, description = "The catalog changed since `version` was read"),
     ))]
 async fn put_catalog(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
-    Body(body): Body<CatalogJson>,
+    c: Caller<AuthUser>,
+    Json(body): Json<CatalogJson>,
 ) -> Result<Json<CatalogJson>, Problem> {
-    let response = state
-        .peers
-        .billing()
-        .put_plan_catalog(PutPlanCatalogRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            expected_version: body.version,
-            plans: body.plans.into_iter().map(to_proto).collect(),
-        })
-        .await?
-        .into_inner();
-    Ok(Json(CatalogJson {
-        version: response.version,
-        plans: response.plans.into_iter().map(to_json).collect(),
-    }))
+    let request = PutPlanCatalogRequest {
+        caller: c.meta(),
+        expected_version: body.version,
+        plans: body.plans.into_iter().map(to_proto).collect(),
+    };
+    rpc(c.billing().put_plan_catalog(request), |answer| {
+        CatalogJson::new(answer.version, answer.plans)
+    })
+    .await
 }

@@ -1,7 +1,6 @@
 //! Signup, the caller's account, the public config and the JWKS.
 
-use axum::{Json, extract::State, http::StatusCode};
-use http::HeaderMap;
+use axum::http::StatusCode;
 use onramp_proto::identity::v1::{
     GetCurrentUserRequest, GetJwksRequest, GetPublicConfigRequest, SignupRequest,
     UpdateCurrentUserRequest, User,
@@ -9,17 +8,22 @@ use onramp_proto::identity::v1::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::body::Body;
 use crate::{
-    auth::{AuthUser, AuthUserAllowUnverified, caller},
+    auth::{AuthUser, AuthUserAllowUnverified},
     problem::Problem,
-    routes::AppState,
+    routes::{
+        call::{Caller, rpc},
+        extract::Json,
+        json_time::rfc3339,
+        words::word,
+    },
 };
 
 /// `POST /v1/auth/signup` body.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct SignupBody {
+    #[schema(format = "email")]
     email: String,
     password: String,
     display_name: String,
@@ -47,23 +51,20 @@ impl Accepted {
         (status = 429, description = "Too many signups"),
     ))]
 pub(crate) async fn signup(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Body(body): Body<SignupBody>,
+    c: Caller,
+    Json(body): Json<SignupBody>,
 ) -> Result<(StatusCode, Json<Accepted>), Problem> {
     let request = SignupRequest {
-        caller: Some(caller(None, &headers)),
+        caller: c.meta(),
         email: body.email,
         password: body.password,
         display_name: body.display_name,
         invite_code: body.invite_code,
     };
-    state.peers.identity().signup(request).await?;
+    let accepted = |_| Accepted::new("check your email to verify your address, then log in");
     Ok((
         StatusCode::ACCEPTED,
-        Json(Accepted::new(
-            "check your email to verify your address, then log in",
-        )),
+        rpc(c.identity().signup(request), accepted).await?,
     ))
 }
 
@@ -89,21 +90,9 @@ pub(crate) struct MeJson {
 #[utoipa::path(get, path = "/v1/users/me", tag = "users", operation_id = "get_me",
     security(("bearer" = [])),
     responses((status = 200, description = "The signed-in user (allowed behind the verification wall)", body = MeJson)))]
-pub(crate) async fn me(
-    State(state): State<AppState>,
-    AuthUserAllowUnverified(user): AuthUserAllowUnverified,
-    headers: HeaderMap,
-) -> Result<Json<MeJson>, Problem> {
-    let request = GetCurrentUserRequest {
-        caller: Some(caller(Some(&user), &headers)),
-    };
-    let response = state
-        .peers
-        .identity()
-        .get_current_user(request)
-        .await?
-        .into_inner();
-    Ok(me_json(response.user.unwrap_or_default()))
+pub(crate) async fn me(c: Caller<AuthUserAllowUnverified>) -> Result<Json<MeJson>, Problem> {
+    let request = GetCurrentUserRequest { caller: c.meta() };
+    rpc(c.identity().get_current_user(request), |a| me_json(a.user)).await
 }
 
 /// `PATCH /v1/users/me` body.
@@ -118,38 +107,33 @@ pub(crate) struct UpdateMeBody {
     security(("bearer" = [])), request_body = UpdateMeBody,
     responses((status = 200, description = "The updated user", body = MeJson)))]
 pub(crate) async fn update_me(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
-    Body(body): Body<UpdateMeBody>,
+    c: Caller<AuthUser>,
+    Json(body): Json<UpdateMeBody>,
 ) -> Result<Json<MeJson>, Problem> {
     let request = UpdateCurrentUserRequest {
-        caller: Some(caller(Some(&user), &headers)),
+        caller: c.meta(),
         display_name: body.display_name,
     };
-    let response = state
-        .peers
-        .identity()
-        .update_current_user(request)
-        .await?
-        .into_inner();
-    Ok(me_json(response.user.unwrap_or_default()))
+    rpc(c.identity().update_current_user(request), |a| {
+        me_json(a.user)
+    })
+    .await
 }
 
-fn me_json(user: User) -> Json<MeJson> {
-    let seconds = crate::routes::json_time::rfc3339;
-    Json(MeJson {
+fn me_json(user: Option<User>) -> MeJson {
+    let user = user.unwrap_or_default();
+    MeJson {
         id: user.id,
         email: user.email,
         display_name: user.display_name,
         email_verified: user.email_verified,
-        email_verified_at: seconds(user.email_verified_at),
-        verification_grace_ends_at: seconds(user.verification_grace_ends_at),
+        email_verified_at: rfc3339(user.email_verified_at),
+        verification_grace_ends_at: rfc3339(user.verification_grace_ends_at),
         email_verification_required: user.email_verification_required,
         has_password: user.has_password,
         linked_oauth_providers: user.linked_oauth_providers,
-        created_at: seconds(user.created_at),
-    })
+        created_at: rfc3339(user.created_at),
+    }
 }
 
 /// An OAuth/OIDC provider a user can sign in with.
@@ -173,39 +157,24 @@ pub(crate) struct PublicConfig {
 /// `GET /v1/config/public`.
 #[utoipa::path(get, path = "/v1/config/public", tag = "auth", operation_id = "get_public_config",
     responses((status = 200, description = "What a sign-up page needs to know", body = PublicConfig)))]
-pub(crate) async fn public_config(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<PublicConfig>, Problem> {
-    let request = GetPublicConfigRequest {
-        caller: Some(caller(None, &headers)),
-    };
-    let config = state
-        .peers
-        .identity()
-        .get_public_config(request)
-        .await?
-        .into_inner();
-    let oauth_providers = config
-        .oauth_providers
-        .iter()
-        .map(|p| OauthProviderJson {
-            id: p.id.clone(),
-            display_name: p.display_name.clone(),
-            // Lowercase words like every other enum value of the API.
-            kind: p
-                .kind()
-                .as_str_name()
-                .trim_start_matches("OAUTH_PROVIDER_KIND_")
-                .to_lowercase(),
-        })
-        .collect();
-    Ok(Json(PublicConfig {
-        self_serve_enabled: config.self_serve_enabled,
-        oauth_providers,
-        password_min_length: config.password_min_length,
-        email_verification_grace_days: config.email_verification_grace_days,
-    }))
+pub(crate) async fn public_config(c: Caller) -> Result<Json<PublicConfig>, Problem> {
+    let request = GetPublicConfigRequest { caller: c.meta() };
+    rpc(c.identity().get_public_config(request), |config| {
+        let oauth_providers = (config.oauth_providers.into_iter())
+            .map(|p| OauthProviderJson {
+                kind: word(p.kind()),
+                id: p.id,
+                display_name: p.display_name,
+            })
+            .collect();
+        PublicConfig {
+            self_serve_enabled: config.self_serve_enabled,
+            oauth_providers,
+            password_min_length: config.password_min_length,
+            email_verification_grace_days: config.email_verification_grace_days,
+        }
+    })
+    .await
 }
 
 /// One public signing key (RFC 7517; Ed25519 keys are `OKP`).
@@ -229,24 +198,18 @@ pub(crate) struct Jwks {
 /// `GET /.well-known/jwks.json`: identity's public keys, for anyone verifying tokens.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth", operation_id = "get_jwks",
     responses((status = 200, description = "The keys access tokens are signed with", body = Jwks)))]
-pub(crate) async fn jwks(State(state): State<AppState>) -> Result<Json<Jwks>, Problem> {
-    let jwks = state
-        .peers
-        .identity()
-        .get_jwks(GetJwksRequest {})
-        .await?
-        .into_inner();
-    let keys = jwks
-        .keys
-        .into_iter()
-        .map(|k| Jwk {
-            kty: k.kty,
-            kid: k.kid,
-            alg: k.alg,
-            public_key_use: k.public_key_use,
-            crv: k.crv,
-            x: k.x,
-        })
-        .collect();
-    Ok(Json(Jwks { keys }))
+pub(crate) async fn jwks(c: Caller) -> Result<Json<Jwks>, Problem> {
+    rpc(c.identity().get_jwks(GetJwksRequest {}), |jwks| Jwks {
+        keys: (jwks.keys.into_iter())
+            .map(|k| Jwk {
+                kty: k.kty,
+                kid: k.kid,
+                alg: k.alg,
+                public_key_use: k.public_key_use,
+                crv: k.crv,
+                x: k.x,
+            })
+            .collect(),
+    })
+    .await
 }

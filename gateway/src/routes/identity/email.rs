@@ -1,7 +1,6 @@
 //! Email verification and password reset.
 
-use axum::{Json, extract::State, http::StatusCode};
-use http::HeaderMap;
+use axum::http::StatusCode;
 use onramp_proto::identity::v1::{
     CompletePasswordResetRequest, RequestPasswordResetRequest, ResendVerificationRequest,
     VerifyEmailRequest,
@@ -9,11 +8,15 @@ use onramp_proto::identity::v1::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{account::Accepted, body::Body};
+use super::account::Accepted;
 use crate::{
-    auth::{AuthUserAllowUnverified, caller},
+    auth::AuthUserAllowUnverified,
     problem::Problem,
-    routes::AppState,
+    routes::{
+        call::{Caller, rpc},
+        extract::Json,
+        json_time::rfc3339,
+    },
 };
 
 /// `POST /v1/auth/verify-email` body.
@@ -37,24 +40,18 @@ pub(crate) struct Verified {
         (status = 401, description = "The link is invalid or expired"),
     ))]
 pub(crate) async fn verify(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Body(body): Body<TokenBody>,
+    c: Caller,
+    Json(body): Json<TokenBody>,
 ) -> Result<Json<Verified>, Problem> {
     let request = VerifyEmailRequest {
-        caller: Some(caller(None, &headers)),
+        caller: c.meta(),
         token: body.token,
     };
-    let verified = state
-        .peers
-        .identity()
-        .verify_email(request)
-        .await?
-        .into_inner();
-    Ok(Json(Verified {
+    rpc(c.identity().verify_email(request), |verified| Verified {
         user_id: verified.user_id,
         already_verified: verified.already_verified,
-    }))
+    })
+    .await
 }
 
 /// `POST /v1/auth/resend-verification` answer (times are RFC 3339 UTC).
@@ -72,30 +69,20 @@ pub(crate) struct Resent {
         (status = 200, description = "A new verification email is on its way", body = Resent),
         (status = 429, description = "Resent too recently"),
     ))]
-pub(crate) async fn resend(
-    State(state): State<AppState>,
-    AuthUserAllowUnverified(user): AuthUserAllowUnverified,
-    headers: HeaderMap,
-) -> Result<Json<Resent>, Problem> {
-    let request = ResendVerificationRequest {
-        caller: Some(caller(Some(&user), &headers)),
-    };
-    let resent = state
-        .peers
-        .identity()
-        .resend_verification(request)
-        .await?
-        .into_inner();
-    Ok(Json(Resent {
+pub(crate) async fn resend(c: Caller<AuthUserAllowUnverified>) -> Result<Json<Resent>, Problem> {
+    let request = ResendVerificationRequest { caller: c.meta() };
+    rpc(c.identity().resend_verification(request), |resent| Resent {
         already_verified: resent.already_verified,
-        next_resend_allowed_at: crate::routes::json_time::rfc3339(resent.next_resend_allowed_at),
-    }))
+        next_resend_allowed_at: rfc3339(resent.next_resend_allowed_at),
+    })
+    .await
 }
 
 /// `POST /v1/auth/password-reset` body.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct ResetRequestBody {
+    #[schema(format = "email")]
     email: String,
 }
 
@@ -107,25 +94,17 @@ pub(crate) struct ResetRequestBody {
         (status = 429, description = "Too many reset requests"),
     ))]
 pub(crate) async fn request_reset(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Body(body): Body<ResetRequestBody>,
+    c: Caller,
+    Json(body): Json<ResetRequestBody>,
 ) -> Result<(StatusCode, Json<Accepted>), Problem> {
     let request = RequestPasswordResetRequest {
-        caller: Some(caller(None, &headers)),
+        caller: c.meta(),
         email: body.email,
     };
-    state
-        .peers
-        .identity()
-        .request_password_reset(request)
-        .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted::new(
-            "if an account uses this address, a reset link is on its way",
-        )),
-    ))
+    let sent = |_| Accepted::new("if an account uses this address, a reset link is on its way");
+    let mut identity = c.identity();
+    let call = identity.request_password_reset(request);
+    Ok((StatusCode::ACCEPTED, rpc(call, sent).await?))
 }
 
 /// `POST /v1/auth/password-reset/complete` body.
@@ -156,25 +135,21 @@ pub(crate) struct ResetDone {
         (status = 401, description = "The link is invalid or expired"),
     ))]
 pub(crate) async fn complete_reset(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Body(body): Body<CompleteResetBody>,
+    c: Caller,
+    Json(body): Json<CompleteResetBody>,
 ) -> Result<Json<ResetDone>, Problem> {
     let request = CompletePasswordResetRequest {
-        caller: Some(caller(None, &headers)),
+        caller: c.meta(),
         token: body.token,
         new_password: body.new_password,
         unlink_oauth_providers: body.unlink_oauth_providers,
     };
-    let done = state
-        .peers
-        .identity()
-        .complete_password_reset(request)
-        .await?
-        .into_inner();
-    Ok(Json(ResetDone {
-        sessions_revoked: done.sessions_revoked,
-        linked_oauth_providers: done.linked_oauth_providers,
-        unlinked_oauth_providers: done.unlinked_oauth_providers,
-    }))
+    rpc(c.identity().complete_password_reset(request), |done| {
+        ResetDone {
+            sessions_revoked: done.sessions_revoked,
+            linked_oauth_providers: done.linked_oauth_providers,
+            unlinked_oauth_providers: done.unlinked_oauth_providers,
+        }
+    })
+    .await
 }

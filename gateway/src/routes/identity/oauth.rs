@@ -3,22 +3,22 @@
 //! that cookie back to identity and answers with a session.
 
 use axum::{
-    Extension, Json,
-    extract::State,
+    Extension,
     response::{IntoResponse, Response},
 };
 use http::{HeaderMap, HeaderValue, StatusCode, header};
+use onramp_kit::Code;
 use onramp_proto::identity::v1::{CompleteOauthRequest, StartOauthRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{body::Body, session::SessionJson};
+use super::session::{SessionJson, unix_now};
 use crate::{
-    auth::{CookiePolicy, caller},
+    auth::CookiePolicy,
     problem::Problem,
     routes::{
-        AppState,
-        extract::{Path, Query},
+        call::{Caller, answer},
+        extract::{Json, Path, Query},
     },
 };
 
@@ -44,43 +44,27 @@ pub(crate) struct StartQuery {
         (status = 404, description = "Unknown provider"),
     ))]
 pub(crate) async fn start(
-    State(state): State<AppState>,
     Path(provider): Path<String>,
-    headers: HeaderMap,
+    c: Caller,
     Query(query): Query<StartQuery>,
 ) -> Result<Response, Problem> {
     let request = StartOauthRequest {
-        caller: Some(caller(None, &headers)),
+        caller: c.meta(),
         provider_id: provider,
         redirect_uri: query.redirect_uri,
     };
-    let started = state
-        .peers
-        .identity()
-        .start_oauth(request)
-        .await?
-        .into_inner();
-    let max_age = started
-        .expires_at
-        .map(|at| at.seconds)
-        .zip(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok(),
-        )
-        .map_or(600, |(at, now)| {
-            (at - i64::try_from(now.as_secs()).unwrap_or(at)).max(0)
-        });
+    let started = answer(c.identity().start_oauth(request)).await?;
+    let max_age = (started.expires_at).map_or(600, |at| (at.seconds - unix_now()).max(0));
     let cookie = format!(
         "{BINDING_COOKIE}={}; Max-Age={max_age}; Path=/v1/auth/oauth; HttpOnly; Secure; SameSite=Lax",
         started.browser_binding
     );
+    let internal = || Problem::new(Code::Internal, "an internal error occurred");
     let location = HeaderValue::from_str(&started.authorization_url).map_err(|_| {
         tracing::error!("identity returned an authorization URL that is not a header value");
-        Problem::new(onramp_kit::Code::Internal, "an internal error occurred")
+        internal()
     })?;
-    let cookie = HeaderValue::from_str(&cookie)
-        .map_err(|_| Problem::new(onramp_kit::Code::Internal, "an internal error occurred"))?;
+    let cookie = HeaderValue::from_str(&cookie).map_err(|_| internal())?;
     Ok((
         StatusCode::FOUND,
         [(header::LOCATION, location), (header::SET_COOKIE, cookie)],
@@ -133,30 +117,24 @@ pub(crate) struct OauthDone {
         (status = 409, description = "The email belongs to an unverified password account"),
     ))]
 pub(crate) async fn callback(
-    State(state): State<AppState>,
+    c: Caller,
     Extension(policy): Extension<CookiePolicy>,
     Path(provider): Path<String>,
     headers: HeaderMap,
-    Body(body): Body<CallbackBody>,
+    Json(body): Json<CallbackBody>,
 ) -> Result<Response, Problem> {
     let request = CompleteOauthRequest {
-        caller: Some(caller(None, &headers)),
+        caller: c.meta(),
         provider_id: provider,
         code: body.code,
         state: body.state,
         browser_binding: binding(&headers),
         invite_code: body.invite_code,
     };
-    let done = state
-        .peers
-        .identity()
-        .complete_oauth(request)
-        .await?
-        .into_inner();
-    let Json(session) = SessionJson::from_proto(done.session)?;
+    let done = answer(c.identity().complete_oauth(request)).await?;
     // A browser signing in through a provider gets the same session cookies as a password login
     // (and, when it asks, the same cookie-only answer).
-    let (cookies, session) = session.answer(&policy, &headers);
+    let (cookies, session) = SessionJson::answer(done.session, &policy, &headers)?;
     let clear = HeaderValue::from_static(
         "onramp_oauth_binding=; Max-Age=0; Path=/v1/auth/oauth; HttpOnly; Secure; SameSite=Lax",
     );

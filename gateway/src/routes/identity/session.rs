@@ -7,31 +7,34 @@
 //! injected into one) can read them. Bearer clients send no such header and get the tokens as before.
 
 use axum::{
-    Extension, Json,
-    extract::State,
+    Extension,
     response::{IntoResponse, Response},
 };
 use http::HeaderMap;
 use onramp_proto::identity::v1::{
-    LoginRequest, LogoutEverywhereRequest, LogoutRequest, RefreshRequest, Session,
+    LoginRequest, LogoutEverywhereRequest, LogoutRequest, LogoutResponse, RefreshRequest, Session,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::body::Body;
 use crate::{
     auth::{
-        AuthUserAllowUnverified, CookiePolicy, caller,
+        AuthUserAllowUnverified, CookiePolicy,
         cookies::{self, CookieHeaders, SessionCookies},
     },
     problem::Problem,
-    routes::{AppState, json_time::rfc3339},
+    routes::{
+        call::{Caller, answer, rpc},
+        extract::Json,
+        json_time::rfc3339,
+    },
 };
 
 /// `POST /v1/auth/login` body.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct LoginBody {
+    #[schema(format = "email")]
     email: String,
     password: String,
 }
@@ -92,22 +95,23 @@ impl SessionJson {
         })
     }
 
-    /// The cookies for this session, and the body for the request's answer: without the tokens
-    /// when the request asked for a cookie-only answer.
+    /// The cookies for `session`, and the body for the request's answer: without the tokens when
+    /// the request asked for a cookie-only answer.
     pub(super) fn answer(
-        mut self,
+        session: Option<Session>,
         policy: &CookiePolicy,
         headers: &HeaderMap,
-    ) -> (CookieHeaders, Self) {
-        let cookies = self.cookies(policy, unix_now());
+    ) -> Result<(CookieHeaders, Self), Problem> {
+        let mut session = Self::from_proto(session)?;
+        let cookies = session.cookies(policy, unix_now());
         if cookie_only(headers) {
-            self.access_token = None;
-            self.refresh_token = None;
+            session.access_token = None;
+            session.refresh_token = None;
         }
-        (cookies, self)
+        Ok((cookies, session))
     }
 
-    pub(crate) fn from_proto(session: Option<Session>) -> Result<Json<Self>, Problem> {
+    fn from_proto(session: Option<Session>) -> Result<Self, Problem> {
         let session = session.ok_or_else(|| {
             tracing::error!("identity returned no session");
             Problem::new(onramp_kit::Code::Internal, "an internal error occurred")
@@ -115,7 +119,7 @@ impl SessionJson {
         let seconds = |t: Option<prost_types::Timestamp>| t.map_or(0, |t| t.seconds);
         let access_expires = seconds(session.access_token_expires_at);
         let now = unix_now();
-        Ok(Json(Self {
+        Ok(Self {
             access_token: Some(session.access_token),
             token_type: session.token_type,
             expires_in: (access_expires - now).max(0),
@@ -126,7 +130,7 @@ impl SessionJson {
             user_id: session.user_id,
             access_expires_unix: access_expires,
             refresh_expires_unix: seconds(session.refresh_token_expires_at),
-        }))
+        })
     }
 }
 
@@ -158,19 +162,18 @@ fn refresh_token(body: RefreshBody, headers: &HeaderMap, policy: &CookiePolicy) 
         (status = 429, description = "Too many attempts"),
     ))]
 pub(crate) async fn login(
-    State(state): State<AppState>,
+    c: Caller,
     Extension(policy): Extension<CookiePolicy>,
     headers: HeaderMap,
-    Body(body): Body<LoginBody>,
+    Json(body): Json<LoginBody>,
 ) -> Result<(CookieHeaders, Json<SessionJson>), Problem> {
     let request = LoginRequest {
-        caller: Some(caller(None, &headers)),
+        caller: c.meta(),
         email: body.email,
         password: body.password,
     };
-    let response = state.peers.identity().login(request).await?.into_inner();
-    let Json(session) = SessionJson::from_proto(response.session)?;
-    let (cookies, session) = session.answer(&policy, &headers);
+    let session = answer(c.identity().login(request)).await?.session;
+    let (cookies, session) = SessionJson::answer(session, &policy, &headers)?;
     Ok((cookies, Json(session)))
 }
 
@@ -185,18 +188,17 @@ pub(crate) async fn login(
         (status = 401, description = "Unknown, expired or reused refresh token"),
     ))]
 pub(crate) async fn refresh(
-    State(state): State<AppState>,
+    c: Caller,
     Extension(policy): Extension<CookiePolicy>,
     headers: HeaderMap,
-    Body(body): Body<RefreshBody>,
+    Json(body): Json<RefreshBody>,
 ) -> Result<(CookieHeaders, Json<SessionJson>), Problem> {
     let request = RefreshRequest {
-        caller: Some(caller(None, &headers)),
+        caller: c.meta(),
         refresh_token: refresh_token(body, &headers, &policy),
     };
-    let response = state.peers.identity().refresh(request).await?.into_inner();
-    let Json(session) = SessionJson::from_proto(response.session)?;
-    let (cookies, session) = session.answer(&policy, &headers);
+    let session = answer(c.identity().refresh(request)).await?.session;
+    let (cookies, session) = SessionJson::answer(session, &policy, &headers)?;
     Ok((cookies, Json(session)))
 }
 
@@ -212,25 +214,20 @@ pub(crate) struct LogoutJson {
     request_body = RefreshBody,
     responses((status = 200, description = "The refresh token's session is revoked (if it was live)", body = LogoutJson)))]
 pub(crate) async fn logout(
-    State(state): State<AppState>,
+    c: Caller,
     Extension(policy): Extension<CookiePolicy>,
     headers: HeaderMap,
-    Body(body): Body<RefreshBody>,
+    Json(body): Json<RefreshBody>,
 ) -> Response {
     let request = LogoutRequest {
-        caller: Some(caller(None, &headers)),
+        caller: c.meta(),
         refresh_token: refresh_token(body, &headers, &policy),
     };
-    match state.peers.identity().logout(request).await {
-        Ok(response) => (
-            policy.clear(),
-            Json(LogoutJson {
-                revoked: response.into_inner().revoked,
-            }),
-        )
-            .into_response(),
-        Err(status) => (policy.clear(), Problem::from(status)).into_response(),
-    }
+    let revoked = |answer: LogoutResponse| LogoutJson {
+        revoked: answer.revoked,
+    };
+    let answer = rpc(c.identity().logout(request), revoked).await;
+    (policy.clear(), answer).into_response()
 }
 
 /// `POST /v1/auth/logout-everywhere` answer.
@@ -243,20 +240,13 @@ pub(crate) struct LogoutEverywhereJson {
     operation_id = "logout_everywhere", security(("bearer" = [])),
     responses((status = 200, description = "Every session of the user is revoked", body = LogoutEverywhereJson)))]
 pub(crate) async fn logout_everywhere(
-    State(state): State<AppState>,
-    AuthUserAllowUnverified(user): AuthUserAllowUnverified,
-    headers: HeaderMap,
+    c: Caller<AuthUserAllowUnverified>,
 ) -> Result<Json<LogoutEverywhereJson>, Problem> {
-    let request = LogoutEverywhereRequest {
-        caller: Some(caller(Some(&user), &headers)),
-    };
-    let response = state
-        .peers
-        .identity()
-        .logout_everywhere(request)
-        .await?
-        .into_inner();
-    Ok(Json(LogoutEverywhereJson {
-        sessions_revoked: response.sessions_revoked,
-    }))
+    let request = LogoutEverywhereRequest { caller: c.meta() };
+    rpc(c.identity().logout_everywhere(request), |answer| {
+        LogoutEverywhereJson {
+            sessions_revoked: answer.sessions_revoked,
+        }
+    })
+    .await
 }

@@ -1,10 +1,5 @@
 //! The setup checklist over HTTP (signed-in members; `?tenant_id=` names the workspace).
 
-use axum::{
-    Json,
-    extract::{State, rejection::JsonRejection},
-    http::HeaderMap,
-};
 use onramp_kit::{ApiError, Code};
 use onramp_proto::onboarding::v1::{
     self as pb, CompanySize, DismissRestRequest, GetChecklistRequest, StepAction, UpdateStepRequest,
@@ -13,21 +8,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::json;
-use crate::routes::json_time::rfc3339;
 use crate::{
-    auth::{self, AuthUser},
+    auth::AuthUser,
     problem::Problem,
     routes::{
-        AppState,
-        extract::{Path, Query},
+        call::{Caller, rpc},
+        extract::{Json, Path, Query, TenantQuery},
+        json_time::rfc3339,
+        words::{parse, word},
     },
 };
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct TenantQuery {
-    #[serde(default)]
-    tenant_id: String,
-}
 
 /// `PATCH /v1/onboarding/steps/{id}` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,8 +59,8 @@ pub(crate) struct StepView {
     id: String,
     title: String,
     description: String,
-    state: &'static str,
-    source: &'static str,
+    state: String,
+    source: String,
     user_completable: bool,
     data_required: bool,
     action_path: String,
@@ -99,44 +89,18 @@ pub(crate) struct ChecklistView {
     dismissed_step_ids: Option<Vec<String>>,
 }
 
-const SIZES: [(&str, CompanySize); 6] = [
-    ("solo", CompanySize::Solo),
-    ("small", CompanySize::Small),
-    ("medium", CompanySize::Medium),
-    ("large", CompanySize::Large),
-    ("enterprise", CompanySize::Enterprise),
-    ("huge", CompanySize::Huge),
-];
-
 fn view(checklist: Option<pb::Checklist>, dismissed: Option<Vec<String>>) -> ChecklistView {
     let checklist = checklist.unwrap_or_default();
     let steps = checklist
         .steps
         .into_iter()
         .map(|step| {
-            let state = match step.state() {
-                pb::StepState::Done => "done",
-                pb::StepState::Pending => "pending",
-                pb::StepState::Dismissed => "dismissed",
-                pb::StepState::Unknown => "unknown",
-                pb::StepState::Unspecified => "unspecified",
-            };
-            let source = match step.source() {
-                pb::StepSource::User => "user",
-                pb::StepSource::Identity => "identity",
-                pb::StepSource::Billing => "billing",
-                pb::StepSource::Tenancy => "tenancy",
-                pb::StepSource::Connect => "connect",
-                pb::StepSource::Unspecified => "unspecified",
-            };
+            let (state, source) = (word(step.state()), word(step.source()));
             let data = match step.data.and_then(|d| d.kind) {
                 Some(pb::step_data::Kind::FirstSetup(setup)) => {
+                    let size = Some(setup.team_size()).filter(|s| *s != CompanySize::Unspecified);
                     let body = FirstSetupBody {
-                        team_size: SIZES
-                            .iter()
-                            .find(|(_, size)| *size == setup.team_size())
-                            .map(|(name, _)| (*name).to_owned())
-                            .unwrap_or_default(),
+                        team_size: size.map(word).unwrap_or_default(),
                         company_name: setup.company_name,
                         use_case: setup.use_case,
                         time_zone: setup.time_zone,
@@ -149,11 +113,11 @@ fn view(checklist: Option<pb::Checklist>, dismissed: Option<Vec<String>>) -> Che
                 None => None,
             };
             StepView {
+                state,
+                source,
                 id: step.step_id,
                 title: step.title,
                 description: step.description,
-                state,
-                source,
                 user_completable: step.user_completable,
                 data_required: step.data_required,
                 action_path: step.action_path,
@@ -182,17 +146,17 @@ fn view(checklist: Option<pb::Checklist>, dismissed: Option<Vec<String>>) -> Che
         (status = 404, description = "No such workspace, or the caller is not a member"),
     ))]
 pub(crate) async fn get(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
     Query(query): Query<TenantQuery>,
 ) -> Result<Json<ChecklistView>, Problem> {
     let request = GetChecklistRequest {
-        caller: Some(auth::caller(Some(&user), &headers)),
+        caller: c.meta(),
         tenant_id: query.tenant_id,
     };
-    let answer = state.peers.onboarding().get_checklist(request).await?;
-    Ok(Json(view(answer.into_inner().checklist, None)))
+    rpc(c.onboarding().get_checklist(request), |a| {
+        view(a.checklist, None)
+    })
+    .await
 }
 
 /// Step data that parsed as JSON but breaks the step's rules: 422, like the service's own checks.
@@ -218,21 +182,17 @@ fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem
     };
     let team_size = match setup.team_size.as_str() {
         "" => CompanySize::Unspecified,
-        name => SIZES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, size)| *size)
-            .ok_or_else(|| {
-                invalid_data(
-                    "data.first_setup.team_size",
-                    "data.first_setup.team_size: must be one of solo, small, medium, large, enterprise, huge",
-                )
-            })?,
+        name => parse(name).ok_or_else(|| {
+            invalid_data(
+                "data.first_setup.team_size",
+                "data.first_setup.team_size: must be one of solo, small, medium, large, enterprise, huge",
+            )
+        })?,
     };
     Ok(Some(pb::StepData {
         kind: Some(pb::step_data::Kind::FirstSetup(pb::FirstSetupData {
             company_name: setup.company_name,
-            team_size: team_size as i32,
+            team_size: team_size.into(),
             use_case: setup.use_case,
             time_zone: setup.time_zone,
         })),
@@ -252,34 +212,28 @@ fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem
         (status = 422, description = "Step data that breaks the step's rules or is missing where required, naming the field"),
     ))]
 pub(crate) async fn update(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
     Path(step_id): Path<String>,
     Query(query): Query<TenantQuery>,
-    body: Result<Json<StepBody>, JsonRejection>,
+    Json(body): Json<StepBody>,
 ) -> Result<Json<ChecklistView>, Problem> {
-    let Json(body) = body.map_err(|rejection| crate::routes::extract::json_problem(&rejection))?;
-    let action = match body.action.as_str() {
-        "complete" => StepAction::Complete,
-        "dismiss" => StepAction::Dismiss,
-        "restore" => StepAction::Restore,
-        _ => {
-            return Err(Problem(ApiError::invalid_field(
-                "action",
-                "action: must be complete, dismiss or restore",
-            )));
-        }
-    };
+    let action = parse::<StepAction>(&body.action).ok_or_else(|| {
+        Problem(ApiError::invalid_field(
+            "action",
+            "action: must be complete, dismiss or restore",
+        ))
+    })?;
     let request = UpdateStepRequest {
-        caller: Some(auth::caller(Some(&user), &headers)),
+        caller: c.meta(),
         tenant_id: query.tenant_id,
         step_id,
-        action: action as i32,
+        action: action.into(),
         data: step_data(body.data)?,
     };
-    let answer = state.peers.onboarding().update_step(request).await?;
-    Ok(Json(view(answer.into_inner().checklist, None)))
+    rpc(c.onboarding().update_step(request), |a| {
+        view(a.checklist, None)
+    })
+    .await
 }
 
 /// `POST /v1/onboarding/dismiss-rest?tenant_id=…`.
@@ -290,23 +244,15 @@ pub(crate) async fn update(
         (status = 404, description = "No such workspace, or the caller is not a member"),
     ))]
 pub(crate) async fn dismiss_rest(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
     Query(query): Query<TenantQuery>,
 ) -> Result<Json<ChecklistView>, Problem> {
     let request = DismissRestRequest {
-        caller: Some(auth::caller(Some(&user), &headers)),
+        caller: c.meta(),
         tenant_id: query.tenant_id,
     };
-    let answer = state
-        .peers
-        .onboarding()
-        .dismiss_rest(request)
-        .await?
-        .into_inner();
-    Ok(Json(view(
-        answer.checklist,
-        Some(answer.dismissed_step_ids),
-    )))
+    rpc(c.onboarding().dismiss_rest(request), |a| {
+        view(a.checklist, Some(a.dismissed_step_ids))
+    })
+    .await
 }

@@ -1,24 +1,26 @@
 //! Stripe Connect onboarding over HTTP.
 
 use axum::{
-    Json,
-    extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use onramp_proto::onboarding::v1::{
-    self as pb, ConnectAccountStatus, CreateConnectedAccountRequest, CreateOnboardingTokenRequest,
-    GetConnectedAccountRequest, HandleConnectReturnRequest, OnboardingTokenStatus,
-    RefreshConnectAccountRequest, RefreshConnectLinkRequest, StartConnectOnboardingRequest,
+    self as pb, CreateConnectedAccountRequest, CreateOnboardingTokenRequest,
+    GetConnectedAccountRequest, HandleConnectReturnRequest, RefreshConnectAccountRequest,
+    RefreshConnectLinkRequest, StartConnectOnboardingRequest,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::routes::json_time::rfc3339;
 use crate::{
-    auth::{self, AuthUser},
+    auth::AuthUser,
     problem::Problem,
-    routes::{AppState, extract::Query, identity::body::Body},
+    routes::{
+        call::{Caller, answer, created, rpc},
+        extract::{Json, Query, TenantQuery},
+        json_time::rfc3339,
+        words::word,
+    },
 };
 
 #[derive(Debug, Deserialize)]
@@ -33,16 +35,11 @@ pub(crate) struct StateQuery {
     state: String,
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct TenantQuery {
-    #[serde(default)]
-    tenant_id: String,
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateAccountBody {
     #[serde(default)]
+    #[schema(format = "uuid")]
     tenant_id: String,
     #[serde(default)]
     country: String,
@@ -53,7 +50,7 @@ pub(crate) struct CreateAccountBody {
 #[schema(as = OnboardingToken)]
 pub(crate) struct TokenView {
     id: String,
-    status: &'static str,
+    status: String,
     #[schema(format = DateTime)]
     expires_at: Option<String>,
     #[schema(format = DateTime)]
@@ -67,7 +64,7 @@ pub(crate) struct TokenView {
 #[schema(as = ConnectedAccount)]
 pub(crate) struct AccountView {
     stripe_account_id: String,
-    status: &'static str,
+    status: String,
     details_submitted: bool,
     charges_enabled: bool,
     payouts_enabled: bool,
@@ -79,16 +76,9 @@ pub(crate) struct AccountView {
 
 fn token_view(token: Option<pb::OnboardingToken>) -> Option<TokenView> {
     let token = token?;
-    let status = match token.status() {
-        OnboardingTokenStatus::Pending => "pending",
-        OnboardingTokenStatus::InProgress => "in_progress",
-        OnboardingTokenStatus::Complete => "complete",
-        OnboardingTokenStatus::Expired => "expired",
-        OnboardingTokenStatus::Unspecified => "unspecified",
-    };
     Some(TokenView {
+        status: word(token.status()),
         id: token.id,
-        status,
         expires_at: rfc3339(token.expires_at),
         state_expires_at: rfc3339(token.state_expires_at),
         completed_at: rfc3339(token.completed_at),
@@ -97,16 +87,9 @@ fn token_view(token: Option<pb::OnboardingToken>) -> Option<TokenView> {
 
 fn account_view(account: Option<pb::ConnectedAccount>) -> Option<AccountView> {
     let account = account?;
-    let status = match account.status() {
-        ConnectAccountStatus::Onboarding => "onboarding",
-        ConnectAccountStatus::PendingVerification => "pending_verification",
-        ConnectAccountStatus::Restricted => "restricted",
-        ConnectAccountStatus::Complete => "complete",
-        ConnectAccountStatus::Unspecified => "unspecified",
-    };
     Some(AccountView {
+        status: word(account.status()),
         stripe_account_id: account.stripe_account_id,
-        status,
         details_submitted: account.details_submitted,
         charges_enabled: account.charges_enabled,
         payouts_enabled: account.payouts_enabled,
@@ -132,21 +115,13 @@ fn see_other(url: &str) -> Response {
         (status = 409, description = "The token is already complete"),
         (status = 502, description = "Stripe failed; the token stays startable"),
     ))]
-pub(crate) async fn start(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<TokenQuery>,
-) -> Result<Response, Problem> {
+pub(crate) async fn start(c: Caller, Query(query): Query<TokenQuery>) -> Result<Response, Problem> {
     let request = StartConnectOnboardingRequest {
-        caller: Some(auth::caller(None, &headers)),
+        caller: c.meta(),
         token: query.token,
     };
-    let answer = state
-        .peers
-        .onboarding()
-        .start_connect_onboarding(request)
-        .await?;
-    Ok(see_other(&answer.into_inner().account_link_url))
+    let answer = answer(c.onboarding().start_connect_onboarding(request)).await?;
+    Ok(see_other(&answer.account_link_url))
 }
 
 /// `GET /v1/onboarding/connect/refresh?token=…`: Stripe's refresh_url; 303 to a new link.
@@ -159,20 +134,15 @@ pub(crate) async fn start(
         (status = 502, description = "Stripe failed; the token stays startable"),
     ))]
 pub(crate) async fn refresh(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    c: Caller,
     Query(query): Query<TokenQuery>,
 ) -> Result<Response, Problem> {
     let request = RefreshConnectLinkRequest {
-        caller: Some(auth::caller(None, &headers)),
+        caller: c.meta(),
         token: query.token,
     };
-    let answer = state
-        .peers
-        .onboarding()
-        .refresh_connect_link(request)
-        .await?;
-    Ok(see_other(&answer.into_inner().account_link_url))
+    let answer = answer(c.onboarding().refresh_connect_link(request)).await?;
+    Ok(see_other(&answer.account_link_url))
 }
 
 /// What the return page shows.
@@ -193,25 +163,21 @@ pub(crate) struct ReturnView {
         (status = 404, description = "Unknown, used or expired state"),
     ))]
 pub(crate) async fn back(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    c: Caller,
     Query(query): Query<StateQuery>,
 ) -> Result<Json<ReturnView>, Problem> {
     let request = HandleConnectReturnRequest {
-        caller: Some(auth::caller(None, &headers)),
+        caller: c.meta(),
         state: query.state,
     };
-    let answer = state
-        .peers
-        .onboarding()
-        .handle_connect_return(request)
-        .await?
-        .into_inner();
-    Ok(Json(ReturnView {
-        token: token_view(answer.onboarding_token),
-        account: account_view(answer.account),
-        account_refreshed: answer.account_refreshed,
-    }))
+    rpc(c.onboarding().handle_connect_return(request), |answer| {
+        ReturnView {
+            token: token_view(answer.onboarding_token),
+            account: account_view(answer.account),
+            account_refreshed: answer.account_refreshed,
+        }
+    })
+    .await
 }
 
 /// A workspace's connected account.
@@ -235,27 +201,22 @@ pub(crate) struct AccountAnswer {
         (status = 502, description = "Stripe failed"),
     ))]
 pub(crate) async fn create_account(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
-    Body(body): Body<CreateAccountBody>,
+    c: Caller<AuthUser>,
+    Json(body): Json<CreateAccountBody>,
 ) -> Result<Json<AccountAnswer>, Problem> {
     let request = CreateConnectedAccountRequest {
-        caller: Some(auth::caller(Some(&user), &headers)),
+        caller: c.meta(),
         tenant_id: body.tenant_id,
         country: body.country,
     };
-    let answer = state
-        .peers
-        .onboarding()
-        .create_connected_account(request)
-        .await?
-        .into_inner();
-    Ok(Json(AccountAnswer {
-        account: account_view(answer.account),
-        created: Some(answer.created),
-        latest_token: None,
-    }))
+    rpc(c.onboarding().create_connected_account(request), |answer| {
+        AccountAnswer {
+            account: account_view(answer.account),
+            created: Some(answer.created),
+            latest_token: None,
+        }
+    })
+    .await
 }
 
 /// `GET /v1/onboarding/connect/account?tenant_id=…`.
@@ -266,26 +227,21 @@ pub(crate) async fn create_account(
         (status = 404, description = "No such workspace or account"),
     ))]
 pub(crate) async fn get_account(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
     Query(query): Query<TenantQuery>,
 ) -> Result<Json<AccountAnswer>, Problem> {
     let request = GetConnectedAccountRequest {
-        caller: Some(auth::caller(Some(&user), &headers)),
+        caller: c.meta(),
         tenant_id: query.tenant_id,
     };
-    let answer = state
-        .peers
-        .onboarding()
-        .get_connected_account(request)
-        .await?
-        .into_inner();
-    Ok(Json(AccountAnswer {
-        account: account_view(answer.account),
-        created: None,
-        latest_token: token_view(answer.latest_token),
-    }))
+    rpc(c.onboarding().get_connected_account(request), |answer| {
+        AccountAnswer {
+            account: account_view(answer.account),
+            created: None,
+            latest_token: token_view(answer.latest_token),
+        }
+    })
+    .await
 }
 
 /// `POST /v1/onboarding/connect/account/refresh?tenant_id=…`: reads the account from Stripe.
@@ -298,26 +254,21 @@ pub(crate) async fn get_account(
         (status = 502, description = "Stripe failed"),
     ))]
 pub(crate) async fn refresh_account(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
     Query(query): Query<TenantQuery>,
 ) -> Result<Json<AccountAnswer>, Problem> {
     let request = RefreshConnectAccountRequest {
-        caller: Some(auth::caller(Some(&user), &headers)),
+        caller: c.meta(),
         tenant_id: query.tenant_id,
     };
-    let answer = state
-        .peers
-        .onboarding()
-        .refresh_connect_account(request)
-        .await?
-        .into_inner();
-    Ok(Json(AccountAnswer {
-        account: account_view(answer.account),
-        created: None,
-        latest_token: None,
-    }))
+    rpc(c.onboarding().refresh_connect_account(request), |answer| {
+        AccountAnswer {
+            account: account_view(answer.account),
+            created: None,
+            latest_token: None,
+        }
+    })
+    .await
 }
 
 /// A new onboarding token.
@@ -338,26 +289,19 @@ pub(crate) struct TokenCreated {
         (status = 409, description = "The workspace has no connected account yet, or it is complete"),
     ))]
 pub(crate) async fn create_token(
-    State(state): State<AppState>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
     Query(query): Query<TenantQuery>,
 ) -> Result<(StatusCode, Json<TokenCreated>), Problem> {
     let request = CreateOnboardingTokenRequest {
-        caller: Some(auth::caller(Some(&user), &headers)),
+        caller: c.meta(),
         tenant_id: query.tenant_id,
     };
-    let answer = state
-        .peers
-        .onboarding()
-        .create_onboarding_token(request)
-        .await?
-        .into_inner();
-    Ok((
-        StatusCode::CREATED,
-        Json(TokenCreated {
+    rpc(c.onboarding().create_onboarding_token(request), |answer| {
+        TokenCreated {
             token: answer.token,
             onboarding_token: token_view(answer.onboarding_token),
-        }),
-    ))
+        }
+    })
+    .await
+    .map(created)
 }

@@ -5,47 +5,7 @@ use onramp_proto::tenancy::v1 as pb;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::routes::json_time::rfc3339 as time;
-
-pub(crate) fn role(role: i32) -> &'static str {
-    match pb::Role::try_from(role) {
-        Ok(pb::Role::Owner) => "owner",
-        Ok(pb::Role::Admin) => "admin",
-        Ok(pb::Role::Member) => "member",
-        _ => "unspecified",
-    }
-}
-
-fn state(state: i32) -> &'static str {
-    match pb::TenantState::try_from(state) {
-        Ok(pb::TenantState::PendingPayment) => "pending_payment",
-        Ok(pb::TenantState::Active) => "active",
-        Ok(pb::TenantState::PastDue) => "past_due",
-        Ok(pb::TenantState::Suspended) => "suspended",
-        Ok(pb::TenantState::Canceled) => "canceled",
-        _ => "unspecified",
-    }
-}
-
-fn gate(gate: i32) -> &'static str {
-    match pb::TenantGate::try_from(gate) {
-        Ok(pb::TenantGate::None) => "none",
-        Ok(pb::TenantGate::PaymentPending) => "payment_pending",
-        Ok(pb::TenantGate::Suspended) => "suspended",
-        Ok(pb::TenantGate::Canceled) => "canceled",
-        _ => "unspecified",
-    }
-}
-
-pub(crate) fn invite_state(state: i32) -> &'static str {
-    match pb::InviteState::try_from(state) {
-        Ok(pb::InviteState::Pending) => "pending",
-        Ok(pb::InviteState::Accepted) => "accepted",
-        Ok(pb::InviteState::Revoked) => "revoked",
-        Ok(pb::InviteState::Expired) => "expired",
-        _ => "unspecified",
-    }
-}
+use crate::routes::{json_time::rfc3339 as time, words::word_of};
 
 /// A workspace (times are RFC 3339).
 #[derive(Debug, Serialize, ToSchema)]
@@ -53,7 +13,7 @@ pub(crate) struct Tenant {
     id: String,
     name: String,
     slug: String,
-    state: &'static str,
+    state: String,
     #[schema(format = DateTime)]
     state_changed_at: Option<String>,
     #[schema(format = DateTime)]
@@ -66,7 +26,7 @@ pub(crate) struct Tenant {
 impl From<pb::Tenant> for Tenant {
     fn from(t: pb::Tenant) -> Self {
         Self {
-            state: state(t.state),
+            state: word_of::<pb::TenantState>(t.state),
             id: t.id,
             name: t.name,
             slug: t.slug,
@@ -83,9 +43,9 @@ impl From<pb::Tenant> for Tenant {
 #[schema(as = TenantStatus)]
 pub(crate) struct Status {
     tenant_id: String,
-    state: &'static str,
+    state: String,
     ready: bool,
-    gate: &'static str,
+    gate: String,
     retry_after_seconds: u32,
     message: String,
     #[schema(format = DateTime)]
@@ -95,8 +55,8 @@ pub(crate) struct Status {
 impl From<pb::TenantStatus> for Status {
     fn from(s: pb::TenantStatus) -> Self {
         Self {
-            state: state(s.state),
-            gate: gate(s.gate),
+            state: word_of::<pb::TenantState>(s.state),
+            gate: word_of::<pb::TenantGate>(s.gate),
             tenant_id: s.tenant_id,
             ready: s.ready,
             retry_after_seconds: s.retry_after_seconds,
@@ -110,7 +70,7 @@ impl From<pb::TenantStatus> for Status {
 pub(crate) struct Membership {
     tenant_id: String,
     user_id: String,
-    role: &'static str,
+    role: String,
     #[schema(format = DateTime)]
     joined_at: Option<String>,
     /// The member's email, as identity knows it. Present in the members list; absent where it was
@@ -126,7 +86,7 @@ pub(crate) struct Membership {
 impl From<pb::Membership> for Membership {
     fn from(m: pb::Membership) -> Self {
         Self {
-            role: role(m.role),
+            role: word_of::<pb::Role>(m.role),
             tenant_id: m.tenant_id,
             user_id: m.user_id,
             joined_at: time(m.joined_at),
@@ -164,8 +124,8 @@ pub(crate) struct Invite {
     id: String,
     tenant_id: String,
     email: String,
-    role: &'static str,
-    state: &'static str,
+    role: String,
+    state: String,
     invited_by_user_id: String,
     #[schema(format = DateTime)]
     created_at: Option<String>,
@@ -180,8 +140,8 @@ pub(crate) struct Invite {
 impl From<pb::Invite> for Invite {
     fn from(i: pb::Invite) -> Self {
         Self {
-            role: role(i.role),
-            state: invite_state(i.state),
+            role: word_of::<pb::Role>(i.role),
+            state: word_of::<pb::InviteState>(i.state),
             id: i.id,
             tenant_id: i.tenant_id,
             email: i.email,
@@ -194,22 +154,21 @@ impl From<pb::Invite> for Invite {
     }
 }
 
-/// A role from a JSON body; anything else is a 400 naming `field`.
-pub(crate) fn role_from(value: &str) -> Option<pb::Role> {
-    match value {
-        "owner" => Some(pb::Role::Owner),
-        "admin" => Some(pb::Role::Admin),
-        "member" => Some(pb::Role::Member),
-        _ => None,
-    }
-}
-
 /// A tenant with the caller's role in it.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TenantWithRole {
     pub(crate) tenant: Option<Tenant>,
     /// `owner`, `admin` or `member`.
-    pub(crate) role: &'static str,
+    pub(crate) role: String,
+}
+
+impl TenantWithRole {
+    pub(crate) fn new(tenant: Option<pb::Tenant>, role: i32) -> Self {
+        Self {
+            tenant: tenant.map(Tenant::from),
+            role: word_of::<pb::Role>(role),
+        }
+    }
 }
 
 /// `GET /v1/tenants` answer.
@@ -272,7 +231,7 @@ pub(crate) struct MemberRemoved {
 pub(crate) struct InviteResult {
     pub(crate) email: String,
     /// `created`, `already_invited` or `already_member`.
-    pub(crate) outcome: &'static str,
+    pub(crate) outcome: String,
     pub(crate) invite: Option<Invite>,
     /// The invite code (only when created; shown once).
     pub(crate) code: String,
@@ -304,7 +263,7 @@ pub(crate) struct RevokedInvite {
 pub(crate) struct InviteLookup {
     pub(crate) tenant_name: String,
     pub(crate) inviter_display_name: String,
-    pub(crate) role: &'static str,
+    pub(crate) role: String,
     pub(crate) masked_email: String,
     #[schema(format = DateTime)]
     pub(crate) expires_at: Option<String>,

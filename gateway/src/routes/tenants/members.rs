@@ -1,23 +1,19 @@
 //! Members of a tenant: list, change role, remove (or leave).
 
-use axum::{
-    Json,
-    extract::{State, rejection::JsonRejection},
-};
-use http::HeaderMap;
-use onramp_kit::{ApiError, Code};
+use onramp_kit::ApiError;
 use onramp_proto::tenancy::v1 as pb;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::{
-    auth::{AuthUser, caller},
+    auth::AuthUser,
     problem::Problem,
     routes::{
-        AppState,
-        extract::{Path, Query},
+        call::{Caller, rpc},
+        extract::{Json, Path, Query},
         page::{self, PageQuery},
-        tenants::{body, json},
+        tenants::json,
+        words::parse,
     },
 };
 
@@ -29,32 +25,20 @@ use crate::{
         (status = 404, description = "No such workspace, or the caller is not a member"),
     ))]
 pub(super) async fn list(
-    State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     Query(page): Query<PageQuery>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
 ) -> Result<Json<json::Members>, Problem> {
-    let answer = state
-        .peers
-        .tenancy()
-        .list_members(pb::ListMembersRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id,
-            page: Some(page.request()?),
-        })
-        .await
-        .map_err(page::problem)?
-        .into_inner();
-    let members: Vec<_> = answer
-        .members
-        .into_iter()
-        .map(json::Membership::from)
-        .collect();
-    Ok(Json(json::Members {
-        members,
+    let request = pb::ListMembersRequest {
+        caller: c.meta(),
+        tenant_id,
+        page: Some(page.request()?),
+    };
+    rpc(c.tenancy().list_members(request), |answer| json::Members {
+        members: answer.members.into_iter().map(Into::into).collect(),
         next_page_token: page::next_page_token(answer.page),
-    }))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -62,6 +46,16 @@ pub(super) async fn list(
 pub(super) struct RoleBody {
     /// `owner`, `admin` or `member`.
     role: String,
+}
+
+/// A role from a JSON body, or a 400 naming `field`.
+pub(crate) fn role(word: &str, field: impl Into<String>) -> Result<pb::Role, Problem> {
+    parse(word).ok_or_else(|| {
+        Problem(ApiError::invalid_field(
+            field,
+            "role must be owner, admin or member",
+        ))
+    })
 }
 
 #[utoipa::path(patch, path = "/v1/tenants/{tenant_id}/members/{user_id}", tag = "tenants",
@@ -74,33 +68,20 @@ pub(super) struct RoleBody {
         (status = 409, description = "The change would leave the workspace without an owner"),
     ))]
 pub(super) async fn change_role(
-    State(state): State<AppState>,
     Path((tenant_id, user_id)): Path<(String, String)>,
-    user: AuthUser,
-    headers: HeaderMap,
-    request: Result<Json<RoleBody>, JsonRejection>,
+    c: Caller<AuthUser>,
+    Json(body): Json<RoleBody>,
 ) -> Result<Json<json::Membership>, Problem> {
-    let request = body(request)?;
-    let role = json::role_from(&request.role).ok_or_else(|| {
-        Problem(
-            ApiError::new(Code::InvalidArgument, "role must be owner, admin or member")
-                .with_field("role"),
-        )
-    })?;
-    let answer = state
-        .peers
-        .tenancy()
-        .change_member_role(pb::ChangeMemberRoleRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id,
-            user_id,
-            role: role.into(),
-        })
-        .await?
-        .into_inner();
-    Ok(Json(json::Membership::from(
-        answer.membership.unwrap_or_default(),
-    )))
+    let request = pb::ChangeMemberRoleRequest {
+        caller: c.meta(),
+        tenant_id,
+        user_id,
+        role: role(&body.role, "role")?.into(),
+    };
+    rpc(c.tenancy().change_member_role(request), |answer| {
+        json::Membership::from(answer.membership.unwrap_or_default())
+    })
+    .await
 }
 
 /// Removes a member (or, for one's own user id, leaves).
@@ -112,22 +93,18 @@ pub(super) async fn change_role(
         (status = 409, description = "The last owner cannot leave"),
     ))]
 pub(super) async fn remove(
-    State(state): State<AppState>,
     Path((tenant_id, user_id)): Path<(String, String)>,
-    user: AuthUser,
-    headers: HeaderMap,
+    c: Caller<AuthUser>,
 ) -> Result<Json<json::MemberRemoved>, Problem> {
-    let answer = state
-        .peers
-        .tenancy()
-        .remove_member(pb::RemoveMemberRequest {
-            caller: Some(caller(Some(&user), &headers)),
-            tenant_id,
-            user_id,
-        })
-        .await?
-        .into_inner();
-    Ok(Json(json::MemberRemoved {
-        remaining_members: answer.remaining_members,
-    }))
+    let request = pb::RemoveMemberRequest {
+        caller: c.meta(),
+        tenant_id,
+        user_id,
+    };
+    rpc(c.tenancy().remove_member(request), |answer| {
+        json::MemberRemoved {
+            remaining_members: answer.remaining_members,
+        }
+    })
+    .await
 }

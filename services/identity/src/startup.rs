@@ -32,11 +32,14 @@ impl Application {
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
         let identity = Identity::new(pool.clone(), &config)?;
         let relay = match &config.smtp {
-            Some(smtp) => Some(OutboxRelay::new(
-                pool.clone(),
-                Mailer::new(smtp)?,
-                config.email_outbox_poll_interval,
-            )),
+            Some(smtp) => Some(
+                OutboxRelay::new(
+                    pool.clone(),
+                    Mailer::new(smtp)?,
+                    config.email_outbox_poll_interval,
+                )
+                .for_service(Self::NAME),
+            ),
             None => {
                 tracing::warn!(
                     "SMTP_URL and MAIL_FROM are not both set: emails wait in the outbox until a replica can send them"

@@ -91,11 +91,10 @@ impl Application {
                     smtp_url: url.clone(),
                     mail_from: config.mail_from.clone(),
                 })?;
-                Some(OutboxRelay::new(
-                    pool.clone(),
-                    mailer,
-                    config.mail_relay_interval,
-                ))
+                Some(
+                    OutboxRelay::new(pool.clone(), mailer, config.mail_relay_interval)
+                        .for_service(Self::NAME),
+                )
             }
             None => {
                 tracing::info!(

@@ -69,11 +69,14 @@ impl Application {
             }),
         };
         let relay = match config.smtp() {
-            Some(smtp) => Some(OutboxRelay::new(
-                service.pool.clone(),
-                Mailer::new(&smtp)?,
-                config.outbox_poll_interval,
-            )),
+            Some(smtp) => Some(
+                OutboxRelay::new(
+                    service.pool.clone(),
+                    Mailer::new(&smtp)?,
+                    config.outbox_poll_interval,
+                )
+                .for_service(Self::NAME),
+            ),
             None => None,
         };
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;

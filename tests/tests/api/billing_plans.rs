@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::TestStack;
+use crate::support::TestStack;
 
 #[tokio::test]
 async fn public_plans_are_listed_without_stripe_ids_and_cacheable() {
@@ -43,7 +43,6 @@ async fn public_plans_are_listed_without_stripe_ids_and_cacheable() {
         .find(|limit| limit["field"] == "seats")
         .expect("seats")["max"];
     assert_eq!(seats, 3);
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -56,7 +55,6 @@ async fn the_admin_catalog_needs_a_signed_in_operator() {
         .await
         .expect("answers");
     assert_eq!(response.status(), 401);
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -87,5 +85,4 @@ async fn account_billing_routes_need_sign_in() {
         let problem: Value = response.json().await.expect("problem");
         assert_eq!(problem["reason"], "UNAUTHENTICATED");
     }
-    app.stop().await;
 }

@@ -1,6 +1,6 @@
 //! `/healthz` and `/readyz` as Kubernetes and a load balancer see them.
 
-use crate::helpers::TestStack;
+use crate::support::TestStack;
 
 #[tokio::test]
 async fn readyz_is_200_with_every_service_up_and_503_naming_a_stopped_one() {
@@ -49,6 +49,7 @@ async fn readyz_is_200_with_every_service_up_and_503_naming_a_stopped_one() {
         .await
         .expect("healthz");
     assert_eq!(live.status(), 200, "liveness does not depend on peers");
+    // A stack with a stopped part still stops cleanly (the rest drain and exit without error).
     app.stop().await;
 }
 
@@ -70,5 +71,4 @@ async fn every_response_carries_a_request_id_and_keeps_the_callers() {
         .await
         .expect("healthz");
     assert_eq!(kept.headers()["x-request-id"], "req-123");
-    app.stop().await;
 }

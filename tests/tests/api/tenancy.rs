@@ -7,7 +7,7 @@ use onramp_proto::{
 };
 use sqlx::{Connection, PgConnection};
 
-use crate::helpers::TestStack;
+use crate::support::TestStack;
 
 async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(response.status(), status);
@@ -59,7 +59,6 @@ async fn post_tenants_requires_a_well_formed_idempotency_key_before_anything_els
         problem(status.expect("get"), 401).await["reason"],
         "UNAUTHENTICATED"
     );
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -102,7 +101,6 @@ async fn the_public_invite_lookup_shows_a_masked_preview_and_404s_unknown_or_exp
         assert_eq!(problem(response, 404).await["reason"], "NOT_FOUND");
     }
     db.close().await.expect("close");
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -153,5 +151,4 @@ async fn provisioning_while_billing_is_down_answers_unavailable_and_writes_nothi
         assert_eq!(rows, 0, "{table}");
     }
     db.close().await.expect("close");
-    app.stop().await;
 }

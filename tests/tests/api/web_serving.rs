@@ -6,10 +6,7 @@
 use reqwest::{Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::{
-    helpers::TestStack,
-    identity::{PASSWORD, new_email, signup},
-};
+use crate::support::{PASSWORD, TestStack, new_email, signup};
 
 fn csp(response: &Response) -> String {
     response.headers()[header::CONTENT_SECURITY_POLICY]
@@ -98,7 +95,6 @@ async fn app_paths_serve_the_app_and_api_paths_stay_problem_json() {
         || p == "/healthz"
         || p == "/readyz"
         || p == "/openapi.json"));
-    app.stop().await;
 }
 
 /// Logs in as a browser on the gateway's own origin; returns (cookie header, csrf token, body).
@@ -203,5 +199,4 @@ async fn browser_sessions_are_cookie_only_and_the_own_origin_may_change_things()
         body.get("access_token").is_none() && body.get("refresh_token").is_none(),
         "{body}"
     );
-    app.stop().await;
 }

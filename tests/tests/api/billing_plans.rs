@@ -7,12 +7,7 @@ use crate::support::TestStack;
 #[tokio::test]
 async fn public_plans_are_listed_without_stripe_ids_and_cacheable() {
     let app = TestStack::spawn().await;
-    let response = app
-        .http
-        .get(app.url("/v1/plans/public"))
-        .send()
-        .await
-        .expect("answers");
+    let response = app.get("/v1/plans/public").await;
     assert_eq!(response.status(), 200);
     let cache = response
         .headers()
@@ -48,12 +43,7 @@ async fn public_plans_are_listed_without_stripe_ids_and_cacheable() {
 #[tokio::test]
 async fn the_admin_catalog_needs_a_signed_in_operator() {
     let app = TestStack::spawn().await;
-    let response = app
-        .http
-        .get(app.url("/v1/admin/plan-limits"))
-        .send()
-        .await
-        .expect("answers");
+    let response = app.get("/v1/admin/plan-limits").await;
     assert_eq!(response.status(), 401);
 }
 
@@ -66,7 +56,7 @@ async fn account_billing_routes_need_sign_in() {
         format!("/v1/usage/seats?tenant_id={tenant}"),
     ];
     for path in gets {
-        let response = app.http.get(app.url(&path)).send().await.expect("answers");
+        let response = app.get(&path).await;
         assert_eq!(response.status(), 401, "{path}");
     }
     for path in [

@@ -177,12 +177,7 @@ async fn stripe_deliveries_are_not_throttled_per_ip_like_browser_traffic() {
     // The browser routes keep their per-client budget.
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        let response = app
-            .http
-            .get(app.url("/v1/status"))
-            .send()
-            .await
-            .expect("status");
+        let response = app.get("/v1/status").await;
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 200, 429]);

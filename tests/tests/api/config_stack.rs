@@ -99,11 +99,8 @@ display_name = "Acme SSO"
     );
 
     let config: Value = app
-        .http
-        .get(app.url("/v1/config/public"))
-        .send()
+        .get("/v1/config/public")
         .await
-        .expect("public config")
         .json()
         .await
         .expect("json");
@@ -191,15 +188,7 @@ async fn smtp_webhook_secrets_and_the_default_plan_reach_their_services() {
 async fn mailbox_mails(app: &TestStack, to: &str, count: usize) -> Vec<Value> {
     let start = Instant::now();
     loop {
-        let page: Value = app
-            .http
-            .get(app.url("/v1/dev/mailbox"))
-            .send()
-            .await
-            .expect("mailbox")
-            .json()
-            .await
-            .expect("json");
+        let page: Value = app.get("/v1/dev/mailbox").await.json().await.expect("json");
         let mails: Vec<Value> = page["mails"]
             .as_array()
             .expect("mails")

@@ -197,12 +197,7 @@ async fn login_sets_secure_http_only_cookies_that_authenticate_reads() {
     assert_eq!(me["id"], session.body["user_id"]);
 
     // Without any credential the same read is refused.
-    let anonymous = app
-        .http
-        .get(app.url("/v1/users/me"))
-        .send()
-        .await
-        .expect("me");
+    let anonymous = app.get("/v1/users/me").await;
     problem(anonymous, 401).await;
 }
 
@@ -362,12 +357,7 @@ fn assert_security_headers(response: &Response, what: &str) {
 #[tokio::test]
 async fn security_headers_are_on_success_not_found_and_problem_responses() {
     let app = stack().await;
-    let ok = app
-        .http
-        .get(app.url("/v1/status"))
-        .send()
-        .await
-        .expect("status");
+    let ok = app.get("/v1/status").await;
     assert_eq!(ok.status(), StatusCode::OK);
     assert_security_headers(&ok, "200");
     assert!(
@@ -375,12 +365,7 @@ async fn security_headers_are_on_success_not_found_and_problem_responses() {
         "an anonymous public answer need not be no-store"
     );
 
-    let missing = app
-        .http
-        .get(app.url("/v1/no-such-route"))
-        .send()
-        .await
-        .expect("404");
+    let missing = app.get("/v1/no-such-route").await;
     assert_security_headers(&missing, "404");
     problem(missing, 404).await;
 
@@ -388,12 +373,7 @@ async fn security_headers_are_on_success_not_found_and_problem_responses() {
     assert_security_headers(&bad_login, "401 problem");
     problem(bad_login, 401).await;
 
-    let probe = app
-        .http
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("healthz");
+    let probe = app.get("/healthz").await;
     assert_security_headers(&probe, "probe");
 
     let authed = app

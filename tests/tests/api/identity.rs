@@ -38,12 +38,7 @@ async fn signup_then_login_gives_a_session_that_reads_the_account() {
     let created = instant("created_at");
     assert_eq!((grace_end - created).num_seconds(), 7 * 24 * 3600);
 
-    let unauthenticated = app
-        .http
-        .get(app.url("/v1/users/me"))
-        .send()
-        .await
-        .expect("request");
+    let unauthenticated = app.get("/v1/users/me").await;
     let body = problem(unauthenticated, 401).await;
     assert_eq!(body["reason"], "UNAUTHENTICATED");
 }
@@ -103,12 +98,7 @@ async fn bad_signup_input_names_the_field_and_writes_nothing() {
 #[tokio::test]
 async fn public_config_tells_a_signed_out_browser_what_it_needs() {
     let app = TestStack::spawn().await;
-    let response = app
-        .http
-        .get(app.url("/v1/config/public"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get("/v1/config/public").await;
     assert_eq!(response.status(), StatusCode::OK);
     let config: Value = response.json().await.expect("json");
     assert_eq!(config["self_serve_enabled"], true);
@@ -128,11 +118,8 @@ async fn with_self_serve_off_signup_without_an_invite_is_refused() {
     let problem = problem(signup(&app, &new_email(), PASSWORD).await, 403).await;
     assert_eq!(problem["reason"], "SELF_SERVE_DISABLED");
     let config: Value = app
-        .http
-        .get(app.url("/v1/config/public"))
-        .send()
+        .get("/v1/config/public")
         .await
-        .expect("request")
         .json()
         .await
         .expect("json");

@@ -169,12 +169,7 @@ async fn after_the_grace_period_gated_routes_are_walled_but_the_allow_list_is_no
     let user: Value = me(&app, &access).await.json().await.expect("me is allowed");
     assert_eq!(user["email_verification_required"], true);
     assert_eq!(user["display_name"], "Ada");
-    let config = app
-        .http
-        .get(app.url("/v1/config/public"))
-        .send()
-        .await
-        .expect("request");
+    let config = app.get("/v1/config/public").await;
     assert_eq!(config.status(), StatusCode::OK);
 
     // The signup link has expired by now (48 h); a resend is allowed behind the wall.

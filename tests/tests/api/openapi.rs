@@ -25,12 +25,7 @@ fn committed_document() -> Value {
 #[tokio::test]
 async fn the_served_document_is_the_committed_one_and_names_only_real_routes() {
     let app = TestStack::spawn().await;
-    let served = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .expect("GET /openapi.json");
+    let served = app.get("/openapi.json").await;
     assert_eq!(served.status(), StatusCode::OK);
     let served: Value = served.json().await.expect("document");
     assert_eq!(served, committed_document());

@@ -79,12 +79,7 @@ async fn the_public_invite_lookup_shows_a_masked_preview_and_404s_unknown_or_exp
     ] {
         sqlx::query(sql).execute(&mut db).await.expect(sql);
     }
-    let live = app
-        .http
-        .get(app.url("/v1/invites/live-code"))
-        .send()
-        .await
-        .expect("get");
+    let live = app.get("/v1/invites/live-code").await;
     assert_eq!(live.status(), 200);
     let preview: serde_json::Value = live.json().await.expect("json");
     assert_eq!(preview["tenant_name"], "Acme");
@@ -92,12 +87,7 @@ async fn the_public_invite_lookup_shows_a_masked_preview_and_404s_unknown_or_exp
     assert_eq!(preview["role"], "admin");
     assert!(preview.get("email").is_none(), "{preview}");
     for code in ["old-code", "no-such-code"] {
-        let response = app
-            .http
-            .get(app.url(&format!("/v1/invites/{code}")))
-            .send()
-            .await
-            .expect("get");
+        let response = app.get(&format!("/v1/invites/{code}")).await;
         assert_eq!(problem(response, 404).await["reason"], "NOT_FOUND");
     }
     db.close().await.expect("close");

@@ -12,12 +12,7 @@ use crate::support::{
 };
 
 async fn lookup(world: &TestStack, code: &str) -> (StatusCode, Value) {
-    let response = world
-        .http
-        .get(world.url(&format!("/v1/invites/{code}")))
-        .send()
-        .await
-        .expect("lookup");
+    let response = world.get(&format!("/v1/invites/{code}")).await;
     (response.status(), response.json().await.expect("json"))
 }
 

@@ -29,15 +29,7 @@ fn body_schema<'a>(document: &'a Value, operation: &Value) -> Option<&'a Value> 
 async fn every_json_body_refuses_an_unknown_field_by_name() {
     let world = TestStack::with_mail().await;
     let user = world.verified_user().await;
-    let document: Value = world
-        .http
-        .get(world.url("/openapi.json"))
-        .send()
-        .await
-        .expect("openapi")
-        .json()
-        .await
-        .expect("json");
+    let document: Value = world.get("/openapi.json").await.json().await.expect("json");
     let mut checked = Vec::new();
     for (path, item) in document["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("path item") {

@@ -106,6 +106,15 @@ impl TestStack {
         format!("{}{path}", self.stack.gateway_url())
     }
 
+    /// `GET <path>` on the gateway, with no credentials.
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the gateway answers")
+    }
+
     /// Polls `/readyz` until 200 (bounded).
     pub(crate) async fn wait_until_ready(&self) {
         let start = Instant::now();

@@ -13,6 +13,8 @@
 //! is the HTTP hop and the JWT check rather than tenancy.
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
+mod common;
+
 use std::{
     process::Command,
     sync::{
@@ -23,24 +25,17 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
+use common::env_u64;
 use onramp_proto::{
     common::v1::Caller,
     tenancy::v1::{ProvisionTenantRequest, tenancy_service_client::TenancyServiceClient},
 };
-use onramp_stack::{RunningStack, StackOptions, postgres::PgServer};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 const PROVISION_SQL: &str =
     include_str!("../../services/tenant-provisioning/benches/sql/provision.sql");
 const REPLAY_SQL: &str = include_str!("../../services/tenant-provisioning/benches/sql/replay.sql");
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Signs a new user up and in through the gateway; returns the access token.
 async fn signed_in_user(http: &reqwest::Client, gateway: &str) -> anyhow::Result<String> {
@@ -200,30 +195,13 @@ async fn main() -> anyhow::Result<()> {
     let seconds = env_u64("BENCH_SECONDS", 5);
     let clients = env_u64("BENCH_CONCURRENCY", 8);
     let duration = Duration::from_secs(seconds);
-    let server_url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| onramp_stack::postgres::LOCAL_SERVER_URL.to_owned());
-    let server = PgServer::from_url(&server_url)?;
-    let prefix = format!(
-        "onramp_bench_{}",
-        &Uuid::new_v4().simple().to_string()[..12]
-    );
-    let options = StackOptions::local(server.clone(), prefix);
-    let tenancy_url = server.database_url(&options.database_name("tenant-provisioning"));
-    let stack = RunningStack::start(options).await?;
-    let gateway = stack.gateway_url();
+    let options = common::options()?;
+    let tenancy_url = options
+        .server
+        .database_url(&options.database_name("tenant-provisioning"));
     let http = reqwest::Client::new();
-    let started = Instant::now();
-    while !http
-        .get(format!("{gateway}/readyz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status() == 200)
-    {
-        if started.elapsed() > Duration::from_secs(60) {
-            bail!("the stack never became ready");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let stack = common::start(options, &http).await?;
+    let gateway = stack.gateway_url();
     let mut tokens = Vec::new();
     for _ in 0..clients {
         tokens.push(signed_in_user(&http, &gateway).await?);

@@ -28,16 +28,10 @@ pub struct StackOptions {
     pub request_budget: Duration,
     /// How long a stopping service reports NOT_SERVING before it closes.
     pub drain_period: Duration,
-    /// Adjusts identity's config before it starts (tests: signing keys, limits, a shared clock).
-    pub configure_identity: Option<ConfigHook<onramp_identity::Config>>,
-    /// Adjusts tenant-provisioning's config before it starts (tests: SMTP, payment retry hints).
-    pub configure_tenancy: Option<ConfigHook<onramp_tenant_provisioning::Config>>,
-    /// Adjusts billing's config before it starts (tests: provider, Stripe fake, intervals).
-    pub configure_billing: Option<ConfigHook<onramp_billing::Config>>,
-    /// Adjusts onboarding's config before it starts (tests: Stripe fake, SMTP, Connect URLs).
-    pub configure_onboarding: Option<ConfigHook<onramp_onboarding::Config>>,
-    /// Adjusts the gateway's config before it starts (tests: a shared clock).
-    pub configure_gateway: Option<ConfigHook<onramp_gateway::Config>>,
+    /// Adjustments to each part's config before it starts (tests: SMTP, signing keys, limits, a
+    /// shared clock, a Stripe stand-in). Added with [`StackOptions::identity`] and its siblings; each
+    /// runs after the ones added before it, so a test's hook never silently replaces a harness's.
+    pub(crate) hooks: Hooks,
     /// Stripe webhook signing secrets billing verifies deliveries with; empty: whatever billing's
     /// configuration says (none by default: webhooks are refused).
     pub billing_webhook_secrets: Vec<onramp_kit::config::SecretString>,
@@ -80,6 +74,46 @@ impl<T> std::fmt::Debug for ConfigHook<T> {
     }
 }
 
+/// Every hook added for one part, applied in the order they were added.
+pub(crate) struct HookChain<T>(Vec<ConfigHook<T>>);
+
+impl<T> HookChain<T> {
+    /// Runs every hook on `config`, the earliest first.
+    pub(crate) fn apply(&self, config: &mut T) {
+        for hook in &self.0 {
+            hook.apply(config);
+        }
+    }
+}
+
+impl<T> Default for HookChain<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<T> Clone for HookChain<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> std::fmt::Debug for HookChain<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} hook(s)", self.0.len())
+    }
+}
+
+/// The hook chains of every part.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Hooks {
+    pub(crate) identity: HookChain<onramp_identity::Config>,
+    pub(crate) tenancy: HookChain<onramp_tenant_provisioning::Config>,
+    pub(crate) billing: HookChain<onramp_billing::Config>,
+    pub(crate) onboarding: HookChain<onramp_onboarding::Config>,
+    pub(crate) gateway: HookChain<onramp_gateway::Config>,
+}
+
 impl StackOptions {
     /// Loopback, free ports, the default budget and a short drain: right for a laptop or a test.
     pub fn local(server: PgServer, database_prefix: impl Into<String>) -> Self {
@@ -90,16 +124,52 @@ impl StackOptions {
             gateway_port: 0,
             request_budget: Duration::from_secs(10),
             drain_period: Duration::from_millis(200),
-            configure_identity: None,
-            configure_tenancy: None,
-            configure_billing: None,
-            configure_onboarding: None,
-            configure_gateway: None,
+            hooks: Hooks::default(),
             billing_webhook_secrets: Vec::new(),
             config: ConfigSources::default(),
             mailbox: None,
             default_app_base_url: None,
         }
+    }
+
+    /// Adds an adjustment of identity's config, run after every one added before it.
+    pub fn identity(
+        &mut self,
+        adjust: impl Fn(&mut onramp_identity::Config) + Send + Sync + 'static,
+    ) {
+        self.hooks.identity.0.push(ConfigHook::new(adjust));
+    }
+
+    /// Adds an adjustment of tenant-provisioning's config, run after every one added before it.
+    pub fn tenancy(
+        &mut self,
+        adjust: impl Fn(&mut onramp_tenant_provisioning::Config) + Send + Sync + 'static,
+    ) {
+        self.hooks.tenancy.0.push(ConfigHook::new(adjust));
+    }
+
+    /// Adds an adjustment of billing's config, run after every one added before it.
+    pub fn billing(
+        &mut self,
+        adjust: impl Fn(&mut onramp_billing::Config) + Send + Sync + 'static,
+    ) {
+        self.hooks.billing.0.push(ConfigHook::new(adjust));
+    }
+
+    /// Adds an adjustment of onboarding's config, run after every one added before it.
+    pub fn onboarding(
+        &mut self,
+        adjust: impl Fn(&mut onramp_onboarding::Config) + Send + Sync + 'static,
+    ) {
+        self.hooks.onboarding.0.push(ConfigHook::new(adjust));
+    }
+
+    /// Adds an adjustment of the gateway's config, run after every one added before it.
+    pub fn gateway(
+        &mut self,
+        adjust: impl Fn(&mut onramp_gateway::Config) + Send + Sync + 'static,
+    ) {
+        self.hooks.gateway.0.push(ConfigHook::new(adjust));
     }
 
     /// Values beneath every configured source: the stack's drain period, the mailbox and the

@@ -29,12 +29,14 @@ struct RunningService {
     task: JoinHandle<anyhow::Result<()>>,
 }
 
-/// The running stack. Stop it with [`RunningStack::shutdown`].
+/// The running stack. Stop it with [`RunningStack::stop`]; dropping it without stopping (a test
+/// that panicked, say) still tells every part to stop, without waiting for them.
 #[derive(Debug)]
 pub struct RunningStack {
     gateway_addr: SocketAddr,
     gateway_stop: CancellationToken,
-    gateway_task: JoinHandle<anyhow::Result<()>>,
+    /// `None` once [`RunningStack::stop`] has awaited it.
+    gateway_task: Option<JoinHandle<anyhow::Result<()>>>,
     services: Vec<RunningService>,
     created_databases: Vec<String>,
     options: StackOptions,
@@ -120,9 +122,7 @@ impl RunningStack {
                 created,
                 &reserved[0],
                 |config: &mut onramp_identity::Config| {
-                    if let Some(hook) = &options.configure_identity {
-                        hook.apply(config);
-                    }
+                    options.hooks.identity.apply(config);
                 }
             ),
             spawn_service!(
@@ -133,9 +133,7 @@ impl RunningStack {
                 created,
                 &reserved[1],
                 |config: &mut onramp_tenant_provisioning::Config| {
-                    if let Some(hook) = &options.configure_tenancy {
-                        hook.apply(config);
-                    }
+                    options.hooks.tenancy.apply(config);
                 }
             ),
             spawn_service!(
@@ -149,9 +147,7 @@ impl RunningStack {
                     if !options.billing_webhook_secrets.is_empty() {
                         config.stripe_webhook_secrets = options.billing_webhook_secrets.clone();
                     }
-                    if let Some(hook) = &options.configure_billing {
-                        hook.apply(config);
-                    }
+                    options.hooks.billing.apply(config);
                     billing_provider = describe_provider(config);
                 }
             ),
@@ -163,9 +159,7 @@ impl RunningStack {
                 created,
                 &reserved[3],
                 |config: &mut onramp_onboarding::Config| {
-                    if let Some(hook) = &options.configure_onboarding {
-                        hook.apply(config);
-                    }
+                    options.hooks.onboarding.apply(config);
                 }
             ),
         ];
@@ -186,9 +180,7 @@ impl RunningStack {
         if let Some(mailbox) = &options.mailbox {
             config.dev_routes = Some(crate::mailbox::routes(mailbox.clone()));
         }
-        if let Some(hook) = &options.configure_gateway {
-            hook.apply(&mut config);
-        }
+        options.hooks.gateway.apply(&mut config);
         let gateway = onramp_gateway::Application::build(config)
             .await
             .context("starting the gateway")?;
@@ -198,7 +190,7 @@ impl RunningStack {
         Ok(Self {
             gateway_addr,
             gateway_stop,
-            gateway_task,
+            gateway_task: Some(gateway_task),
             services,
             created_databases: created,
             options,
@@ -257,13 +249,16 @@ impl RunningStack {
     }
 
     /// Stops the gateway and every service, waiting for each to drain.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub async fn stop(mut self) -> anyhow::Result<()> {
         self.gateway_stop.cancel();
-        self.gateway_task.await??;
-        for service in &self.services {
+        if let Some(gateway) = self.gateway_task.take() {
+            gateway.await??;
+        }
+        let services = std::mem::take(&mut self.services);
+        for service in &services {
             service.stop.cancel();
         }
-        for service in self.services {
+        for service in services {
             service
                 .task
                 .await?
@@ -291,6 +286,17 @@ impl RunningStack {
             db::drop_database(&server, &database).await?;
         }
         Ok(())
+    }
+}
+
+impl Drop for RunningStack {
+    /// Nothing of a dropped stack keeps serving or holding its databases once its runtime lets the
+    /// parts drain (a stopped stack has nothing left to cancel).
+    fn drop(&mut self) {
+        self.gateway_stop.cancel();
+        for service in &self.services {
+            service.stop.cancel();
+        }
     }
 }
 

@@ -5,19 +5,19 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::{
-    billing_support::{add_plan, get_json, paid_plan, post_json, provision, stripe_world},
-    identity::new_email,
-    stripe_fake::{StripeFake, new_webhook_secret},
-    world::{World, link_param},
+use crate::support::{
+    TestStack,
+    billing::{add_plan, get_json, paid_plan, post_json, provision, stripe_world},
+    link_param, new_email,
+    stripe::{StripeFake, new_webhook_secret},
 };
 
 /// Invites `email` into the tenant as a member through the gateway and accepts as `invitee`.
 async fn join(
-    world: &World,
-    owner: &crate::world::User,
+    world: &TestStack,
+    owner: &crate::support::User,
     tenant: &str,
-    invitee: &crate::world::User,
+    invitee: &crate::support::User,
 ) {
     let (status, created) = post_json(
         world,
@@ -188,5 +188,4 @@ async fn members_use_billing_and_seats_follow_memberships() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {problem}");
     }
     assert_eq!(fake.sessions().len(), 1, "the stranger created nothing");
-    world.stop().await;
 }

@@ -6,12 +6,12 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{
-    billing_support::{
+use crate::support::{
+    billing::{
         add_plan, get_json, paid_plan, post_json, provision, stripe_world, tenant_status,
         wait_for_state,
     },
-    stripe_fake::{StripeFake, Webhooks, event, new_webhook_secret},
+    stripe::{StripeFake, Webhooks, event, new_webhook_secret},
 };
 
 fn with_status(object: &Value, status: &str) -> Value {
@@ -73,7 +73,7 @@ async fn checkout_and_webhooks_activate_the_workspace_then_past_due_then_cancele
         "{}",
         paid.subscription
     );
-    let hooks = Webhooks::new(world.app.url("/v1/webhooks/stripe"), &secret);
+    let hooks = Webhooks::new(world.url("/v1/webhooks/stripe"), &secret);
     let t0 = chrono::Utc::now().timestamp() - 120;
     let completed = event("checkout.session.completed", t0, &paid.session);
     let created = event(
@@ -141,5 +141,4 @@ async fn checkout_and_webhooks_activate_the_workspace_then_past_due_then_cancele
     let deleted = event("customer.subscription.deleted", t0 + 20, &canceled);
     hooks.expect(&deleted, "applied").await;
     wait_for_state(&world, &owner, &tenant, "canceled").await;
-    world.stop().await;
 }

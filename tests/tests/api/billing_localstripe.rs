@@ -8,7 +8,7 @@ use onramp_kit::config::SecretString;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{helpers::TestStack, stripe_fake::LocalStripe};
+use crate::support::{TestStack, stripe::LocalStripe};
 
 async fn wait_for(db: &PgPool, what: &str, sql: &str, bind: &str) {
     let start = Instant::now();
@@ -134,5 +134,4 @@ async fn localstripes_signed_webhooks_drive_the_mirror_and_the_entitlement() {
             .expect("count");
     assert_eq!(rejected, 0, "every localstripe signature verified");
     db.close().await;
-    app.stop().await;
 }

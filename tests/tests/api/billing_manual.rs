@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::billing_support::{
+use crate::support::billing::{
     add_plan, complimentary_plan, get_json, manual_world, paid_plan, provision, tenant_status,
 };
 
@@ -46,5 +46,4 @@ async fn the_manual_provider_activates_complimentary_and_trial_workspaces_at_onc
         assert_eq!(summary["status"], status, "{plan}: {summary}");
         assert_eq!(summary["has_billing_account"], false);
     }
-    world.stop().await;
 }

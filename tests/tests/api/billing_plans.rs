@@ -2,17 +2,12 @@
 
 use serde_json::Value;
 
-use crate::helpers::TestStack;
+use crate::support::TestStack;
 
 #[tokio::test]
 async fn public_plans_are_listed_without_stripe_ids_and_cacheable() {
     let app = TestStack::spawn().await;
-    let response = app
-        .http
-        .get(app.url("/v1/plans/public"))
-        .send()
-        .await
-        .expect("answers");
+    let response = app.get("/v1/plans/public").await;
     assert_eq!(response.status(), 200);
     let cache = response
         .headers()
@@ -43,20 +38,13 @@ async fn public_plans_are_listed_without_stripe_ids_and_cacheable() {
         .find(|limit| limit["field"] == "seats")
         .expect("seats")["max"];
     assert_eq!(seats, 3);
-    app.stop().await;
 }
 
 #[tokio::test]
 async fn the_admin_catalog_needs_a_signed_in_operator() {
     let app = TestStack::spawn().await;
-    let response = app
-        .http
-        .get(app.url("/v1/admin/plan-limits"))
-        .send()
-        .await
-        .expect("answers");
+    let response = app.get("/v1/admin/plan-limits").await;
     assert_eq!(response.status(), 401);
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -68,7 +56,7 @@ async fn account_billing_routes_need_sign_in() {
         format!("/v1/usage/seats?tenant_id={tenant}"),
     ];
     for path in gets {
-        let response = app.http.get(app.url(&path)).send().await.expect("answers");
+        let response = app.get(&path).await;
         assert_eq!(response.status(), 401, "{path}");
     }
     for path in [
@@ -87,5 +75,4 @@ async fn account_billing_routes_need_sign_in() {
         let problem: Value = response.json().await.expect("problem");
         assert_eq!(problem["reason"], "UNAUTHENTICATED");
     }
-    app.stop().await;
 }

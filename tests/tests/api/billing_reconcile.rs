@@ -8,9 +8,9 @@ use onramp_proto::{
 };
 use uuid::Uuid;
 
-use crate::{
-    billing_support::{OPERATOR, billing_rpc, provision, stripe_world},
-    stripe_fake::{StripeFake, new_webhook_secret},
+use crate::support::{
+    billing::{OPERATOR, billing_rpc, provision, stripe_world},
+    stripe::{StripeFake, new_webhook_secret},
 };
 
 #[tokio::test]
@@ -47,5 +47,4 @@ async fn reconciliation_reports_entitlements_whose_tenant_tenancy_never_committe
         .expect("reconciled")
         .into_inner();
     assert_eq!(report.orphan_tenant_ids, [orphan], "not {real}");
-    world.stop().await;
 }

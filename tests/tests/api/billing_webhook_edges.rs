@@ -6,13 +6,13 @@
 use std::time::{Duration, Instant};
 
 use onramp_kit::config::SecretString;
-use onramp_stack::{ConfigHook, StackOptions};
+use onramp_stack::StackOptions;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use stripe_webhook::Webhook;
 use uuid::Uuid;
 
-use crate::helpers::TestStack;
+use crate::support::TestStack;
 
 /// Stripe's clock in these tests (only order matters).
 const T0: i64 = 1_790_000_000;
@@ -28,11 +28,9 @@ async fn stack(
     let connect = SecretString::from(connect_secret.to_owned());
     TestStack::spawn_with(|options| {
         options.billing_webhook_secrets = vec![account];
-        options.configure_billing = Some(ConfigHook::new(
-            move |config: &mut onramp_billing::Config| {
-                config.stripe_connect_webhook_secrets = vec![connect.clone()];
-            },
-        ));
+        options.billing(move |config: &mut onramp_billing::Config| {
+            config.stripe_connect_webhook_secrets = vec![connect.clone()];
+        });
         adjust(options);
     })
     .await
@@ -151,7 +149,6 @@ async fn the_connect_endpoint_acts_only_on_connected_account_events() {
         "{ack}"
     );
     db.close().await;
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -159,12 +156,10 @@ async fn stripe_deliveries_are_not_throttled_per_ip_like_browser_traffic() {
     let (secret, connect_secret) = (new_secret(), new_secret());
     let prefix = format!("onramp-test:{}", Uuid::new_v4().simple());
     let app = stack(&secret, &connect_secret, |options| {
-        options.configure_gateway = Some(ConfigHook::new(
-            move |config: &mut onramp_gateway::Config| {
-                config.edge.rate_limit_key_prefix = prefix.clone();
-                config.edge.rate_limit_global = Some("3/1m".parse().expect("limit"));
-            },
-        ));
+        options.gateway(move |config: &mut onramp_gateway::Config| {
+            config.edge.rate_limit_key_prefix = prefix.clone();
+            config.edge.rate_limit_global = Some("3/1m".parse().expect("limit"));
+        });
     })
     .await;
     // Stripe sends every tenant's events from a few addresses: ten from one IP all get through.
@@ -182,16 +177,10 @@ async fn stripe_deliveries_are_not_throttled_per_ip_like_browser_traffic() {
     // The browser routes keep their per-client budget.
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        let response = app
-            .http
-            .get(app.url("/v1/status"))
-            .send()
-            .await
-            .expect("status");
+        let response = app.get("/v1/status").await;
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 200, 429]);
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -259,7 +248,6 @@ async fn a_flood_of_forged_deliveries_does_not_queue_on_one_counter_row() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     db.close().await;
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -325,5 +313,4 @@ async fn a_checkout_that_overtakes_its_older_subscription_event_does_not_make_it
         "{ack}"
     );
     db.close().await;
-    app.stop().await;
 }

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use stripe_webhook::Webhook;
 use uuid::Uuid;
 
-use crate::helpers::TestStack;
+use crate::support::TestStack;
 
 async fn stack_with_secret() -> (TestStack, String) {
     let secret = format!("whsec_{}", Uuid::new_v4().simple());
@@ -95,7 +95,6 @@ async fn a_signed_delivery_is_applied_once_and_stored_with_its_headers() {
         "credentials are never stored"
     );
     db.close().await;
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -115,7 +114,6 @@ async fn a_bad_signature_is_a_400_problem() {
         .expect("count");
     assert_eq!(stored, 0);
     db.close().await;
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -145,5 +143,4 @@ async fn a_failed_handler_is_a_500_and_stripes_retry_applies_it() {
     let (status, ack) = post(&app, &body, Some(&signature)).await;
     assert_eq!((status, ack["outcome"].as_str()), (200, Some("applied")));
     db.close().await;
-    app.stop().await;
 }

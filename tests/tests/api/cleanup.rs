@@ -1,63 +1,10 @@
-//! A failing test still drops the databases it created: a failed assertion panics past
-//! `TestStack::stop`, and every such run used to leave four `onramp_test_*` databases on the shared
-//! server for good.
+//! A failing test still drops the databases it created: a failed assertion panics past the end
+//! of the test, and every such run used to leave four `onramp_test_*` databases on the shared
+//! server for good. Dropping the stack drops them (`support::DatabasesGuard`).
 
-use onramp_stack::postgres::PgServer;
 use sqlx::{Connection as _, PgConnection};
 
-use crate::helpers::{TestStack, postgres};
-
-/// Drops a stack's databases when dropped while still armed (the test did not stop the stack).
-pub(crate) struct DatabasesGuard {
-    server: PgServer,
-    names: Vec<String>,
-}
-
-impl DatabasesGuard {
-    /// Guards `names` on `server`.
-    pub(crate) fn new(server: &PgServer, names: &[String]) -> Self {
-        Self {
-            server: server.clone(),
-            names: names.to_vec(),
-        }
-    }
-
-    /// The stack was stopped and its databases dropped: nothing is left to do.
-    pub(crate) fn disarm(&mut self) {
-        self.names.clear();
-    }
-}
-
-impl Drop for DatabasesGuard {
-    fn drop(&mut self) {
-        if self.names.is_empty() {
-            return;
-        }
-        let names = std::mem::take(&mut self.names);
-        let server = self.server.clone();
-        // Drop runs inside the test's runtime, which cannot be blocked on; a thread with its own
-        // runtime does the work while this one waits. `with (force)` ends the sessions the
-        // abandoned services still hold.
-        let dropped = std::thread::spawn(move || -> anyhow::Result<()> {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async {
-                let options = server.options()?;
-                for name in &names {
-                    onramp_kit::db::drop_database(&options, name).await?;
-                }
-                anyhow::Ok(())
-            })
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => eprintln!("could not drop a failed test's databases: {error:#}"),
-            Err(_) => eprintln!("dropping a failed test's databases panicked"),
-        }
-    }
-}
+use crate::support::{TestStack, postgres};
 
 #[tokio::test]
 async fn a_test_that_panics_before_stopping_its_stack_still_drops_its_databases() {

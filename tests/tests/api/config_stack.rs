@@ -12,12 +12,12 @@ use onramp_stack::up::{self, Up, UpOptions};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::{
-    billing_support::provision,
-    helpers::{TestStack, postgres, unique_prefix},
-    identity::{PASSWORD, login, new_email, post, problem, signup},
-    stripe_fake::{Webhooks, event, new_webhook_secret},
-    world::World,
+use crate::support::{
+    PASSWORD, TestStack,
+    billing::provision,
+    login, new_email, post, postgres, problem, signup,
+    stripe::{Webhooks, event, new_webhook_secret},
+    unique_prefix,
 };
 
 /// A TOML file under the temp directory, removed when dropped.
@@ -99,11 +99,8 @@ display_name = "Acme SSO"
     );
 
     let config: Value = app
-        .http
-        .get(app.url("/v1/config/public"))
-        .send()
+        .get("/v1/config/public")
         .await
-        .expect("public config")
         .json()
         .await
         .expect("json");
@@ -132,7 +129,6 @@ display_name = "Acme SSO"
 
     let refused = problem(signup(&app, &new_email(), PASSWORD).await, 403).await;
     assert_eq!(refused["reason"], json!("SELF_SERVE_DISABLED"), "{refused}");
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -148,7 +144,7 @@ async fn smtp_webhook_secrets_and_the_default_plan_reach_their_services() {
     ];
     let (started, app) = up_with(ConfigSources::new(Some(file.0.clone()), env)).await;
     assert!(!started.mailbox, "SMTP_URL is configured: no dev mailbox");
-    let world = World { app, sink };
+    let world = app.mailing_to(sink);
 
     // SMTP: the verification mail reaches the configured server (verified_user follows its link).
     let owner = world.verified_user().await;
@@ -179,29 +175,20 @@ async fn smtp_webhook_secrets_and_the_default_plan_reach_their_services() {
         chrono::Utc::now().timestamp(),
         &json!({"id": "cus_config", "object": "customer"}),
     );
-    let url = world.app.url("/v1/webhooks/stripe");
+    let url = world.url("/v1/webhooks/stripe");
     let (status, answer) = Webhooks::new(url.clone(), &secret).deliver(&body).await;
     assert_eq!(status, 200, "{answer}");
     let (status, answer) = Webhooks::new(url, &new_webhook_secret())
         .deliver(&body)
         .await;
     assert_eq!(status, 400, "another secret is refused: {answer}");
-    world.stop().await;
 }
 
 /// The dev mailbox page's mails (bounded wait until `count` are there for `to`).
 async fn mailbox_mails(app: &TestStack, to: &str, count: usize) -> Vec<Value> {
     let start = Instant::now();
     loop {
-        let page: Value = app
-            .http
-            .get(app.url("/v1/dev/mailbox"))
-            .send()
-            .await
-            .expect("mailbox")
-            .json()
-            .await
-            .expect("json");
+        let page: Value = app.get("/v1/dev/mailbox").await.json().await.expect("json");
         let mails: Vec<Value> = page["mails"]
             .as_array()
             .expect("mails")
@@ -312,5 +299,4 @@ async fn without_smtp_verification_reset_invite_and_sales_mails_land_in_the_dev_
     .await;
     assert_eq!(lead.status(), StatusCode::CREATED);
     mailbox_mails(&app, "sales@localhost", 1).await;
-    app.stop().await;
 }

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Connection, PgConnection};
 
-use crate::helpers::{TestStack, attribute, new_trace_id, wait_for_span};
+use crate::support::{TestStack, attribute, new_trace_id, wait_for_span};
 
 #[tokio::test]
 async fn a_budget_shorter_than_a_slow_rpc_gives_504_in_time_and_the_service_saw_the_deadline() {
@@ -61,5 +61,4 @@ async fn a_budget_shorter_than_a_slow_rpc_gives_504_in_time_and_the_service_saw_
     );
 
     lock.rollback().await.expect("unlock");
-    app.stop().await;
 }

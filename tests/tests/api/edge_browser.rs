@@ -2,14 +2,10 @@
 //! (login sets them, cookie-authenticated reads work, logout clears them), CSRF on
 //! cookie-authenticated mutations only, and security headers on every kind of response.
 
-use onramp_stack::ConfigHook;
 use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::{
-    helpers::TestStack,
-    identity::{PASSWORD, login, new_email, problem, signup},
-};
+use crate::support::{PASSWORD, TestStack, login, new_email, problem, signup};
 
 const APP: &str = "https://app.example";
 const EVIL: &str = "https://evil.example";
@@ -17,9 +13,9 @@ const EVIL: &str = "https://evil.example";
 /// A stack whose gateway allows `APP` (and only it) to call with credentials.
 async fn stack() -> TestStack {
     TestStack::spawn_with(|options| {
-        options.configure_gateway = Some(ConfigHook::new(|config: &mut onramp_gateway::Config| {
+        options.gateway(|config: &mut onramp_gateway::Config| {
             config.edge.cors_allowed_origins = vec![APP.to_owned()];
-        }));
+        });
     })
     .await
 }
@@ -154,7 +150,6 @@ async fn an_allowed_origin_gets_credentialed_cors_and_others_get_nothing() {
             .headers()
             .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
     );
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -202,14 +197,8 @@ async fn login_sets_secure_http_only_cookies_that_authenticate_reads() {
     assert_eq!(me["id"], session.body["user_id"]);
 
     // Without any credential the same read is refused.
-    let anonymous = app
-        .http
-        .get(app.url("/v1/users/me"))
-        .send()
-        .await
-        .expect("me");
+    let anonymous = app.get("/v1/users/me").await;
     problem(anonymous, 401).await;
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -280,7 +269,6 @@ async fn cookie_mutations_need_the_csrf_token_from_an_allowed_origin_and_bearer_
         .expect("webhook");
     let answer: Value = webhook.json().await.expect("problem");
     assert_ne!(answer["reason"], "CSRF_FAILED", "{answer}");
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -340,7 +328,6 @@ async fn refresh_and_logout_work_from_cookies_and_logout_clears_them() {
         .await
         .expect("refresh");
     problem(again, 401).await;
-    app.stop().await;
 }
 
 /// The headers every response must carry.
@@ -370,12 +357,7 @@ fn assert_security_headers(response: &Response, what: &str) {
 #[tokio::test]
 async fn security_headers_are_on_success_not_found_and_problem_responses() {
     let app = stack().await;
-    let ok = app
-        .http
-        .get(app.url("/v1/status"))
-        .send()
-        .await
-        .expect("status");
+    let ok = app.get("/v1/status").await;
     assert_eq!(ok.status(), StatusCode::OK);
     assert_security_headers(&ok, "200");
     assert!(
@@ -383,12 +365,7 @@ async fn security_headers_are_on_success_not_found_and_problem_responses() {
         "an anonymous public answer need not be no-store"
     );
 
-    let missing = app
-        .http
-        .get(app.url("/v1/no-such-route"))
-        .send()
-        .await
-        .expect("404");
+    let missing = app.get("/v1/no-such-route").await;
     assert_security_headers(&missing, "404");
     problem(missing, 404).await;
 
@@ -396,12 +373,7 @@ async fn security_headers_are_on_success_not_found_and_problem_responses() {
     assert_security_headers(&bad_login, "401 problem");
     problem(bad_login, 401).await;
 
-    let probe = app
-        .http
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("healthz");
+    let probe = app.get("/healthz").await;
     assert_security_headers(&probe, "probe");
 
     let authed = app
@@ -413,5 +385,4 @@ async fn security_headers_are_on_success_not_found_and_problem_responses() {
         .expect("me");
     assert_security_headers(&authed, "401 with credentials");
     assert_eq!(authed.headers()[header::CACHE_CONTROL], "no-store");
-    app.stop().await;
 }

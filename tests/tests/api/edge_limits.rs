@@ -5,13 +5,12 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use onramp_kit::config::SecretString;
-use onramp_stack::ConfigHook;
 use reqwest::{StatusCode, header};
 use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio_util::sync::CancellationToken;
 
-use crate::{helpers::TestStack, identity::problem};
+use crate::support::{TestStack, problem};
 
 /// The Redis the shared limiter tests count in.
 fn redis_url() -> String {
@@ -73,15 +72,14 @@ async fn json_routes_refuse_other_content_types_and_webhooks_take_raw_bodies() {
         problem(webhook, 400).await["reason"],
         "WEBHOOK_SIGNATURE_INVALID"
     );
-    app.stop().await;
 }
 
 #[tokio::test]
 async fn oversized_and_deeply_nested_json_is_refused_by_name() {
     let app = TestStack::spawn_with(|options| {
-        options.configure_gateway = Some(ConfigHook::new(|config: &mut onramp_gateway::Config| {
+        options.gateway(|config: &mut onramp_gateway::Config| {
             config.edge.json_body_limit_bytes = 4096;
-        }));
+        });
     })
     .await;
     let post_json = |path: &'static str, body: String| {
@@ -131,7 +129,6 @@ async fn oversized_and_deeply_nested_json_is_refused_by_name() {
     .await;
     assert!(chunked.starts_with("HTTP/1.1 413"), "{chunked}");
     assert!(chunked.contains("PAYLOAD_TOO_LARGE"), "{chunked}");
-    app.stop().await;
 }
 
 /// Sends a chunked JSON POST over a raw TCP connection; the whole response as text.
@@ -190,7 +187,6 @@ async fn malformed_bodies_on_every_json_route_are_client_errors_never_server_err
             );
         }
     }
-    app.stop().await;
 }
 
 /// Limits for the rate-limit tests: 3 per minute on `GET /v1/status`, 6 per minute overall.
@@ -228,11 +224,9 @@ async fn two_gateways_share_route_and_global_limits_through_redis() {
     let prefix = unique_key_prefix();
     let hook_prefix = prefix.clone();
     let app = TestStack::spawn_with(|options| {
-        options.configure_gateway = Some(ConfigHook::new(
-            move |config: &mut onramp_gateway::Config| {
-                limits(config, Some(redis_url()), &hook_prefix);
-            },
-        ));
+        options.gateway(move |config: &mut onramp_gateway::Config| {
+            limits(config, Some(redis_url()), &hook_prefix);
+        });
     })
     .await;
     let (b, stop_b) =
@@ -266,7 +260,6 @@ async fn two_gateways_share_route_and_global_limits_through_redis() {
     // Probes are never limited.
     assert_eq!(get(&a, "/healthz").await.expect("healthz").status(), 200);
     stop_b.cancel();
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -274,11 +267,9 @@ async fn without_redis_each_gateway_counts_alone() {
     let prefix = unique_key_prefix();
     let hook_prefix = prefix.clone();
     let app = TestStack::spawn_with(|options| {
-        options.configure_gateway = Some(ConfigHook::new(
-            move |config: &mut onramp_gateway::Config| {
-                limits(config, None, &hook_prefix);
-            },
-        ));
+        options.gateway(move |config: &mut onramp_gateway::Config| {
+            limits(config, None, &hook_prefix);
+        });
     })
     .await;
     let (b, stop_b) = second_gateway(&app, |config| limits(config, None, &prefix)).await;
@@ -291,7 +282,6 @@ async fn without_redis_each_gateway_counts_alone() {
     // B has its own count.
     assert_eq!(get(&b).await.expect("status").status(), 200);
     stop_b.cancel();
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -320,5 +310,4 @@ async fn the_edges_own_refusals_are_problem_json_too() {
         .await
         .expect("webhook");
     assert_eq!(problem(huge, 413).await["reason"], "PAYLOAD_TOO_LARGE");
-    app.stop().await;
 }

@@ -9,17 +9,14 @@ use std::{
 };
 
 use onramp_kit::auth::Clock;
-use onramp_stack::ConfigHook;
 use reqwest::StatusCode;
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
-use crate::{
-    helpers::{TestStack, attribute, new_trace_id, spans, wait_for_span},
-    identity::{new_email, problem, signed_in},
-    tenancy_http::new_tenant,
-    tenancy_invites_http::invite,
-    world::World,
+use crate::support::{
+    TestStack, attribute, new_email, new_trace_id, problem, signed_in, spans,
+    tenancy::{invite, new_tenant},
+    wait_for_span,
 };
 
 /// A gateway alone, its peers unreachable: for what the edge decides before any RPC.
@@ -77,15 +74,14 @@ async fn behind_a_trusted_proxy_a_repeated_forwarded_for_header_is_read_to_its_l
 #[tokio::test]
 async fn request_spans_are_named_by_route_template_so_an_invite_code_is_never_recorded() {
     spans();
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let tenant = new_tenant(&world, &owner, "Traced Co").await;
     let code = invite(&world, &owner, &tenant, &new_email(), "member").await;
     let trace_id = new_trace_id();
     let response = world
-        .app
         .http
-        .get(world.app.url(&format!("/v1/invites/{code}")))
+        .get(world.url(&format!("/v1/invites/{code}")))
         .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
         .send()
         .await
@@ -120,7 +116,6 @@ async fn request_spans_are_named_by_route_template_so_an_invite_code_is_never_re
         !everything.contains(&code),
         "the code was recorded:\n{everything}"
     );
-    world.stop().await;
 }
 
 #[tokio::test]
@@ -128,9 +123,9 @@ async fn with_identity_down_tokens_keep_verifying_against_the_last_good_keys() {
     let clock = Clock::system();
     let gateway_clock = clock.clone();
     let mut app = TestStack::spawn_with(|options| {
-        options.configure_gateway = Some(ConfigHook::new(
-            move |config: &mut onramp_gateway::Config| config.clock = gateway_clock.clone(),
-        ));
+        options.gateway(move |config: &mut onramp_gateway::Config| {
+            config.clock = gateway_clock.clone()
+        });
     })
     .await;
     let (_, session) = signed_in(&app).await;
@@ -159,7 +154,6 @@ async fn with_identity_down_tokens_keep_verifying_against_the_last_good_keys() {
         problem(tenants(forged).await, 401).await["reason"],
         "UNAUTHENTICATED"
     );
-    app.stop().await;
 }
 
 /// A TCP proxy in front of one service that can cut every connection at once (and stop accepting),
@@ -272,5 +266,4 @@ async fn a_peer_that_dies_mid_call_answers_503_with_retry_after_never_500() {
     lock.rollback().await.expect("unlock");
     db.close().await;
     stop.cancel();
-    app.stop().await;
 }

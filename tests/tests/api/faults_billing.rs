@@ -17,9 +17,9 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{
-    faults_fleet::{Fleet, bounded},
-    stripe_fake::{Webhooks, event, new_webhook_secret},
+use crate::support::{
+    fleet::{Fleet, bounded},
+    stripe::{Webhooks, event, new_webhook_secret},
 };
 
 const SUBSCRIPTIONS: i64 = 10;
@@ -266,7 +266,6 @@ async fn faults_kill9_of_billing_mid_webhook_storm_applies_every_event_once() {
             !statuses.contains_key(&500),
             "a crashed billing is a retryable 503 to Stripe, never a 500: {statuses:?}"
         );
-        fleet.stop().await;
     })
     .await;
 }

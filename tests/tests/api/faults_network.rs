@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::{
+use crate::support::{
     fault_proxy::{Fault, FaultProxy},
-    faults_fleet::{Fleet, bounded},
+    fleet::{Fleet, bounded},
 };
 
 /// The gateway's `REQUEST_BUDGET` in this test.
@@ -120,7 +120,6 @@ async fn faults_cut_and_stalled_peer_connections_answer_retryably_within_the_bud
 
         heal(&fleet, &proxy, &token).await;
         drop(proxy);
-        fleet.stop().await;
     })
     .await;
 }

@@ -16,10 +16,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{
-    faults_fleet::{Fleet, bounded},
-    faults_provisioning::template_items,
-};
+use crate::support::fleet::{Fleet, bounded, template_items};
 
 const TERMINATIONS: usize = 3;
 /// Far past the gateway's 2s budget: a request still open by then is hanging, not slow.
@@ -190,7 +187,6 @@ async fn faults_terminated_backends_mid_load_recover_without_a_restart() {
         assert!(partial.is_empty(), "half-made workspaces: {partial:?}");
         tenancy.close().await;
         admin.close().await;
-        fleet.stop().await;
     })
     .await;
 }

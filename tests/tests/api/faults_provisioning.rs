@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::faults_fleet::{Fleet, bounded};
+use crate::support::fleet::{Fleet, bounded, template_items};
 
 const USERS: usize = 3;
 const KEYS_PER_USER: usize = 6;
@@ -25,9 +25,6 @@ const KEYS_PER_USER: usize = 6;
 const SENDERS: usize = 2;
 /// How long one logical request may keep retrying before the test fails.
 const RETRY_FOR: Duration = Duration::from_secs(60);
-
-/// The built-in starter template every workspace starts with.
-const TEMPLATE: &str = include_str!("../../../services/tenant-provisioning/starter_template.json");
 
 #[derive(Clone)]
 struct Request {
@@ -115,13 +112,6 @@ async fn wait_provisioned(seen: &Seen, count: usize) {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-/// How many starter items a whole workspace has.
-pub(crate) fn template_items() -> i64 {
-    let template: Value = serde_json::from_str(TEMPLATE).expect("template json");
-    let items = template["items"].as_array().expect("items").len();
-    i64::try_from(items).expect("count")
 }
 
 /// Tenancy's tables agree with what the clients were told, key by key.
@@ -236,7 +226,6 @@ async fn faults_kill9_of_tenancy_mid_provisioning_leaves_one_whole_workspace_per
             !statuses.contains_key(&500),
             "a crashed peer is a retryable 503, never a 500: {statuses:?}"
         );
-        fleet.stop().await;
     })
     .await;
 }

@@ -12,7 +12,7 @@ use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
 
-use crate::helpers::{TestStack, postgres, unique_prefix};
+use crate::support::{TestStack, postgres, unique_prefix};
 
 async fn status_of(addr: SocketAddr, service: &str) -> ServingStatus {
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("uri");
@@ -58,7 +58,6 @@ async fn a_standard_health_client_sees_every_service_serving() {
             "{grpc_name}"
         );
     }
-    app.stop().await;
 }
 
 #[tokio::test]

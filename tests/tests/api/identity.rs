@@ -1,83 +1,10 @@
 //! Identity end to end: shared helpers for the `identity_*` test modules, and the basic account
 //! flows (signup → login → me, input validation, public config).
 
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::TestStack;
-
-/// A password that satisfies the policy.
-pub(crate) const PASSWORD: &str = "correct horse battery staple";
-
-/// A fresh, unique email address.
-pub(crate) fn new_email() -> String {
-    format!("user-{}@example.com", uuid::Uuid::new_v4().simple())
-}
-
-pub(crate) async fn post(app: &TestStack, path: &str, body: Value) -> Response {
-    app.http
-        .post(app.url(path))
-        .json(&body)
-        .send()
-        .await
-        .expect("request")
-}
-
-pub(crate) async fn signup(app: &TestStack, email: &str, password: &str) -> Response {
-    let body = json!({ "email": email, "password": password, "display_name": "Ada Lovelace" });
-    post(app, "/v1/auth/signup", body).await
-}
-
-pub(crate) async fn login(app: &TestStack, email: &str, password: &str) -> Response {
-    post(
-        app,
-        "/v1/auth/login",
-        json!({ "email": email, "password": password }),
-    )
-    .await
-}
-
-/// Signs a new account up and logs it in; its email and the session JSON.
-pub(crate) async fn signed_in(app: &TestStack) -> (String, Value) {
-    let email = new_email();
-    assert_eq!(
-        signup(app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
-    let response = login(app, &email, PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    (email, response.json().await.expect("session json"))
-}
-
-pub(crate) async fn me(app: &TestStack, access_token: &str) -> Response {
-    app.http
-        .get(app.url("/v1/users/me"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .expect("request")
-}
-
-/// The problem+json body of an error response, after checking its content type and status.
-pub(crate) async fn problem(response: Response, status: u16) -> Value {
-    assert_eq!(response.status().as_u16(), status, "unexpected status");
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
-    assert_eq!(content_type, "application/problem+json");
-    response.json().await.expect("problem json")
-}
-
-/// A response body without its per-request parts (trace id), for "identical answer" comparisons.
-pub(crate) async fn comparable(response: Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let mut body: Value = response.json().await.expect("json");
-    if let Some(object) = body.as_object_mut() {
-        object.remove("trace_id");
-    }
-    (status, body)
-}
+use crate::support::{PASSWORD, TestStack, login, me, new_email, post, problem, signed_in, signup};
 
 #[tokio::test]
 async fn signup_then_login_gives_a_session_that_reads_the_account() {
@@ -111,15 +38,9 @@ async fn signup_then_login_gives_a_session_that_reads_the_account() {
     let created = instant("created_at");
     assert_eq!((grace_end - created).num_seconds(), 7 * 24 * 3600);
 
-    let unauthenticated = app
-        .http
-        .get(app.url("/v1/users/me"))
-        .send()
-        .await
-        .expect("request");
+    let unauthenticated = app.get("/v1/users/me").await;
     let body = problem(unauthenticated, 401).await;
     assert_eq!(body["reason"], "UNAUTHENTICATED");
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -172,48 +93,35 @@ async fn bad_signup_input_names_the_field_and_writes_nothing() {
 
     let empty_login = post(&app, "/v1/auth/login", json!({ "email": email })).await;
     assert_eq!(problem(empty_login, 400).await["field"], "password");
-    app.stop().await;
 }
 
 #[tokio::test]
 async fn public_config_tells_a_signed_out_browser_what_it_needs() {
     let app = TestStack::spawn().await;
-    let response = app
-        .http
-        .get(app.url("/v1/config/public"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get("/v1/config/public").await;
     assert_eq!(response.status(), StatusCode::OK);
     let config: Value = response.json().await.expect("json");
     assert_eq!(config["self_serve_enabled"], true);
     assert_eq!(config["oauth_providers"], json!([]));
     assert_eq!(config["password_min_length"], 12);
     assert_eq!(config["email_verification_grace_days"], 7);
-    app.stop().await;
 }
 
 #[tokio::test]
 async fn with_self_serve_off_signup_without_an_invite_is_refused() {
     let app = TestStack::spawn_with(|options| {
-        options.configure_identity = Some(onramp_stack::ConfigHook::new(
-            |config: &mut onramp_identity::Config| {
-                config.self_serve_enabled = false;
-            },
-        ));
+        options.identity(|config: &mut onramp_identity::Config| {
+            config.self_serve_enabled = false;
+        });
     })
     .await;
     let problem = problem(signup(&app, &new_email(), PASSWORD).await, 403).await;
     assert_eq!(problem["reason"], "SELF_SERVE_DISABLED");
     let config: Value = app
-        .http
-        .get(app.url("/v1/config/public"))
-        .send()
+        .get("/v1/config/public")
         .await
-        .expect("request")
         .json()
         .await
         .expect("json");
     assert_eq!(config["self_serve_enabled"], false);
-    app.stop().await;
 }

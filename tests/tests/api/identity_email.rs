@@ -11,16 +11,14 @@ use onramp_kit::{
     },
     service_config::ServiceConfig,
 };
-use onramp_stack::ConfigHook;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
 
-use crate::{
-    helpers::{TestStack, postgres},
-    identity::{PASSWORD, comparable, login, me, new_email, post, problem, signup},
-    world::{link_token, mail_text},
+use crate::support::{
+    PASSWORD, TestStack, comparable, link_token, login, mail_text, me, new_email, post, postgres,
+    problem, signup,
 };
 
 const MAIL_WAIT: Duration = Duration::from_secs(10);
@@ -33,16 +31,14 @@ fn smtp(sink: &SmtpSink) -> SmtpSettings {
 async fn stack_with_mail(sink: &SmtpSink, clock: &Clock) -> TestStack {
     let (settings, identity_clock, gateway_clock) = (smtp(sink), clock.clone(), clock.clone());
     TestStack::spawn_with(move |options| {
-        options.configure_identity = Some(ConfigHook::new(
-            move |config: &mut onramp_identity::Config| {
-                config.smtp = Some(settings.clone());
-                config.email_outbox_poll_interval = Duration::from_millis(50);
-                config.clock = identity_clock.clone();
-            },
-        ));
-        options.configure_gateway = Some(ConfigHook::new(
-            move |config: &mut onramp_gateway::Config| config.clock = gateway_clock.clone(),
-        ));
+        options.identity(move |config: &mut onramp_identity::Config| {
+            config.smtp = Some(settings.clone());
+            config.email_outbox_poll_interval = Duration::from_millis(50);
+            config.clock = identity_clock.clone();
+        });
+        options.gateway(move |config: &mut onramp_gateway::Config| {
+            config.clock = gateway_clock.clone()
+        });
     })
     .await
 }
@@ -129,7 +125,6 @@ async fn signup_sends_a_verification_link_that_verifies_once() {
     );
     let notice = nth_mail(&sink, &email, 2).await;
     assert!(mail_text(&notice).contains("Someone tried to sign up"));
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -174,12 +169,7 @@ async fn after_the_grace_period_gated_routes_are_walled_but_the_allow_list_is_no
     let user: Value = me(&app, &access).await.json().await.expect("me is allowed");
     assert_eq!(user["email_verification_required"], true);
     assert_eq!(user["display_name"], "Ada");
-    let config = app
-        .http
-        .get(app.url("/v1/config/public"))
-        .send()
-        .await
-        .expect("request");
+    let config = app.get("/v1/config/public").await;
     assert_eq!(config.status(), StatusCode::OK);
 
     // The signup link has expired by now (48 h); a resend is allowed behind the wall.
@@ -228,7 +218,6 @@ async fn after_the_grace_period_gated_routes_are_walled_but_the_allow_list_is_no
     )
     .await;
     assert_eq!(logout.status(), StatusCode::OK);
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -317,7 +306,6 @@ async fn password_reset_is_enumeration_safe_single_use_and_ends_every_session() 
             .iter()
             .all(|mail| !mail.to.contains(&unknown_email))
     );
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -388,5 +376,4 @@ async fn an_email_committed_before_a_restart_is_sent_exactly_once_after_it() {
         1
     );
     conn.close().await.expect("close");
-    app.stop().await;
 }

@@ -5,24 +5,18 @@
 
 use std::time::Duration;
 
-use onramp_stack::ConfigHook;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::{
-    helpers::TestStack,
-    identity::{PASSWORD, login, new_email, post, signup},
-};
+use crate::support::{PASSWORD, TestStack, login, new_email, post, signup};
 
 /// A stack whose identity hashes in one slot (19 MiB: one argon2 hash) and waits `queue_wait` for it.
 async fn one_hashing_slot(queue_wait: Duration) -> TestStack {
     TestStack::spawn_with(move |options| {
-        options.configure_identity = Some(ConfigHook::new(
-            move |config: &mut onramp_identity::Config| {
-                config.password_hash_memory_limit_mib = 19;
-                config.password_hash_queue_wait = queue_wait;
-            },
-        ));
+        options.identity(move |config: &mut onramp_identity::Config| {
+            config.password_hash_memory_limit_mib = 19;
+            config.password_hash_queue_wait = queue_wait;
+        });
     })
     .await
 }
@@ -52,7 +46,6 @@ async fn a_hundred_bogus_reset_completions_never_hash_and_a_login_still_succeeds
     assert!(statuses.iter().all(|status| *status == 401), "{statuses:?}");
     let signed_in = signed_in.expect("the login answered within the bound");
     assert_eq!(signed_in.status(), StatusCode::OK);
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -82,5 +75,4 @@ async fn hashing_past_the_replicas_slots_answers_503_with_retry_after() {
     }
     assert!(accepted >= 1, "the slot itself was used");
     assert!(unavailable >= 1, "30 signups at once exceeded one slot");
-    app.stop().await;
 }

@@ -7,14 +7,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
 
-use crate::{
-    identity::{PASSWORD, login, new_email, post, problem, signup},
-    identity_invite_proof::{add_identity_hook, me_json, verify_from_mail},
-    identity_oauth::{mock_provider_hook, start_provider},
-    identity_oauth_linking::{browser, sign_in_as},
-    tenancy_http::new_tenant,
-    tenancy_invites_http::invite,
-    world::{User, World},
+use crate::support::{
+    PASSWORD, TestStack, User, login, me_json, new_email,
+    oauth::{browser, mock_provider_hook, sign_in_as, start_provider},
+    post, problem, signup,
+    tenancy::{invite, new_tenant},
+    verify_from_mail,
 };
 
 fn tester_email(who: &str) -> String {
@@ -32,15 +30,15 @@ async fn with_self_serve_off_only_listed_testers_sign_up_by_password_or_oauth() 
         format!("  {}", by_password.to_uppercase()),
         by_oauth.clone(),
     ];
-    let world = World::spawn_with(move |options| {
-        add_identity_hook(options, move |config| {
+    let world = TestStack::with_mail_and(move |options| {
+        options.identity(move |config| {
             hook.apply(config);
             config.self_serve_enabled = false;
             config.internal_tester_emails = listed.clone();
         });
     })
     .await;
-    let app = &world.app;
+    let app = &world;
 
     // Password: the tester gets in (with the address in any case), a stranger does not.
     let tester = post(
@@ -102,15 +100,14 @@ async fn with_self_serve_off_only_listed_testers_sign_up_by_password_or_oauth() 
     let config = config.text().await.expect("text");
     assert!(config.contains(r#""self_serve_enabled":false"#), "{config}");
     assert!(!config.contains("testers.example"), "{config}");
-    world.stop().await;
 }
 
 #[tokio::test]
 async fn with_self_serve_off_an_invite_still_admits_the_invited_address() {
     let owner_email = tester_email("owner");
     let listed = vec![owner_email.clone()];
-    let world = World::spawn_with(move |options| {
-        add_identity_hook(options, move |config| {
+    let world = TestStack::with_mail_and(move |options| {
+        options.identity(move |config| {
             config.self_serve_enabled = false;
             config.internal_tester_emails = listed.clone();
         });
@@ -121,7 +118,7 @@ async fn with_self_serve_off_an_invite_still_admits_the_invited_address() {
     let invitee = new_email();
     let code = invite(&world, &owner, &tenant, &invitee, "member").await;
     let admitted = post(
-        &world.app,
+        &world,
         "/v1/auth/signup",
         json!({ "email": invitee, "password": PASSWORD, "display_name": "Invitee",
                 "invite_code": code }),
@@ -129,7 +126,7 @@ async fn with_self_serve_off_an_invite_still_admits_the_invited_address() {
     .await;
     assert_eq!(admitted.status(), StatusCode::ACCEPTED);
     // Admitted, but not verified by the code: the mailed link does that.
-    let session: Value = login(&world.app, &invitee, PASSWORD)
+    let session: Value = login(&world, &invitee, PASSWORD)
         .await
         .json()
         .await
@@ -148,5 +145,4 @@ async fn with_self_serve_off_an_invite_still_admits_the_invited_address() {
         me_json(&world, &user.access_token).await["email_verified"],
         true
     );
-    world.stop().await;
 }

@@ -2,14 +2,10 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use onramp_stack::ConfigHook;
 use reqwest::StatusCode;
 use tokio_util::sync::CancellationToken;
 
-use crate::{
-    helpers::TestStack,
-    identity::{PASSWORD, login, new_email, problem, signup},
-};
+use crate::support::{PASSWORD, TestStack, login, new_email, problem, signup};
 
 const LIMIT: u32 = 3;
 
@@ -34,10 +30,9 @@ async fn second_gateway(app: &TestStack) -> (String, CancellationToken) {
 #[tokio::test]
 async fn failed_logins_lock_the_account_across_gateways_with_retry_after() {
     let app = TestStack::spawn_with(|options| {
-        options.configure_identity =
-            Some(ConfigHook::new(|config: &mut onramp_identity::Config| {
-                config.login_max_failures_per_account = LIMIT;
-            }));
+        options.identity(|config: &mut onramp_identity::Config| {
+            config.login_max_failures_per_account = LIMIT;
+        });
     })
     .await;
     let (other, stop_other) = second_gateway(&app).await;
@@ -104,7 +99,6 @@ async fn failed_logins_lock_the_account_across_gateways_with_retry_after() {
         StatusCode::OK
     );
     stop_other.cancel();
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -114,10 +108,9 @@ async fn failures_from_one_client_ip_are_limited_across_accounts() {
         identity::v1::{LoginRequest, identity_service_client::IdentityServiceClient},
     };
     let app = TestStack::spawn_with(|options| {
-        options.configure_identity =
-            Some(ConfigHook::new(|config: &mut onramp_identity::Config| {
-                config.login_max_failures_per_ip = LIMIT
-            }));
+        options.identity(|config: &mut onramp_identity::Config| {
+            config.login_max_failures_per_ip = LIMIT
+        });
     })
     .await;
     let addr = app.stack.service_addr("identity").expect("identity");
@@ -161,16 +154,14 @@ async fn failures_from_one_client_ip_are_limited_across_accounts() {
         .await
         .expect_err("fails");
     assert_eq!(other_ip.code(), tonic::Code::Unauthenticated);
-    app.stop().await;
 }
 
 #[tokio::test]
 async fn concurrent_guesses_cannot_slip_past_the_account_limit() {
     let app = TestStack::spawn_with(|options| {
-        options.configure_identity =
-            Some(ConfigHook::new(|config: &mut onramp_identity::Config| {
-                config.login_max_failures_per_account = LIMIT
-            }));
+        options.identity(|config: &mut onramp_identity::Config| {
+            config.login_max_failures_per_account = LIMIT
+        });
     })
     .await;
     let email = new_email();
@@ -200,5 +191,4 @@ async fn concurrent_guesses_cannot_slip_past_the_account_limit() {
         "passwords actually checked: {statuses:?}"
     );
     assert_eq!(limited, 2 * LIMIT as usize);
-    app.stop().await;
 }

@@ -8,31 +8,24 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
 
-use crate::{
-    identity::{PASSWORD, new_email, post, signup},
-    identity_invite_proof::{mailed_token, verification_token},
-    world::{MAIL_WAIT, World},
+use crate::support::{
+    MAIL_WAIT, PASSWORD, TestStack, mailed_token, new_email, post, signup, verification_token,
 };
 
 #[tokio::test]
 async fn sent_verification_and_reset_mails_keep_no_token_in_the_outbox() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let email = new_email();
     assert_eq!(
-        signup(&world.app, &email, PASSWORD).await.status(),
+        signup(&world, &email, PASSWORD).await.status(),
         StatusCode::ACCEPTED
     );
     let verification = verification_token(&world, &email).await;
-    let requested = post(
-        &world.app,
-        "/v1/auth/password-reset",
-        json!({ "email": email }),
-    )
-    .await;
+    let requested = post(&world, "/v1/auth/password-reset", json!({ "email": email })).await;
     assert_eq!(requested.status(), StatusCode::ACCEPTED);
     let (_, reset) = mailed_token(&world, &email, "/reset-password?token=").await;
 
-    let database = world.app.stack.database("identity").expect("options");
+    let database = world.stack.database("identity").expect("options");
     let mut conn = PgConnection::connect_with(&database)
         .await
         .expect("connect");
@@ -63,11 +56,10 @@ async fn sent_verification_and_reset_mails_keep_no_token_in_the_outbox() {
     }
     // The links still work: only the stored copy is gone.
     let verified = post(
-        &world.app,
+        &world,
         "/v1/auth/verify-email",
         json!({ "token": verification }),
     )
     .await;
     assert_eq!(verified.status(), StatusCode::OK);
-    world.stop().await;
 }

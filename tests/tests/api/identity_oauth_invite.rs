@@ -7,19 +7,17 @@
 use reqwest::{Method, StatusCode, redirect::Policy};
 use serde_json::{Value, json};
 
-use crate::{
-    identity::new_email,
-    identity_invite_proof::{add_identity_hook, me_json, verify_from_mail},
-    identity_oauth::{Provider, approve, mock_provider_hook, provider_user, start, start_provider},
-    tenancy_http::new_tenant,
-    tenancy_invites_http::{accept, invite},
-    world::{User, World},
+use crate::support::{
+    TestStack, User, me_json, new_email,
+    oauth::{Provider, approve, mock_provider_hook, provider_user, start, start_provider},
+    tenancy::{accept, invite, new_tenant},
+    verify_from_mail,
 };
 
 /// Signs `email` in through the provider (as a new provider user whose address the provider calls
 /// verified), carrying `invite_code` if any.
 async fn oauth_sign_in(
-    world: &World,
+    world: &TestStack,
     http: &reqwest::Client,
     provider: &Provider,
     email: &str,
@@ -30,7 +28,7 @@ async fn oauth_sign_in(
 
 /// [`oauth_sign_in`] with the provider's `email_verified` claim chosen.
 pub(crate) async fn oauth_sign_in_as(
-    world: &World,
+    world: &TestStack,
     http: &reqwest::Client,
     provider: &Provider,
     (email, provider_verified): (&str, bool),
@@ -38,13 +36,13 @@ pub(crate) async fn oauth_sign_in_as(
 ) -> reqwest::Response {
     let sub = format!("sub-{}", uuid::Uuid::new_v4().simple());
     provider_user(http, provider, &sub, email, provider_verified).await;
-    let started = start(&world.app, http).await;
+    let started = start(world, http).await;
     let (code, state) = approve(http, &started, &sub).await;
     let mut body = json!({ "code": code, "state": state });
     if let Some(invite_code) = invite_code {
         body["invite_code"] = json!(invite_code);
     }
-    http.post(world.app.url("/v1/auth/oauth/mock/callback"))
+    http.post(world.url("/v1/auth/oauth/mock/callback"))
         .header("cookie", &started.cookie)
         .json(&body)
         .send()
@@ -53,7 +51,7 @@ pub(crate) async fn oauth_sign_in_as(
 }
 
 /// The signed-in user an OAuth callback answered with.
-async fn user_of(world: &World, email: &str, response: reqwest::Response) -> User {
+async fn user_of(world: &TestStack, email: &str, response: reqwest::Response) -> User {
     assert_eq!(response.status(), StatusCode::OK, "callback");
     let login: Value = response.json().await.expect("json");
     let access_token = login["session"]["access_token"]
@@ -83,8 +81,8 @@ async fn an_oauth_sign_in_carrying_an_invite_code_admits_only_the_invited_addres
         .expect("client");
     let provider = start_provider(&http).await;
     let hook = mock_provider_hook(&provider);
-    let world = World::spawn_with(move |options| {
-        add_identity_hook(options, move |config| hook.apply(config));
+    let world = TestStack::with_mail_and(move |options| {
+        options.identity(move |config| hook.apply(config));
     })
     .await;
     let owner_email = new_email();
@@ -123,7 +121,6 @@ async fn an_oauth_sign_in_carrying_an_invite_code_admits_only_the_invited_addres
         .expect("json");
     let members = members["members"].as_array().expect("members");
     assert_eq!(members.len(), 2, "{members:?}");
-    world.stop().await;
 }
 
 #[tokio::test]
@@ -134,8 +131,8 @@ async fn an_invite_code_does_not_verify_an_address_the_provider_left_unverified(
         .expect("client");
     let provider = start_provider(&http).await;
     let hook = mock_provider_hook(&provider);
-    let world = World::spawn_with(move |options| {
-        add_identity_hook(options, move |config| hook.apply(config));
+    let world = TestStack::with_mail_and(move |options| {
+        options.identity(move |config| hook.apply(config));
     })
     .await;
     let owner = world.verified_user().await;
@@ -167,5 +164,4 @@ async fn an_invite_code_does_not_verify_an_address_the_provider_left_unverified(
     verify_from_mail(&world, &invitee).await;
     let (status, accepted) = accept(&world, &jane, &code).await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
-    world.stop().await;
 }

@@ -10,11 +10,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::{
-    helpers::TestStack,
-    identity::new_email,
-    identity_oauth::{Provider, approve, mock_provider_hook, provider_user, start, start_provider},
-    identity_oauth_linking::browser,
+use crate::support::{
+    TestStack, new_email,
+    oauth::{Provider, approve, browser, mock_provider_hook, provider_user, start, start_provider},
 };
 
 /// The provider's current signing key id.
@@ -50,7 +48,9 @@ async fn a_provider_that_rotates_its_signing_key_keeps_working_without_restartin
     let http = browser();
     let provider = start_provider(&http).await;
     let hook = mock_provider_hook(&provider);
-    let app = TestStack::spawn_with(move |options| options.configure_identity = Some(hook)).await;
+    let app =
+        TestStack::spawn_with(move |options| options.identity(move |config| hook.apply(config)))
+            .await;
     // Identity discovers the provider and caches its keys.
     assert_eq!(sign_in(&app, &http, &provider).await, StatusCode::OK);
     let old_kid = kid(&http, &provider).await;
@@ -60,7 +60,6 @@ async fn a_provider_that_rotates_its_signing_key_keeps_working_without_restartin
     // The next login's ID token is signed by the new key; identity refetches and accepts it.
     assert_eq!(sign_in(&app, &http, &provider).await, StatusCode::OK);
     assert_eq!(sign_in(&app, &http, &provider).await, StatusCode::OK);
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -69,13 +68,11 @@ async fn a_scheduled_refetch_that_fails_keeps_the_last_good_discovery_document()
     let provider = start_provider(&http).await;
     let hook = mock_provider_hook(&provider);
     let app = TestStack::spawn_with(move |options| {
-        options.configure_identity = Some(onramp_stack::ConfigHook::new(
-            move |config: &mut onramp_identity::Config| {
-                hook.apply(config);
-                // Every use is due for a refetch.
-                config.oauth_discovery_refresh = Duration::ZERO;
-            },
-        ));
+        options.identity(move |config: &mut onramp_identity::Config| {
+            hook.apply(config);
+            // Every use is due for a refetch.
+            config.oauth_discovery_refresh = Duration::ZERO;
+        });
     })
     .await;
     assert_eq!(sign_in(&app, &http, &provider).await, StatusCode::OK);
@@ -90,5 +87,4 @@ async fn a_scheduled_refetch_that_fails_keeps_the_last_good_discovery_document()
         "{}",
         started.authorization_url
     );
-    app.stop().await;
 }

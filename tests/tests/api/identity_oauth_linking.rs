@@ -4,52 +4,11 @@
 //! claim proves nothing. The owner who takes the address back with a password reset sees the linked
 //! provider logins in the reset mail and removes them when choosing the new password.
 
-use reqwest::{StatusCode, redirect::Policy};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{
-    identity::{new_email, post, problem},
-    identity_invite_proof::{add_identity_hook, mailed_token},
-    identity_oauth::{Provider, approve, mock_provider_hook, provider_user, start, start_provider},
-    world::World,
-};
-
-/// The provider's user `sub` (address `email`, `email_verified` as given) signs in at the gateway.
-pub(crate) async fn sign_in_as(
-    world: &World,
-    http: &reqwest::Client,
-    provider: &Provider,
-    sub: &str,
-    (email, provider_verified): (&str, bool),
-) -> reqwest::Response {
-    provider_user(http, provider, sub, email, provider_verified).await;
-    let started = start(&world.app, http).await;
-    let (code, state) = approve(http, &started, sub).await;
-    http.post(world.app.url("/v1/auth/oauth/mock/callback"))
-        .header("cookie", &started.cookie)
-        .json(&json!({ "code": code, "state": state }))
-        .send()
-        .await
-        .expect("callback")
-}
-
-/// A World whose identity also knows the mock provider.
-pub(crate) async fn world_with_provider(http: &reqwest::Client) -> (World, Provider) {
-    let provider = start_provider(http).await;
-    let hook = mock_provider_hook(&provider);
-    let world = World::spawn_with(move |options| {
-        add_identity_hook(options, move |config| hook.apply(config));
-    })
-    .await;
-    (world, provider)
-}
-
-pub(crate) fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .expect("client")
-}
+use crate::support::oauth::{browser, sign_in_as, world_with_provider};
+use crate::support::{mailed_token, new_email, post, problem};
 
 #[tokio::test]
 async fn a_provider_login_never_links_into_an_account_made_from_an_unverified_claim() {
@@ -73,7 +32,7 @@ async fn a_provider_login_never_links_into_an_account_made_from_an_unverified_cl
 
     // The owner takes the address back by a password reset; the mail lists the linked provider.
     let requested = post(
-        &world.app,
+        &world,
         "/v1/auth/password-reset",
         json!({ "email": victim }),
     )
@@ -85,7 +44,7 @@ async fn a_provider_login_never_links_into_an_account_made_from_an_unverified_cl
     // Unlinking a provider that is not linked is a 400 naming the field, and changes nothing.
     let complete = |unlink: Value| {
         post(
-            &world.app,
+            &world,
             "/v1/auth/password-reset/complete",
             json!({ "token": token, "new_password": "a brand new passphrase",
                     "unlink_oauth_providers": unlink }),
@@ -111,7 +70,6 @@ async fn a_provider_login_never_links_into_an_account_made_from_an_unverified_cl
     let linked: Value = linked.json().await.expect("json");
     assert_eq!(linked["identity_linked"], true, "{linked}");
     assert_eq!(linked["session"]["user_id"], made["session"]["user_id"]);
-    world.stop().await;
 }
 
 #[tokio::test]
@@ -122,16 +80,11 @@ async fn a_reset_that_unlinks_nothing_shows_the_links_that_stay() {
     let sub = format!("sub-{}", uuid::Uuid::new_v4().simple());
     let made = sign_in_as(&world, &http, &provider, &sub, (&email, true)).await;
     assert_eq!(made.status(), StatusCode::OK);
-    let requested = post(
-        &world.app,
-        "/v1/auth/password-reset",
-        json!({ "email": email }),
-    )
-    .await;
+    let requested = post(&world, "/v1/auth/password-reset", json!({ "email": email })).await;
     assert_eq!(requested.status(), StatusCode::ACCEPTED);
     let (_, token) = mailed_token(&world, &email, "/reset-password?token=").await;
     let done = post(
-        &world.app,
+        &world,
         "/v1/auth/password-reset/complete",
         json!({ "token": token, "new_password": "a brand new passphrase" }),
     )
@@ -143,5 +96,4 @@ async fn a_reset_that_unlinks_nothing_shows_the_links_that_stay() {
     // The provider login still works after the reset.
     let again = sign_in_as(&world, &http, &provider, &sub, (&email, true)).await;
     assert_eq!(again.status(), StatusCode::OK);
-    world.stop().await;
 }

@@ -7,10 +7,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
 
-use crate::{
-    identity::{PASSWORD, login, new_email, post, problem, signup},
-    identity_invite_proof::{add_identity_hook, mailed_token},
-    world::{MAIL_WAIT, World, mail_text},
+use crate::support::{
+    MAIL_WAIT, PASSWORD, TestStack, login, mail_text, mailed_token, new_email, post, problem,
+    signup,
 };
 
 const FAILURES: u32 = 3;
@@ -18,13 +17,13 @@ const RESETS_PER_HOUR: u32 = 5;
 
 #[tokio::test]
 async fn a_completed_password_reset_clears_the_accounts_lockout() {
-    let world = World::spawn_with(|options| {
-        add_identity_hook(options, |config| {
+    let world = TestStack::with_mail_and(|options| {
+        options.identity(|config| {
             config.login_max_failures_per_account = FAILURES;
         });
     })
     .await;
-    let app = &world.app;
+    let app = &world;
     let email = new_email();
     assert_eq!(
         signup(app, &email, PASSWORD).await.status(),
@@ -57,18 +56,17 @@ async fn a_completed_password_reset_clears_the_accounts_lockout() {
         login(app, &email, new_password).await.status(),
         StatusCode::OK
     );
-    world.stop().await;
 }
 
 #[tokio::test]
 async fn twenty_parallel_reset_requests_send_at_most_the_limit_of_mails() {
-    let world = World::spawn_with(|options| {
-        add_identity_hook(options, |config| {
+    let world = TestStack::with_mail_and(|options| {
+        options.identity(|config| {
             config.password_reset_max_per_hour = RESETS_PER_HOUR;
         });
     })
     .await;
-    let app = &world.app;
+    let app = &world;
     let email = new_email();
     assert_eq!(
         signup(app, &email, PASSWORD).await.status(),
@@ -103,7 +101,7 @@ async fn twenty_parallel_reset_requests_send_at_most_the_limit_of_mails() {
     let start = Instant::now();
     let resets = loop {
         let resets = world
-            .sink
+            .sink()
             .messages()
             .iter()
             .filter(|mail| mail.to.contains(&email))
@@ -115,5 +113,4 @@ async fn twenty_parallel_reset_requests_send_at_most_the_limit_of_mails() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(resets, RESETS_PER_HOUR as usize);
-    world.stop().await;
 }

@@ -4,13 +4,11 @@
 use std::time::Duration;
 
 use onramp_kit::auth::Clock;
-use onramp_stack::ConfigHook;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{
-    helpers::TestStack,
-    identity::{PASSWORD, comparable, login, me, new_email, post, problem, signed_in, signup},
+use crate::support::{
+    PASSWORD, TestStack, comparable, login, me, new_email, post, problem, signed_in, signup,
 };
 
 /// The reuse window the tests configure: a rotated token presented again within it is a second tab.
@@ -24,15 +22,13 @@ async fn refresh(app: &TestStack, token: &Value) -> reqwest::Response {
 async fn stack_with_clock(clock: &Clock) -> TestStack {
     let (identity_clock, gateway_clock) = (clock.clone(), clock.clone());
     TestStack::spawn_with(move |options| {
-        options.configure_identity = Some(ConfigHook::new(
-            move |config: &mut onramp_identity::Config| {
-                config.clock = identity_clock.clone();
-                config.refresh_reuse_window = REUSE_WINDOW;
-            },
-        ));
-        options.configure_gateway = Some(ConfigHook::new(
-            move |config: &mut onramp_gateway::Config| config.clock = gateway_clock.clone(),
-        ));
+        options.identity(move |config: &mut onramp_identity::Config| {
+            config.clock = identity_clock.clone();
+            config.refresh_reuse_window = REUSE_WINDOW;
+        });
+        options.gateway(move |config: &mut onramp_gateway::Config| {
+            config.clock = gateway_clock.clone()
+        });
     })
     .await
 }
@@ -66,7 +62,6 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_whole_family() {
         refresh(&app, &other["refresh_token"]).await.status(),
         StatusCode::OK
     );
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -100,7 +95,6 @@ async fn two_tabs_refreshing_one_token_at_once_both_stay_signed_in() {
     assert_eq!(reused["reason"], "REFRESH_TOKEN_REUSED");
     let (_, fresh) = signed_in(&app).await;
     assert_ne!(fresh["session_id"], first["session_id"]);
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -167,7 +161,6 @@ async fn logout_ends_one_session_and_logout_everywhere_ends_them_all() {
     assert_eq!(problem(anonymous, 401).await["reason"], "UNAUTHENTICATED");
     let empty = post(&app, "/v1/auth/refresh", json!({})).await;
     assert_eq!(problem(empty, 400).await["field"], "refresh_token");
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -191,5 +184,4 @@ async fn existing_and_unknown_accounts_get_identical_answers() {
     assert_eq!(unknown, wrong);
     assert_eq!(unknown.0, 401);
     assert_eq!(unknown.1["reason"], "INVALID_CREDENTIALS");
-    app.stop().await;
 }

@@ -8,14 +8,10 @@ use ed25519_dalek::{
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use onramp_kit::{auth::AccessClaims, config::SecretString};
-use onramp_stack::ConfigHook;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::{
-    helpers::TestStack,
-    identity::{me, problem, signed_in},
-};
+use crate::support::{TestStack, me, problem, signed_in};
 
 fn pem(key: &SigningKey) -> String {
     key.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string()
@@ -52,19 +48,14 @@ async fn only_well_formed_tokens_signed_by_a_published_key_are_accepted() {
     );
     let bundle = format!("{}{}", pem(&current), pem(&previous));
     let app = TestStack::spawn_with(move |options| {
-        options.configure_identity = Some(ConfigHook::new(
-            move |config: &mut onramp_identity::Config| {
-                config.signing_keys_pem = Some(SecretString::from(bundle.clone()));
-            },
-        ));
+        options.identity(move |config: &mut onramp_identity::Config| {
+            config.signing_keys_pem = Some(SecretString::from(bundle.clone()));
+        });
     })
     .await;
     let jwks: Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
+        .get("/.well-known/jwks.json")
         .await
-        .expect("request")
         .json()
         .await
         .expect("json");
@@ -118,7 +109,6 @@ async fn only_well_formed_tokens_signed_by_a_published_key_are_accepted() {
         let body = problem(me(&app, &token).await, 401).await;
         assert_eq!(body["reason"], "UNAUTHENTICATED", "{what}");
     }
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -129,11 +119,9 @@ async fn the_gateway_refetches_the_jwks_when_a_rotated_key_signs() {
     );
     let old_only = pem(&old);
     let mut app = TestStack::spawn_with(move |options| {
-        options.configure_identity = Some(ConfigHook::new(
-            move |config: &mut onramp_identity::Config| {
-                config.signing_keys_pem = Some(SecretString::from(old_only.clone()));
-            },
-        ));
+        options.identity(move |config: &mut onramp_identity::Config| {
+            config.signing_keys_pem = Some(SecretString::from(old_only.clone()));
+        });
     })
     .await;
     // The gateway caches the one-key JWKS.
@@ -151,7 +139,7 @@ async fn the_gateway_refetches_the_jwks_when_a_rotated_key_signs() {
     app.stack.stop_service("identity").await.expect("stop");
     let base = onramp_kit::service_config::ServiceConfig::new(
         addr,
-        crate::helpers::postgres().database_url(&name),
+        crate::support::postgres().database_url(&name),
     );
     let mut config = onramp_identity::Config::new(base);
     config.signing_keys_pem = Some(SecretString::from(format!("{}{}", pem(&new), pem(&old))));
@@ -164,7 +152,7 @@ async fn the_gateway_refetches_the_jwks_when_a_rotated_key_signs() {
 
     // Tokens of the old key still verify; a token of the new key makes the gateway refetch.
     assert_eq!(me(&app, access).await.status(), StatusCode::OK);
-    let login: Value = crate::identity::login(&app, &email, crate::identity::PASSWORD)
+    let login: Value = crate::support::login(&app, &email, crate::support::PASSWORD)
         .await
         .json()
         .await
@@ -186,5 +174,4 @@ async fn the_gateway_refetches_the_jwks_when_a_rotated_key_signs() {
     }
     stop.cancel();
     running.await.expect("join").expect("identity ran");
-    app.stop().await;
 }

@@ -15,29 +15,14 @@ use wiremock::{
     matchers::{method, path},
 };
 
-use crate::{
-    helpers::{attribute, wait_for_span},
-    journey_stripe::{deliver, event, event_id},
-    journey_support::{Journey, Provider, traceparent},
+use crate::support::journey_team::{assert_span, team_and_payouts};
+use crate::support::{
+    journey::{Journey, Provider, traceparent},
+    stripe::{Webhooks, event},
 };
 use onramp_tenant_provisioning::client::Readiness;
 
 const CHECKOUT_URL: &str = "https://checkout.stripe.test/c/pay/cs_test_journey";
-
-/// Waits until one span of `trace_id` was recorded by `service` (an RPC named `…/rpc`), or by the
-/// gateway (`service` "gateway": the HTTP span named `rpc`).
-pub(crate) async fn assert_span(trace_id: &str, service: &str, rpc: &str) {
-    wait_for_span(|span| {
-        span.span_context.trace_id().to_string() == trace_id
-            && if service == "gateway" {
-                span.name == rpc
-            } else {
-                attribute(span, "onramp.service").as_deref() == Some(service)
-                    && span.name.ends_with(&format!("/{rpc}"))
-            }
-    })
-    .await;
-}
 
 fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
     form.iter()
@@ -178,22 +163,10 @@ async fn a_paid_signup_reaches_a_ready_workspace_in_one_session_and_onboards_a_t
             "metadata": {"tenant_id": tenant, "plan_id": plan_id},
         });
         let now = chrono::Utc::now().timestamp();
-        let updated = event(
-            &event_id(),
-            "customer.subscription.updated",
-            now,
-            &subscription,
-        );
-        let completed = event(&event_id(), "checkout.session.completed", now - 1, &session);
-        let stale = event(
-            &event_id(),
-            "customer.subscription.created",
-            now - 2,
-            &incomplete,
-        );
-        let url = journey.url("/v1/webhooks/stripe");
-        let http = &journey.world.app.http;
-        let secret = &journey.webhook_secret;
+        let updated = event("customer.subscription.updated", now, &subscription);
+        let completed = event("checkout.session.completed", now - 1, &session);
+        let stale = event("customer.subscription.created", now - 2, &incomplete);
+        let hooks = Webhooks::new(journey.url("/v1/webhooks/stripe"), &journey.webhook_secret);
         let mut outcomes = Vec::new();
         // The newest state first, then its duplicate, then two older events out of order.
         for (body, trace) in [
@@ -202,7 +175,7 @@ async fn a_paid_signup_reaches_a_ready_workspace_in_one_session_and_onboards_a_t
             (&completed, None),
             (&stale, None),
         ] {
-            let (status, ack) = deliver(http, &url, secret, body, trace).await;
+            let (status, ack) = hooks.deliver_traced(body, trace).await;
             outcomes.push((
                 status,
                 ack["outcome"].as_str().unwrap_or_default().to_owned(),
@@ -253,35 +226,4 @@ async fn a_paid_signup_reaches_a_ready_workspace_in_one_session_and_onboards_a_t
     assert_eq!(summary["plan"]["code"], "pro", "{summary}");
 
     team_and_payouts(&journey, &owner, &tenant, true).await;
-    journey.stop().await;
-}
-
-/// The journey's tail, shared by every plan and provider: the checklist, a teammate, two seats, and
-/// (with Stripe) Connect onboarding through one injected failure.
-pub(crate) async fn team_and_payouts(
-    journey: &Journey,
-    owner: &crate::world::User,
-    tenant: &str,
-    with_connect: bool,
-) {
-    let steps = journey.checklist(owner, tenant).await;
-    let state = |steps: &[(String, String)], id: &str| {
-        steps
-            .iter()
-            .find(|(step, _)| step == id)
-            .map(|(_, state)| state.clone())
-            .unwrap_or_default()
-    };
-    assert_eq!(state(&steps, "verify_email"), "done", "{steps:?}");
-    assert_eq!(state(&steps, "choose_plan"), "done", "{steps:?}");
-    assert_eq!(state(&steps, "invite_teammates"), "pending", "{steps:?}");
-
-    let teammate = journey.teammate_joins(owner, tenant).await;
-    assert_eq!(journey.seats_used(owner, tenant).await, 2);
-    let steps = journey.checklist(&teammate, tenant).await;
-    assert_eq!(state(&steps, "invite_teammates"), "done", "{steps:?}");
-
-    if with_connect {
-        journey.connect_with_one_stripe_failure(owner, tenant).await;
-    }
 }

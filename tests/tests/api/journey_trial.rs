@@ -8,9 +8,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::{
-    journey::{assert_span, team_and_payouts},
-    journey_support::{Journey, Provider, traceparent},
+use crate::support::{
+    journey::{Journey, Provider, traceparent},
+    journey_team::{assert_span, team_and_payouts},
 };
 use onramp_tenant_provisioning::client::Readiness;
 
@@ -70,7 +70,6 @@ async fn card_less_journey(provider: Provider, plan: &str) -> Value {
     assert_eq!(read["tenant"]["state"], "active", "{read}");
 
     team_and_payouts(&journey, &owner, &tenant, provider == Provider::Stripe).await;
-    journey.stop().await;
     summary
 }
 

@@ -7,51 +7,14 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::{
-    identity::new_email,
-    onboarding_support::{OnboardingRig, RigOptions},
-    world::{User, link_token},
+use crate::support::onboarding::{get_checklist, state_of, states};
+use crate::support::{
+    link_token, new_email,
+    onboarding::{OnboardingRig, RigOptions},
 };
 
 /// Far above the checklist's 300 ms peer deadline, far below the 10 s a hung call would take.
 const BOUND: Duration = Duration::from_secs(5);
-
-pub(crate) async fn get_checklist(rig: &OnboardingRig, user: &User, tenant: &str) -> Value {
-    let response = rig
-        .authed(
-            Method::GET,
-            &format!("/v1/onboarding?tenant_id={tenant}"),
-            user,
-        )
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), StatusCode::OK, "checklist");
-    response.json().await.expect("json")
-}
-
-/// `(step id, state)` in checklist order.
-pub(crate) fn states(view: &Value) -> Vec<(String, String)> {
-    view["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().expect("id").to_owned(),
-                s["state"].as_str().expect("state").to_owned(),
-            )
-        })
-        .collect()
-}
-
-pub(crate) fn state_of(view: &Value, step: &str) -> String {
-    states(view)
-        .into_iter()
-        .find(|(id, _)| id == step)
-        .map(|(_, state)| state)
-        .expect("step listed")
-}
 
 #[tokio::test]
 async fn the_checklist_follows_email_verification_plan_activation_and_a_second_member() {
@@ -111,7 +74,6 @@ async fn the_checklist_follows_email_verification_plan_activation_and_a_second_m
     let theirs = get_checklist(&rig, &teammate, &tenant).await;
     assert_eq!(state_of(&theirs, "verify_email"), "done");
     assert_eq!(state_of(&theirs, "invite_teammates"), "done");
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -120,12 +82,7 @@ async fn steps_of_stopped_contexts_are_unknown_and_without_tenancy_nothing_is_se
     let owner = rig.world.verified_user().await;
     let tenant = rig.workspace(&owner).await;
     for service in ["identity", "billing"] {
-        rig.world
-            .app
-            .stack
-            .stop_service(service)
-            .await
-            .expect("stops");
+        rig.world.stack.stop_service(service).await.expect("stops");
     }
     let view = tokio::time::timeout(BOUND, get_checklist(&rig, &owner, &tenant))
         .await
@@ -147,7 +104,6 @@ async fn steps_of_stopped_contexts_are_unknown_and_without_tenancy_nothing_is_se
 
     // Membership cannot be checked without tenancy: refused, never served unchecked.
     rig.world
-        .app
         .stack
         .stop_service("tenant-provisioning")
         .await
@@ -162,7 +118,6 @@ async fn steps_of_stopped_contexts_are_unknown_and_without_tenancy_nothing_is_se
         .await
         .expect("request");
     assert_eq!(unchecked.status(), StatusCode::SERVICE_UNAVAILABLE);
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -186,7 +141,6 @@ async fn a_peer_that_never_answers_makes_its_step_unknown_within_the_deadline() 
     assert_eq!(state_of(&view, "choose_plan"), "unknown");
     assert_eq!(state_of(&view, "invite_teammates"), "pending");
     drop(blackhole);
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -241,5 +195,4 @@ async fn the_checklist_routes_refuse_anonymous_callers_and_other_workspaces_user
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     let problem: Value = malformed.json().await.expect("json");
     assert_eq!(problem["field"], "tenant_id");
-    rig.stop().await;
 }

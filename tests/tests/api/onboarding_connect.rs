@@ -4,190 +4,13 @@
 //! failure injection.
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
-use uuid::Uuid;
-use wiremock::{
-    Mock, ResponseTemplate,
-    matchers::{method, path, path_regex},
+use serde_json::Value;
+
+use crate::support::onboarding::OnboardingRig;
+use crate::support::onboarding::{
+    ACCOUNT, LINK, back, create_account, create_token, latest_state, mount_account_read,
+    mount_links, start, tenant_with_token, token_row,
 };
-
-use crate::{onboarding_support::OnboardingRig, world::User};
-
-pub(crate) const ACCOUNT: &str = "acct_1OnrampTest";
-const LINK: &str = "https://connect.stripe.test/setup/s/link";
-
-/// A workspace whose owner is onboarding it to Connect, with the newest token's secret.
-pub(crate) struct Payouts {
-    pub(crate) owner: User,
-    pub(crate) tenant: String,
-    pub(crate) token: String,
-}
-
-pub(crate) fn account_json(requirements_met: bool) -> Value {
-    let due: Vec<&str> = if requirements_met {
-        vec![]
-    } else {
-        vec!["external_account", "individual.dob.day"]
-    };
-    json!({
-        "id": ACCOUNT, "object": "account", "country": "US", "type": "express",
-        "details_submitted": requirements_met, "charges_enabled": requirements_met,
-        "payouts_enabled": requirements_met,
-        "requirements": {"currently_due": due, "past_due": [], "pending_verification": [],
-                         "eventually_due": [], "disabled_reason": null}
-    })
-}
-
-fn link_json(n: u32) -> Value {
-    let expires = chrono::Utc::now().timestamp() + 300;
-    json!({"object": "account_link", "created": expires - 300, "expires_at": expires,
-           "url": format!("{LINK}/{n}")})
-}
-
-/// `POST /v1/onboarding/connect/account` as `user`; answers the response.
-pub(crate) async fn create_account(
-    rig: &OnboardingRig,
-    user: &User,
-    tenant: &str,
-) -> reqwest::Response {
-    rig.authed(Method::POST, "/v1/onboarding/connect/account", user)
-        .json(&json!({ "tenant_id": tenant, "country": "US" }))
-        .send()
-        .await
-        .expect("request")
-}
-
-/// `POST /v1/onboarding/connect/tokens` as `user`; answers the response.
-pub(crate) async fn create_token(
-    rig: &OnboardingRig,
-    user: &User,
-    tenant: &str,
-) -> reqwest::Response {
-    rig.authed(
-        Method::POST,
-        &format!("/v1/onboarding/connect/tokens?tenant_id={tenant}"),
-        user,
-    )
-    .send()
-    .await
-    .expect("request")
-}
-
-/// A new token's secret, issued through the gateway.
-pub(crate) async fn issue_token(rig: &OnboardingRig, user: &User, tenant: &str) -> String {
-    let issued = create_token(rig, user, tenant).await;
-    assert_eq!(issued.status(), StatusCode::CREATED, "token");
-    let issued: Value = issued.json().await.expect("json");
-    assert_eq!(issued["onboarding_token"]["status"], "pending");
-    issued["token"].as_str().expect("token").to_owned()
-}
-
-/// A verified owner's workspace with a connected account (created through the Stripe fake) and a
-/// fresh pending token, all through the gateway.
-pub(crate) async fn tenant_with_token(rig: &OnboardingRig) -> Payouts {
-    Mock::given(method("POST"))
-        .and(path("/v1/accounts"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(account_json(false)))
-        .mount(&rig.stripe)
-        .await;
-    let owner = rig.world.verified_user().await;
-    let tenant = rig.workspace_on_plan(&owner, "free").await;
-    let created = create_account(rig, &owner, &tenant).await;
-    assert_eq!(created.status(), StatusCode::OK, "create account");
-    let created: Value = created.json().await.expect("json");
-    assert_eq!(created["created"], true);
-    assert_eq!(created["account"]["stripe_account_id"], ACCOUNT);
-    let token = issue_token(rig, &owner, &tenant).await;
-    Payouts {
-        owner,
-        tenant,
-        token,
-    }
-}
-
-/// Account links answer `first` for the first call, then links numbered from 1.
-pub(crate) async fn mount_links(rig: &OnboardingRig, first: Option<u16>) {
-    if let Some(status) = first {
-        Mock::given(method("POST"))
-            .and(path("/v1/account_links"))
-            .respond_with(ResponseTemplate::new(status).set_body_json(
-                json!({"error": {"type": "api_error", "message": "injected failure"}}),
-            ))
-            .up_to_n_times(1)
-            .with_priority(1)
-            .mount(&rig.stripe)
-            .await;
-    }
-    Mock::given(method("POST"))
-        .and(path("/v1/account_links"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(link_json(1)))
-        .with_priority(2)
-        .mount(&rig.stripe)
-        .await;
-}
-
-pub(crate) async fn mount_account_read(rig: &OnboardingRig, requirements_met: bool) {
-    rig.stripe.reset().await;
-    mount_links(rig, None).await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/v1/accounts/acct_"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(account_json(requirements_met)))
-        .mount(&rig.stripe)
-        .await;
-}
-
-/// The `state` onboarding put in the return URL of its latest account-link request to Stripe.
-pub(crate) async fn latest_state(rig: &OnboardingRig) -> String {
-    let requests = rig.stripe.received_requests().await.expect("recording");
-    let link = requests
-        .iter()
-        .rev()
-        .find(|r| r.url.path() == "/v1/account_links")
-        .expect("an account link request");
-    let return_url = url::form_urlencoded::parse(&link.body)
-        .find(|(k, _)| k == "return_url")
-        .map(|(_, v)| v.into_owned())
-        .expect("return_url");
-    url::Url::parse(&return_url)
-        .expect("url")
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .expect("state")
-}
-
-/// (status, has state, has state expiry) of the tenant's newest token.
-pub(crate) async fn token_row(rig: &OnboardingRig, tenant: &str) -> (String, bool, bool) {
-    sqlx::query_as(
-        "select status, state_hash is not null, state_expires_at > now() from onboarding_tokens
-         where tenant_id = $1 order by created_at desc limit 1",
-    )
-    .bind(Uuid::parse_str(tenant).expect("tenant uuid"))
-    .fetch_one(&rig.db)
-    .await
-    .map(|(s, h, e): (String, bool, Option<bool>)| (s, h, e.unwrap_or(false)))
-    .expect("token row")
-}
-
-/// The browser following the start link (public: the token is the credential).
-pub(crate) async fn start(rig: &OnboardingRig, token: &str) -> reqwest::Response {
-    rig.http
-        .get(rig.url(0, "/v1/onboarding/connect/start"))
-        .query(&[("token", token)])
-        .send()
-        .await
-        .expect("request")
-}
-
-/// The browser coming back from Stripe with `state`.
-pub(crate) async fn back(rig: &OnboardingRig, state: &str) -> reqwest::Response {
-    rig.http
-        .get(rig.url(0, "/v1/onboarding/connect/return"))
-        .query(&[("state", state)])
-        .send()
-        .await
-        .expect("request")
-}
 
 #[tokio::test]
 async fn stripe_failure_answers_502_keeps_the_token_pending_and_the_retry_starts_it() {
@@ -236,7 +59,6 @@ async fn stripe_failure_answers_502_keeps_the_token_pending_and_the_retry_starts
     // A started token cannot be started again (the refresh URL issues new links).
     let again = start(&rig, &payouts.token).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -258,7 +80,6 @@ async fn the_account_is_created_once_with_an_idempotency_key_derived_from_the_te
         creates[0].headers["idempotency-key"],
         format!("onramp-connect-account-{}", payouts.tenant).as_str()
     );
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -280,7 +101,6 @@ async fn two_concurrent_starts_of_one_token_make_exactly_one_transition() {
             .await
             .expect("count");
     assert_eq!(states, 1, "one state minted, for the winning link");
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -306,7 +126,6 @@ async fn a_forged_or_reused_state_is_refused_and_the_return_never_completes_by_i
     let reused = back(&rig, &state).await;
     assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
     assert_eq!(token_row(&rig, &payouts.tenant).await.0, "in_progress");
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -328,7 +147,6 @@ async fn the_refresh_url_issues_a_new_link_and_retires_the_old_state() {
     assert_ne!(first_state, second_state);
     assert_eq!(back(&rig, &first_state).await.status(), 400);
     assert_eq!(back(&rig, &second_state).await.status(), 200);
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -345,7 +163,6 @@ async fn unknown_and_missing_tokens_are_refused_with_clear_errors() {
     assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
     let problem: Value = missing.json().await.expect("json");
     assert_eq!(problem["field"], "token");
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -359,7 +176,6 @@ async fn the_return_completes_only_when_the_account_read_from_stripe_meets_requi
     assert_eq!(body["account"]["status"], "complete", "{body}");
     assert_eq!(body["token"]["status"], "complete");
     assert_eq!(token_row(&rig, &payouts.tenant).await.0, "complete");
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -431,12 +247,10 @@ async fn connect_management_needs_an_owner_or_admin_of_the_workspace() {
 
     // With tenancy gone, membership cannot be checked: refused, never served unchecked.
     rig.world
-        .app
         .stack
         .stop_service("tenant-provisioning")
         .await
         .expect("tenancy stops");
     let unchecked = create_token(&rig, &payouts.owner, &payouts.tenant).await;
     assert_eq!(unchecked.status(), StatusCode::SERVICE_UNAVAILABLE);
-    rig.stop().await;
 }

@@ -16,12 +16,9 @@ use wiremock::{
     matchers::{method, path_regex},
 };
 
-use crate::{
-    onboarding_connect::{
-        ACCOUNT, back, issue_token, latest_state, mount_account_read, mount_links, start,
-        tenant_with_token, token_row,
-    },
-    onboarding_support::OnboardingRig,
+use crate::support::onboarding::{
+    ACCOUNT, OnboardingRig, back, issue_token, latest_state, mount_account_read, mount_links,
+    start, tenant_with_token, token_row,
 };
 
 async fn account_reads(rig: &OnboardingRig) -> usize {
@@ -39,7 +36,7 @@ async fn deliver_account_updated(
     created: i64,
     requirements_met: bool,
 ) -> StatusCode {
-    let mut account = crate::onboarding_connect::account_json(requirements_met);
+    let mut account = crate::support::onboarding::account_json(requirements_met);
     account["requirements"]["currently_due"] = if requirements_met {
         json!([])
     } else {
@@ -154,7 +151,6 @@ async fn account_updated_relayed_by_billing_completes_only_when_requirements_are
         .await
         .expect("delivery");
     assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -203,7 +199,6 @@ async fn an_explicit_refresh_completes_in_progress_tokens_only_when_stripe_says_
         .expect("json");
     assert_eq!(body["account"]["status"], "complete");
     assert_eq!(token_row(&rig, &payouts.tenant).await.0, "complete");
-    rig.stop().await;
 }
 
 fn event(id: &str, created: i64, requirements_met: bool) -> ApplyConnectAccountUpdateRequest {
@@ -236,7 +231,6 @@ async fn a_tie_on_stripe_time_with_different_content_is_settled_by_reading_strip
     // The relay's own call, as billing makes it (an internal RPC, no membership involved).
     let addr = rig
         .world
-        .app
         .stack
         .service_addr("onboarding")
         .expect("onboarding runs");
@@ -299,7 +293,6 @@ async fn a_tie_on_stripe_time_with_different_content_is_settled_by_reading_strip
         .await
         .expect_err("no event id");
     assert_eq!(missing.code(), tonic::Code::InvalidArgument);
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -319,7 +312,6 @@ async fn a_newer_token_expires_the_older_one() {
     .await
     .expect("tokens");
     assert_eq!(statuses, ["expired", "in_progress"]);
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -344,5 +336,4 @@ async fn expired_tokens_and_expired_states_are_refused() {
         .expect("age the token");
     assert_eq!(start(&rig, &newer).await.status(), StatusCode::CONFLICT);
     assert_eq!(token_row(&rig, &payouts.tenant).await.0, "expired");
-    rig.stop().await;
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::onboarding_support::{OnboardingRig, PROXY_HEADER, RigOptions};
+use crate::support::onboarding::{OnboardingRig, PROXY_HEADER, RigOptions};
 
 const SALES: &str = "sales@localhost";
 
@@ -55,7 +55,7 @@ async fn the_hourly_limit_per_ip_holds_across_gateways_and_replicas_and_each_lea
         ..RigOptions::default()
     })
     .await;
-    let sink = &rig.world.sink;
+    let sink = &rig.world.sink();
     let ip = "198.51.100.7";
     for n in 0..5 {
         let created = submit(&rig, n % 2, ip, &lead(&format!("Lead {n}"))).await;
@@ -101,7 +101,6 @@ async fn the_hourly_limit_per_ip_holds_across_gateways_and_replicas_and_each_lea
         assert_eq!(matching, 1, "{name}");
     }
     assert!(!mails.iter().any(|m| m.data.contains("Lead 5")));
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -152,7 +151,6 @@ async fn bad_leads_are_refused_naming_the_field_and_store_nothing() {
     .await
     .expect("counts");
     assert_eq!((leads, mails), (0, 0));
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -179,10 +177,9 @@ async fn a_lead_stored_before_a_restart_is_emailed_exactly_once_after_it() {
     outbox_drained(&rig).await;
     let mails = rig
         .world
-        .sink
+        .sink()
         .wait_for(SALES, 1, Duration::from_secs(10))
         .await;
     assert_eq!(mails.len(), 1);
     assert!(mails[0].data.contains("Before restart"));
-    rig.stop().await;
 }

@@ -5,10 +5,9 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::{
-    onboarding_checklist::{get_checklist, state_of},
-    onboarding_support::{OnboardingRig, RigOptions},
-    world::User,
+use crate::support::{
+    User,
+    onboarding::{OnboardingRig, RigOptions, get_checklist, state_of},
 };
 
 async fn patch(
@@ -150,7 +149,6 @@ async fn step_updates_are_validated_and_complete_only_with_the_data_the_step_nee
     let teammate = rig.teammate(&owner, &tenant).await;
     let theirs = get_checklist(&rig, &teammate, &tenant).await;
     assert_eq!(state_of(&theirs, "first_setup"), "pending");
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -228,7 +226,6 @@ async fn dismiss_rest_dismisses_every_open_step_and_restore_brings_one_back() {
         StatusCode::CONFLICT,
         "a done step is not dismissed"
     );
-    rig.stop().await;
 }
 
 #[tokio::test]
@@ -277,5 +274,4 @@ async fn configured_steps_follow_the_built_in_ones_and_take_custom_data_with_the
     let view: Value = completed.json().await.expect("json");
     assert_eq!(view["steps"][5]["state"], "done");
     assert_eq!(view["steps"][5]["data"]["custom"]["source"], "csv");
-    rig.stop().await;
 }

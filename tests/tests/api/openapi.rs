@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::process::Command;
 
-use crate::{helpers::TestStack, world::World};
+use crate::support::TestStack;
 
 /// Examples per operation and phase: enough to reach every field, within ~2 minutes on 2 cores.
 const MAX_EXAMPLES: &str = "25";
@@ -25,12 +25,7 @@ fn committed_document() -> Value {
 #[tokio::test]
 async fn the_served_document_is_the_committed_one_and_names_only_real_routes() {
     let app = TestStack::spawn().await;
-    let served = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .expect("GET /openapi.json");
+    let served = app.get("/openapi.json").await;
     assert_eq!(served.status(), StatusCode::OK);
     let served: Value = served.json().await.expect("document");
     assert_eq!(served, committed_document());
@@ -76,7 +71,6 @@ async fn the_served_document_is_the_committed_one_and_names_only_real_routes() {
         }
     }
     assert!(operations >= 50, "every route is documented ({operations})");
-    app.stop().await;
 }
 
 /// The schemathesis CLI (`SCHEMATHESIS_BIN`, else where ./tests/run installs it).
@@ -91,7 +85,7 @@ fn schemathesis() -> String {
 
 #[tokio::test]
 async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let user = world.verified_user().await;
     // A workspace the user owns, so tenant-scoped routes have something real to find.
     let provisioned = world
@@ -106,7 +100,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
     let report = tempdir();
     let output = Command::new(schemathesis())
         .arg("run")
-        .arg(world.app.url("/openapi.json"))
+        .arg(world.url("/openapi.json"))
         .args(["--checks", CHECKS])
         .args(["--phases", "examples,coverage,fuzzing,stateful"])
         .args(["--max-examples", MAX_EXAMPLES, "--seed", SEED])
@@ -150,7 +144,6 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
         "schemathesis fuzzed every operation ({tested} operations, {generated} cases):\n{stdout}"
     );
     let _ = std::fs::remove_dir_all(&report);
-    world.stop().await;
 }
 
 /// What a response must satisfy: never a 5xx, and only statuses, content types and bodies the

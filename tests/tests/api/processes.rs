@@ -14,9 +14,10 @@ use std::{
 use onramp_kit::db;
 use tokio::process::Command;
 
-use crate::{
-    helpers::{postgres, unique_prefix},
-    process_harness::{Process, free_addr, service_env, spawn, wait_gateway_ready, wait_serving},
+use crate::support::{
+    postgres,
+    processes::{Process, free_addr, service_env, spawn, wait_gateway_ready, wait_serving},
+    unique_prefix,
 };
 
 /// Waits (bounded) until `ok` has counted at least `count` successful requests.

@@ -1,17 +1,12 @@
 //! `/healthz` and `/readyz` as Kubernetes and a load balancer see them.
 
-use crate::helpers::TestStack;
+use crate::support::TestStack;
 
 #[tokio::test]
 async fn readyz_is_200_with_every_service_up_and_503_naming_a_stopped_one() {
     let mut app = TestStack::spawn().await;
 
-    let ready = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz");
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.expect("json");
     for service in onramp_stack::SERVICES {
@@ -22,12 +17,7 @@ async fn readyz_is_200_with_every_service_up_and_503_naming_a_stopped_one() {
         .stop_service("billing")
         .await
         .expect("billing stops");
-    let not_ready = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz");
+    let not_ready = app.get("/readyz").await;
     assert_eq!(not_ready.status(), 503);
     assert_eq!(
         not_ready.headers()["content-type"],
@@ -42,25 +32,16 @@ async fn readyz_is_200_with_every_service_up_and_503_naming_a_stopped_one() {
         "only the stopped service is named: {detail}"
     );
 
-    let live = app
-        .http
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("healthz");
+    let live = app.get("/healthz").await;
     assert_eq!(live.status(), 200, "liveness does not depend on peers");
+    // A stack with a stopped part still stops cleanly (the rest drain and exit without error).
     app.stop().await;
 }
 
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_keeps_the_callers() {
     let app = TestStack::spawn().await;
-    let generated = app
-        .http
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("healthz");
+    let generated = app.get("/healthz").await;
     assert!(!generated.headers()["x-request-id"].is_empty());
     let kept = app
         .http
@@ -70,5 +51,4 @@ async fn every_response_carries_a_request_id_and_keeps_the_callers() {
         .await
         .expect("healthz");
     assert_eq!(kept.headers()["x-request-id"], "req-123");
-    app.stop().await;
 }

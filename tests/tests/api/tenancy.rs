@@ -7,7 +7,7 @@ use onramp_proto::{
 };
 use sqlx::{Connection, PgConnection};
 
-use crate::helpers::TestStack;
+use crate::support::TestStack;
 
 async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(response.status(), status);
@@ -59,7 +59,6 @@ async fn post_tenants_requires_a_well_formed_idempotency_key_before_anything_els
         problem(status.expect("get"), 401).await["reason"],
         "UNAUTHENTICATED"
     );
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -80,12 +79,7 @@ async fn the_public_invite_lookup_shows_a_masked_preview_and_404s_unknown_or_exp
     ] {
         sqlx::query(sql).execute(&mut db).await.expect(sql);
     }
-    let live = app
-        .http
-        .get(app.url("/v1/invites/live-code"))
-        .send()
-        .await
-        .expect("get");
+    let live = app.get("/v1/invites/live-code").await;
     assert_eq!(live.status(), 200);
     let preview: serde_json::Value = live.json().await.expect("json");
     assert_eq!(preview["tenant_name"], "Acme");
@@ -93,16 +87,10 @@ async fn the_public_invite_lookup_shows_a_masked_preview_and_404s_unknown_or_exp
     assert_eq!(preview["role"], "admin");
     assert!(preview.get("email").is_none(), "{preview}");
     for code in ["old-code", "no-such-code"] {
-        let response = app
-            .http
-            .get(app.url(&format!("/v1/invites/{code}")))
-            .send()
-            .await
-            .expect("get");
+        let response = app.get(&format!("/v1/invites/{code}")).await;
         assert_eq!(problem(response, 404).await["reason"], "NOT_FOUND");
     }
     db.close().await.expect("close");
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -153,5 +141,4 @@ async fn provisioning_while_billing_is_down_answers_unavailable_and_writes_nothi
         assert_eq!(rows, 0, "{table}");
     }
     db.close().await.expect("close");
-    app.stop().await;
 }

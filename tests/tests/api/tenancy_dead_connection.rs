@@ -7,15 +7,15 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use crate::{
-    tenancy_http::{count, provision, tenancy_db},
-    world::World,
+use crate::support::{
+    TestStack,
+    tenancy::{count, provision, tenancy_db},
 };
 
 #[tokio::test]
 async fn a_connection_terminated_mid_provisioning_answers_503_with_retry_after_and_the_key_then_succeeds()
  {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let mut db = tenancy_db(&world).await;
     // The provisioning transaction's own backend ends itself on its first starter-data row.
@@ -70,5 +70,4 @@ async fn a_connection_terminated_mid_provisioning_answers_503_with_retry_after_a
         4
     );
     db.close().await.expect("close");
-    world.stop().await;
 }

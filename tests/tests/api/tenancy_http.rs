@@ -5,70 +5,14 @@
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
+use sqlx::Connection;
 
-use crate::world::{User, World};
-
-/// `POST /v1/tenants` as `user` with `key` and `body`.
-pub(crate) async fn provision(
-    world: &World,
-    user: &User,
-    key: &str,
-    body: Value,
-) -> reqwest::Response {
-    world
-        .authed(Method::POST, "/v1/tenants", &user.access_token)
-        .header("idempotency-key", key)
-        .json(&body)
-        .send()
-        .await
-        .expect("provision")
-}
-
-/// The free plan of billing's starter catalog: active at once, 3 seats.
-pub(crate) const FREE_PLAN: &str = "free";
-
-/// Provisions a workspace named `name` on `plan` ("" for none) and returns its id.
-pub(crate) async fn new_tenant_on(world: &World, user: &User, name: &str, plan: &str) -> String {
-    let key = uuid::Uuid::new_v4().to_string();
-    let made = provision(world, user, &key, json!({ "name": name, "plan_id": plan })).await;
-    assert_eq!(made.status(), StatusCode::CREATED);
-    let made: Value = made.json().await.expect("json");
-    made["tenant"]["id"].as_str().expect("tenant id").to_owned()
-}
-
-/// Provisions an active workspace (on the free plan) named `name` and returns its id.
-pub(crate) async fn new_tenant(world: &World, user: &User, name: &str) -> String {
-    new_tenant_on(world, user, name, FREE_PLAN).await
-}
-
-/// A GET as `user`: its status and JSON body (problem or not).
-pub(crate) async fn get(world: &World, user: &User, path: &str) -> (StatusCode, Value) {
-    let response = world
-        .authed(Method::GET, path, &user.access_token)
-        .send()
-        .await
-        .expect("get");
-    (response.status(), response.json().await.expect("json"))
-}
-
-/// A direct connection to tenancy's own database (to inject failures and count rows).
-pub(crate) async fn tenancy_db(world: &World) -> PgConnection {
-    let options = world
-        .app
-        .stack
-        .database("tenant-provisioning")
-        .expect("options");
-    PgConnection::connect_with(&options).await.expect("connect")
-}
-
-pub(crate) async fn count(db: &mut PgConnection, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(db).await.expect(sql)
-}
+use crate::support::TestStack;
+use crate::support::tenancy::{FREE_PLAN, count, get, new_tenant, provision, tenancy_db};
 
 #[tokio::test]
 async fn a_verified_user_provisions_a_workspace_and_reads_it_back() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let created = provision(
         &world,
@@ -102,12 +46,11 @@ async fn a_verified_user_provisions_a_workspace_and_reads_it_back() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(starter["items"].as_array().map(Vec::len), Some(4));
-    world.stop().await;
 }
 
 #[tokio::test]
 async fn a_failure_at_any_step_answers_422_and_leaves_no_tenant_membership_or_starter_rows() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let mut db = tenancy_db(&world).await;
     sqlx::query(
@@ -180,12 +123,11 @@ async fn a_failure_at_any_step_answers_422_and_leaves_no_tenant_membership_or_st
         4
     );
     db.close().await.expect("close");
-    world.stop().await;
 }
 
 #[tokio::test]
 async fn twenty_concurrent_requests_with_one_key_make_one_tenant_and_twenty_identical_bodies() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let key = uuid::Uuid::new_v4().to_string();
     let responses =
@@ -214,12 +156,11 @@ async fn twenty_concurrent_requests_with_one_key_make_one_tenant_and_twenty_iden
     // A later retry still gets the same bytes.
     let later = provision(&world, &owner, &key, json!({ "name": "Stampede" })).await;
     assert_eq!(later.bytes().await.expect("body"), bodies[0]);
-    world.stop().await;
 }
 
 #[tokio::test]
 async fn reusing_a_key_with_a_different_body_is_refused_and_keys_belong_to_their_caller() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let key = uuid::Uuid::new_v4().to_string();
     let first = provision(&world, &owner, &key, json!({ "name": "First" })).await;
@@ -241,12 +182,11 @@ async fn reusing_a_key_with_a_different_body_is_refused_and_keys_belong_to_their
     let mut db = tenancy_db(&world).await;
     assert_eq!(count(&mut db, "select count(*) from tenants").await, 2);
     db.close().await.expect("close");
-    world.stop().await;
 }
 
 #[tokio::test]
 async fn a_user_of_one_tenant_gets_404_for_everything_of_another() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let alice = world.verified_user().await;
     let bob = world.verified_user().await;
     let _alices = new_tenant(&world, &alice, "Alice Co").await;
@@ -290,5 +230,4 @@ async fn a_user_of_one_tenant_gets_404_for_everything_of_another() {
     assert_eq!(members[0]["role"], "owner");
     let (_, invites) = get(&world, &bob, &format!("/v1/tenants/{bobs}/invites")).await;
     assert_eq!(invites["invites"].as_array().map(Vec::len), Some(0));
-    world.stop().await;
 }

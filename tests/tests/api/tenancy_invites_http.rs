@@ -5,61 +5,14 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::{
-    identity::PASSWORD,
-    tenancy_http::{get, new_tenant, tenancy_db},
-    world::{User, World, mail_text},
+use crate::support::tenancy::{accept, invite};
+use crate::support::{
+    PASSWORD, TestStack, User, mail_text,
+    tenancy::{get, new_tenant, tenancy_db},
 };
 
-/// Invites `email` as `role` into `tenant`; returns the code (shown once, in the create answer).
-pub(crate) async fn invite(
-    world: &World,
-    owner: &User,
-    tenant: &str,
-    email: &str,
-    role: &str,
-) -> String {
-    let response = world
-        .authed(
-            Method::POST,
-            &format!("/v1/tenants/{tenant}/invites"),
-            &owner.access_token,
-        )
-        .json(&json!({ "invites": [{ "email": email, "role": role }] }))
-        .send()
-        .await
-        .expect("invite");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = response.json().await.expect("json");
-    assert_eq!(body["results"][0]["outcome"], "created", "{body}");
-    body["results"][0]["code"]
-        .as_str()
-        .expect("code")
-        .to_owned()
-}
-
-/// `POST /v1/invites/{code}/accept` as `user`.
-pub(crate) async fn accept(world: &World, user: &User, code: &str) -> (StatusCode, Value) {
-    let response = world
-        .authed(
-            Method::POST,
-            &format!("/v1/invites/{code}/accept"),
-            &user.access_token,
-        )
-        .send()
-        .await
-        .expect("accept");
-    (response.status(), response.json().await.expect("json"))
-}
-
-async fn lookup(world: &World, code: &str) -> (StatusCode, Value) {
-    let response = world
-        .app
-        .http
-        .get(world.app.url(&format!("/v1/invites/{code}")))
-        .send()
-        .await
-        .expect("lookup");
+async fn lookup(world: &TestStack, code: &str) -> (StatusCode, Value) {
+    let response = world.get(&format!("/v1/invites/{code}")).await;
     (response.status(), response.json().await.expect("json"))
 }
 
@@ -69,7 +22,7 @@ fn invitee_email() -> String {
 
 #[tokio::test]
 async fn an_invitee_with_the_invited_verified_email_joins_and_anyone_else_is_refused() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let tenant = new_tenant(&world, &owner, "Invite Co").await;
     let email = invitee_email();
@@ -114,12 +67,11 @@ async fn an_invitee_with_the_invited_verified_email_joins_and_anyone_else_is_ref
     // A used code is gone.
     let (status, _) = lookup(&world, &code).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    world.stop().await;
 }
 
 #[tokio::test]
 async fn an_unverified_invitee_must_verify_first() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let tenant = new_tenant(&world, &owner, "Verify Co").await;
     let email = invitee_email();
@@ -128,12 +80,11 @@ async fn an_unverified_invitee_must_verify_first() {
     let (status, problem) = accept(&world, &unverified, &code).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
     assert_eq!(problem["reason"], "EMAIL_VERIFICATION_REQUIRED");
-    world.stop().await;
 }
 
 #[tokio::test]
 async fn expired_and_unknown_codes_are_404_for_lookup_and_accept() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let tenant = new_tenant(&world, &owner, "Late Co").await;
     let email = invitee_email();
@@ -153,11 +104,10 @@ async fn expired_and_unknown_codes_are_404_for_lookup_and_accept() {
     }
     let (status, _) = get(&world, &jane, &format!("/v1/tenants/{tenant}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    world.stop().await;
 }
 
 async fn set_role(
-    world: &World,
+    world: &TestStack,
     by: &User,
     tenant: &str,
     user: &User,
@@ -176,7 +126,7 @@ async fn set_role(
     (response.status(), response.json().await.expect("json"))
 }
 
-async fn remove(world: &World, by: &User, tenant: &str, user: &User) -> (StatusCode, Value) {
+async fn remove(world: &TestStack, by: &User, tenant: &str, user: &User) -> (StatusCode, Value) {
     let response = world
         .authed(
             Method::DELETE,
@@ -191,7 +141,7 @@ async fn remove(world: &World, by: &User, tenant: &str, user: &User) -> (StatusC
 
 #[tokio::test]
 async fn the_last_owner_can_be_neither_removed_nor_demoted() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let alice = world.verified_user().await;
     let tenant = new_tenant(&world, &alice, "Owners Co").await;
     for (status, problem) in [
@@ -243,13 +193,12 @@ async fn the_last_owner_can_be_neither_removed_nor_demoted() {
         .filter(|m| m["role"] == "owner")
         .count();
     assert_eq!(owners, 1);
-    world.stop().await;
 }
 
 /// `POST /v1/auth/signup` carrying an invite code.
-async fn signup_with_invite(world: &World, email: &str, code: &str) -> reqwest::Response {
-    crate::identity::post(
-        &world.app,
+async fn signup_with_invite(world: &TestStack, email: &str, code: &str) -> reqwest::Response {
+    crate::support::post(
+        world,
         "/v1/auth/signup",
         json!({ "email": email, "password": PASSWORD, "display_name": "Jane Invitee",
                 "invite_code": code }),
@@ -259,7 +208,7 @@ async fn signup_with_invite(world: &World, email: &str, code: &str) -> reqwest::
 
 #[tokio::test]
 async fn a_password_signup_carrying_the_invite_code_is_admitted_and_joins_after_the_mailed_link() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let tenant = new_tenant(&world, &owner, "Signup Co").await;
     let email = invitee_email();
@@ -275,7 +224,7 @@ async fn a_password_signup_carrying_the_invite_code_is_admitted_and_joins_after_
 
     let signed_up = signup_with_invite(&world, &email.to_uppercase(), &code).await;
     assert_eq!(signed_up.status(), StatusCode::ACCEPTED);
-    let session: Value = crate::identity::login(&world.app, &email, PASSWORD)
+    let session: Value = crate::support::login(&world, &email, PASSWORD)
         .await
         .json()
         .await
@@ -299,11 +248,10 @@ async fn a_password_signup_carrying_the_invite_code_is_admitted_and_joins_after_
     };
     let (status, refused) = accept(&world, &jane, &code).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
-    crate::identity_invite_proof::verify_from_mail(&world, &email).await;
+    crate::support::verify_from_mail(&world, &email).await;
     let (status, accepted) = accept(&world, &jane, &code).await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
     assert_eq!(accepted["membership"]["role"], "member");
     let (status, _) = get(&world, &jane, &format!("/v1/tenants/{tenant}/starter-data")).await;
     assert_eq!(status, StatusCode::OK);
-    world.stop().await;
 }

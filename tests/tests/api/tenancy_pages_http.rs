@@ -5,14 +5,14 @@ use std::collections::HashSet;
 
 use reqwest::StatusCode;
 
-use crate::{
-    tenancy_http::{get, new_tenant},
-    world::World,
+use crate::support::{
+    TestStack,
+    tenancy::{get, new_tenant},
 };
 
 #[tokio::test]
 async fn paging_through_my_tenants_sees_each_exactly_once_and_ends_with_a_null_token() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let mut made = HashSet::new();
     for n in 0..5 {
@@ -53,12 +53,11 @@ async fn paging_through_my_tenants_sees_each_exactly_once_and_ends_with_a_null_t
     let (_, all) = get(&world, &owner, "/v1/tenants").await;
     assert_eq!(all["tenants"].as_array().map(Vec::len), Some(5));
     assert!(all["next_page_token"].is_null(), "{all}");
-    world.stop().await;
 }
 
 #[tokio::test]
 async fn a_bad_page_token_or_page_size_answers_400_naming_it_on_every_list() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let tenant = new_tenant(&world, &owner, "Bad pages").await;
     for list in [
@@ -79,5 +78,4 @@ async fn a_bad_page_token_or_page_size_answers_400_naming_it_on_every_list() {
         assert_eq!(status, StatusCode::OK, "{list}: {page}");
         assert!(page.get("next_page_token").is_some(), "{list}: {page}");
     }
-    world.stop().await;
 }

@@ -15,21 +15,20 @@ use serde_json::Value;
 use tokio::sync::Notify;
 use tonic::transport::Channel;
 
-use crate::{
-    tenancy_http::{count, get, new_tenant_on, tenancy_db},
-    world::{User, World},
+use crate::support::{
+    TestStack, User,
+    tenancy::{count, get, new_tenant_on, tenancy_db},
 };
 
 /// A workspace provisioned without a plan: tenancy asks the real billing service, which has no
 /// active entitlement for it yet, so it waits for payment (as after choosing a plan in Checkout).
-async fn pending_tenant(world: &World, owner: &User, name: &str) -> String {
+async fn pending_tenant(world: &TestStack, owner: &User, name: &str) -> String {
     new_tenant_on(world, owner, name, "").await
 }
 
 /// Tenancy's gRPC client, as billing's outbox relay holds it.
-async fn billing_relay(world: &World) -> TenancyServiceClient<Channel> {
+async fn billing_relay(world: &TestStack) -> TenancyServiceClient<Channel> {
     let addr = world
-        .app
         .stack
         .service_addr("tenant-provisioning")
         .expect("tenancy runs");
@@ -56,7 +55,7 @@ fn event(
 }
 
 /// One poll of the status route, read the way the web app reads it.
-async fn observe(world: &World, user: &User, tenant: &str) -> Result<Observation, String> {
+async fn observe(world: &TestStack, user: &User, tenant: &str) -> Result<Observation, String> {
     let response = world
         .authed(
             Method::GET,
@@ -82,7 +81,7 @@ async fn observe(world: &World, user: &User, tenant: &str) -> Result<Observation
 #[tokio::test]
 async fn a_pending_workspace_answers_402_until_the_activation_lands_and_the_client_policy_sees_ready()
  {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let tenant = pending_tenant(&world, &owner, "Waiting Room").await;
 
@@ -152,12 +151,11 @@ async fn a_pending_workspace_answers_402_until_the_activation_lands_and_the_clie
         .expect("get");
     assert_eq!(usable.status(), StatusCode::OK);
     assert!(usable.headers().get(RETRY_AFTER).is_none());
-    world.stop().await;
 }
 
 #[tokio::test]
 async fn duplicate_activation_events_change_nothing() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let tenant = pending_tenant(&world, &owner, "Twice Paid").await;
     let mut relay = billing_relay(&world).await;
@@ -198,12 +196,11 @@ async fn duplicate_activation_events_change_nothing() {
         count(&mut db, "select count(*) from billing_events").await,
         2
     );
-    world.stop().await;
 }
 
 #[tokio::test]
 async fn illegal_lifecycle_transitions_are_refused_and_the_workspace_stays_as_it_was() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
     let tenant = pending_tenant(&world, &owner, "Strict").await;
     let mut relay = billing_relay(&world).await;
@@ -243,5 +240,4 @@ async fn illegal_lifecycle_transitions_are_refused_and_the_workspace_stays_as_it
         (&status["state"], &status["ready"]),
         (&Value::from("canceled"), &Value::from(false))
     );
-    world.stop().await;
 }

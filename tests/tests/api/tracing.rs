@@ -1,6 +1,6 @@
 //! One trace from the caller through the gateway into every service.
 
-use crate::helpers::{TestStack, attribute, new_trace_id, wait_for_span};
+use crate::support::{TestStack, attribute, new_trace_id, wait_for_span};
 
 #[tokio::test]
 async fn a_callers_traceparent_reaches_a_span_recorded_inside_a_service() {
@@ -34,5 +34,4 @@ async fn a_callers_traceparent_reaches_a_span_recorded_inside_a_service() {
         service_span.span_kind,
         opentelemetry::trace::SpanKind::Server
     );
-    app.stop().await;
 }

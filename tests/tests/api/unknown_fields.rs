@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::world::World;
+use crate::support::TestStack;
 
 /// A field no request body has.
 const UNKNOWN: &str = "onramp_unknown_field";
@@ -27,18 +27,9 @@ fn body_schema<'a>(document: &'a Value, operation: &Value) -> Option<&'a Value> 
 
 #[tokio::test]
 async fn every_json_body_refuses_an_unknown_field_by_name() {
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let user = world.verified_user().await;
-    let document: Value = world
-        .app
-        .http
-        .get(world.app.url("/openapi.json"))
-        .send()
-        .await
-        .expect("openapi")
-        .json()
-        .await
-        .expect("json");
+    let document: Value = world.get("/openapi.json").await.json().await.expect("json");
     let mut checked = Vec::new();
     for (path, item) in document["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("path item") {
@@ -84,14 +75,13 @@ async fn every_json_body_refuses_an_unknown_field_by_name() {
     }
     // The table is the document: it must not be empty (it had 19 JSON bodies when written).
     assert!(checked.len() >= 19, "only {checked:?}");
-    world.stop().await;
 }
 
 #[tokio::test]
 async fn a_plan_named_in_a_provisioning_body_is_refused_not_ignored() {
     // The incident in issue 14: `plan` (not `plan_id`) was silently dropped, and the workspace
     // waited for a payment that was never chosen. Nothing is provisioned.
-    let world = World::spawn().await;
+    let world = TestStack::with_mail().await;
     let user = world.verified_user().await;
     let response = world
         .authed(Method::POST, "/v1/tenants", &user.access_token)
@@ -133,5 +123,4 @@ async fn a_plan_named_in_a_provisioning_body_is_refused_not_ignored() {
         owner.values().all(|value| value != &json!("")),
         "no empty placeholders: {provisioned}"
     );
-    world.stop().await;
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::web_support::{browser_world, chain, run_journey};
+use crate::support::web::{browser_world, run_journey};
 
 /// Sign up → verify from the mail → welcome (double click makes one workspace) → 14-day trial
 /// on the manual provider → payment pending → ready → checklist → setup form errors → invite a
@@ -22,12 +22,9 @@ async fn trial_journey_in_a_browser() {
 #[tokio::test]
 async fn the_verification_wall_after_the_grace_period() {
     let (world, base) = browser_world(|options| {
-        options.configure_identity = chain(
-            options.configure_identity.take(),
-            |config: &mut onramp_identity::Config| {
-                config.email_verification_grace = Duration::ZERO;
-            },
-        );
+        options.identity(|config: &mut onramp_identity::Config| {
+            config.email_verification_grace = Duration::ZERO;
+        });
     })
     .await;
     run_journey(world, &base, "wall.test.mjs").await;

@@ -4,9 +4,9 @@
 use axum::{Json, Router, routing::get};
 use serde_json::json;
 
-use crate::{
-    identity_oauth::{mock_provider_hook, provider_user, start_provider},
-    web_support::{browser_world, run_journey_with},
+use crate::support::{
+    oauth::{mock_provider_hook, provider_user, start_provider},
+    web::{browser_world, run_journey_with},
 };
 
 #[tokio::test]
@@ -18,17 +18,11 @@ async fn sign_in_with_the_oidc_provider_in_a_browser() {
     provider_user(&http, &provider, &sub, &email, true).await;
     let hook = mock_provider_hook(&provider);
     let (world, base) = browser_world(move |options| {
-        let previous = options.configure_identity.take();
         let redirect = format!("{}/oauth/callback", options_base(options));
-        options.configure_identity = Some(onramp_stack::ConfigHook::new(
-            move |config: &mut onramp_identity::Config| {
-                if let Some(previous) = &previous {
-                    previous.apply(config);
-                }
-                hook.apply(config);
-                config.oauth_redirect_uris = vec![redirect.clone()];
-            },
-        ));
+        options.identity(move |config: &mut onramp_identity::Config| {
+            hook.apply(config);
+            config.oauth_redirect_uris = vec![redirect.clone()];
+        });
     })
     .await;
     let who = json!({ "sub": sub, "email": email });

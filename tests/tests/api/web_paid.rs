@@ -9,10 +9,10 @@ use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
 use onramp_kit::config::SecretString;
 use serde_json::{Value, json};
 
-use crate::{
-    billing_support::{OPERATOR, add_plan, paid_plan},
-    stripe_fake::{STRIPE_KEY, StripeFake, Webhooks, event, new_webhook_secret},
-    web_support::{browser_world, chain, run_journey_with},
+use crate::support::{
+    billing::{OPERATOR, add_plan, paid_plan},
+    stripe::{STRIPE_KEY, StripeFake, Webhooks, event, new_webhook_secret},
+    web::{browser_world, run_journey_with},
 };
 
 struct Stripe {
@@ -56,20 +56,17 @@ async fn paid_journey_through_checkout_in_a_browser() {
     let secrets = vec![SecretString::from(secret.clone())];
     let (world, base) = browser_world(move |options| {
         options.billing_webhook_secrets = secrets;
-        options.configure_billing = chain(
-            options.configure_billing.take(),
-            move |config: &mut onramp_billing::Config| {
-                config.billing_operator_user_ids = vec![OPERATOR.to_owned()];
-                config.billing_provider = Some(onramp_billing::ProviderKind::Stripe);
-                config.stripe_secret_key = Some(SecretString::from(STRIPE_KEY.to_owned()));
-                config.stripe_api_base = stripe_base.clone();
-            },
-        );
+        options.billing(move |config: &mut onramp_billing::Config| {
+            config.billing_operator_user_ids = vec![OPERATOR.to_owned()];
+            config.billing_provider = Some(onramp_billing::ProviderKind::Stripe);
+            config.stripe_secret_key = Some(SecretString::from(STRIPE_KEY.to_owned()));
+            config.stripe_api_base = stripe_base.clone();
+        });
     })
     .await;
     let price = fake.localstripe.create_price(4900).await;
     add_plan(&world, paid_plan("team", &price, 5)).await;
-    let hooks = Webhooks::new(world.app.url("/v1/webhooks/stripe"), &secret);
+    let hooks = Webhooks::new(world.url("/v1/webhooks/stripe"), &secret);
     let stripe = Arc::new(Stripe { fake, hooks });
     let control = Router::new()
         .route("/complete-checkout", post(complete_checkout))

@@ -6,10 +6,7 @@
 use reqwest::{Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::{
-    helpers::TestStack,
-    identity::{PASSWORD, new_email, signup},
-};
+use crate::support::{PASSWORD, TestStack, new_email, signup};
 
 fn csp(response: &Response) -> String {
     response.headers()[header::CONTENT_SECURITY_POLICY]
@@ -27,7 +24,7 @@ async fn app_paths_serve_the_app_and_api_paths_stay_problem_json() {
         "/verify-email?token=x",
         "/no/such/screen",
     ] {
-        let page = app.http.get(app.url(path)).send().await.expect("page");
+        let page = app.get(path).await;
         assert_eq!(page.status(), StatusCode::OK, "{path}");
         assert!(
             page.headers()[header::CONTENT_TYPE]
@@ -43,12 +40,7 @@ async fn app_paths_serve_the_app_and_api_paths_stay_problem_json() {
         let body = page.text().await.expect("html");
         assert!(body.contains(r#"<script type="module" src="/js/main.js">"#));
     }
-    let script = app
-        .http
-        .get(app.url("/js/main.js"))
-        .send()
-        .await
-        .expect("js");
+    let script = app.get("/js/main.js").await;
     assert_eq!(script.status(), StatusCode::OK);
     assert!(
         script.headers()[header::CONTENT_TYPE]
@@ -57,16 +49,11 @@ async fn app_paths_serve_the_app_and_api_paths_stay_problem_json() {
             .starts_with("text/javascript")
     );
     // A missing asset is a 404, never the HTML page parsed as a script.
-    let missing = app
-        .http
-        .get(app.url("/js/nope.js"))
-        .send()
-        .await
-        .expect("js");
+    let missing = app.get("/js/nope.js").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 
     for path in ["/v1/no-such-route", "/.well-known/nope", "/v1"] {
-        let api = app.http.get(app.url(path)).send().await.expect("api");
+        let api = app.get(path).await;
         assert_eq!(api.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(
             api.headers()[header::CONTENT_TYPE],
@@ -75,30 +62,16 @@ async fn app_paths_serve_the_app_and_api_paths_stay_problem_json() {
         );
         assert_eq!(csp(&api), "default-src 'none'; frame-ancestors 'none'");
     }
-    let status = app
-        .http
-        .get(app.url("/v1/status"))
-        .send()
-        .await
-        .expect("api");
+    let status = app.get("/v1/status").await;
     assert_eq!(csp(&status), "default-src 'none'; frame-ancestors 'none'");
     // The app is not API: it never enters the OpenAPI document.
-    let doc: Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .expect("doc")
-        .json()
-        .await
-        .expect("json");
+    let doc: Value = app.get("/openapi.json").await.json().await.expect("json");
     let paths = doc["paths"].as_object().expect("paths");
     assert!(paths.keys().all(|p| p.starts_with("/v1/")
         || p.starts_with("/.well-known/")
         || p == "/healthz"
         || p == "/readyz"
         || p == "/openapi.json"));
-    app.stop().await;
 }
 
 /// Logs in as a browser on the gateway's own origin; returns (cookie header, csrf token, body).
@@ -203,5 +176,4 @@ async fn browser_sessions_are_cookie_only_and_the_own_origin_may_change_things()
         body.get("access_token").is_none() && body.get("refresh_token").is_none(),
         "{body}"
     );
-    app.stop().await;
 }

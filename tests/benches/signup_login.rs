@@ -2,45 +2,70 @@
 //! same parameters, measured in the same run. Each signup and each login costs one argon2id hash, so
 //! the ratio says how much of the hashing budget reaches users (the rest is HTTP, gRPC, Postgres).
 //!
-//! `cargo bench -p onramp-identity --bench signup_login` (Postgres at `DATABASE_URL` or 127.0.0.1:5432;
+//! `cargo bench -p onramp-e2e --bench signup_login` (Postgres at `DATABASE_URL` or 127.0.0.1:5432;
 //! the bench creates and drops its own databases). `BENCH_REQUESTS` sets the count (default 64).
+//!
+//! The ceiling hashes with the `argon2` crate directly at OWASP's argon2id parameters, which is what
+//! identity uses; the bench checks that against a hash identity stored during the run, so it stops
+//! with an error rather than compare against the wrong ceiling if identity's parameters change.
+
+mod common;
 
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
+use anyhow::{Context as _, ensure};
+use argon2::{Algorithm, Argon2, Params, Version};
 use futures::{StreamExt as _, stream};
-use onramp_stack::{
-    RunningStack, StackOptions,
-    postgres::{LOCAL_SERVER_URL, PgServer},
-};
 use serde_json::json;
+use sqlx::{Connection as _, PgConnection};
 
 const PASSWORD: &str = "correct horse battery staple";
+
+/// OWASP's argon2id recommendation, as identity hashes: 19 MiB of memory, 2 iterations, 1 lane.
+const MEMORY_KIB: u32 = 19_456;
+const ITERATIONS: u32 = 2;
+const LANES: u32 = 1;
+
+/// How identity's stored PHC strings begin when they use the parameters above.
+fn phc_prefix() -> String {
+    format!("$argon2id$v=19$m={MEMORY_KIB},t={ITERATIONS},p={LANES}$")
+}
 
 fn per_second(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64()
 }
 
 /// Hashes/s with every core hashing at once: the most any number of requests could achieve.
-fn argon2_ceiling(total: usize, threads: usize) -> f64 {
+fn argon2_ceiling(total: usize, threads: usize) -> anyhow::Result<f64> {
+    let params = Params::new(MEMORY_KIB, ITERATIONS, LANES, None)
+        .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
     let start = Instant::now();
     let per_thread = total.div_ceil(threads);
     let handles: Vec<_> = (0..threads)
         .map(|_| {
+            let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
             std::thread::spawn(move || {
+                // A fresh salt per hash, as a signup makes; the cost does not depend on it.
+                let mut out = [0u8; 32];
                 for _ in 0..per_thread {
-                    onramp_identity::passwords::hash_once_for_benchmark(PASSWORD)
-                        .expect("argon2 hash");
+                    let salt = uuid::Uuid::new_v4();
+                    argon2
+                        .hash_password_into(PASSWORD.as_bytes(), salt.as_bytes(), &mut out)
+                        .map_err(|e| anyhow::anyhow!("argon2 hash: {e}"))?;
                 }
+                anyhow::Ok(())
             })
         })
         .collect();
     for handle in handles {
-        handle.join().expect("hashing thread");
+        handle
+            .join()
+            .map_err(|_| anyhow::anyhow!("a hashing thread panicked"))??;
     }
-    per_second(per_thread * threads, start.elapsed())
+    Ok(per_second(per_thread * threads, start.elapsed()))
 }
 
 /// Sends `count` POSTs of `body(i)` to `path`, `concurrency` at a time; requests/s.
@@ -68,33 +93,31 @@ async fn drive(
     per_second(count, start.elapsed())
 }
 
+/// Fails unless identity stored its hashes with the parameters the ceiling is measured at.
+async fn check_identity_parameters(
+    database: sqlx::postgres::PgConnectOptions,
+) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect_with(&database).await?;
+    let stored: String = sqlx::query_scalar(
+        "select password_hash from users where password_hash is not null limit 1",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .context("a stored password hash")?;
+    ensure!(
+        stored.starts_with(&phc_prefix()),
+        "identity hashes with other parameters than the ceiling ({}…): update the bench",
+        stored.split('$').take(4).collect::<Vec<_>>().join("$")
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let count: usize = std::env::var("BENCH_REQUESTS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(64);
+    let count = common::env_u64("BENCH_REQUESTS", 64) as usize;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| LOCAL_SERVER_URL.to_owned());
-    let prefix = format!(
-        "onramp_bench_{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..12]
-    );
-    let stack = RunningStack::start(StackOptions::local(PgServer::from_url(&url)?, prefix)).await?;
     let http = reqwest::Client::new();
-    let ready = Instant::now();
-    while http
-        .get(format!("{}/readyz", stack.gateway_url()))
-        .send()
-        .await
-        .map_or(true, |r| r.status() != 200)
-    {
-        anyhow::ensure!(
-            ready.elapsed() < Duration::from_secs(30),
-            "stack never ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let stack = common::start(common::options()?, &http).await?;
 
     let concurrency = cores * 4;
     let email = |i: usize| format!("bench-{i}@example.com");
@@ -116,12 +139,13 @@ async fn main() -> anyhow::Result<()> {
         200,
     )
     .await;
-    let ceiling = argon2_ceiling(count, cores);
+    check_identity_parameters(stack.database("identity")?).await?;
+    let ceiling = argon2_ceiling(count, cores)?;
     stack.shutdown_and_drop_databases().await?;
 
     let report = format!(
         "requests: {count} each, concurrency {concurrency}, cores {cores}\n\
-         argon2id ceiling (m=19456,t=2,p=1, {cores} threads): {ceiling:8.1} hashes/s\n\
+         argon2id ceiling (m={MEMORY_KIB},t={ITERATIONS},p={LANES}, {cores} threads): {ceiling:8.1} hashes/s\n\
          signups through the gateway:                   {signups:8.1} /s  ({:.0}% of ceiling)\n\
          logins through the gateway:                    {logins:8.1} /s  ({:.0}% of ceiling)\n",
         100.0 * signups / ceiling,

@@ -12,24 +12,11 @@ use axum::{
     http::StatusCode,
     routing::get,
 };
-use onramp_stack::{ConfigHook, StackOptions};
+use onramp_stack::StackOptions;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::world::{MAIL_WAIT, World, mail_text};
-
-/// Applies `previous` (World's SMTP settings) and then `mine`.
-pub(crate) fn chain<T: 'static>(
-    previous: Option<ConfigHook<T>>,
-    mine: impl Fn(&mut T) + Send + Sync + 'static,
-) -> Option<ConfigHook<T>> {
-    Some(ConfigHook::new(move |config: &mut T| {
-        if let Some(previous) = &previous {
-            previous.apply(config);
-        }
-        mine(config);
-    }))
-}
+use crate::support::{MAIL_WAIT, TestStack, mail_text};
 
 /// A free loopback port for the gateway (the app's links must name it before it starts).
 fn free_port() -> u16 {
@@ -41,43 +28,31 @@ fn free_port() -> u16 {
 
 /// The stack for a browser journey: the gateway at `http://127.0.0.1:<port>`, every service's
 /// app links pointing there, the manual billing provider, and `adjust` applied last.
-pub(crate) async fn browser_world(adjust: impl FnOnce(&mut StackOptions)) -> (World, String) {
+pub(crate) async fn browser_world(adjust: impl FnOnce(&mut StackOptions)) -> (TestStack, String) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let app = base.clone();
-    let world = World::spawn_with(|options| {
+    let world = TestStack::with_mail_and(|options| {
         options.gateway_port = port;
         let identity_app = app.clone();
-        options.configure_identity = chain(
-            options.configure_identity.take(),
-            move |config: &mut onramp_identity::Config| {
-                config.app_base_url = identity_app.clone();
-                config.oauth_redirect_uris = vec![format!("{identity_app}/oauth/callback")];
-            },
-        );
+        options.identity(move |config: &mut onramp_identity::Config| {
+            config.app_base_url = identity_app.clone();
+            config.oauth_redirect_uris = vec![format!("{identity_app}/oauth/callback")];
+        });
         let tenancy_app = app.clone();
-        options.configure_tenancy = chain(
-            options.configure_tenancy.take(),
-            move |config: &mut onramp_tenant_provisioning::Config| {
-                config.invite_link_base = format!("{tenancy_app}/invites/");
-                config.payment_retry_after = Duration::from_secs(1);
-            },
-        );
+        options.tenancy(move |config: &mut onramp_tenant_provisioning::Config| {
+            config.invite_link_base = format!("{tenancy_app}/invites/");
+            config.payment_retry_after = Duration::from_secs(1);
+        });
         let billing_app = app.clone();
-        options.configure_billing = chain(
-            options.configure_billing.take(),
-            move |config: &mut onramp_billing::Config| {
-                config.billing_app_url = billing_app.clone();
-                config.outbox_poll_interval = Duration::from_millis(50);
-                config.billing_provider = Some(onramp_billing::ProviderKind::Manual);
-            },
-        );
-        options.configure_onboarding = chain(
-            options.configure_onboarding.take(),
-            |config: &mut onramp_onboarding::Config| {
-                config.checklist_peer_timeout = Duration::from_secs(5);
-            },
-        );
+        options.billing(move |config: &mut onramp_billing::Config| {
+            config.billing_app_url = billing_app.clone();
+            config.outbox_poll_interval = Duration::from_millis(50);
+            config.billing_provider = Some(onramp_billing::ProviderKind::Manual);
+        });
+        options.onboarding(|config: &mut onramp_onboarding::Config| {
+            config.checklist_peer_timeout = Duration::from_secs(5);
+        });
         adjust(options);
     })
     .await;
@@ -96,7 +71,7 @@ fn links(text: &str) -> Vec<String> {
 /// of the wanted link: `/verify-email?token=`, `/invites/`), waiting for it (bounded); 404 when
 /// none came.
 async fn mail_link(
-    State(world): State<Arc<World>>,
+    State(world): State<Arc<TestStack>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> (StatusCode, Json<Value>) {
     let to = query.get("to").cloned().unwrap_or_default();
@@ -104,7 +79,7 @@ async fn mail_link(
     let start = std::time::Instant::now();
     loop {
         let mut found: Vec<String> = world
-            .sink
+            .sink()
             .messages()
             .iter()
             .filter(|mail| mail.to.iter().any(|r| r == &to))
@@ -127,7 +102,7 @@ async fn mail_link(
 
 /// The control server (plus a journey's `extra` routes), until `stop` fires.
 async fn control(
-    world: Arc<World>,
+    world: Arc<TestStack>,
     extra: Router,
     stop: CancellationToken,
 ) -> (SocketAddr, tokio::task::JoinHandle<()>) {
@@ -156,12 +131,12 @@ fn repo_root() -> PathBuf {
 
 /// Runs `tests/browser/<script>` against `base` with the control server up; panics with the
 /// script's output unless it passes. Stops the stack afterwards.
-pub(crate) async fn run_journey(world: World, base: &str, script: &str) {
+pub(crate) async fn run_journey(world: TestStack, base: &str, script: &str) {
     run_journey_with(world, base, script, Router::new()).await;
 }
 
 /// [`run_journey`] with more control routes (what Stripe does, say).
-pub(crate) async fn run_journey_with(world: World, base: &str, script: &str, extra: Router) {
+pub(crate) async fn run_journey_with(world: TestStack, base: &str, script: &str, extra: Router) {
     let world = Arc::new(world);
     let stop = CancellationToken::new();
     let (control_addr, task) = control(world.clone(), extra, stop.clone()).await;
@@ -192,9 +167,7 @@ pub(crate) async fn run_journey_with(world: World, base: &str, script: &str, ext
     eprintln!("--- {script} stdout ---\n{stdout}\n--- {script} stderr ---\n{stderr}");
     stop.cancel();
     let _ = task.await;
-    if let Ok(world) = Arc::try_unwrap(world) {
-        world.stop().await;
-    }
+    drop(world);
     assert!(
         output.status.success(),
         "{script} failed ({}); its output is above",

@@ -9,9 +9,10 @@ use onramp_stack::postgres::PgServer;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::{
-    helpers::{postgres, unique_prefix},
-    process_harness::{Process, free_addr, service_env, spawn, wait_gateway_ready, wait_serving},
+use crate::support::{
+    DatabasesGuard, postgres,
+    processes::{Process, free_addr, service_env, spawn, wait_gateway_ready, wait_serving},
+    unique_prefix,
 };
 
 /// The services, in the order of [`Fleet`]'s vectors.
@@ -44,6 +45,8 @@ pub(crate) struct Fleet {
     /// `http://<gateway>`.
     pub(crate) base: String,
     pub(crate) http: reqwest::Client,
+    // Last, so the processes (killed when dropped) go before their databases.
+    _cleanup: DatabasesGuard,
 }
 
 impl Fleet {
@@ -54,7 +57,7 @@ impl Fleet {
         let prefix = unique_prefix();
         let options = server.options().expect("options");
         let mut fleet = Self {
-            server,
+            server: server.clone(),
             databases: Vec::new(),
             addrs: Vec::new(),
             envs: Vec::new(),
@@ -62,6 +65,7 @@ impl Fleet {
             gateway: None,
             base: String::new(),
             http: reqwest::Client::new(),
+            _cleanup: DatabasesGuard::new(&server, &[]),
         };
         for service in SERVICES {
             let name = format!("{prefix}_{}", service.replace('-', "_"));
@@ -75,6 +79,7 @@ impl Fleet {
                     .map(|(_, k, v)| (*k, v.clone())),
             );
             fleet.services.push(Some(spawn(service, &env)));
+            fleet._cleanup.guard(&name);
             fleet.databases.push(name);
             fleet.addrs.push(addr);
             fleet.envs.push(env);
@@ -188,20 +193,6 @@ impl Fleet {
             .expect("me json");
         (me["id"].as_str().expect("user id").to_owned(), token)
     }
-
-    /// Kills every process and drops the databases this fleet created.
-    pub(crate) async fn stop(mut self) {
-        if let Some(mut gateway) = self.gateway.take() {
-            gateway.kill9().await;
-        }
-        for mut process in self.services.drain(..).flatten() {
-            process.kill9().await;
-        }
-        let options = self.server.options().expect("options");
-        for database in &self.databases {
-            db::drop_database(&options, database).await.expect("drop");
-        }
-    }
 }
 
 /// Runs `scenario` under an outer bound, so a hang fails the test instead of stalling CI.
@@ -209,4 +200,15 @@ pub(crate) async fn bounded<T>(limit: Duration, scenario: impl Future<Output = T
     tokio::time::timeout(limit, scenario)
         .await
         .unwrap_or_else(|_| panic!("the scenario did not finish within {limit:?}"))
+}
+
+/// The built-in starter template every workspace starts with.
+const TEMPLATE: &str =
+    include_str!("../../../../services/tenant-provisioning/starter_template.json");
+
+/// How many starter items a whole workspace has.
+pub(crate) fn template_items() -> i64 {
+    let template: Value = serde_json::from_str(TEMPLATE).expect("template json");
+    let items = template["items"].as_array().expect("items").len();
+    i64::try_from(items).expect("count")
 }

@@ -1,4 +1,4 @@
-//! Shared set-up for the billing journeys over HTTP: a [`World`] whose billing runs the `stripe`
+//! Shared set-up for the billing journeys over HTTP: a [`TestStack`] whose billing runs the `stripe`
 //! provider against a [`StripeFake`] (or the `manual` provider), an operator who edits the catalog
 //! through billing's own RPC, and helpers for workspaces and their status.
 
@@ -12,14 +12,14 @@ use onramp_proto::{
     },
     common::v1::{Caller, Money},
 };
-use onramp_stack::ConfigHook;
+use onramp_stack::StackOptions;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{
-    stripe_fake::{STRIPE_KEY, StripeFake},
-    world::{User, World},
+use super::{
+    TestStack, User,
+    stripe::{STRIPE_KEY, StripeFake},
 };
 
 /// The operator billing is configured to trust for catalog writes (operators are configured by user
@@ -29,8 +29,11 @@ pub(crate) const OPERATOR: &str = "0190e2e0-0000-7000-8000-00000000a11c";
 /// How long a test waits for an effect that crosses the outbox relay.
 const RELAY_WAIT: Duration = Duration::from_secs(20);
 
-fn billing_hook(stripe_base: Option<String>) -> ConfigHook<onramp_billing::Config> {
-    ConfigHook::new(move |config: &mut onramp_billing::Config| {
+/// Billing as the tests run it: the operator trusted for catalog writes, a fast outbox relay,
+/// reconciliation asking about orphans at once, and the `stripe` provider against `stripe_base` (a
+/// [`StripeFake`]'s) or, with none, the `manual` provider.
+pub(crate) fn billing_on(options: &mut StackOptions, stripe_base: Option<String>) {
+    options.billing(move |config| {
         config.billing_operator_user_ids = vec![OPERATOR.to_owned()];
         config.outbox_poll_interval = Duration::from_millis(50);
         config.outbox_max_backoff = Duration::from_secs(1);
@@ -47,29 +50,30 @@ fn billing_hook(stripe_base: Option<String>) -> ConfigHook<onramp_billing::Confi
                 config.stripe_secret_key = None;
             }
         }
-    })
+    });
 }
 
-/// A world whose billing runs `stripe` against `fake` and verifies webhooks signed with `secret`.
-pub(crate) async fn stripe_world(fake: &StripeFake, secret: &str) -> World {
-    let hook = billing_hook(Some(fake.base.clone()));
+/// A stack whose billing runs `stripe` against `fake` and verifies webhooks signed with `secret`.
+pub(crate) async fn stripe_world(fake: &StripeFake, secret: &str) -> TestStack {
+    let base = fake.base.clone();
     let secrets = vec![SecretString::from(secret.to_owned())];
-    World::spawn_with(move |options| {
-        options.configure_billing = Some(hook);
+    TestStack::with_mail_and(move |options| {
+        billing_on(options, Some(base));
         options.billing_webhook_secrets = secrets;
     })
     .await
 }
 
-/// A world whose billing runs the `manual` provider: no Stripe at all.
-pub(crate) async fn manual_world() -> World {
-    let hook = billing_hook(None);
-    World::spawn_with(move |options| options.configure_billing = Some(hook)).await
+/// A stack whose billing runs the `manual` provider: no Stripe at all.
+pub(crate) async fn manual_world() -> TestStack {
+    TestStack::with_mail_and(|options| billing_on(options, None)).await
 }
 
 /// Billing's gRPC API, directly.
-pub(crate) async fn billing_rpc(world: &World) -> BillingServiceClient<tonic::transport::Channel> {
-    let addr = world.app.stack.service_addr("billing").expect("billing");
+pub(crate) async fn billing_rpc(
+    world: &TestStack,
+) -> BillingServiceClient<tonic::transport::Channel> {
+    let addr = world.stack.service_addr("billing").expect("billing");
     BillingServiceClient::connect(format!("http://{addr}"))
         .await
         .expect("connect to billing")
@@ -83,7 +87,7 @@ fn operator() -> Option<Caller> {
 }
 
 /// Adds `plan` to the catalog (read the version, write the catalog back with it); returns its id.
-pub(crate) async fn add_plan(world: &World, plan: pb::Plan) -> String {
+pub(crate) async fn add_plan(world: &TestStack, plan: pb::Plan) -> String {
     let mut billing = billing_rpc(world).await;
     let mut catalog = billing
         .get_plan_catalog(GetPlanCatalogRequest { caller: operator() })
@@ -159,7 +163,7 @@ pub(crate) fn complimentary_plan(code: &str) -> pb::Plan {
 
 /// `POST /v1/tenants` on `plan` (code or id; empty: none) with a fresh Idempotency-Key; the
 /// provisioned body.
-pub(crate) async fn provision(world: &World, owner: &User, name: &str, plan: &str) -> Value {
+pub(crate) async fn provision(world: &TestStack, owner: &User, name: &str, plan: &str) -> Value {
     let response = world
         .authed(Method::POST, "/v1/tenants", &owner.access_token)
         .header("idempotency-key", Uuid::new_v4().to_string())
@@ -172,7 +176,7 @@ pub(crate) async fn provision(world: &World, owner: &User, name: &str, plan: &st
 }
 
 /// `GET /v1/tenants/{id}/status` as `user`.
-pub(crate) async fn tenant_status(world: &World, user: &User, tenant_id: &str) -> Value {
+pub(crate) async fn tenant_status(world: &TestStack, user: &User, tenant_id: &str) -> Value {
     let response = world
         .authed(
             Method::GET,
@@ -187,7 +191,7 @@ pub(crate) async fn tenant_status(world: &World, user: &User, tenant_id: &str) -
 }
 
 /// Polls the status (as a browser would) until the tenant is in `state`.
-pub(crate) async fn wait_for_state(world: &World, user: &User, tenant_id: &str, state: &str) {
+pub(crate) async fn wait_for_state(world: &TestStack, user: &User, tenant_id: &str, state: &str) {
     let start = Instant::now();
     loop {
         let status = tenant_status(world, user, tenant_id).await;
@@ -203,7 +207,7 @@ pub(crate) async fn wait_for_state(world: &World, user: &User, tenant_id: &str, 
 }
 
 /// A GET as `user`: the status and JSON body.
-pub(crate) async fn get_json(world: &World, user: &User, path: &str) -> (StatusCode, Value) {
+pub(crate) async fn get_json(world: &TestStack, user: &User, path: &str) -> (StatusCode, Value) {
     let response = world
         .authed(Method::GET, path, &user.access_token)
         .send()
@@ -215,7 +219,7 @@ pub(crate) async fn get_json(world: &World, user: &User, path: &str) -> (StatusC
 
 /// A POST of `body` as `user`: the status and JSON body.
 pub(crate) async fn post_json(
-    world: &World,
+    world: &TestStack,
     user: &User,
     path: &str,
     body: Value,

@@ -8,10 +8,10 @@ use wiremock::{
     matchers::{method, path},
 };
 
-use crate::{
-    identity::{PASSWORD, login, new_email, post, signup},
-    journey_support::{Journey, traceparent},
-    world::{User, link_token, mail_text},
+use crate::support::{
+    PASSWORD, User, attribute,
+    journey::{Journey, traceparent},
+    link_token, login, mail_text, new_email, post, signup, wait_for_span,
 };
 
 impl Journey {
@@ -31,7 +31,7 @@ impl Journey {
         let invite = self.world.nth_mail(&email, 1).await;
         let code = invite_code(&mail_text(&invite));
 
-        let app = &self.world.app;
+        let app = &self.world;
         assert_eq!(
             signup(app, &email, PASSWORD).await.status(),
             StatusCode::ACCEPTED
@@ -84,7 +84,7 @@ impl Journey {
             ("tenant-provisioning", "AcceptInvite"),
             ("identity", "LookupUsers"),
         ] {
-            crate::journey::assert_span(&accept_trace_id, service, rpc).await;
+            assert_span(&accept_trace_id, service, rpc).await;
         }
         teammate
     }
@@ -119,7 +119,7 @@ impl Journey {
             .and(path("/v1/accounts"))
             .respond_with(
                 ResponseTemplate::new(200)
-                    .set_body_json(crate::onboarding_connect::account_json(false)),
+                    .set_body_json(crate::support::onboarding::account_json(false)),
             )
             .mount(mock)
             .await;
@@ -175,5 +175,50 @@ impl Journey {
         let started = start().await.expect("retry");
         assert_eq!(started.status(), StatusCode::SEE_OTHER);
         assert_eq!(started.headers()["location"], ACCOUNT_LINK);
+    }
+}
+
+/// Waits until one span of `trace_id` was recorded by `service` (an RPC named `…/rpc`), or by the
+/// gateway (`service` "gateway": the HTTP span named `rpc`).
+pub(crate) async fn assert_span(trace_id: &str, service: &str, rpc: &str) {
+    wait_for_span(|span| {
+        span.span_context.trace_id().to_string() == trace_id
+            && if service == "gateway" {
+                span.name == rpc
+            } else {
+                attribute(span, "onramp.service").as_deref() == Some(service)
+                    && span.name.ends_with(&format!("/{rpc}"))
+            }
+    })
+    .await;
+}
+
+/// The journey's tail, shared by every plan and provider: the checklist, a teammate, two seats, and
+/// (with Stripe) Connect onboarding through one injected failure.
+pub(crate) async fn team_and_payouts(
+    journey: &Journey,
+    owner: &crate::support::User,
+    tenant: &str,
+    with_connect: bool,
+) {
+    let steps = journey.checklist(owner, tenant).await;
+    let state = |steps: &[(String, String)], id: &str| {
+        steps
+            .iter()
+            .find(|(step, _)| step == id)
+            .map(|(_, state)| state.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(state(&steps, "verify_email"), "done", "{steps:?}");
+    assert_eq!(state(&steps, "choose_plan"), "done", "{steps:?}");
+    assert_eq!(state(&steps, "invite_teammates"), "pending", "{steps:?}");
+
+    let teammate = journey.teammate_joins(owner, tenant).await;
+    assert_eq!(journey.seats_used(owner, tenant).await, 2);
+    let steps = journey.checklist(&teammate, tenant).await;
+    assert_eq!(state(&steps, "invite_teammates"), "done", "{steps:?}");
+
+    if with_connect {
+        journey.connect_with_one_stripe_failure(owner, tenant).await;
     }
 }

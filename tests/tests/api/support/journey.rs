@@ -1,5 +1,5 @@
 //! The journey tests' world: the whole stack mailing to one sink, billing on the stripe provider
-//! (talking to [`StripeFront`]) or on the manual one (no Stripe at all), and one helper per step a
+//! (talking to a [`StripeFake`]) or on the manual one (no Stripe at all), and one helper per step a
 //! browser takes (the team and payouts steps are in `journey_team`). Everything the journey does
 //! goes over HTTP through the gateway; the only other calls are the operator's one-time catalog
 //! sync and what Stripe itself does.
@@ -11,7 +11,6 @@ use onramp_proto::{
     billing::v1::{SyncStripePricesRequest, billing_service_client::BillingServiceClient},
     common::v1::Caller,
 };
-use onramp_stack::ConfigHook;
 use onramp_tenant_provisioning::client::{Observation, Readiness, ReadinessPolicy};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -22,9 +21,10 @@ use wiremock::{
     matchers::{method, path},
 };
 
-use crate::{
-    journey_stripe::{STRIPE_KEY, StripeFront},
-    world::{User, World},
+use super::{
+    TestStack, User,
+    billing::{OPERATOR, billing_on},
+    stripe::{STRIPE_KEY, StripeFake},
 };
 
 /// Which billing provider the journey runs against.
@@ -36,82 +36,43 @@ pub(crate) enum Provider {
 
 /// The stack, the Stripe it talks to (none for the manual provider) and billing's webhook secret.
 pub(crate) struct Journey {
-    pub(crate) world: World,
-    pub(crate) stripe: Option<StripeFront>,
+    pub(crate) world: TestStack,
+    pub(crate) stripe: Option<StripeFake>,
     pub(crate) webhook_secret: String,
-    operator: Uuid,
     /// A client that does not follow redirects (the Connect start route answers 303 to Stripe).
     pub(crate) browser: reqwest::Client,
-}
-
-/// Applies `previous` (World's SMTP settings) and then `mine`.
-fn chain<T: 'static>(
-    previous: Option<ConfigHook<T>>,
-    mine: impl Fn(&mut T) + Send + Sync + 'static,
-) -> Option<ConfigHook<T>> {
-    Some(ConfigHook::new(move |config: &mut T| {
-        if let Some(previous) = &previous {
-            previous.apply(config);
-        }
-        mine(config);
-    }))
 }
 
 impl Journey {
     pub(crate) async fn spawn(provider: Provider) -> Self {
         let stripe = match provider {
-            Provider::Stripe => Some(StripeFront::start().await),
+            Provider::Stripe => Some(StripeFake::start().await),
             Provider::Manual => None,
         };
         let base = stripe.as_ref().map(|s| s.base.clone());
         let webhook_secret = format!("whsec_{}", Uuid::new_v4().simple());
-        let operator = Uuid::new_v4();
         let secret = SecretString::from(webhook_secret.clone());
-        let world = World::spawn_with(|options| {
+        let world = TestStack::with_mail_and(|options| {
             options.billing_webhook_secrets = vec![secret];
-            let billing_base = base.clone();
-            options.configure_billing = chain(
-                options.configure_billing.take(),
-                move |config: &mut onramp_billing::Config| {
-                    config.outbox_poll_interval = Duration::from_millis(50);
-                    config.reconcile_interval = Duration::ZERO;
-                    config.billing_operator_user_ids = vec![operator.to_string()];
-                    match &billing_base {
-                        Some(base) => {
-                            config.billing_provider = Some(onramp_billing::ProviderKind::Stripe);
-                            config.stripe_secret_key = Some(STRIPE_KEY.to_owned().into());
-                            config.stripe_api_base = base.clone();
-                        }
-                        None => {
-                            config.billing_provider = Some(onramp_billing::ProviderKind::Manual);
-                        }
-                    }
-                },
-            );
-            options.configure_tenancy = chain(
-                options.configure_tenancy.take(),
-                |config: &mut onramp_tenant_provisioning::Config| {
-                    config.payment_retry_after = Duration::from_secs(1);
-                },
-            );
-            options.configure_onboarding = chain(
-                options.configure_onboarding.take(),
-                move |config: &mut onramp_onboarding::Config| {
-                    // Generous: a loaded CI machine must not turn a step `unknown`.
-                    config.checklist_peer_timeout = Duration::from_secs(5);
-                    if let Some(base) = &base {
-                        config.stripe_secret_key = Some(STRIPE_KEY.to_owned().into());
-                        config.stripe_api_base = base.clone();
-                    }
-                },
-            );
+            billing_on(options, base.clone());
+            options.billing(|config| config.reconcile_interval = Duration::ZERO);
+            options.tenancy(|config: &mut onramp_tenant_provisioning::Config| {
+                config.payment_retry_after = Duration::from_secs(1);
+            });
+            options.onboarding(move |config: &mut onramp_onboarding::Config| {
+                // Generous: a loaded CI machine must not turn a step `unknown`.
+                config.checklist_peer_timeout = Duration::from_secs(5);
+                if let Some(base) = &base {
+                    config.stripe_secret_key = Some(STRIPE_KEY.to_owned().into());
+                    config.stripe_api_base = base.clone();
+                }
+            });
         })
         .await;
         Self {
             world,
             stripe,
             webhook_secret,
-            operator,
             browser: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -119,12 +80,12 @@ impl Journey {
         }
     }
 
-    pub(crate) fn stripe(&self) -> &StripeFront {
+    pub(crate) fn stripe(&self) -> &StripeFake {
         self.stripe.as_ref().expect("the stripe provider")
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
-        self.world.app.url(path)
+        self.world.url(path)
     }
 
     /// The operator's one-time setup: a Stripe product and price for `pro` (a localstripe plan, which
@@ -164,7 +125,6 @@ impl Journey {
             .await;
         let addr = self
             .world
-            .app
             .stack
             .service_addr("billing")
             .expect("billing runs");
@@ -174,7 +134,7 @@ impl Journey {
         let synced = billing
             .sync_stripe_prices(SyncStripePricesRequest {
                 caller: Some(Caller {
-                    user_id: self.operator.to_string(),
+                    user_id: OPERATOR.to_owned(),
                     ..Caller::default()
                 }),
                 dry_run: false,
@@ -318,14 +278,10 @@ impl Journey {
             })
             .collect()
     }
-
-    pub(crate) async fn stop(self) {
-        self.world.stop().await;
-    }
 }
 
 /// A fresh sampled `traceparent` and its trace id.
 pub(crate) fn traceparent() -> (String, String) {
-    let trace_id = crate::helpers::new_trace_id();
+    let trace_id = crate::support::new_trace_id();
     (format!("00-{trace_id}-00f067aa0ba902b7-01"), trace_id)
 }

@@ -1,4 +1,4 @@
-//! A rig for onboarding's end-to-end tests: the whole stack with real sessions ([`World`]), its
+//! A rig for onboarding's end-to-end tests: the whole stack with real sessions ([`TestStack`]), its
 //! onboarding service pointed at a Stripe fake (wiremock), billing verifying Connect webhooks with a
 //! known secret, and one or more gateways (each trusting [`PROXY_HEADER`]) — all real servers on
 //! ephemeral ports, each service with its own database. Tenant-scoped calls go through tenancy's real
@@ -8,18 +8,18 @@ use std::{net::SocketAddr, time::Duration};
 
 use onramp_kit::{config::SecretString, service_config::ServiceConfig};
 use onramp_onboarding::{Application, Config};
-use onramp_stack::ConfigHook;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use wiremock::MockServer;
-
-use crate::{
-    helpers::postgres,
-    world::{User, World},
+use uuid::Uuid;
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{method, path, path_regex},
 };
+
+use crate::support::{TestStack, User, postgres};
 
 /// The trusted proxy header the rig's gateways read the client IP from.
 pub(crate) const PROXY_HEADER: &str = "x-forwarded-for";
@@ -61,15 +61,22 @@ struct Running {
 }
 
 impl Running {
-    async fn stop(self) {
+    async fn stop(mut self) {
         self.stop.cancel();
-        self.task.await.expect("task").expect("clean stop");
+        (&mut self.task).await.expect("task").expect("clean stop");
     }
 }
 
-/// The rig. Stop it with [`OnboardingRig::stop`].
+impl Drop for Running {
+    /// A rig dropped without stopping (every test's end) still tells its extra servers to stop.
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// The rig; dropping it stops its servers and drops its databases.
 pub(crate) struct OnboardingRig {
-    pub(crate) world: World,
+    pub(crate) world: TestStack,
     pub(crate) stripe: MockServer,
     /// A client that does not follow redirects (the start route answers 303 to Stripe).
     pub(crate) http: reqwest::Client,
@@ -101,28 +108,21 @@ impl OnboardingRig {
         let stripe_uri = stripe.uri();
         let rig_options = options.clone();
         let billing_secret = SecretString::from(secret.clone());
-        let world = World::spawn_with(move |stack| {
-            // The world's own onboarding hook sets SMTP; keep it, then apply the rig's settings.
-            let world_hook = stack.configure_onboarding.take();
-            stack.configure_onboarding = Some(ConfigHook::new(move |config: &mut Config| {
-                if let Some(hook) = &world_hook {
-                    hook.apply(config);
-                }
+        let world = TestStack::with_mail_and(move |stack| {
+            // Runs after the world's own onboarding hook (SMTP), which it keeps.
+            stack.onboarding(move |config: &mut Config| {
                 rig_settings(config, &stripe_uri, &rig_options);
-            }));
-            stack.configure_gateway =
-                Some(ConfigHook::new(|config: &mut onramp_gateway::Config| {
-                    config.trusted_proxy_header = Some(PROXY_HEADER.to_owned());
-                }));
-            stack.configure_billing = Some(ConfigHook::new(
-                move |config: &mut onramp_billing::Config| {
-                    config.stripe_connect_webhook_secrets = vec![billing_secret.clone()];
-                    config.outbox_poll_interval = Duration::from_millis(50);
-                },
-            ));
+            });
+            stack.gateway(|config: &mut onramp_gateway::Config| {
+                config.trusted_proxy_header = Some(PROXY_HEADER.to_owned());
+            });
+            stack.billing(move |config: &mut onramp_billing::Config| {
+                config.stripe_connect_webhook_secrets = vec![billing_secret.clone()];
+                config.outbox_poll_interval = Duration::from_millis(50);
+            });
         })
         .await;
-        let stack = &world.app.stack;
+        let stack = &world.stack;
         let db = PgPool::connect_with(stack.database("onboarding").expect("onboarding db"))
             .await
             .expect("connect");
@@ -154,7 +154,7 @@ impl OnboardingRig {
     }
 
     async fn add_gateway(&mut self) {
-        let stack = &self.world.app.stack;
+        let stack = &self.world.stack;
         let peer = |name: &str| format!("http://{}", service_addr(stack, name));
         let mut config = onramp_gateway::Config::new(
             SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -183,7 +183,6 @@ impl OnboardingRig {
             replacement.stop().await;
         } else {
             self.world
-                .app
                 .stack
                 .stop_service("onboarding")
                 .await
@@ -196,7 +195,7 @@ impl OnboardingRig {
         let stop = CancellationToken::new();
         let task = tokio::spawn(app.run_until_stopped(stop.clone()));
         self.replacement = Some(Running { stop, task });
-        self.world.app.wait_until_ready().await;
+        self.world.wait_until_ready().await;
     }
 
     /// Another onboarding replica on the same database and a free port (any rate limit or outbox
@@ -216,7 +215,7 @@ impl OnboardingRig {
 
     /// An onboarding config like the stack's own (its database, peers, the rig's settings).
     fn onboarding_config(&self, addr: SocketAddr, mails: bool) -> Config {
-        let stack = &self.world.app.stack;
+        let stack = &self.world.stack;
         let database = stack.database("onboarding").expect("onboarding db");
         let url = postgres().database_url(database.get_database().expect("named"));
         let mut base = ServiceConfig::new(addr, &url);
@@ -230,7 +229,7 @@ impl OnboardingRig {
             onboarding_mails: mails,
             ..self.options.clone()
         };
-        config.smtp_url = Some(SecretString::from(self.world.sink.url()));
+        config.smtp_url = Some(SecretString::from(self.world.sink().url()));
         rig_settings(&mut config, &self.stripe.uri(), &options);
         config
     }
@@ -278,7 +277,7 @@ impl OnboardingRig {
     /// A second member: a new verified user whom `owner` invites and who accepts, all through the
     /// gateway. (Signed up first, so the verification mail is their first.)
     pub(crate) async fn teammate(&self, owner: &User, tenant: &str) -> User {
-        let email = crate::identity::new_email();
+        let email = crate::support::new_email();
         let teammate = self.world.verified_user_with_email(&email).await;
         let invited = self
             .authed(
@@ -307,21 +306,6 @@ impl OnboardingRig {
             .expect("accept");
         assert_eq!(accepted.status(), StatusCode::OK, "accept");
         teammate
-    }
-
-    /// Stops the extra gateways, a replacement onboarding and the stack; drops every database.
-    pub(crate) async fn stop(mut self) {
-        for gateway in self.extra_gateways.drain(..) {
-            gateway.stop().await;
-        }
-        for replica in self.replicas.drain(..) {
-            replica.stop().await;
-        }
-        if let Some(replacement) = self.replacement.take() {
-            replacement.stop().await;
-        }
-        self.db.close().await;
-        self.world.stop().await;
     }
 }
 
@@ -372,4 +356,220 @@ fn rig_settings(config: &mut Config, stripe_uri: &str, options: &RigOptions) {
         config.identity_service_addr.clone_from(addr);
         config.billing_service_addr.clone_from(addr);
     }
+}
+
+// Connect: accounts, links and tokens as the tests drive them.
+
+pub(crate) const ACCOUNT: &str = "acct_1OnrampTest";
+
+pub(crate) const LINK: &str = "https://connect.stripe.test/setup/s/link";
+
+/// A workspace whose owner is onboarding it to Connect, with the newest token's secret.
+pub(crate) struct Payouts {
+    pub(crate) owner: User,
+    pub(crate) tenant: String,
+    pub(crate) token: String,
+}
+
+pub(crate) fn account_json(requirements_met: bool) -> Value {
+    let due: Vec<&str> = if requirements_met {
+        vec![]
+    } else {
+        vec!["external_account", "individual.dob.day"]
+    };
+    json!({
+        "id": ACCOUNT, "object": "account", "country": "US", "type": "express",
+        "details_submitted": requirements_met, "charges_enabled": requirements_met,
+        "payouts_enabled": requirements_met,
+        "requirements": {"currently_due": due, "past_due": [], "pending_verification": [],
+                         "eventually_due": [], "disabled_reason": null}
+    })
+}
+
+fn link_json(n: u32) -> Value {
+    let expires = chrono::Utc::now().timestamp() + 300;
+    json!({"object": "account_link", "created": expires - 300, "expires_at": expires,
+           "url": format!("{LINK}/{n}")})
+}
+
+/// `POST /v1/onboarding/connect/account` as `user`; answers the response.
+pub(crate) async fn create_account(
+    rig: &OnboardingRig,
+    user: &User,
+    tenant: &str,
+) -> reqwest::Response {
+    rig.authed(Method::POST, "/v1/onboarding/connect/account", user)
+        .json(&json!({ "tenant_id": tenant, "country": "US" }))
+        .send()
+        .await
+        .expect("request")
+}
+
+/// `POST /v1/onboarding/connect/tokens` as `user`; answers the response.
+pub(crate) async fn create_token(
+    rig: &OnboardingRig,
+    user: &User,
+    tenant: &str,
+) -> reqwest::Response {
+    rig.authed(
+        Method::POST,
+        &format!("/v1/onboarding/connect/tokens?tenant_id={tenant}"),
+        user,
+    )
+    .send()
+    .await
+    .expect("request")
+}
+
+/// A new token's secret, issued through the gateway.
+pub(crate) async fn issue_token(rig: &OnboardingRig, user: &User, tenant: &str) -> String {
+    let issued = create_token(rig, user, tenant).await;
+    assert_eq!(issued.status(), StatusCode::CREATED, "token");
+    let issued: Value = issued.json().await.expect("json");
+    assert_eq!(issued["onboarding_token"]["status"], "pending");
+    issued["token"].as_str().expect("token").to_owned()
+}
+
+/// A verified owner's workspace with a connected account (created through the Stripe fake) and a
+/// fresh pending token, all through the gateway.
+pub(crate) async fn tenant_with_token(rig: &OnboardingRig) -> Payouts {
+    Mock::given(method("POST"))
+        .and(path("/v1/accounts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(account_json(false)))
+        .mount(&rig.stripe)
+        .await;
+    let owner = rig.world.verified_user().await;
+    let tenant = rig.workspace_on_plan(&owner, "free").await;
+    let created = create_account(rig, &owner, &tenant).await;
+    assert_eq!(created.status(), StatusCode::OK, "create account");
+    let created: Value = created.json().await.expect("json");
+    assert_eq!(created["created"], true);
+    assert_eq!(created["account"]["stripe_account_id"], ACCOUNT);
+    let token = issue_token(rig, &owner, &tenant).await;
+    Payouts {
+        owner,
+        tenant,
+        token,
+    }
+}
+
+/// Account links answer `first` for the first call, then links numbered from 1.
+pub(crate) async fn mount_links(rig: &OnboardingRig, first: Option<u16>) {
+    if let Some(status) = first {
+        Mock::given(method("POST"))
+            .and(path("/v1/account_links"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(
+                json!({"error": {"type": "api_error", "message": "injected failure"}}),
+            ))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&rig.stripe)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/v1/account_links"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(link_json(1)))
+        .with_priority(2)
+        .mount(&rig.stripe)
+        .await;
+}
+
+pub(crate) async fn mount_account_read(rig: &OnboardingRig, requirements_met: bool) {
+    rig.stripe.reset().await;
+    mount_links(rig, None).await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/v1/accounts/acct_"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(account_json(requirements_met)))
+        .mount(&rig.stripe)
+        .await;
+}
+
+/// The `state` onboarding put in the return URL of its latest account-link request to Stripe.
+pub(crate) async fn latest_state(rig: &OnboardingRig) -> String {
+    let requests = rig.stripe.received_requests().await.expect("recording");
+    let link = requests
+        .iter()
+        .rev()
+        .find(|r| r.url.path() == "/v1/account_links")
+        .expect("an account link request");
+    let return_url = url::form_urlencoded::parse(&link.body)
+        .find(|(k, _)| k == "return_url")
+        .map(|(_, v)| v.into_owned())
+        .expect("return_url");
+    url::Url::parse(&return_url)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("state")
+}
+
+/// (status, has state, has state expiry) of the tenant's newest token.
+pub(crate) async fn token_row(rig: &OnboardingRig, tenant: &str) -> (String, bool, bool) {
+    sqlx::query_as(
+        "select status, state_hash is not null, state_expires_at > now() from onboarding_tokens
+         where tenant_id = $1 order by created_at desc limit 1",
+    )
+    .bind(Uuid::parse_str(tenant).expect("tenant uuid"))
+    .fetch_one(&rig.db)
+    .await
+    .map(|(s, h, e): (String, bool, Option<bool>)| (s, h, e.unwrap_or(false)))
+    .expect("token row")
+}
+
+/// The browser following the start link (public: the token is the credential).
+pub(crate) async fn start(rig: &OnboardingRig, token: &str) -> reqwest::Response {
+    rig.http
+        .get(rig.url(0, "/v1/onboarding/connect/start"))
+        .query(&[("token", token)])
+        .send()
+        .await
+        .expect("request")
+}
+
+/// The browser coming back from Stripe with `state`.
+pub(crate) async fn back(rig: &OnboardingRig, state: &str) -> reqwest::Response {
+    rig.http
+        .get(rig.url(0, "/v1/onboarding/connect/return"))
+        .query(&[("state", state)])
+        .send()
+        .await
+        .expect("request")
+}
+
+pub(crate) async fn get_checklist(rig: &OnboardingRig, user: &User, tenant: &str) -> Value {
+    let response = rig
+        .authed(
+            Method::GET,
+            &format!("/v1/onboarding?tenant_id={tenant}"),
+            user,
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK, "checklist");
+    response.json().await.expect("json")
+}
+
+/// `(step id, state)` in checklist order.
+pub(crate) fn states(view: &Value) -> Vec<(String, String)> {
+    view["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().expect("id").to_owned(),
+                s["state"].as_str().expect("state").to_owned(),
+            )
+        })
+        .collect()
+}
+
+pub(crate) fn state_of(view: &Value, step: &str) -> String {
+    states(view)
+        .into_iter()
+        .find(|(id, _)| id == step)
+        .map(|(_, state)| state)
+        .expect("step listed")
 }

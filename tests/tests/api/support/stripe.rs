@@ -1,15 +1,18 @@
-//! Reusable Stripe stand-ins for end-to-end tests, and the signing that makes a test speak as Stripe.
+//! The one Stripe stand-in end-to-end tests use, and the signing that makes a test speak as Stripe.
 //!
 //! - [`LocalStripe`]: the third-party `localstripe` server (PyPI; `./tests/run` installs it and sets
 //!   `LOCALSTRIPE_BIN`) for what it implements: customers, plans, cards, subscriptions, invoices.
-//! - [`StripeFake`]: billing's `stripe_api_base` in a test. It answers what localstripe lacks
-//!   (`POST /v1/checkout/sessions`, `POST /v1/billing_portal/sessions`) itself, recording every
-//!   Checkout session it creates, and forwards every other request to a [`LocalStripe`] unchanged.
-//!   [`StripeFake::complete_checkout`] then does what Stripe does when the buyer pays: it creates the
-//!   subscription (with a card) in localstripe from the recorded session.
+//! - [`StripeFake`]: billing's and onboarding's `stripe_api_base` in a test (its [`StripeFake::base`]).
+//!   Each request goes first to a wiremock server ([`StripeFake::mock`]) so that a test can answer
+//!   anything itself (prices, Connect accounts and links, injected failures) by mounting a mock; what
+//!   no mock matches (wiremock's 404), Checkout (`POST /v1/checkout/sessions`) and the portal
+//!   (`POST /v1/billing_portal/sessions`) are answered here, recording every Checkout session, and
+//!   everything else goes to a [`LocalStripe`] unchanged. [`StripeFake::complete_checkout`] then does
+//!   what Stripe does when the buyer pays: it creates the subscription (with a card) in localstripe
+//!   from the recorded session.
 //! - [`event`] + [`Webhooks::deliver`]: a Stripe event envelope around a real object, signed with
 //!   the endpoint secret (`async-stripe-webhook`'s test header) and posted to the gateway's
-//!   `POST /v1/webhooks/stripe`, so a test chooses the order and the duplicates.
+//!   `POST /v1/webhooks/stripe` as Stripe posts it, so a test chooses the order and the duplicates.
 
 use std::{
     collections::HashMap,
@@ -24,12 +27,12 @@ use axum::{
     extract::State,
     http::{HeaderMap, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
-    routing::post,
 };
 use serde_json::{Value, json};
 use stripe_webhook::Webhook;
 use tokio::process::{Child, Command};
 use uuid::Uuid;
+use wiremock::MockServer;
 
 /// The API key tests give billing and use themselves (localstripe accepts any `sk_…`).
 pub(crate) const STRIPE_KEY: &str = "sk_test_onramp_e2e";
@@ -204,14 +207,17 @@ struct Recorded {
 struct FakeState {
     recorded: Arc<Recorded>,
     localstripe: String,
+    mock: String,
     http: reqwest::Client,
 }
 
-/// Checkout and portal answered here, everything else forwarded to localstripe.
+/// A test's mocks first, then Checkout and the portal answered here, then localstripe.
 pub(crate) struct StripeFake {
-    /// Give this to billing as `stripe_api_base`.
+    /// Give this to billing and onboarding as `stripe_api_base`.
     pub(crate) base: String,
     pub(crate) localstripe: LocalStripe,
+    /// Mount a mock here to answer a request yourself (it wins over everything else).
+    pub(crate) mock: MockServer,
     recorded: Arc<Recorded>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -226,12 +232,8 @@ fn form(body: &[u8]) -> HashMap<String, String> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
-async fn create_checkout(
-    State(state): State<FakeState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let fields = form(&body);
+fn create_checkout(state: &FakeState, headers: &HeaderMap, body: &Bytes) -> Response {
+    let fields = form(body);
     let id = format!("cs_test_{}", Uuid::new_v4().simple());
     let session = CheckoutSession {
         url: format!("https://checkout.stripe.test/c/pay/{id}"),
@@ -256,8 +258,8 @@ async fn create_checkout(
     Json(answer).into_response()
 }
 
-async fn create_portal(State(state): State<FakeState>, body: Bytes) -> Response {
-    let fields = form(&body);
+fn create_portal(state: &FakeState, body: &Bytes) -> Response {
+    let fields = form(body);
     let customer = fields.get("customer").cloned().unwrap_or_default();
     if customer.is_empty() {
         return (
@@ -280,20 +282,27 @@ async fn create_portal(State(state): State<FakeState>, body: Bytes) -> Response 
     .into_response()
 }
 
-/// Everything else goes to localstripe byte for byte (method, path, query, auth, body).
+/// Forwards a request byte for byte (method, path, query, the headers Stripe reads, body) to
+/// `target`: its status, content type and body.
 async fn forward(
-    State(state): State<FakeState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    state: &FakeState,
+    target: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
 ) -> Response {
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut request = state
         .http
-        .request(method, format!("{}{path}", state.localstripe))
-        .body(body);
-    for name in ["authorization", "content-type", "idempotency-key"] {
+        .request(method.clone(), format!("{target}{path}"))
+        .body(body.clone());
+    for name in [
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "stripe-version",
+    ] {
         if let Some(value) = headers.get(name) {
             request = request.header(name, value);
         }
@@ -309,21 +318,38 @@ async fn forward(
     }
 }
 
+/// Every request: the test's mocks, else Checkout or the portal, else localstripe.
+async fn route(
+    State(state): State<FakeState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mocked = forward(&state, &state.mock, &method, &uri, &headers, &body).await;
+    if mocked.status() != StatusCode::NOT_FOUND {
+        return mocked;
+    }
+    match (&method, uri.path()) {
+        (&Method::POST, "/v1/checkout/sessions") => create_checkout(&state, &headers, &body),
+        (&Method::POST, "/v1/billing_portal/sessions") => create_portal(&state, &body),
+        _ => forward(&state, &state.localstripe, &method, &uri, &headers, &body).await,
+    }
+}
+
 impl StripeFake {
-    /// Starts localstripe and the fake in front of it.
+    /// Starts localstripe, the mock server and the fake in front of them.
     pub(crate) async fn start() -> Self {
         let localstripe = LocalStripe::start().await;
+        let mock = MockServer::start().await;
         let recorded = Arc::new(Recorded::default());
         let state = FakeState {
             recorded: recorded.clone(),
             localstripe: localstripe.base.clone(),
+            mock: mock.uri(),
             http: reqwest::Client::new(),
         };
-        let app = Router::new()
-            .route("/v1/checkout/sessions", post(create_checkout))
-            .route("/v1/billing_portal/sessions", post(create_portal))
-            .fallback(forward)
-            .with_state(state);
+        let app = Router::new().fallback(route).with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the fake");
@@ -334,9 +360,23 @@ impl StripeFake {
         Self {
             base,
             localstripe,
+            mock,
             recorded,
             server,
         }
+    }
+
+    /// The form fields of the last request on `path` (every request passes the mock server first).
+    pub(crate) async fn last_form(&self, path: &str) -> Vec<(String, String)> {
+        let requests = self.mock.received_requests().await.expect("recording");
+        let request = requests
+            .iter()
+            .rev()
+            .find(|r| r.url.path() == path)
+            .unwrap_or_else(|| panic!("no request to {path}"));
+        url::form_urlencoded::parse(&request.body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
     }
 
     /// Every Checkout session created so far, oldest first.
@@ -416,8 +456,9 @@ impl StripeFake {
     }
 }
 
-/// A Stripe event envelope (`evt_…` id) of `kind` around `object`, created at `created` (unix
-/// seconds: the version billing's order guard compares). Returns the JSON body as Stripe sends it.
+/// A Stripe event envelope (a fresh `evt_…` id) of `kind` around `object`, created at `created`
+/// (unix seconds: the version billing's order guard compares). Returns the JSON body as Stripe
+/// sends it; a duplicate delivery sends the same body again.
 pub(crate) fn event(kind: &str, created: i64, object: &Value) -> String {
     json!({
         "id": format!("evt_{}", Uuid::new_v4().simple()),
@@ -448,16 +489,31 @@ impl Webhooks {
     /// Delivers `body` with a fresh valid `Stripe-Signature`: the HTTP status and the JSON answer
     /// (`{"outcome": "applied" | "duplicate" | "stale" | "ignored", …}` on 200).
     pub(crate) async fn deliver(&self, body: &str) -> (u16, Value) {
+        self.deliver_traced(body, None).await
+    }
+
+    /// [`Webhooks::deliver`] as Stripe sends it (raw bytes, its user agent), continuing
+    /// `traceparent` when given.
+    pub(crate) async fn deliver_traced(
+        &self,
+        body: &str,
+        traceparent: Option<&str>,
+    ) -> (u16, Value) {
         let signature = Webhook::generate_test_header(body, &self.secret, None);
-        let response = self
+        let mut request = self
             .http
             .post(&self.url)
-            .header("content-type", "application/json")
+            .header("content-type", "application/json; charset=utf-8")
+            .header(
+                "user-agent",
+                "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+            )
             .header("stripe-signature", signature)
-            .body(body.to_owned())
-            .send()
-            .await
-            .expect("gateway answers");
+            .body(body.to_owned());
+        if let Some(traceparent) = traceparent {
+            request = request.header("traceparent", traceparent);
+        }
+        let response = request.send().await.expect("gateway answers");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }

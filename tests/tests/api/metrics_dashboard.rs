@@ -12,8 +12,8 @@ use stripe_webhook::Webhook;
 use uuid::Uuid;
 
 use crate::{
-    identity::{PASSWORD, login, new_email, signup},
-    metrics_scrape::{recording_stack, scrape_in_process},
+    support::metrics::{recording_stack, scrape_in_process},
+    support::{PASSWORD, login, new_email, signup},
 };
 
 const MONITORING: &str = concat!(

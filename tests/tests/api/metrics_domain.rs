@@ -11,8 +11,8 @@ use stripe_webhook::Webhook;
 use uuid::Uuid;
 
 use crate::{
-    identity::{PASSWORD, login, new_email, signup},
-    metrics_scrape::{Sample, recording_stack, scrape_in_process, total},
+    support::metrics::{Sample, recording_stack, scrape_in_process, total},
+    support::{PASSWORD, login, new_email, signup},
 };
 
 fn delta(before: &[Sample], after: &[Sample], name: &str, want: &[(&str, &str)]) -> f64 {

@@ -1,116 +1,21 @@
 //! `/metrics` as Prometheus scrapes it: `onramp up` serves every part's metrics at the address on
 //! its first screen, and real traffic moves the kit's generic series (RPC and HTTP durations,
-//! readiness, pool usage). Shared helpers for the `metrics_*` modules.
+//! readiness, pool usage).
 //!
 //! Metrics are process-global here (every test's stack records into the one recorder), so the
 //! assertions are on deltas that only grow, on labels only this test produces, or on properties of
 //! the whole scrape.
 
-use std::collections::BTreeMap;
-
 use onramp_kit::config::ConfigSources;
 
 use crate::{
     config_stack::up_with,
-    helpers::TestStack,
-    identity::{PASSWORD, new_email, signup},
+    support::{
+        PASSWORD, login,
+        metrics::{looks_identifying, parse, recording_stack, scrape_in_process, total},
+        new_email, signup,
+    },
 };
-
-/// One sample line of a scrape: `name{labels} value`.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Sample {
-    pub(crate) name: String,
-    pub(crate) labels: BTreeMap<String, String>,
-    pub(crate) value: f64,
-}
-
-/// The samples of a Prometheus text scrape (comments skipped). Panics on a malformed line: the
-/// format is what a real Prometheus must parse.
-pub(crate) fn parse(text: &str) -> Vec<Sample> {
-    text.lines()
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(|line| parse_line(line).unwrap_or_else(|| panic!("malformed sample line: {line:?}")))
-        .collect()
-}
-
-fn parse_line(line: &str) -> Option<Sample> {
-    let name_end = line.find(['{', ' '])?;
-    let name = line[..name_end].to_owned();
-    let mut labels = BTreeMap::new();
-    let mut chars = line[name_end..].chars().peekable();
-    if chars.peek() == Some(&'{') {
-        chars.next();
-        loop {
-            // key="value" pairs separated by commas (a trailing comma is allowed), closed by '}'.
-            match chars.peek()? {
-                '}' => {
-                    chars.next();
-                    break;
-                }
-                ',' => {
-                    chars.next();
-                    continue;
-                }
-                _ => {}
-            }
-            let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
-            if chars.next()? != '"' {
-                return None;
-            }
-            let mut value = String::new();
-            loop {
-                match chars.next()? {
-                    '\\' => match chars.next()? {
-                        'n' => value.push('\n'),
-                        other => value.push(other),
-                    },
-                    '"' => break,
-                    other => value.push(other),
-                }
-            }
-            labels.insert(key, value);
-        }
-    }
-    let rest: String = chars.collect();
-    let value = match rest.split_whitespace().next()? {
-        "+Inf" => f64::INFINITY,
-        "-Inf" => f64::NEG_INFINITY,
-        "NaN" => f64::NAN,
-        other => other.parse().ok()?,
-    };
-    Some(Sample {
-        name,
-        labels,
-        value,
-    })
-}
-
-/// The sum of `name` over the samples whose labels include every pair in `want`.
-pub(crate) fn total(samples: &[Sample], name: &str, want: &[(&str, &str)]) -> f64 {
-    samples
-        .iter()
-        .filter(|s| s.name == name)
-        .filter(|s| {
-            want.iter()
-                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
-        })
-        .map(|s| s.value)
-        .sum()
-}
-
-/// This process's scrape, exactly the text `GET /metrics` serves (the in-process stack records
-/// into the process's one recorder).
-pub(crate) fn scrape_in_process() -> Vec<Sample> {
-    parse(&onramp_kit::metrics::render())
-}
-
-/// A stack whose traffic is recorded: the recorder is installed before anything runs.
-pub(crate) async fn recording_stack(
-    adjust: impl FnOnce(&mut onramp_stack::StackOptions),
-) -> TestStack {
-    onramp_kit::metrics::install();
-    TestStack::spawn_with(adjust).await
-}
 
 /// The metrics URL on `onramp up`'s first screen (`  metrics   http://…/metrics   (…)`).
 fn metrics_url(first_screen: &str) -> Option<String> {
@@ -119,22 +24,6 @@ fn metrics_url(first_screen: &str) -> Option<String> {
         .find_map(|line| line.trim_start().strip_prefix("metrics "))
         .and_then(|rest| rest.split_whitespace().next())
         .map(str::to_owned)
-}
-
-/// Whether a label value looks like an id, an email or a token: a UUID (hyphenated or not), an
-/// `@`, or a long run of letters and digits with a digit in it (keys, hashes, random codes).
-pub(crate) fn looks_identifying(value: &str) -> bool {
-    if value.contains('@') {
-        return true;
-    }
-    value
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-        .any(|run| {
-            let hex = run.chars().filter(char::is_ascii_hexdigit).count();
-            let uuid_like = run.len() >= 32 && hex >= 32;
-            let token_like = run.len() >= 20 && run.chars().any(|c| c.is_ascii_digit());
-            uuid_like || token_like
-        })
 }
 
 #[test]
@@ -337,8 +226,8 @@ async fn no_label_value_carries_an_id_an_email_or_a_token() {
         signup(&app, &email, PASSWORD).await.status(),
         reqwest::StatusCode::ACCEPTED
     );
-    let _ = crate::identity::login(&app, &email, "not the password").await;
-    let _ = crate::identity::login(&app, &email, PASSWORD).await;
+    let _ = login(&app, &email, "not the password").await;
+    let _ = login(&app, &email, PASSWORD).await;
     let _ = app
         .http
         .get(app.url(&format!("/v1/tenants/{}", uuid::Uuid::new_v4())))

@@ -7,6 +7,7 @@ pub(crate) mod fleet;
 pub(crate) mod journey;
 pub(crate) mod journey_team;
 pub(crate) mod mail;
+pub(crate) mod metrics;
 pub(crate) mod oauth;
 pub(crate) mod onboarding;
 pub(crate) mod processes;

@@ -18,51 +18,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{Context as _, bail, ensure};
+use anyhow::ensure;
 use onramp_proto::{
     common::v1::Caller,
     identity::v1::{GetCurrentUserRequest, identity_service_client::IdentityServiceClient},
 };
-use serde_json::{Value, json};
 use sqlx::PgPool;
 use support::{CpuBaseline, Process, env_u64};
-use uuid::Uuid;
-
-/// Signs a new user up and in through the gateway; returns the access token and the user's id.
-async fn signed_in_user(http: &reqwest::Client, gateway: &str) -> anyhow::Result<(String, String)> {
-    let email = format!("hop-{}@example.com", Uuid::new_v4().simple());
-    let password = "correct horse battery staple";
-    let signup = http
-        .post(format!("{gateway}/v1/auth/signup"))
-        .json(&json!({ "email": email, "password": password, "display_name": "Bench" }))
-        .send()
-        .await?;
-    if signup.status() != 202 {
-        bail!("signup answered {}", signup.status());
-    }
-    let session: Value = http
-        .post(format!("{gateway}/v1/auth/login"))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let token = session["access_token"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
-    let me: Value = http
-        .get(format!("{gateway}/v1/users/me"))
-        .bearer_auth(&token)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let id = me["id"].as_str().context("no user id")?.to_owned();
-    Ok((token, id))
-}
 
 /// What one side of the comparison did: requests, their rate and each process's CPU per request.
 #[derive(Debug)]
@@ -152,7 +114,7 @@ async fn run(server_url: &str, name: &str, seconds: u64, clients: u64) -> anyhow
     }
     let mut users = Vec::new();
     for _ in 0..clients.min(8) {
-        users.push(signed_in_user(&http, &base).await?);
+        users.push(support::users::signed_in_user(&http, &base).await?);
     }
     let users = Arc::new(users);
     let admin = PgPool::connect(&database_url).await?;

@@ -9,7 +9,7 @@
 //! identity uses; the bench checks that against a hash identity stored during the run, so it stops
 //! with an error rather than compare against the wrong ceiling if identity's parameters change.
 
-mod common;
+mod support;
 
 use std::{
     sync::Arc,
@@ -114,10 +114,10 @@ async fn check_identity_parameters(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let count = common::env_u64("BENCH_REQUESTS", 64) as usize;
+    let count = support::env_u64("BENCH_REQUESTS", 64) as usize;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let http = reqwest::Client::new();
-    let stack = common::start(common::options()?, &http).await?;
+    let stack = support::in_process::start(support::in_process::options()?, &http).await?;
 
     let concurrency = cores * 4;
     let email = |i: usize| format!("bench-{i}@example.com");

@@ -13,7 +13,7 @@
 //! is the HTTP hop and the JWT check rather than tenancy.
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
-mod common;
+mod support;
 
 use std::{
     process::Command,
@@ -25,43 +25,17 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
-use common::env_u64;
 use onramp_proto::{
     common::v1::Caller,
     tenancy::v1::{ProvisionTenantRequest, tenancy_service_client::TenancyServiceClient},
 };
-use serde_json::{Value, json};
+use serde_json::json;
+use support::env_u64;
 use uuid::Uuid;
 
 const PROVISION_SQL: &str =
     include_str!("../../services/tenant-provisioning/benches/sql/provision.sql");
 const REPLAY_SQL: &str = include_str!("../../services/tenant-provisioning/benches/sql/replay.sql");
-
-/// Signs a new user up and in through the gateway; returns the access token.
-async fn signed_in_user(http: &reqwest::Client, gateway: &str) -> anyhow::Result<String> {
-    let email = format!("bench-{}@example.com", Uuid::new_v4().simple());
-    let password = "correct horse battery staple";
-    let signup = http
-        .post(format!("{gateway}/v1/auth/signup"))
-        .json(&json!({ "email": email, "password": password, "display_name": "Bench" }))
-        .send()
-        .await?;
-    if signup.status() != 202 {
-        bail!("signup answered {}", signup.status());
-    }
-    let session: Value = http
-        .post(format!("{gateway}/v1/auth/login"))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    session["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .context("no access token")
-}
 
 /// One `POST /v1/tenants`; an error unless it answered 201.
 async fn provision(
@@ -195,16 +169,16 @@ async fn main() -> anyhow::Result<()> {
     let seconds = env_u64("BENCH_SECONDS", 5);
     let clients = env_u64("BENCH_CONCURRENCY", 8);
     let duration = Duration::from_secs(seconds);
-    let options = common::options()?;
+    let options = support::in_process::options()?;
     let tenancy_url = options
         .server
         .database_url(&options.database_name("tenant-provisioning"));
     let http = reqwest::Client::new();
-    let stack = common::start(options, &http).await?;
+    let stack = support::in_process::start(options, &http).await?;
     let gateway = stack.gateway_url();
     let mut tokens = Vec::new();
     for _ in 0..clients {
-        tokens.push(signed_in_user(&http, &gateway).await?);
+        tokens.push(support::users::signed_in_user(&http, &gateway).await?.0);
     }
     // Warm-up (connections, prepared statements) and each client's replay key.
     for token in &tokens {

@@ -4,6 +4,9 @@
 
 #![allow(dead_code, reason = "each bench uses a part")]
 
+pub(crate) mod in_process;
+pub(crate) mod users;
+
 use std::{
     net::{SocketAddr, TcpListener},
     path::PathBuf,

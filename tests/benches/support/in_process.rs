@@ -1,5 +1,5 @@
-//! What the benches that need the whole stack share: starting it on fresh databases and waiting
-//! until it answers, and reading their knobs from the environment.
+//! The in-process stack for the benches that need all of it: started on fresh databases, and
+//! waited on until it answers.
 
 use std::time::{Duration, Instant};
 
@@ -9,14 +9,6 @@ use onramp_stack::{
     postgres::{LOCAL_SERVER_URL, PgServer},
 };
 use uuid::Uuid;
-
-/// A numeric knob from the environment, `default` when unset or unreadable.
-pub(crate) fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Options for a stack on `DATABASE_URL` (or 127.0.0.1:5432) with databases of its own.
 pub(crate) fn options() -> anyhow::Result<StackOptions> {

@@ -182,12 +182,16 @@ async fn journey_scrape() -> BTreeSet<String> {
         }
         request.send().await.expect("webhook answered");
     }
-    // The samplers (pool, outbox, readiness) run every few seconds; wait for one pass after the
-    // journey so the outbox gauges exist for services with mail.
-    tokio::time::sleep(
-        onramp_kit::metrics::sampler::SAMPLE_INTERVAL + std::time::Duration::from_secs(1),
-    )
-    .await;
+    // The samplers (pool, outbox, readiness) run every few seconds: wait (bounded) until a pass
+    // has written the outbox gauges for the services with mail.
+    let deadline = std::time::Instant::now() + 3 * onramp_kit::metrics::sampler::SAMPLE_INTERVAL;
+    while !scrape_in_process()
+        .iter()
+        .any(|sample| sample.name == "onramp_outbox_depth")
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let names = scrape_in_process()
         .into_iter()
         .map(|sample| {

@@ -1,14 +1,12 @@
 //! Onboarding: the setup checklist, Stripe Connect onboarding and sales leads.
 #![forbid(unsafe_code)]
 
-pub mod checklist;
 mod config;
-pub mod connect;
 pub mod domain;
 mod error;
 mod grpc;
-mod leads;
 pub mod peers;
+pub mod service;
 mod startup;
 pub mod store;
 pub mod stripe;

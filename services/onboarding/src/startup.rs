@@ -16,13 +16,16 @@ use tokio_util::sync::CancellationToken;
 use tonic::{server::NamedService, service::Routes};
 
 use crate::{
-    checklist::Checklist,
     config::Config,
-    connect::{Connect, ConnectSettings},
     domain::steps::Steps,
     grpc::OnboardingApi,
-    leads::Leads,
     peers::Peers,
+    service::{
+        Onboarding,
+        checklist::Checklist,
+        connect::{Connect, ConnectSettings},
+        leads::Leads,
+    },
     stripe::{StripeConnect, StripeSettings},
 };
 
@@ -70,7 +73,7 @@ impl Application {
             Some(json) => Steps::from_json(json)?,
             None => Steps::default(),
         };
-        let api = OnboardingApi {
+        let service = Onboarding {
             checklist: Checklist::new(
                 pool.clone(),
                 peers.clone(),
@@ -85,6 +88,7 @@ impl Application {
             ),
             peers,
         };
+        let api = OnboardingApi { service };
         let relay = match &config.smtp_url {
             Some(url) => {
                 let mailer = Mailer::new(&SmtpSettings {
@@ -126,17 +130,13 @@ impl Application {
             grpc_names: &[<OnboardingServiceServer<OnboardingApi> as NamedService>::NAME],
             pool: self.pool,
             migrator: &MIGRATOR,
+            workers: self
+                .relay
+                .map(OutboxRelay::into_worker)
+                .into_iter()
+                .collect(),
         };
-        // The relay only logs and retries until the migrations are in; it stops with the server.
-        let relay = self
-            .relay
-            .map(|relay| tokio::spawn(relay.run(shutdown.clone())));
-        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown.clone()).await;
-        shutdown.cancel();
-        if let Some(relay) = relay {
-            relay.await?;
-        }
-        outcome
+        runtime::run(self.server, spec, Routes::new(api), shutdown).await
     }
 }
 

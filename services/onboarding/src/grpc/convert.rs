@@ -4,12 +4,12 @@ use chrono::{DateTime, Utc};
 use onramp_proto::onboarding::v1::{self as pb, CompanySize};
 
 use crate::{
-    checklist::{ChecklistView, StepData},
     domain::{
         checklist::{FirstSetup, Source, StepPayload, StepState},
         connect::{AccountStatus, TokenStatus},
     },
     error::OnboardingError,
+    service::checklist::{ChecklistView, StepData},
     store::connect::{AccountRow, TokenRow},
 };
 

@@ -1,4 +1,5 @@
-//! The gRPC surface of the onboarding service: proto <-> domain only, plus the membership gate.
+//! The gRPC surface of the onboarding service: proto <-> domain only (the membership gate is in
+//! `crate::service`).
 
 mod convert;
 
@@ -7,19 +8,19 @@ use onramp_proto::{
     onboarding::v1::{self as pb, onboarding_service_server::OnboardingService},
 };
 use tonic::{Request, Response, Status};
-use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use uuid::Uuid;
 
 use crate::{
-    checklist::{Checklist, StepChange},
-    connect::{AccountEvent, Connect, Outcome},
     domain::{
         connect::{AccountSnapshot, Country},
         lead::{LeadForm, SalesLead},
     },
     error::OnboardingError,
-    leads::Leads,
-    peers::{Access, Peers},
+    service::{
+        Onboarding,
+        checklist::StepChange,
+        connect::{AccountEvent, Outcome},
+    },
 };
 
 use convert::{account, checklist, step_data, timestamp, token};
@@ -27,10 +28,7 @@ use convert::{account, checklist, step_data, timestamp, token};
 /// Implements `onramp.onboarding.v1.OnboardingService`.
 #[derive(Debug, Clone)]
 pub(crate) struct OnboardingApi {
-    pub(crate) checklist: Checklist,
-    pub(crate) connect: Connect,
-    pub(crate) leads: Leads,
-    pub(crate) peers: Peers,
+    pub(crate) service: Onboarding,
 }
 
 type Answer<T> = Result<Response<T>, Status>;
@@ -48,23 +46,12 @@ fn tenant_id(raw: &str) -> Result<Uuid, OnboardingError> {
     Uuid::parse_str(raw).map_err(|_| OnboardingError::invalid("tenant_id", "must be a UUID"))
 }
 
-impl OnboardingApi {
-    /// Parses caller and tenant and asks tenancy whether the caller may act; returns (tenant, user).
-    async fn authorize(
-        &self,
-        caller: Option<&Caller>,
-        tenant: &str,
-        access: Access,
-    ) -> Result<(Uuid, Uuid), OnboardingError> {
-        let user = user_id(caller)?;
-        let tenant = tenant_id(tenant)?;
-        // Traces carry who and which workspace (DESIGN: span attributes tenant_id, user_id).
-        let span = tracing::Span::current();
-        span.set_attribute("tenant_id", tenant.to_string());
-        span.set_attribute("user_id", user.to_string());
-        self.peers.check_membership(tenant, user, access).await?;
-        Ok((tenant, user))
-    }
+/// The caller and the tenant of a tenant-scoped request.
+fn caller_and_tenant(
+    caller: Option<&Caller>,
+    tenant: &str,
+) -> Result<(Uuid, Uuid), OnboardingError> {
+    Ok((user_id(caller)?, tenant_id(tenant)?))
 }
 
 #[tonic::async_trait]
@@ -74,10 +61,8 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::GetChecklistRequest>,
     ) -> Answer<pb::GetChecklistResponse> {
         let request = request.into_inner();
-        let (tenant, user) = self
-            .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
-            .await?;
-        let view = self.checklist.get(tenant, user).await?;
+        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
+        let view = self.service.get_checklist(tenant, user).await?;
         Ok(Response::new(pb::GetChecklistResponse {
             checklist: Some(checklist(&view)),
         }))
@@ -88,10 +73,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::UpdateStepRequest>,
     ) -> Answer<pb::UpdateStepResponse> {
         let request = request.into_inner();
-        let (tenant, user) = self
-            .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
-            .await?;
-        self.checklist.check_step(&request.step_id)?;
+        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
         let change = match (request.action(), request.data) {
             (pb::StepAction::Unspecified, _) => {
                 return Err(OnboardingError::invalid("action", "is required").into());
@@ -108,8 +90,8 @@ impl OnboardingService for OnboardingApi {
             (pb::StepAction::Restore, None) => StepChange::Restore,
         };
         let view = self
-            .checklist
-            .update(tenant, user, &request.step_id, change)
+            .service
+            .update_step(tenant, user, &request.step_id, change)
             .await?;
         Ok(Response::new(pb::UpdateStepResponse {
             checklist: Some(checklist(&view)),
@@ -121,10 +103,8 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::DismissRestRequest>,
     ) -> Answer<pb::DismissRestResponse> {
         let request = request.into_inner();
-        let (tenant, user) = self
-            .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
-            .await?;
-        let (view, dismissed) = self.checklist.dismiss_rest(tenant, user).await?;
+        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
+        let (view, dismissed) = self.service.dismiss_rest(tenant, user).await?;
         Ok(Response::new(pb::DismissRestResponse {
             checklist: Some(checklist(&view)),
             dismissed_step_ids: dismissed,
@@ -136,15 +116,12 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::CreateConnectedAccountRequest>,
     ) -> Answer<pb::CreateConnectedAccountResponse> {
         let request = request.into_inner();
-        let (tenant, _) = self
-            .authorize(
-                request.caller.as_ref(),
-                &request.tenant_id,
-                Access::AdminOfUsableTenant,
-            )
-            .await?;
+        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
         let country = Country::parse(&request.country)?;
-        let (row, created) = self.connect.create_account(tenant, &country).await?;
+        let (row, created) = self
+            .service
+            .create_connected_account(tenant, user, &country)
+            .await?;
         Ok(Response::new(pb::CreateConnectedAccountResponse {
             account: Some(account(&row)),
             created,
@@ -156,10 +133,8 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::GetConnectedAccountRequest>,
     ) -> Answer<pb::GetConnectedAccountResponse> {
         let request = request.into_inner();
-        let (tenant, _) = self
-            .authorize(request.caller.as_ref(), &request.tenant_id, Access::Member)
-            .await?;
-        let (row, latest) = self.connect.account(tenant).await?;
+        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
+        let (row, latest) = self.service.connected_account(tenant, user).await?;
         Ok(Response::new(pb::GetConnectedAccountResponse {
             account: Some(account(&row)),
             latest_token: latest.as_ref().map(token),
@@ -171,14 +146,8 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::CreateOnboardingTokenRequest>,
     ) -> Answer<pb::CreateOnboardingTokenResponse> {
         let request = request.into_inner();
-        let (tenant, _) = self
-            .authorize(
-                request.caller.as_ref(),
-                &request.tenant_id,
-                Access::AdminOfUsableTenant,
-            )
-            .await?;
-        let (secret, row) = self.connect.issue_token(tenant).await?;
+        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
+        let (secret, row) = self.service.create_onboarding_token(tenant, user).await?;
         Ok(Response::new(pb::CreateOnboardingTokenResponse {
             token: secret.expose().to_owned(),
             onboarding_token: Some(token(&row)),
@@ -189,7 +158,11 @@ impl OnboardingService for OnboardingApi {
         &self,
         request: Request<pb::StartConnectOnboardingRequest>,
     ) -> Answer<pb::StartConnectOnboardingResponse> {
-        let started = self.connect.start(&request.into_inner().token).await?;
+        let started = self
+            .service
+            .connect
+            .start(&request.into_inner().token)
+            .await?;
         Ok(Response::new(pb::StartConnectOnboardingResponse {
             account_link_url: started.link.url,
             link_expires_at: Some(timestamp(started.link.expires_at)),
@@ -202,6 +175,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::HandleConnectReturnRequest>,
     ) -> Answer<pb::HandleConnectReturnResponse> {
         let returned = self
+            .service
             .connect
             .handle_return(&request.into_inner().state)
             .await?;
@@ -217,6 +191,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::RefreshConnectLinkRequest>,
     ) -> Answer<pb::RefreshConnectLinkResponse> {
         let refreshed = self
+            .service
             .connect
             .refresh_link(&request.into_inner().token)
             .await?;
@@ -232,14 +207,8 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::RefreshConnectAccountRequest>,
     ) -> Answer<pb::RefreshConnectAccountResponse> {
         let request = request.into_inner();
-        let (tenant, _) = self
-            .authorize(
-                request.caller.as_ref(),
-                &request.tenant_id,
-                Access::AdminOfUsableTenant,
-            )
-            .await?;
-        let (row, completed) = self.connect.refresh_account(tenant).await?;
+        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
+        let (row, completed) = self.service.refresh_connected_account(tenant, user).await?;
         Ok(Response::new(pb::RefreshConnectAccountResponse {
             account: Some(account(&row)),
             tokens_completed: u32::try_from(completed).unwrap_or(u32::MAX),
@@ -251,7 +220,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::ApplyConnectAccountUpdateRequest>,
     ) -> Answer<pb::ApplyConnectAccountUpdateResponse> {
         let event = account_event(request.into_inner())?;
-        let (outcome, row) = match self.connect.apply_event(&event).await? {
+        let (outcome, row) = match self.service.connect.apply_event(&event).await? {
             Outcome::Applied(row, _) => (pb::ConnectUpdateOutcome::Applied, Some(row)),
             Outcome::Duplicate(row) => (pb::ConnectUpdateOutcome::Duplicate, Some(row)),
             Outcome::Stale(row) => (pb::ConnectUpdateOutcome::Stale, Some(row)),
@@ -279,6 +248,7 @@ impl OnboardingService for OnboardingApi {
         })?;
         let caller = request.caller.unwrap_or_default();
         let (id, received_at) = self
+            .service
             .leads
             .submit(&caller.client_ip, &caller.user_agent, &lead)
             .await?;

@@ -29,8 +29,8 @@ use tonic::{Request, Response, Status};
 use crate::{
     config::ProviderKind,
     error::BillingError,
-    service, store,
-    webhook::{Delivery, Inbox},
+    service::{self, Billing},
+    webhook::Delivery,
 };
 
 pub(crate) use convert::{entitlement, outcome, stored_event, tenant_id, timestamp};
@@ -41,43 +41,28 @@ const MAX_PAYLOAD: usize = 1024 * 1024;
 /// Implements `onramp.billing.v1.BillingService`.
 #[derive(Debug, Clone)]
 pub(crate) struct BillingApi {
-    pub(crate) inbox: Inbox,
-    pub(crate) entitlements: crate::service::entitle::Entitlements,
-    pub(crate) tenancy: crate::peers::Tenancy,
-    pub(crate) operators: Vec<String>,
-    pub(crate) provider: ProviderKind,
-    pub(crate) thresholds: crate::domain::trial::Thresholds,
-    pub(crate) checkout: crate::service::checkout::Checkout,
-    pub(crate) reconciler: crate::service::reconcile::Reconciler,
-    /// The browser app's base URL: return URLs must stay under it.
-    pub(crate) app_url: String,
+    pub(crate) service: Billing,
 }
 
 /// How long browsers and CDNs may cache the public plan list.
 const PUBLIC_PLANS_MAX_AGE: u32 = 300;
 
 impl BillingApi {
-    fn pool(&self) -> &sqlx::PgPool {
-        &self.inbox.pool
-    }
-
     async fn put_catalog(
         &self,
         request: PutPlanCatalogRequest,
     ) -> Result<PutPlanCatalogResponse, BillingError> {
-        self.operator(request.caller.as_ref())?;
-        let actor = request
-            .caller
-            .map(|caller| caller.user_id)
-            .unwrap_or_default();
+        let user = tenant::user_of(request.caller.as_ref())?;
         let plans = request
             .plans
             .into_iter()
             .enumerate()
             .map(|(i, plan)| plans::parse_plan(i, plan))
             .collect::<Result<Vec<_>, _>>()?;
-        let written =
-            service::catalog::put(self.pool(), &actor, request.expected_version, plans).await?;
+        let written = self
+            .service
+            .put_plan_catalog(user, request.expected_version, plans)
+            .await?;
         Ok(PutPlanCatalogResponse {
             plans: written
                 .plans
@@ -88,20 +73,6 @@ impl BillingApi {
             changed_plan_codes: written.changed,
         })
     }
-
-    fn operator(
-        &self,
-        caller: Option<&onramp_proto::common::v1::Caller>,
-    ) -> Result<(), BillingError> {
-        let user = caller.map(|c| c.user_id.as_str()).unwrap_or_default();
-        if user.is_empty() {
-            return Err(BillingError::Unauthenticated);
-        }
-        if !self.operators.iter().any(|op| op == user) {
-            return Err(BillingError::PermissionDenied("operators only".to_owned()));
-        }
-        Ok(())
-    }
 }
 
 #[tonic::async_trait]
@@ -110,8 +81,8 @@ impl BillingService for BillingApi {
         &self,
         _request: Request<ListPublicPlansRequest>,
     ) -> Result<Response<ListPublicPlansResponse>, Status> {
-        let (plans, _) = service::catalog::load(self.pool()).await?;
-        let provider = match self.provider {
+        let (plans, _) = service::catalog::load(self.service.pool()).await?;
+        let provider = match self.service.provider {
             ProviderKind::Stripe => BillingProvider::Stripe,
             ProviderKind::Manual => BillingProvider::Manual,
         };
@@ -130,8 +101,8 @@ impl BillingService for BillingApi {
         &self,
         request: Request<GetPlanCatalogRequest>,
     ) -> Result<Response<GetPlanCatalogResponse>, Status> {
-        self.operator(request.get_ref().caller.as_ref())?;
-        let (plans, version) = service::catalog::load(self.pool()).await?;
+        let user = tenant::user_of(request.get_ref().caller.as_ref())?;
+        let (plans, version) = self.service.plan_catalog(user).await?;
         Ok(Response::new(GetPlanCatalogResponse {
             plans: plans
                 .iter()
@@ -270,7 +241,7 @@ impl BillingService for BillingApi {
             headers,
             connect: request.connect,
         };
-        let (event, result) = self.inbox.ingest(delivery).await?;
+        let (event, result) = self.service.inbox.ingest(delivery).await?;
         tracing::info!(stripe.event_id = %event.id, event_type = %event.kind, outcome = result.as_str(),
             "stripe webhook");
         Ok(Response::new(HandleStripeWebhookResponse {
@@ -285,15 +256,14 @@ impl BillingService for BillingApi {
         request: Request<ReplayStripeEventRequest>,
     ) -> Result<Response<ReplayStripeEventResponse>, Status> {
         let request = request.into_inner();
-        self.operator(request.caller.as_ref())?;
+        let user = tenant::user_of(request.caller.as_ref())?;
         if !request.event_id.starts_with("evt_") {
             return Err(BillingError::invalid("event_id", "must start with evt_").into());
         }
-        let (event, result) = self.inbox.replay(&request.event_id).await?;
-        let row = store::inbox::event(&self.inbox.pool, &event.id)
-            .await
-            .map_err(BillingError::from)?
-            .ok_or_else(|| BillingError::NotFound(format!("stored event {}", event.id)))?;
+        let (row, result) = self
+            .service
+            .replay_stripe_event(user, &request.event_id)
+            .await?;
         Ok(Response::new(ReplayStripeEventResponse {
             event: Some(stored_event(row)),
             outcome: outcome(result) as i32,
@@ -305,9 +275,7 @@ impl BillingService for BillingApi {
         request: Request<GetEntitlementRequest>,
     ) -> Result<Response<GetEntitlementResponse>, Status> {
         let tenant = tenant_id(&request.into_inner().tenant_id, "tenant_id")?;
-        let row = store::entitlements::get(&self.inbox.pool, tenant)
-            .await
-            .map_err(BillingError::from)?;
+        let row = self.service.entitlement(tenant).await?;
         Ok(Response::new(GetEntitlementResponse {
             entitlement: Some(entitlement(tenant, row)),
         }))

@@ -1,4 +1,5 @@
-//! Operator RPCs around Stripe: reconciliation.
+//! Operator RPCs around Stripe: reconciliation, the event log, the price sync (the operator check is
+//! `crate::service::operations`').
 
 use onramp_proto::billing::v1::{
     Drift as ProtoDrift, DriftAction, ReconcileWithStripeRequest, ReconcileWithStripeResponse,
@@ -6,7 +7,7 @@ use onramp_proto::billing::v1::{
 
 use uuid::Uuid;
 
-use super::{BillingApi, tenant_id, timestamp};
+use super::{BillingApi, tenant::user_of, tenant_id, timestamp};
 use crate::error::BillingError;
 
 impl BillingApi {
@@ -14,13 +15,16 @@ impl BillingApi {
         &self,
         request: ReconcileWithStripeRequest,
     ) -> Result<ReconcileWithStripeResponse, BillingError> {
-        self.operator(request.caller.as_ref())?;
+        let user = user_of(request.caller.as_ref())?;
         let only = if request.tenant_id.is_empty() {
             None
         } else {
             Some(tenant_id(&request.tenant_id, "tenant_id")?)
         };
-        let report = self.reconciler.run(request.dry_run, only).await?;
+        let report = self
+            .service
+            .reconcile_with_stripe(user, request.dry_run, only)
+            .await?;
         Ok(ReconcileWithStripeResponse {
             started_at: Some(timestamp(report.started_at)),
             finished_at: Some(timestamp(report.finished_at)),
@@ -52,7 +56,7 @@ impl BillingApi {
         request: onramp_proto::billing::v1::ListStripeEventsRequest,
     ) -> Result<onramp_proto::billing::v1::ListStripeEventsResponse, BillingError> {
         use onramp_proto::{billing::v1::StripeEventOutcome as O, common::v1::PageInfo};
-        self.operator(request.caller.as_ref())?;
+        let user = user_of(request.caller.as_ref())?;
         let outcome = match request.outcome() {
             O::Unspecified => None,
             O::Applied => Some("applied"),
@@ -80,21 +84,12 @@ impl BillingApi {
             })?
         };
         let event_type = Some(request.event_type.as_str()).filter(|t| !t.is_empty());
-        let rows = crate::store::inbox::list(
-            &self.inbox.pool,
-            outcome,
-            event_type,
-            i64::from(size) + 1,
-            offset,
-        )
-        .await?;
-        let more = rows.len() > size as usize;
-        let events: Vec<_> = rows
-            .into_iter()
-            .take(size as usize)
-            .map(super::stored_event)
-            .collect();
-        let next = if more {
+        let page = self
+            .service
+            .stripe_events(user, outcome, event_type, size, offset)
+            .await?;
+        let events: Vec<_> = page.events.into_iter().map(super::stored_event).collect();
+        let next = if page.more {
             (offset + i64::from(size)).to_string()
         } else {
             String::new()
@@ -113,14 +108,11 @@ impl BillingApi {
         &self,
         request: onramp_proto::billing::v1::SyncStripePricesRequest,
     ) -> Result<onramp_proto::billing::v1::SyncStripePricesResponse, BillingError> {
-        self.operator(request.caller.as_ref())?;
-        let actor = request.caller.map(|c| c.user_id).unwrap_or_default();
-        let stripe = self.inbox.stripe.as_ref().ok_or_else(|| {
-            BillingError::PermissionDenied("syncing prices needs the stripe provider".to_owned())
-        })?;
-        let synced =
-            crate::service::catalog_sync::run(&self.inbox.pool, stripe, &actor, request.dry_run)
-                .await?;
+        let user = user_of(request.caller.as_ref())?;
+        let synced = self
+            .service
+            .sync_stripe_prices(user, request.dry_run)
+            .await?;
         Ok(onramp_proto::billing::v1::SyncStripePricesResponse {
             updated_plan_codes: synced.updated,
             unmatched_plan_codes: synced.unmatched,

@@ -1,5 +1,12 @@
-//! Tenant-scoped RPCs: entitlements, card-less starts, grants, the summary, limits and usage.
+//! Tenant-scoped RPCs: entitlements, card-less starts, grants, the summary, limits and usage. Requests
+//! are parsed here; membership and operator checks are `crate::service::tenant`'s.
 
+use super::{BillingApi, entitlement, plans::limit_value, summary, tenant_id};
+use crate::{
+    domain::plan::LimitField,
+    error::BillingError,
+    service::{summary::Facts, tenant::Denial},
+};
 use chrono::{DateTime, Utc};
 use onramp_proto::billing::v1::{
     CheckEntitlementRequest, CheckEntitlementResponse, EnsureEntitlementRequest,
@@ -7,16 +14,6 @@ use onramp_proto::billing::v1::{
     GetSubscriptionSummaryRequest, GetSubscriptionSummaryResponse, GetUsageRequest,
     GetUsageResponse, GrantComplimentaryRequest, GrantComplimentaryResponse, RecordUsageRequest,
     RecordUsageResponse, StartPlanWithoutCardRequest, StartPlanWithoutCardResponse,
-};
-use uuid::Uuid;
-
-use super::{BillingApi, entitlement, plans::limit_value, summary, tenant_id};
-use crate::{
-    domain::plan::{LimitField, LimitValue},
-    error::BillingError,
-    peers::Needs,
-    service::summary::Facts,
-    store,
 };
 
 /// The signed-in caller's user id.
@@ -51,7 +48,11 @@ impl BillingApi {
         request: EnsureEntitlementRequest,
     ) -> Result<EnsureEntitlementResponse, BillingError> {
         let tenant = tenant_id(&request.tenant_id, "tenant_id")?;
-        let (row, payment_required) = self.entitlements.ensure(tenant, &request.plan_id).await?;
+        let (row, payment_required) = self
+            .service
+            .entitlements
+            .ensure(tenant, &request.plan_id)
+            .await?;
         Ok(EnsureEntitlementResponse {
             entitlement: Some(entitlement(tenant, row)),
             payment_required,
@@ -65,13 +66,9 @@ impl BillingApi {
         let user = user_of(request.caller.as_ref())?;
         let tenant = tenant_id(&request.tenant_id, "tenant_id")?;
         let plan = plan_ref(&request.plan_id)?;
-        self.tenancy
-            .check(user, tenant, Needs::OwnerOrAdmin, false)
-            .await?;
-        let row = self.entitlements.start(tenant, plan).await?;
-        let summary = self.summary_of(tenant).await?;
+        let (row, facts) = self.service.start_without_card(user, tenant, plan).await?;
         Ok(StartPlanWithoutCardResponse {
-            summary: Some(summary),
+            summary: Some(self.summary(&facts)),
             entitlement: Some(entitlement(tenant, Some(row))),
         })
     }
@@ -80,34 +77,21 @@ impl BillingApi {
         &self,
         request: GrantComplimentaryRequest,
     ) -> Result<GrantComplimentaryResponse, BillingError> {
-        self.operator(request.caller.as_ref())?;
-        let actor = user_of(request.caller.as_ref())?.to_owned();
+        let user = user_of(request.caller.as_ref())?;
         let tenant = tenant_id(&request.tenant_id, "tenant_id")?;
         let plan = plan_ref(&request.plan_id)?;
-        let ends_at = time(request.ends_at);
-        if ends_at.is_some_and(|end| end <= Utc::now()) {
-            return Err(BillingError::invalid("ends_at", "must be in the future"));
-        }
-        let reason = request.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(BillingError::invalid("reason", "must be 1–500 characters"));
-        }
         let row = self
-            .entitlements
-            .grant(&actor, tenant, plan, ends_at, reason)
+            .service
+            .grant_complimentary(user, tenant, plan, time(request.ends_at), &request.reason)
             .await?;
         Ok(GrantComplimentaryResponse {
             entitlement: Some(entitlement(tenant, Some(row))),
         })
     }
 
-    /// The summary, without any membership check (callers check first).
-    pub(super) async fn summary_of(
-        &self,
-        tenant: Uuid,
-    ) -> Result<onramp_proto::billing::v1::SubscriptionSummary, BillingError> {
-        let facts = Facts::load(&self.inbox.pool, tenant, self.provider).await?;
-        Ok(summary::summary(&facts, Utc::now(), self.thresholds))
+    /// The summary message of `facts`, as of now.
+    fn summary(&self, facts: &Facts) -> onramp_proto::billing::v1::SubscriptionSummary {
+        summary::summary(facts, Utc::now(), self.service.thresholds)
     }
 
     pub(super) async fn subscription_summary(
@@ -116,20 +100,10 @@ impl BillingApi {
     ) -> Result<GetSubscriptionSummaryResponse, BillingError> {
         let user = user_of(request.caller.as_ref())?;
         let tenant = tenant_id(&request.tenant_id, "tenant_id")?;
-        self.tenancy
-            .check(user, tenant, Needs::AnyMember, false)
-            .await?;
+        let facts = self.service.summary_facts(user, tenant).await?;
         Ok(GetSubscriptionSummaryResponse {
-            summary: Some(self.summary_of(tenant).await?),
+            summary: Some(self.summary(&facts)),
         })
-    }
-
-    /// Current usage of a numeric field (`seats` from tenancy's member count).
-    async fn used(&self, tenant: Uuid, field: &LimitField) -> Result<i64, BillingError> {
-        if field.is_seats() {
-            return self.tenancy.members(tenant).await;
-        }
-        Ok(store::usage::used(&self.inbox.pool, tenant, field.as_str()).await?)
     }
 
     pub(super) async fn check(
@@ -138,24 +112,17 @@ impl BillingApi {
     ) -> Result<CheckEntitlementResponse, BillingError> {
         let tenant = tenant_id(&request.tenant_id, "tenant_id")?;
         let feature = field(&request.feature, "feature")?;
-        let (limit, plan) = self.entitlements.limit(tenant, feature.as_str()).await?;
-        let plan_id = plan
-            .as_ref()
-            .and_then(|p| p.id)
-            .map(|id| id.to_string())
-            .unwrap_or_default();
-        let denial = match (plan.is_some(), limit) {
-            (false, _) => EntitlementDenial::NoActivePlan,
-            (true, LimitValue::Enabled(false) | LimitValue::Max(0)) => EntitlementDenial::NotInPlan,
-            (true, LimitValue::Max(max)) if self.used(tenant, &feature).await? >= max => {
-                EntitlementDenial::LimitReached
-            }
-            (true, _) => EntitlementDenial::None,
+        let (denial, plan_id) = self.service.check_entitlement(tenant, &feature).await?;
+        let denial = match denial {
+            Denial::None => EntitlementDenial::None,
+            Denial::NoActivePlan => EntitlementDenial::NoActivePlan,
+            Denial::NotInPlan => EntitlementDenial::NotInPlan,
+            Denial::LimitReached => EntitlementDenial::LimitReached,
         };
         Ok(CheckEntitlementResponse {
             allowed: denial == EntitlementDenial::None,
             denial: denial as i32,
-            plan_id,
+            plan_id: plan_id.map(|id| id.to_string()).unwrap_or_default(),
         })
     }
 
@@ -165,7 +132,11 @@ impl BillingApi {
     ) -> Result<GetLimitResponse, BillingError> {
         let tenant = tenant_id(&request.tenant_id, "tenant_id")?;
         let field = field(&request.field, "field")?;
-        let (limit, plan) = self.entitlements.limit(tenant, field.as_str()).await?;
+        let (limit, plan) = self
+            .service
+            .entitlements
+            .limit(tenant, field.as_str())
+            .await?;
         Ok(GetLimitResponse {
             limit: Some(limit_value(limit)),
             plan_id: plan
@@ -201,6 +172,7 @@ impl BillingApi {
             ));
         }
         let (used, limit, duplicate) = self
+            .service
             .entitlements
             .record_usage(
                 tenant,
@@ -224,17 +196,7 @@ impl BillingApi {
         let user = user_of(request.caller.as_ref())?;
         let tenant = tenant_id(&request.tenant_id, "tenant_id")?;
         let field = field(&request.field, "field")?;
-        let (limit, _) = self.entitlements.limit(tenant, field.as_str()).await?;
-        if !limit.is_numeric() {
-            return Err(BillingError::NotFound(format!(
-                "numeric limit field {}",
-                field.as_str()
-            )));
-        }
-        self.tenancy
-            .check(user, tenant, Needs::AnyMember, true)
-            .await?;
-        let used = self.used(tenant, &field).await?;
+        let (limit, used) = self.service.usage(user, tenant, &field).await?;
         Ok(GetUsageResponse {
             field: field.as_str().to_owned(),
             used,

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use onramp_kit::{
     grpc::server::GrpcServer,
-    runtime::{self, ServiceSpec},
+    runtime::{self, ServiceSpec, Worker},
 };
 use onramp_proto::billing::v1::billing_service_server::BillingServiceServer;
 use sqlx::PgPool;
@@ -17,7 +17,9 @@ use crate::{
     grpc::BillingApi,
     peers::Tenancy,
     relay::Relay,
-    service::{checkout::Checkout, entitle::Entitlements, reconcile::Reconciler},
+    service::{
+        Billing, access::Access, checkout::Checkout, entitle::Entitlements, reconcile::Reconciler,
+    },
     stripe::StripeApi,
     webhook::{Inbox, rejections::RejectionTally},
 };
@@ -73,16 +75,18 @@ impl Application {
             pool: pool.clone(),
             stripe,
         };
-        let api = BillingApi {
+        let service = Billing {
             entitlements: Entitlements {
                 pool: pool.clone(),
                 provider,
                 default_plan: config.billing_default_plan.clone(),
                 cache: Default::default(),
             },
-            tenancy,
+            access: Access {
+                tenancy,
+                operators: config.billing_operator_user_ids.clone(),
+            },
             inbox,
-            operators: config.billing_operator_user_ids.clone(),
             provider,
             checkout,
             reconciler: reconciler.clone(),
@@ -92,6 +96,7 @@ impl Application {
                 urgent_days: config.trial_urgent_days,
             },
         };
+        let api = BillingApi { service };
         let relay = Relay::new(
             pool.clone(),
             config.tenant_provisioning_service_addr.as_deref(),
@@ -119,24 +124,24 @@ impl Application {
 
     /// Migrates, serves (and relays the outbox) until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let relay_stop = shutdown.child_token();
-        let relay = tokio::spawn(self.relay.run(relay_stop.clone()));
-        // Stops as draining starts, while the pool is still open (it closes when serving ends): the
-        // last flush must reach the table. Rejections during the drain itself are not recorded.
-        let counting = tokio::spawn(
-            self.rejections
-                .run(self.pool.clone(), shutdown.child_token()),
-        );
-        let expiring = tokio::spawn(expiry_sweep(
-            self.pool.clone(),
-            self.expiry_sweep_interval,
-            relay_stop.clone(),
-        ));
-        let reconciling = tokio::spawn(periodic_reconciliation(
-            self.reconciler,
-            self.reconcile_interval,
-            relay_stop.clone(),
-        ));
+        let (pool, relay, reconciler) = (self.pool.clone(), self.relay, self.reconciler);
+        let (expiry_interval, reconcile_interval) =
+            (self.expiry_sweep_interval, self.reconcile_interval);
+        let rejections = (self.rejections, self.pool.clone());
+        // Each stops as draining starts, while the pool is still open (it closes when serving
+        // ends): the rejection tally's last flush must reach the table.
+        let workers = vec![
+            Worker::new("outbox relay", move |stop| relay.run(stop)),
+            Worker::new("rejection tally", move |stop| {
+                rejections.0.run(rejections.1, stop)
+            }),
+            Worker::new("expiry sweep", move |stop| {
+                expiry_sweep(pool, expiry_interval, stop)
+            }),
+            Worker::new("reconciliation", move |stop| {
+                periodic_reconciliation(reconciler, reconcile_interval, stop)
+            }),
+        ];
         let api = BillingServiceServer::new(self.api);
         let spec = ServiceSpec {
             name: Self::NAME,
@@ -144,14 +149,9 @@ impl Application {
             grpc_names: &[<BillingServiceServer<BillingApi> as NamedService>::NAME],
             pool: self.pool,
             migrator: &MIGRATOR,
+            workers,
         };
-        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown).await;
-        relay_stop.cancel();
-        relay.await?;
-        reconciling.await?;
-        expiring.await?;
-        counting.await?;
-        outcome
+        runtime::run(self.server, spec, Routes::new(api), shutdown).await
     }
 }
 

@@ -63,10 +63,6 @@ impl Application {
 
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let relay_stop = shutdown.child_token();
-        let relay = self
-            .relay
-            .map(|relay| tokio::spawn(relay.run(relay_stop.clone())));
         let api = IdentityServiceServer::new(IdentityApi::new(self.identity));
         let spec = ServiceSpec {
             name: Self::NAME,
@@ -74,14 +70,13 @@ impl Application {
             grpc_names: &[<IdentityServiceServer<IdentityApi> as NamedService>::NAME],
             pool: self.pool,
             migrator: &MIGRATOR,
+            workers: self
+                .relay
+                .map(OutboxRelay::into_worker)
+                .into_iter()
+                .collect(),
         };
-        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown.clone()).await;
-        // The relay stops with the service; a send in flight finishes or is retried next start.
-        relay_stop.cancel();
-        if let Some(relay) = relay {
-            relay.await?;
-        }
-        outcome
+        runtime::run(self.server, spec, Routes::new(api), shutdown).await
     }
 }
 

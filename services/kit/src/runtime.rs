@@ -1,5 +1,7 @@
-//! The life of a service process: serve at once (NOT_SERVING), migrate, report SERVING, drain on
-//! shutdown. Each service's `Application` hands its routes here.
+//! The life of a service process: serve at once (NOT_SERVING), migrate, report SERVING and start the
+//! background workers, drain on shutdown. Each service's `Application` hands its routes here.
+
+use std::{fmt, future::Future, pin::Pin};
 
 use anyhow::Context as _;
 use sqlx::{PgPool, migrate::Migrator};
@@ -21,13 +23,52 @@ pub struct ServiceSpec {
     pub pool: PgPool,
     /// The service's embedded migrations.
     pub migrator: &'static Migrator,
+    /// Background work on the service's tables (outbox relays, sweeps), started by [`run`] only once
+    /// the migrations are applied.
+    pub workers: Vec<Worker>,
+}
+
+type WorkerStart =
+    Box<dyn FnOnce(CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// A background task that needs the service's schema: an outbox relay, a periodic sweep.
+///
+/// Started before the migrations, a worker polls tables that do not exist yet, logging errors and
+/// counting failures an operator would be paged for; [`run`] starts it after them. It gets a token
+/// that fires when draining starts, and is awaited before the pool closes, so a pass in flight
+/// (a mail being sent) finishes.
+pub struct Worker {
+    name: &'static str,
+    start: WorkerStart,
+}
+
+impl Worker {
+    /// A worker named `name` (in logs) that runs `work(stop)` until `stop` fires.
+    pub fn new<F, Fut>(name: &'static str, work: F) -> Self
+    where
+        F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Self {
+            name,
+            start: Box::new(move |stop| Box::pin(work(stop))),
+        }
+    }
+}
+
+impl fmt::Debug for Worker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Worker").field("name", &self.name).finish()
+    }
 }
 
 /// Serves `routes` (plus ServiceInfo, health and reflection) until `shutdown` fires.
 ///
 /// Health says NOT_SERVING until the database answers and migrations are applied, and again while
 /// draining; calls that arrive before then are served but will fail on storage. `onramp_ready`
-/// follows it, and the pool and mail-outbox gauges are sampled while the service runs.
+/// follows it, and the pool and mail-outbox gauges are sampled while the service runs. The
+/// [`Worker`]s start once the migrations are applied (never, if shutdown comes first) and stop when
+/// draining starts.
 pub async fn run(
     server: GrpcServer,
     spec: ServiceSpec,
@@ -49,9 +90,14 @@ pub async fn run(
     ));
     let serving = tokio::spawn(server.serve(routes, readiness.clone(), shutdown.clone()));
 
+    let mut workers = Vec::new();
     if db::migrate_when_reachable(&spec.pool, spec.migrator, &shutdown).await
         && !shutdown.is_cancelled()
     {
+        for worker in spec.workers {
+            tracing::debug!(service = spec.name, worker = worker.name, "starting");
+            workers.push(tokio::spawn((worker.start)(shutdown.child_token())));
+        }
         readiness.serving().await;
         sampler::set_ready(spec.name, true);
         tracing::info!(service = spec.name, "migrations applied; serving");
@@ -71,6 +117,10 @@ pub async fn run(
     sampler::set_ready(spec.name, false);
     stop_sampling.cancel();
     let _ = sampling.await;
+    // Every worker saw the shutdown token fire; each finishes its pass while the pool is open.
+    for worker in workers {
+        worker.await.context("a background worker panicked")?;
+    }
     let outcome = outcome?;
     spec.pool.close().await;
     outcome.with_context(|| format!("the {} gRPC server failed", spec.name))

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use onramp_kit::{
     grpc::{client, server::GrpcServer},
     mail::{outbox::OutboxRelay, smtp::Mailer},
-    runtime::{self, ServiceSpec},
+    runtime::{self, ServiceSpec, Worker},
 };
 use onramp_proto::tenancy::v1::tenancy_service_server::TenancyServiceServer;
 use sqlx::PgPool;
@@ -96,15 +96,18 @@ impl Application {
 
     /// Migrates, serves (sweeping periodically and relaying the email outbox) until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let sweeper = tokio::spawn(sweep_periodically(
-            self.service.clone(),
-            self.sweep_interval,
-            self.idempotency_retention,
-            shutdown.clone(),
-        ));
-        let relay = self
-            .relay
-            .map(|relay| tokio::spawn(relay.run(shutdown.clone())));
+        let sweeper = {
+            let (service, interval, retention) = (
+                self.service.clone(),
+                self.sweep_interval,
+                self.idempotency_retention,
+            );
+            Worker::new("sweep", move |stop| {
+                sweep_periodically(service, interval, retention, stop)
+            })
+        };
+        let mut workers = vec![sweeper];
+        workers.extend(self.relay.map(OutboxRelay::into_worker));
         let pool: PgPool = self.service.pool.clone();
         let api = TenancyServiceServer::new(TenancyApi::new(self.service));
         let spec = ServiceSpec {
@@ -113,13 +116,9 @@ impl Application {
             grpc_names: &[<TenancyServiceServer<TenancyApi> as NamedService>::NAME],
             pool,
             migrator: &MIGRATOR,
+            workers,
         };
-        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown).await;
-        sweeper.abort();
-        if let Some(relay) = relay {
-            relay.abort();
-        }
-        outcome
+        runtime::run(self.server, spec, Routes::new(api), shutdown).await
     }
 }
 
@@ -127,7 +126,7 @@ impl Application {
 const TENANT_COUNT_INTERVAL: Duration = Duration::from_secs(15);
 
 /// The background task: the sweep every `interval` and the tenant count every
-/// [`TENANT_COUNT_INTERVAL`] (each first after one interval: the schema may not exist yet).
+/// [`TENANT_COUNT_INTERVAL`] (each first after one interval).
 async fn sweep_periodically(
     service: Tenancy,
     interval: Duration,

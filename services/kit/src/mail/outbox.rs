@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{Email, smtp::Mailer};
+use crate::runtime::Worker;
 
 /// The outbox table's DDL, to copy into a service's migrations.
 pub const TABLE_SQL: &str = include_str!("outbox.sql");
@@ -75,7 +76,14 @@ impl OutboxRelay {
         self
     }
 
-    /// Relays until `shutdown` fires; errors are logged and retried on the next pass.
+    /// The relay as a [`Worker`] for [`crate::runtime::run`], which starts it once the service's
+    /// migrations (and so the `email_outbox` table) are in.
+    pub fn into_worker(self) -> Worker {
+        Worker::new("mail outbox relay", move |stop| self.run(stop))
+    }
+
+    /// Relays until `shutdown` fires; errors are logged and retried on the next pass. Start it after
+    /// the migrations: before them every pass fails (see [`Self::into_worker`]).
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
             match self.relay_once().await {

@@ -2,56 +2,17 @@
 
 use std::time::Duration;
 
-use onramp_kit::{
-    db,
-    mail::{
-        Email,
-        outbox::{self, OutboxRelay},
-        sink::SmtpSink,
-        smtp::{Mailer, SmtpSettings},
-    },
+use onramp_kit::mail::{
+    Email,
+    outbox::{self, OutboxRelay},
+    sink::SmtpSink,
+    smtp::{Mailer, SmtpSettings},
 };
-use sqlx::{PgPool, postgres::PgConnectOptions};
+use sqlx::PgPool;
 
-struct TestDb {
-    server: PgConnectOptions,
-    name: String,
-    pool: PgPool,
-}
+use crate::support::TestDb;
 
-impl TestDb {
-    async fn create() -> Self {
-        let url = std::env::var("DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let server: PgConnectOptions = url.parse().expect("DATABASE_URL");
-        let name = format!(
-            "onramp_test_kit_{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..12]
-        );
-        assert!(
-            db::ensure_database(&server, &name)
-                .await
-                .expect("create database")
-        );
-        let pool = PgPool::connect_with(server.clone().database(&name))
-            .await
-            .expect("connect");
-        sqlx::raw_sql(outbox::TABLE_SQL)
-            .execute(&pool)
-            .await
-            .expect("outbox table");
-        Self { server, name, pool }
-    }
-
-    async fn drop(self) {
-        self.pool.close().await;
-        db::drop_database(&self.server, &self.name)
-            .await
-            .expect("drop");
-    }
-}
-
-fn email(to: &str) -> Email {
+pub(crate) fn email(to: &str) -> Email {
     Email {
         to: to.to_owned(),
         subject: "Verify your email".into(),
@@ -59,7 +20,7 @@ fn email(to: &str) -> Email {
     }
 }
 
-fn relay(pool: &PgPool, smtp_url: &str) -> OutboxRelay {
+pub(crate) fn relay(pool: &PgPool, smtp_url: &str) -> OutboxRelay {
     let mailer = Mailer::new(&SmtpSettings::new(
         smtp_url,
         "Onramp <no-reply@onramp.test>",

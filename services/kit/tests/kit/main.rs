@@ -3,3 +3,5 @@
 mod error_table;
 mod mail_outbox;
 mod retry;
+mod runtime;
+mod support;

@@ -16,6 +16,8 @@ pub mod service_config;
 pub mod service_info;
 pub mod shutdown;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tls;
 
 pub use deadline::Deadline;

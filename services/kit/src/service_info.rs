@@ -25,11 +25,7 @@ impl ServiceInfoService {
         version: &'static str,
         pool: PgPool,
     ) -> ServiceInfoServer<Self> {
-        let now = chrono::Utc::now();
-        let started_at = prost_types::Timestamp {
-            seconds: now.timestamp(),
-            nanos: i32::try_from(now.timestamp_subsec_nanos()).unwrap_or(0),
-        };
+        let started_at = crate::grpc::convert::timestamp(chrono::Utc::now());
         ServiceInfoServer::new(Self {
             service,
             version,

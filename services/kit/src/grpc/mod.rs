@@ -1,7 +1,8 @@
-//! gRPC plumbing: server bootstrap, outgoing-call context, trace propagation.
+//! gRPC plumbing: server bootstrap, outgoing-call context, trace propagation, proto conversions.
 
 pub(crate) mod balance;
 pub mod client;
+pub mod convert;
 pub mod deadline_layer;
 pub mod peer_failure;
 pub mod server;

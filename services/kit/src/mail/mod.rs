@@ -2,6 +2,7 @@
 //! own outbox table in the same transaction as the change it reports ([`outbox::enqueue`]); the
 //! [`outbox::OutboxRelay`] sends it over SMTP ([`smtp::Mailer`]) and retries with backoff.
 
+pub mod address;
 #[cfg(feature = "dev-mailbox")]
 pub mod mailbox;
 pub mod outbox;

@@ -53,7 +53,7 @@ async fn workers_start_only_after_the_migrations_are_applied() {
     let db = TestDb::empty().await;
     let sink = SmtpSink::start().expect("sink");
     // Holding the migration lock keeps the service's migrations (and so its table) from landing.
-    let mut blocker = PgConnection::connect_with(&db.server.clone().database(&db.name))
+    let mut blocker = PgConnection::connect_with(&db.database.options())
         .await
         .expect("connect");
     sqlx::query("select pg_advisory_lock($1)")

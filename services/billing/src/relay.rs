@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use onramp_kit::grpc::client::{self, TracedChannel};
+use onramp_kit::grpc::{
+    client::{self, TracedChannel},
+    convert::timestamp,
+};
 use onramp_proto::{
     onboarding::v1::{
         ApplyConnectAccountUpdateRequest, onboarding_service_client::OnboardingServiceClient,
@@ -207,13 +210,6 @@ fn transition(transition: Transition) -> LifecycleTransition {
         Transition::MarkPastDue => LifecycleTransition::MarkPastDue,
         Transition::Suspend => LifecycleTransition::Suspend,
         Transition::Cancel => LifecycleTransition::Cancel,
-    }
-}
-
-fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
     }
 }
 

@@ -162,21 +162,43 @@ impl StripeApi {
 
     /// Every subscription (any status), following Stripe's pagination.
     pub(crate) async fn list_subscriptions(&self) -> anyhow::Result<Vec<SubscriptionObject>> {
+        self.list_all(
+            "/v1/subscriptions",
+            &[("status", "all")],
+            "subscription list",
+            |s: &SubscriptionObject| &s.id,
+        )
+        .await
+    }
+
+    /// Every object of the list at `path` (filtered by `filters`), following Stripe's pagination
+    /// (`starting_after` the last id seen, 100 a page).
+    async fn list_all<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        filters: &[(&str, &str)],
+        what: &str,
+        id_of: impl Fn(&T) -> &str,
+    ) -> anyhow::Result<Vec<T>> {
         #[derive(serde::Deserialize)]
-        struct Page {
-            data: Vec<SubscriptionObject>,
+        struct Page<T> {
+            data: Vec<T>,
             #[serde(default)]
             has_more: bool,
         }
-        let mut all: Vec<SubscriptionObject> = Vec::new();
+        let mut all: Vec<T> = Vec::new();
         loop {
-            let mut query = vec![("status", "all".to_owned()), ("limit", "100".to_owned())];
+            let mut query: Vec<(&str, String)> = filters
+                .iter()
+                .map(|(name, value)| (*name, (*value).to_owned()))
+                .collect();
+            query.push(("limit", "100".to_owned()));
             if let Some(last) = all.last() {
-                query.push(("starting_after", last.id.clone()));
+                query.push(("starting_after", id_of(last).to_owned()));
             }
-            let page: Page = self
+            let page: Page<T> = self
                 .http
-                .get(format!("{}/v1/subscriptions", self.base))
+                .get(format!("{}{path}", self.base))
                 .query(&query)
                 .bearer_auth(self.key.expose_secret())
                 .send()
@@ -186,7 +208,7 @@ impl StripeApi {
                 .context("Stripe answered with an error")?
                 .json()
                 .await
-                .context("decoding Stripe's subscription list")?;
+                .with_context(|| format!("decoding Stripe's {what}"))?;
             let more = page.has_more && !page.data.is_empty();
             all.extend(page.data);
             if !more {
@@ -227,41 +249,11 @@ impl StripeApi {
 
     /// Every active price with its product expanded (for the catalog sync).
     pub(crate) async fn list_prices(&self) -> anyhow::Result<Vec<PriceObject>> {
-        #[derive(serde::Deserialize)]
-        struct Page {
-            data: Vec<PriceObject>,
-            #[serde(default)]
-            has_more: bool,
-        }
-        let mut all: Vec<PriceObject> = Vec::new();
-        loop {
-            let mut query = vec![
-                ("active", "true".to_owned()),
-                ("limit", "100".to_owned()),
-                ("expand[]", "data.product".to_owned()),
-            ];
-            if let Some(last) = all.last() {
-                query.push(("starting_after", last.id.clone()));
-            }
-            let page: Page = self
-                .http
-                .get(format!("{}/v1/prices", self.base))
-                .query(&query)
-                .bearer_auth(self.key.expose_secret())
-                .send()
-                .await
-                .context("calling Stripe")?
-                .error_for_status()
-                .context("Stripe answered with an error")?
-                .json()
-                .await
-                .context("decoding Stripe's price list")?;
-            let more = page.has_more && !page.data.is_empty();
-            all.extend(page.data);
-            if !more {
-                return Ok(all);
-            }
-        }
+        let filters = [("active", "true"), ("expand[]", "data.product")];
+        self.list_all("/v1/prices", &filters, "price list", |p: &PriceObject| {
+            &p.id
+        })
+        .await
     }
 }
 

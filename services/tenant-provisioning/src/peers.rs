@@ -94,14 +94,7 @@ impl Entitlements for BillingEntitlements {
                     format!("plan_id was refused by billing: {}", status.message()),
                 )))
             }
-            Err(status) => Err(TenancyError::Unavailable {
-                peer: "billing",
-                detail: format!(
-                    "EnsureEntitlement answered {:?}: {}",
-                    status.code(),
-                    status.message()
-                ),
-            }),
+            Err(status) => Err(unavailable("billing", "EnsureEntitlement", &status)),
         }
     }
 
@@ -127,14 +120,7 @@ impl Entitlements for BillingEntitlements {
             ),
             // The catalog has no `seats` field: nothing to enforce.
             Err(status) if status.code() == GrpcCode::NotFound => Ok(None),
-            Err(status) => Err(TenancyError::Unavailable {
-                peer: "billing",
-                detail: format!(
-                    "GetLimit answered {:?}: {}",
-                    status.code(),
-                    status.message()
-                ),
-            }),
+            Err(status) => Err(unavailable("billing", "GetLimit", &status)),
         }
     }
 }
@@ -216,14 +202,7 @@ impl UserDirectory for IdentityDirectory {
                 async move { client.lookup_users(request).await }
             })
             .await
-            .map_err(|status| TenancyError::Unavailable {
-                peer: "identity",
-                detail: format!(
-                    "LookupUsers answered {:?}: {}",
-                    status.code(),
-                    status.message()
-                ),
-            })?;
+            .map_err(|status| unavailable("identity", "LookupUsers", &status))?;
         Ok(answer
             .into_inner()
             .users
@@ -252,5 +231,13 @@ impl UserDirectory for NoDirectory {
             peer: "identity",
             detail: "no IDENTITY_SERVICE_ADDR is configured".to_owned(),
         })
+    }
+}
+
+/// A peer that failed or answered with an error: UNAVAILABLE, its answer kept for operators.
+fn unavailable(peer: &'static str, rpc: &str, status: &tonic::Status) -> TenancyError {
+    TenancyError::Unavailable {
+        peer,
+        detail: format!("{rpc} answered {:?}: {}", status.code(), status.message()),
     }
 }

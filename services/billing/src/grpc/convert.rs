@@ -6,6 +6,8 @@ use onramp_proto::billing::v1::{
 };
 use uuid::Uuid;
 
+pub(crate) use onramp_kit::grpc::convert::timestamp;
+
 use crate::{
     domain::subscription::EntitlementState,
     error::BillingError,
@@ -23,13 +25,6 @@ pub(crate) fn outcome(outcome: Outcome) -> StripeEventOutcome {
         Outcome::Duplicate => StripeEventOutcome::Duplicate,
         Outcome::Ignored => StripeEventOutcome::Ignored,
         Outcome::Stale => StripeEventOutcome::Stale,
-    }
-}
-
-pub(crate) fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
     }
 }
 

@@ -5,6 +5,7 @@ use onramp_proto::billing::v1::{
     Drift as ProtoDrift, DriftAction, ReconcileWithStripeRequest, ReconcileWithStripeResponse,
 };
 
+use onramp_kit::grpc::convert::Page;
 use uuid::Uuid;
 
 use super::{BillingApi, tenant::user_of, tenant_id, timestamp};
@@ -70,27 +71,17 @@ impl BillingApi {
                 ));
             }
         };
-        let page = request.page.unwrap_or_default();
-        let size = match page.page_size {
-            0 => 50,
-            n => n.min(200),
-        };
-        // The token is the offset of the next page (opaque to clients).
-        let offset: i64 = if page.page_token.is_empty() {
-            0
-        } else {
-            page.page_token.parse().map_err(|_| {
-                BillingError::invalid("page.page_token", "not a token from a previous page")
-            })?
-        };
+        let asked = Page::parse(request.page.as_ref()).map_err(|_| {
+            BillingError::invalid("page.page_token", "not a token from a previous page")
+        })?;
         let event_type = Some(request.event_type.as_str()).filter(|t| !t.is_empty());
         let page = self
             .service
-            .stripe_events(user, outcome, event_type, size, offset)
+            .stripe_events(user, outcome, event_type, asked)
             .await?;
         let events: Vec<_> = page.events.into_iter().map(super::stored_event).collect();
         let next = if page.more {
-            (offset + i64::from(size)).to_string()
+            asked.following()
         } else {
             String::new()
         };

@@ -8,6 +8,7 @@ use crate::{
     service::{summary::Facts, tenant::Denial},
 };
 use chrono::{DateTime, Utc};
+use onramp_kit::grpc::convert::datetime;
 use onramp_proto::billing::v1::{
     CheckEntitlementRequest, CheckEntitlementResponse, EnsureEntitlementRequest,
     EnsureEntitlementResponse, EntitlementDenial, GetLimitRequest, GetLimitResponse,
@@ -38,8 +39,13 @@ fn plan_ref(text: &str) -> Result<&str, BillingError> {
     }
 }
 
-fn time(at: Option<prost_types::Timestamp>) -> Option<DateTime<Utc>> {
-    at.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+/// An optional time: absent is `None`, a malformed one is refused naming `name`.
+fn time(
+    at: Option<&prost_types::Timestamp>,
+    name: &str,
+) -> Result<Option<DateTime<Utc>>, BillingError> {
+    at.map(|at| datetime(at).ok_or_else(|| BillingError::invalid(name, "not a valid timestamp")))
+        .transpose()
 }
 
 impl BillingApi {
@@ -82,7 +88,13 @@ impl BillingApi {
         let plan = plan_ref(&request.plan_id)?;
         let row = self
             .service
-            .grant_complimentary(user, tenant, plan, time(request.ends_at), &request.reason)
+            .grant_complimentary(
+                user,
+                tenant,
+                plan,
+                time(request.ends_at.as_ref(), "ends_at")?,
+                &request.reason,
+            )
             .await?;
         Ok(GrantComplimentaryResponse {
             entitlement: Some(entitlement(tenant, Some(row))),

@@ -1,6 +1,7 @@
 //! Operator use cases: the plan catalog, the Stripe event log and replay, the price sync and
 //! reconciliation. Each checks the caller is an operator first.
 
+use onramp_kit::grpc::convert::Page;
 use uuid::Uuid;
 
 use super::{Billing, catalog, catalog_sync, reconcile::Report};
@@ -35,27 +36,22 @@ impl Billing {
         catalog::put(self.pool(), user, expected_version, plans).await
     }
 
-    /// Stored Stripe events, newest first, `size` from `offset`.
+    /// One page of the stored Stripe events, newest first.
     pub(crate) async fn stripe_events(
         &self,
         user: &str,
         outcome: Option<&str>,
         event_type: Option<&str>,
-        size: u32,
-        offset: i64,
+        page: Page,
     ) -> Result<EventPage, BillingError> {
         self.access.operator(user)?;
         // One more than asked says whether another page follows.
-        let mut events = store::inbox::list(
-            self.pool(),
-            outcome,
-            event_type,
-            i64::from(size) + 1,
-            offset,
-        )
-        .await?;
-        let more = events.len() > size as usize;
-        events.truncate(size as usize);
+        let mut events =
+            store::inbox::list(self.pool(), outcome, event_type, page.size + 1, page.offset)
+                .await?;
+        let size = usize::try_from(page.size).unwrap_or(usize::MAX);
+        let more = events.len() > size;
+        events.truncate(size);
         Ok(EventPage { events, more })
     }
 

@@ -157,17 +157,9 @@ pub(crate) async fn put(
         }
         let id = *plan.id.get_or_insert_with(Uuid::now_v7);
         write_plan(tx, id, &plan).await?;
-        sqlx::query(
-            "insert into audit_log (id, actor_user_id, action, subject, before, after)
-             values ($1, $2, 'catalog.put', $3, $4, $5)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(actor)
-        .bind(plan.code.as_str())
-        .bind(before.map(|b| serde_json::to_value(b).unwrap_or_default()))
-        .bind(serde_json::to_value(&plan).unwrap_or_default())
-        .execute(&mut **tx)
-        .await?;
+        let before = before.map(|b| serde_json::to_value(b).unwrap_or_default());
+        let after = serde_json::to_value(&plan).unwrap_or_default();
+        audit(tx, actor, "catalog.put", &plan, before, after).await?;
         changed.push(plan.code.as_str().to_owned());
     }
     let (plans, _) = load(tx).await?;
@@ -252,15 +244,39 @@ pub(crate) async fn set_stripe_ids(
         .bind(price_id)
         .execute(&mut **tx)
         .await?;
+    let before =
+        serde_json::json!({"product": plan.stripe_product_id, "price": plan.stripe_price_id});
+    let after = serde_json::json!({"product": product_id, "price": price_id});
+    audit(
+        tx,
+        actor,
+        "catalog.sync_stripe_prices",
+        plan,
+        Some(before),
+        after,
+    )
+    .await
+}
+
+/// The audit row of a change `actor` made to `plan`.
+async fn audit(
+    tx: &mut Tx<'_>,
+    actor: &str,
+    action: &str,
+    plan: &Plan,
+    before: Option<serde_json::Value>,
+    after: serde_json::Value,
+) -> Result<(), BillingError> {
     sqlx::query(
         "insert into audit_log (id, actor_user_id, action, subject, before, after)
-         values ($1, $2, 'catalog.sync_stripe_prices', $3, $4, $5)",
+         values ($1, $2, $3, $4, $5, $6)",
     )
     .bind(Uuid::now_v7())
     .bind(actor)
+    .bind(action)
     .bind(plan.code.as_str())
-    .bind(serde_json::json!({"product": plan.stripe_product_id, "price": plan.stripe_price_id}))
-    .bind(serde_json::json!({"product": product_id, "price": price_id}))
+    .bind(before)
+    .bind(after)
     .execute(&mut **tx)
     .await?;
     Ok(())

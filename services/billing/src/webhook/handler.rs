@@ -139,12 +139,7 @@ async fn subscription_changed(
             }
         }
     }
-    let cause = Cause {
-        event_id: &event.id,
-        created: event.created_at(),
-        reason: &event.kind,
-    };
-    mirror(tx, &cause, &object, existing.as_ref()).await?;
+    mirror(tx, &Cause::of(event), &object, existing.as_ref()).await?;
     Ok(Outcome::Applied)
 }
 
@@ -157,6 +152,17 @@ pub(crate) struct Cause<'a> {
     pub(crate) created: chrono::DateTime<chrono::Utc>,
     /// For the tenancy audit row ("customer.subscription.updated", "reconciliation").
     pub(crate) reason: &'a str,
+}
+
+impl<'a> Cause<'a> {
+    /// The cause of a change a Stripe event brings.
+    pub(crate) fn of(event: &'a StripeEvent) -> Self {
+        Self {
+            event_id: &event.id,
+            created: event.created_at(),
+            reason: &event.kind,
+        }
+    }
 }
 
 /// Writes Stripe's view of a subscription into the mirror and the tenant's entitlement (the one code
@@ -319,17 +325,7 @@ async fn checkout_completed(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outc
         last_event_id: event.id.clone(),
     };
     store::subscriptions::put(tx, &row).await?;
-    entitle(
-        tx,
-        &Cause {
-            event_id: &event.id,
-            created: event.created_at(),
-            reason: &event.kind,
-        },
-        &row,
-        status,
-    )
-    .await?;
+    entitle(tx, &Cause::of(event), &row, status).await?;
     Ok(Outcome::Applied)
 }
 
@@ -363,17 +359,7 @@ async fn invoice(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, Billin
         row.last_event_id = event.id.clone();
     }
     store::subscriptions::put(tx, &row).await?;
-    entitle(
-        tx,
-        &Cause {
-            event_id: &event.id,
-            created: event.created_at(),
-            reason: &event.kind,
-        },
-        &row,
-        next,
-    )
-    .await?;
+    entitle(tx, &Cause::of(event), &row, next).await?;
     Ok(Outcome::Applied)
 }
 

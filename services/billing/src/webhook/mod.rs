@@ -170,14 +170,7 @@ impl Inbox {
         record: &NewDelivery<'_>,
     ) -> Result<Outcome, BillingError> {
         let mut tx = self.pool.begin().await?;
-        let claimed = store::inbox::claim(
-            &mut tx,
-            &event.id,
-            &event.kind,
-            event.created_at(),
-            event.account.as_deref(),
-        )
-        .await?;
+        let claimed = claim(&mut tx, event).await?;
         let outcome = if claimed {
             handler::handle(&mut tx, self.stripe.as_ref(), event, record.connect).await?
         } else {
@@ -208,17 +201,22 @@ impl Inbox {
     /// Claim (if not yet) and handle in one transaction; `connect`: it came to the Connect endpoint.
     async fn apply(&self, event: &StripeEvent, connect: bool) -> Result<Outcome, BillingError> {
         let mut tx = self.pool.begin().await?;
-        store::inbox::claim(
-            &mut tx,
-            &event.id,
-            &event.kind,
-            event.created_at(),
-            event.account.as_deref(),
-        )
-        .await?;
+        claim(&mut tx, event).await?;
         let outcome = handler::handle(&mut tx, self.stripe.as_ref(), event, connect).await?;
         store::inbox::set_event_outcome(&mut tx, &event.id, outcome.as_str()).await?;
         tx.commit().await?;
         Ok(outcome)
     }
+}
+
+/// Claims `event` (`insert … on conflict do nothing`); whether this call claimed it.
+async fn claim(tx: &mut store::Tx<'_>, event: &StripeEvent) -> Result<bool, sqlx::Error> {
+    store::inbox::claim(
+        tx,
+        &event.id,
+        &event.kind,
+        event.created_at(),
+        event.account.as_deref(),
+    )
+    .await
 }

@@ -1,6 +1,5 @@
 //! Proto <-> identity's domain: the caller, sessions, users and required fields.
 
-use chrono::{DateTime, Utc};
 use onramp_proto::{
     common::v1::Caller,
     identity::v1::{Session, User},
@@ -11,6 +10,8 @@ use crate::{
     error::IdentityError,
     service::{IssuedSession, RequestMeta, UserView},
 };
+
+pub(super) use onramp_kit::grpc::convert::timestamp;
 
 pub(super) fn non_empty(value: String) -> Option<String> {
     (!value.is_empty()).then_some(value)
@@ -31,13 +32,6 @@ pub(super) fn meta(caller: Option<Caller>) -> Result<RequestMeta, IdentityError>
         client_ip: non_empty(caller.client_ip),
         user_agent: non_empty(caller.user_agent),
     })
-}
-
-pub(super) fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
 }
 
 pub(super) fn session(issued: IssuedSession) -> Session {

@@ -11,7 +11,7 @@ use crate::{
     passwords::Verified,
     store::{
         audit::{self, AuditEvent},
-        limits,
+        limits::{self, Counted},
         users::{self, NewUser, UserRow},
     },
 };
@@ -262,7 +262,8 @@ impl Identity {
         now: DateTime<Utc>,
     ) -> Result<(Option<std::time::Duration>, i64), IdentityError> {
         let policy = &self.policy;
-        let account = limits::by_email(conn, email, now - policy.account_window).await?;
+        let account =
+            limits::failures(conn, Counted::Email(email), now - policy.account_window).await?;
         let mut wait = None;
         if account.count >= policy.max_failures_per_account {
             wait = account
@@ -270,7 +271,7 @@ impl Identity {
                 .map(|oldest| oldest + policy.account_window - now);
         }
         if let Some(ip) = meta.client_ip.as_deref() {
-            let by_ip = limits::by_ip(conn, ip, now - policy.ip_window).await?;
+            let by_ip = limits::failures(conn, Counted::Ip(ip), now - policy.ip_window).await?;
             if by_ip.count >= policy.max_failures_per_ip {
                 let ip_wait = by_ip.oldest.map(|oldest| oldest + policy.ip_window - now);
                 wait = wait.max(ip_wait);

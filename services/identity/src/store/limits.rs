@@ -10,36 +10,39 @@ pub(crate) struct Failures {
     pub(crate) oldest: Option<DateTime<Utc>>,
 }
 
-/// Failures for this account since `since`.
-pub(crate) async fn by_email(
-    conn: &mut PgConnection,
-    email: &str,
-    since: DateTime<Utc>,
-) -> sqlx::Result<Failures> {
-    sqlx::query_as(
-        "select count(*) as count, min(failed_at) as oldest from login_failures
-         where email = $1 and failed_at > $2",
-    )
-    .bind(email)
-    .bind(since)
-    .fetch_one(conn)
-    .await
+/// Whose failures to count.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Counted<'a> {
+    /// One account's.
+    Email(&'a str),
+    /// One client IP's.
+    Ip(&'a str),
 }
 
-/// Failures from this client IP since `since`.
-pub(crate) async fn by_ip(
+/// Failures for the account or client IP since `since`.
+pub(crate) async fn failures(
     conn: &mut PgConnection,
-    client_ip: &str,
+    counted: Counted<'_>,
     since: DateTime<Utc>,
 ) -> sqlx::Result<Failures> {
-    sqlx::query_as(
-        "select count(*) as count, min(failed_at) as oldest from login_failures
-         where client_ip = $1 and failed_at > $2",
-    )
-    .bind(client_ip)
-    .bind(since)
-    .fetch_one(conn)
-    .await
+    // Two static statements (not one with a dynamic column), each served by its own index.
+    let (sql, key) = match counted {
+        Counted::Email(email) => (
+            "select count(*) as count, min(failed_at) as oldest from login_failures
+             where email = $1 and failed_at > $2",
+            email,
+        ),
+        Counted::Ip(ip) => (
+            "select count(*) as count, min(failed_at) as oldest from login_failures
+             where client_ip = $1 and failed_at > $2",
+            ip,
+        ),
+    };
+    sqlx::query_as(sql)
+        .bind(key)
+        .bind(since)
+        .fetch_one(conn)
+        .await
 }
 
 /// Records one failed login (or an attempt counted as failed until it succeeds); its id.

@@ -1,5 +1,7 @@
 //! A sales lead from the public form, parsed field by field (each failure names its field).
 
+use onramp_kit::mail::address::{self, AddressError};
+
 use crate::error::OnboardingError;
 
 /// A validated sales lead.
@@ -72,28 +74,14 @@ fn text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, Onboar
     Ok(value.to_owned())
 }
 
-/// A practical addr-spec check: one `@`, a non-empty local part, a dotted domain, no spaces.
+/// An address as every context accepts it (`onramp_kit::mail::address`).
 pub fn email(raw: &str) -> Result<String, OnboardingError> {
-    let value = raw.trim().to_lowercase();
-    if value.is_empty() {
-        return Err(OnboardingError::invalid("email", "is required"));
-    }
-    let invalid = || OnboardingError::invalid("email", "must be a valid email address");
-    if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid());
-    }
-    let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
-    let domain_ok = domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && domain
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    if local.is_empty() || local.len() > 64 || domain.contains('@') || !domain_ok {
-        return Err(invalid());
-    }
-    Ok(value)
+    address::normalise(raw).map_err(|error| match error {
+        AddressError::Empty => OnboardingError::invalid("email", "is required"),
+        AddressError::TooLong | AddressError::Malformed => {
+            OnboardingError::invalid("email", "must be a valid email address")
+        }
+    })
 }
 
 fn phone(raw: &str) -> Result<String, OnboardingError> {

@@ -1,6 +1,5 @@
 //! Domain rows -> proto messages.
 
-use chrono::{DateTime, Utc};
 use onramp_proto::onboarding::v1::{self as pb, CompanySize};
 
 use crate::{
@@ -13,12 +12,7 @@ use crate::{
     store::connect::{AccountRow, TokenRow},
 };
 
-pub(super) fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+pub(super) use onramp_kit::grpc::convert::timestamp;
 
 pub(super) fn account(row: &AccountRow) -> pb::ConnectedAccount {
     let status = match AccountStatus::from_db(&row.status) {

@@ -270,9 +270,8 @@ fn account_event(
     }
     let created = request
         .event_created
-        .and_then(|t| {
-            chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
-        })
+        .as_ref()
+        .and_then(onramp_kit::grpc::convert::datetime)
         .ok_or_else(|| OnboardingError::invalid("event_created", "is required"))?;
     Ok(AccountEvent {
         event_id: request.event_id,

@@ -1,7 +1,7 @@
 //! Connected accounts, applied account events and onboarding tokens.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{FromRow, PgConnection, PgPool, Postgres, postgres::PgArguments, query::QueryAs};
 use uuid::Uuid;
 
 use crate::domain::connect::{AccountSnapshot, AccountStatus};
@@ -64,7 +64,7 @@ pub async fn insert_account(
     account: &AccountSnapshot,
     country: &str,
 ) -> Result<(AccountRow, bool), sqlx::Error> {
-    let inserted: Option<AccountRow> = sqlx::query_as(
+    let insert = sqlx::query_as(
         "insert into connected_accounts (tenant_id, stripe_account_id, country, details_submitted,
             charges_enabled, payouts_enabled, requirements_currently_due, requirements_past_due,
             requirements_pending_verification, disabled_reason, status, stripe_state_at)
@@ -74,17 +74,8 @@ pub async fn insert_account(
     )
     .bind(tenant_id)
     .bind(&account.stripe_account_id)
-    .bind(country)
-    .bind(account.details_submitted)
-    .bind(account.charges_enabled)
-    .bind(account.payouts_enabled)
-    .bind(&account.currently_due)
-    .bind(&account.past_due)
-    .bind(&account.pending_verification)
-    .bind(&account.disabled_reason)
-    .bind(AccountStatus::of(account).as_str())
-    .fetch_optional(pool)
-    .await?;
+    .bind(country);
+    let inserted = bind_state(insert, account).fetch_optional(pool).await?;
     match inserted {
         Some(row) => Ok((row, true)),
         None => {
@@ -141,7 +132,7 @@ pub async fn update_account(
     account: &AccountSnapshot,
     at: DateTime<Utc>,
 ) -> Result<AccountRow, sqlx::Error> {
-    sqlx::query_as(
+    let update = sqlx::query_as(
         "update connected_accounts set details_submitted = $2, charges_enabled = $3,
             payouts_enabled = $4, requirements_currently_due = $5, requirements_past_due = $6,
             requirements_pending_verification = $7, disabled_reason = $8, status = $9,
@@ -149,18 +140,25 @@ pub async fn update_account(
          where stripe_account_id = $1
          returning *",
     )
-    .bind(&account.stripe_account_id)
-    .bind(account.details_submitted)
-    .bind(account.charges_enabled)
-    .bind(account.payouts_enabled)
-    .bind(&account.currently_due)
-    .bind(&account.past_due)
-    .bind(&account.pending_verification)
-    .bind(&account.disabled_reason)
-    .bind(AccountStatus::of(account).as_str())
-    .bind(at)
-    .fetch_one(conn)
-    .await
+    .bind(&account.stripe_account_id);
+    bind_state(update, account).bind(at).fetch_one(conn).await
+}
+
+/// Binds Stripe's account state, in the column order both writes use (`details_submitted` …
+/// `status`).
+fn bind_state<'q>(
+    query: QueryAs<'q, Postgres, AccountRow, PgArguments>,
+    account: &'q AccountSnapshot,
+) -> QueryAs<'q, Postgres, AccountRow, PgArguments> {
+    query
+        .bind(account.details_submitted)
+        .bind(account.charges_enabled)
+        .bind(account.payouts_enabled)
+        .bind(&account.currently_due)
+        .bind(&account.past_due)
+        .bind(&account.pending_verification)
+        .bind(&account.disabled_reason)
+        .bind(AccountStatus::of(account).as_str())
 }
 
 /// Completes the tenant's in_progress tokens (only called when Stripe says requirements are met).

@@ -1,6 +1,8 @@
 //! Email addresses of invitees: normalised, checked loosely (the mailbox proves the rest), masked for
 //! public pages.
 
+use onramp_kit::mail::address;
+
 use crate::domain::inputs::Invalid;
 
 /// A normalised (trimmed, lowercased) email address.
@@ -8,26 +10,12 @@ use crate::domain::inputs::Invalid;
 pub(crate) struct Email(String);
 
 impl Email {
-    /// Parses an addr-spec: one `@`, a non-empty local part, a dotted domain, at most 254 characters.
+    /// Parses an address (`onramp_kit::mail::address`, as identity accepts them); errors name
+    /// `field`.
     pub(crate) fn parse(field: &str, value: &str) -> Result<Self, Invalid> {
-        let email = value.trim().to_lowercase();
-        let invalid = || Invalid::new(field, format!("{field} must be a valid email address"));
-        if email.is_empty()
-            || email.len() > 254
-            || email.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(invalid());
-        }
-        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-        let domain_ok = domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && !domain.contains('@');
-        if local.is_empty() || local.len() > 64 || !domain_ok {
-            return Err(invalid());
-        }
-        Ok(Self(email))
+        address::normalise(value)
+            .map(Self)
+            .map_err(|_| Invalid::new(field, format!("{field} must be a valid email address")))
     }
 
     pub(crate) fn as_str(&self) -> &str {

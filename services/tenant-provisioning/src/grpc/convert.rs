@@ -1,6 +1,6 @@
 //! proto <-> domain conversions, the only place they happen.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use onramp_proto::{
     common::v1::{Caller, PageRequest},
     tenancy::v1 as pb,
@@ -19,16 +19,7 @@ use crate::{
     store::{invites::InviteRow, members::Membership, provisioning::StarterItem, tenants::Tenant},
 };
 
-pub(crate) fn ts(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    }
-}
-
-pub(crate) fn from_ts(at: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).ok()?)
-}
+pub(crate) use onramp_kit::grpc::convert::{datetime as from_ts, timestamp as ts};
 
 /// The signed-in user, or UNAUTHENTICATED.
 pub(crate) fn signed_in(caller: Option<&Caller>) -> Result<Uuid, TenancyError> {
@@ -40,28 +31,11 @@ pub(crate) fn signed_in(caller: Option<&Caller>) -> Result<Uuid, TenancyError> {
 }
 
 pub(crate) fn page(request: Option<&PageRequest>) -> Result<Page, Invalid> {
-    let (size, token) = request.map_or((0, ""), |p| (p.page_size, p.page_token.as_str()));
-    let size = match size {
-        0 => 50,
-        n => n.min(200),
-    };
-    let offset = if token.is_empty() {
-        0
-    } else {
-        token
-            .parse::<i64>()
-            .ok()
-            .filter(|offset| *offset >= 0)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "page.page_token",
-                    "page_token is not a token this service issued",
-                )
-            })?
-    };
-    Ok(Page {
-        offset,
-        size: i64::from(size),
+    Page::parse(request).map_err(|_| {
+        Invalid::new(
+            "page.page_token",
+            "page_token is not a token this service issued",
+        )
     })
 }
 

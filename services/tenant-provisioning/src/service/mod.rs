@@ -43,20 +43,4 @@ pub(crate) struct Tenancy {
     pub(crate) settings: Arc<Settings>,
 }
 
-/// Offset pagination over short lists: the token is the next offset.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Page {
-    pub(crate) offset: i64,
-    pub(crate) size: i64,
-}
-
-impl Page {
-    /// The token of the page after this one, if `returned` filled it.
-    pub(crate) fn next_token(self, returned: usize) -> String {
-        if returned as i64 == self.size {
-            (self.offset + self.size).to_string()
-        } else {
-            String::new()
-        }
-    }
-}
+pub(crate) use onramp_kit::grpc::convert::Page;

@@ -9,9 +9,8 @@ use axum::{
     http::{HeaderMap, StatusCode},
     routing::post,
 };
-use onramp_kit::{config::SecretString, db};
+use onramp_kit::{config::SecretString, testing::TestDatabase};
 use serde_json::json;
-use sqlx::postgres::PgConnectOptions;
 
 use super::*;
 use crate::domain::plan::{Interval, Limit, LimitField, PlanCode};
@@ -100,33 +99,21 @@ async fn fake_stripe(fake: Arc<Fake>) -> String {
 }
 
 struct Db {
-    server: PgConnectOptions,
-    name: String,
+    database: TestDatabase,
     pool: PgPool,
 }
 
 async fn database() -> Db {
-    let url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let server: PgConnectOptions = url.parse().expect("DATABASE_URL");
-    let name = format!(
-        "onramp_test_{}_billing",
-        &Uuid::new_v4().simple().to_string()[..12]
-    );
-    db::ensure_database(&server, &name).await.expect("create");
-    let pool = PgPool::connect_with(server.clone().database(&name))
-        .await
-        .expect("connect");
+    let database = TestDatabase::create("billing").await;
+    let pool = database.connect().await;
     crate::startup::MIGRATOR.run(&pool).await.expect("migrate");
-    Db { server, name, pool }
+    Db { database, pool }
 }
 
 impl Db {
     async fn drop(self) {
         self.pool.close().await;
-        db::drop_database(&self.server, &self.name)
-            .await
-            .expect("drop");
+        self.database.remove().await;
     }
 }
 

@@ -8,26 +8,11 @@ use onramp_proto::{
         ListPublicPlansRequest, Plan, PlanKind, PlanLimit, PutPlanCatalogRequest,
         limit_value::Value,
     },
-    common::v1::{Caller, Money},
+    common::v1::Money,
 };
 use uuid::Uuid;
 
-use crate::helpers::TestBilling;
-
-fn caller(user: &str) -> Option<Caller> {
-    Some(Caller {
-        user_id: user.to_owned(),
-        ..Caller::default()
-    })
-}
-
-async fn with_operator() -> (TestBilling, String) {
-    let operator = Uuid::new_v4().to_string();
-    let op = operator.clone();
-    let app =
-        TestBilling::spawn_with(move |config| config.billing_operator_user_ids = vec![op]).await;
-    (app, operator)
-}
+use crate::helpers::{TestBilling, assert_invalid, caller, use_stripe};
 
 async fn catalog(app: &TestBilling, operator: &str) -> GetPlanCatalogResponse {
     app.client
@@ -64,7 +49,7 @@ fn enterprise() -> Plan {
 
 #[tokio::test]
 async fn public_plans_hide_stripe_ids_private_and_archived_plans() {
-    let (app, operator) = with_operator().await;
+    let (app, operator) = TestBilling::with_operator(|_| {}).await;
     let mut current = catalog(&app, &operator).await;
     current.plans[1].stripe_price_id = "price_pro_monthly".to_owned();
     current.plans[1].stripe_product_id = "prod_pro".to_owned();
@@ -101,7 +86,7 @@ async fn public_plans_hide_stripe_ids_private_and_archived_plans() {
 
 #[tokio::test]
 async fn a_write_bumps_the_version_and_audits_each_changed_plan() {
-    let (app, operator) = with_operator().await;
+    let (app, operator) = TestBilling::with_operator(|_| {}).await;
     let mut current = catalog(&app, &operator).await;
     current.plans[1].name = "Pro (2026)".to_owned();
     current.plans.push(enterprise());
@@ -147,7 +132,7 @@ type Edit = Box<dyn Fn(&mut Vec<Plan>)>;
 
 #[tokio::test]
 async fn one_bad_row_rolls_back_the_whole_write() {
-    let (app, operator) = with_operator().await;
+    let (app, operator) = TestBilling::with_operator(|_| {}).await;
     let before = catalog(&app, &operator).await;
     let cases: Vec<(&str, Edit)> = vec![
         (
@@ -206,11 +191,7 @@ async fn one_bad_row_rolls_back_the_whole_write() {
             })
             .await
             .expect_err(field);
-        let error = ApiError::from_status(&status);
-        assert_eq!(
-            (error.code, error.field.as_deref()),
-            (Code::InvalidArgument, Some(field))
-        );
+        assert_invalid(&status, field);
         let after = catalog(&app, &operator).await;
         assert_eq!(
             (after.version, &after.plans),
@@ -224,7 +205,7 @@ async fn one_bad_row_rolls_back_the_whole_write() {
 
 #[tokio::test]
 async fn only_operators_read_or_write_the_catalog() {
-    let (app, _operator) = with_operator().await;
+    let (app, _operator) = TestBilling::with_operator(|_| {}).await;
     let denied = app
         .client
         .clone()
@@ -274,14 +255,8 @@ async fn prices_fake() -> String {
 #[tokio::test]
 async fn the_sync_prices_command_fills_the_catalog_like_the_rpc() {
     let base = prices_fake().await;
-    let operator = Uuid::new_v4().to_string();
-    let op = operator.clone();
-    let app = TestBilling::spawn_with(move |config| {
-        config.billing_operator_user_ids = vec![op];
-        config.stripe_secret_key = Some(onramp_kit::config::SecretString::from(
-            "sk_test_command".to_owned(),
-        ));
-        config.stripe_api_base = base;
+    let (app, operator) = TestBilling::with_operator(move |config| {
+        use_stripe(config, "sk_test_command", base);
     })
     .await;
     let dry = onramp_billing::sync_prices_command(app.config.clone(), true)
@@ -302,15 +277,12 @@ async fn the_sync_prices_command_fills_the_catalog_like_the_rpc() {
 async fn the_sync_fills_stripe_ids_by_plan_code() {
     use onramp_proto::billing::v1::SyncStripePricesRequest;
     let base = prices_fake().await;
-    let operator = Uuid::new_v4().to_string();
-    let op = operator.clone();
-    let app = TestBilling::spawn_with(move |config| {
-        config.billing_operator_user_ids = vec![op];
-        config.stripe_secret_key = Some(onramp_kit::config::SecretString::from(format!(
-            "sk_test_{}",
-            Uuid::new_v4().simple()
-        )));
-        config.stripe_api_base = base;
+    let (app, operator) = TestBilling::with_operator(move |config| {
+        use_stripe(
+            config,
+            &format!("sk_test_{}", Uuid::new_v4().simple()),
+            base,
+        );
     })
     .await;
     let before = catalog(&app, &operator).await;

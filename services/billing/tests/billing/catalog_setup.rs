@@ -7,9 +7,8 @@ use std::sync::{Arc, Mutex};
 use axum::{Json, Router, body::Bytes, extract::State, routing::get, routing::post};
 use onramp_proto::billing::v1::GetPlanCatalogRequest;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use crate::helpers::TestBilling;
+use crate::helpers::{TestBilling, use_stripe};
 
 /// What the stand-in holds: products and prices created through it, in order.
 #[derive(Clone, Default)]
@@ -99,14 +98,8 @@ async fn stripe_account() -> (Account, String) {
 #[tokio::test]
 async fn setup_stripe_creates_each_paid_plan_once_and_links_it() {
     let (account, base) = stripe_account().await;
-    let operator = Uuid::new_v4().to_string();
-    let op = operator.clone();
-    let app = TestBilling::spawn_with(move |config| {
-        config.billing_operator_user_ids = vec![op];
-        config.stripe_secret_key = Some(onramp_kit::config::SecretString::from(
-            "sk_test_setup".to_owned(),
-        ));
-        config.stripe_api_base = base;
+    let (app, operator) = TestBilling::with_operator(move |config| {
+        use_stripe(config, "sk_test_setup", base);
     })
     .await;
 

@@ -8,7 +8,7 @@ use onramp_proto::billing::v1::StripeEventOutcome;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{T0, TestBilling, stripe_id, subscription_event};
+use crate::helpers::{T0, TestBilling, new_subscription, stripe_id, subscription_event};
 
 const APPLIED: i32 = StripeEventOutcome::Applied as i32;
 const DUPLICATE: i32 = StripeEventOutcome::Duplicate as i32;
@@ -27,11 +27,11 @@ async fn logged(app: &TestBilling, event_id: &str) -> Vec<(String, Option<String
 }
 
 async fn claim_outcome(app: &TestBilling, event_id: &str) -> Option<String> {
-    sqlx::query_scalar("select outcome from stripe_events where event_id = $1")
-        .bind(event_id)
-        .fetch_optional(&app.db)
-        .await
-        .expect("claim")
+    app.value(
+        "select outcome from stripe_events where event_id = $1",
+        event_id,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -39,26 +39,17 @@ async fn a_delivery_whose_log_row_cannot_be_written_is_not_acknowledged_and_noth
     let app = TestBilling::spawn().await;
     // The log row is the last write of the delivery's transaction: refuse it (but not the failure
     // record written after the rollback).
-    sqlx::raw_sql(
+    app.inject_failure(
         "create function refuse_log() returns trigger language plpgsql as
              $$ begin if new.outcome <> 'failed' then raise exception 'log refused'; end if;
                 return new; end $$;
          create trigger refuse_log before insert on stripe_deliveries
              for each row execute function refuse_log();",
     )
-    .execute(&app.db)
-    .await
-    .expect("install the failure");
+    .await;
     let tenant = Uuid::new_v4();
     let event_id = stripe_id("evt");
-    let event = subscription_event(
-        &event_id,
-        "customer.subscription.created",
-        T0,
-        &stripe_id("sub"),
-        "active",
-        tenant,
-    );
+    let event = new_subscription(&event_id, tenant);
     let status = app.deliver(&event).await.expect_err("not acknowledged");
     assert_eq!(ApiError::from_status(&status).code, Code::Internal);
     assert_eq!(claim_outcome(&app, &event_id).await, None, "not claimed");
@@ -72,12 +63,8 @@ async fn a_delivery_whose_log_row_cannot_be_written_is_not_acknowledged_and_noth
         log[0].1.as_deref().is_some_and(|e| !e.is_empty()),
         "the failure says why: {log:?}"
     );
-    let payload: Vec<u8> =
-        sqlx::query_scalar("select payload from stripe_deliveries where event_id = $1")
-            .bind(&event_id)
-            .fetch_one(&app.db)
-            .await
-            .expect("payload");
+    let sql = "select payload from stripe_deliveries where event_id = $1";
+    let payload: Vec<u8> = app.value(sql, &event_id).await.expect("payload");
     assert_eq!(
         payload,
         event.as_bytes(),
@@ -168,12 +155,8 @@ async fn each_delivery_is_logged_with_its_outcome_and_the_claim_keeps_the_events
         outcomes(logged(&app, &ignored).await),
         ["ignored", "duplicate"]
     );
-    let headers: serde_json::Value =
-        sqlx::query_scalar("select headers from stripe_deliveries where event_id = $1 limit 1")
-            .bind(&ignored)
-            .fetch_one(&app.db)
-            .await
-            .expect("headers");
+    let sql = "select headers from stripe_deliveries where event_id = $1 limit 1";
+    let headers: serde_json::Value = app.value(sql, &ignored).await.expect("headers");
     assert!(
         headers["stripe-signature"]
             .as_str()

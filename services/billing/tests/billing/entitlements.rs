@@ -1,25 +1,15 @@
 //! Entitlements without a card: the manual provider activates free, trial and complimentary plans at
 //! once (emitting the same outbox events as Stripe would), and the stripe provider waits for payment.
 
-use onramp_kit::{ApiError, Code, config::SecretString};
-use onramp_proto::{
-    billing::v1::{
-        EnsureEntitlementRequest, EntitlementSource, EntitlementState, GetPlanCatalogRequest,
-        GetSubscriptionSummaryRequest, GrantComplimentaryRequest, PutPlanCatalogRequest,
-        StartPlanWithoutCardRequest,
-    },
-    common::v1::Caller,
+use onramp_kit::{ApiError, Code};
+use onramp_proto::billing::v1::{
+    EnsureEntitlementRequest, EntitlementSource, EntitlementState, GetPlanCatalogRequest,
+    GetSubscriptionSummaryRequest, GrantComplimentaryRequest, PutPlanCatalogRequest,
+    StartPlanWithoutCardRequest,
 };
 use uuid::Uuid;
 
-use crate::helpers::TestBilling;
-
-fn caller(user: &str) -> Option<Caller> {
-    Some(Caller {
-        user_id: user.to_owned(),
-        ..Caller::default()
-    })
-}
+use crate::helpers::{TestBilling, assert_invalid, caller, eventually, use_stripe};
 
 async fn ensure(
     app: &TestBilling,
@@ -46,13 +36,9 @@ async fn ensure(
 }
 
 async fn activations(app: &TestBilling, tenant: Uuid) -> i64 {
-    sqlx::query_scalar(
-        "select count(*) from outbox where tenant_id = $1 and payload->>'transition' = 'activate'",
-    )
-    .bind(tenant)
-    .fetch_one(&app.db)
-    .await
-    .expect("count")
+    let sql =
+        "select count(*) from outbox where tenant_id = $1 and payload->>'transition' = 'activate'";
+    app.value(sql, tenant).await.unwrap_or_default()
 }
 
 #[tokio::test]
@@ -104,20 +90,13 @@ async fn the_manual_provider_starts_free_and_trial_plans_at_once_and_idempotentl
     let unknown = ensure(&app, Uuid::new_v4(), "platinum")
         .await
         .expect_err("unknown plan");
-    let error = ApiError::from_status(&unknown);
-    assert_eq!(
-        (error.code, error.field.as_deref()),
-        (Code::InvalidArgument, Some("plan_id"))
-    );
+    assert_invalid(&unknown, "plan_id");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn the_manual_provider_grants_a_complimentary_plan_with_no_stripe_at_all() {
-    let operator = Uuid::new_v4().to_string();
-    let op = operator.clone();
-    let app = TestBilling::spawn_with(move |config| {
-        config.billing_operator_user_ids = vec![op];
+    let (app, operator) = TestBilling::with_operator(move |config| {
         config.stripe_webhook_secrets.clear();
     })
     .await;
@@ -187,15 +166,12 @@ async fn the_manual_provider_grants_a_complimentary_plan_with_no_stripe_at_all()
 
 #[tokio::test]
 async fn with_stripe_a_card_plan_waits_for_payment_without_telling_tenancy() {
-    let operator = Uuid::new_v4().to_string();
-    let op = operator.clone();
-    let app = TestBilling::spawn_with(move |config| {
-        config.billing_operator_user_ids = vec![op];
-        config.stripe_secret_key = Some(SecretString::from(format!(
-            "sk_test_{}",
-            Uuid::new_v4().simple()
-        )));
-        config.stripe_api_base = "http://127.0.0.1:9".to_owned();
+    let (app, operator) = TestBilling::with_operator(move |config| {
+        use_stripe(
+            config,
+            &format!("sk_test_{}", Uuid::new_v4().simple()),
+            "http://127.0.0.1:9".to_owned(),
+        );
     })
     .await;
     let mut catalog = app
@@ -233,13 +209,7 @@ async fn with_stripe_a_card_plan_waits_for_payment_without_telling_tenancy() {
 
 #[tokio::test]
 async fn tenant_scoped_calls_need_a_caller_and_a_reachable_tenancy() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port");
-    let app = TestBilling::spawn_with(move |config| {
-        config.tenant_provisioning_service_addr = Some(format!("http://{closed}"));
-    })
-    .await;
+    let app = TestBilling::with_unreachable_tenancy().await;
     let tenant = Uuid::new_v4().to_string();
     let anonymous = app
         .client
@@ -287,7 +257,7 @@ async fn an_ended_card_less_trial_suspends_the_tenant_through_the_outbox() {
     .execute(&app.db)
     .await
     .expect("the trial ends");
-    crate::helpers::eventually("the trial is closed", || async {
+    eventually("the trial is closed", || async {
         app.count(&format!(
             "select count(*) from outbox where tenant_id = '{tenant}' and payload->>'transition' = 'suspend'"
         ))

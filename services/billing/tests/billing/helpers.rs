@@ -7,13 +7,21 @@ use std::{
 };
 
 use onramp_billing::{Application, Config};
-use onramp_kit::{config::SecretString, db, service_config::ServiceConfig};
-use onramp_proto::billing::v1::{
-    HandleStripeWebhookRequest, HandleStripeWebhookResponse,
-    billing_service_client::BillingServiceClient,
+use onramp_kit::{
+    ApiError, Code,
+    config::SecretString,
+    service_config::ServiceConfig,
+    testing::{self, TestDatabase, wait_serving},
+};
+use onramp_proto::{
+    billing::v1::{
+        HandleStripeWebhookRequest, HandleStripeWebhookResponse,
+        billing_service_client::BillingServiceClient,
+    },
+    common::v1::Caller,
 };
 use serde_json::json;
-use sqlx::{PgPool, postgres::PgConnectOptions};
+use sqlx::{Encode, FromRow, PgPool, Postgres, Type, postgres::PgRow};
 use stripe_webhook::Webhook;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -28,22 +36,6 @@ pub(crate) fn secret() -> String {
         .clone()
 }
 
-fn server() -> PgConnectOptions {
-    let url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    url.parse().expect("DATABASE_URL")
-}
-
-fn url_for(database: &str) -> String {
-    let options = server();
-    format!(
-        "postgres://{}@{}:{}/{database}",
-        options.get_username(),
-        options.get_host(),
-        options.get_port()
-    )
-}
-
 struct Running {
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
@@ -56,7 +48,7 @@ pub(crate) struct TestBilling {
     pub(crate) db: PgPool,
     /// The config billing runs with (for commands that run beside the service).
     pub(crate) config: Config,
-    databases: Vec<String>,
+    databases: Vec<TestDatabase>,
     running: Vec<Running>,
 }
 
@@ -65,20 +57,47 @@ impl TestBilling {
         Self::spawn_with(|_| {}).await
     }
 
+    /// Billing with one operator (whose user id is returned) and whatever `adjust` changes.
+    pub(crate) async fn with_operator(
+        adjust: impl FnOnce(&mut Config) + Send + 'static,
+    ) -> (Self, String) {
+        let operator = Uuid::new_v4().to_string();
+        let op = operator.clone();
+        let app = Self::spawn_with(move |config| {
+            config.billing_operator_user_ids = vec![op];
+            adjust(config);
+        })
+        .await;
+        (app, operator)
+    }
+
+    /// Billing whose tenancy address is a closed port: every call to tenancy fails to connect.
+    pub(crate) async fn with_unreachable_tenancy() -> Self {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port");
+        Self::spawn_with(move |config| {
+            config.tenant_provisioning_service_addr = Some(format!("http://{closed}"));
+        })
+        .await
+    }
+
+    /// Runs `sql` on billing's database to make later writes fail (a trigger, say).
+    pub(crate) async fn inject_failure(&self, sql: &str) {
+        sqlx::raw_sql(sql)
+            .execute(&self.db)
+            .await
+            .expect("install the failure");
+    }
+
     /// Starts tenancy, then billing configured with the test secret, tenancy's address, a fast relay and
     /// whatever `adjust` changes.
     pub(crate) async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let prefix = format!("onramp_test_{}", &Uuid::new_v4().simple().to_string()[..12]);
-        let billing_db = format!("{prefix}_billing");
-        let tenancy_db = format!("{prefix}_tenancy");
-        for name in [&billing_db, &tenancy_db] {
-            db::ensure_database(&server(), name)
-                .await
-                .expect("create database");
-        }
+        let billing_db = TestDatabase::create("billing").await;
+        let tenancy_db = TestDatabase::create("tenancy").await;
         let local = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-        let base = |database: &str| {
-            let mut base = ServiceConfig::new(local, url_for(database));
+        let base = |database: &TestDatabase| {
+            let mut base = ServiceConfig::new(local, database.url());
             base.server.drain_period = Duration::from_millis(50);
             base
         };
@@ -107,10 +126,8 @@ impl TestBilling {
         let channel = Channel::from_shared(format!("http://{addr}"))
             .expect("uri")
             .connect_lazy();
-        wait_serving(channel.clone()).await;
-        let db = PgPool::connect_with(server().database(&billing_db))
-            .await
-            .expect("billing database");
+        wait_serving(channel.clone(), "billing").await;
+        let db = billing_db.connect().await;
         Self {
             client: BillingServiceClient::new(channel),
             db,
@@ -157,8 +174,32 @@ impl TestBilling {
 
     /// A count from billing's database.
     pub(crate) async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
+        testing::count(&self.db, sql).await
+    }
+
+    /// The row `sql` selects with `key` as `$1`.
+    pub(crate) async fn row<'q, T, K>(&self, sql: &'q str, key: K) -> T
+    where
+        T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+        K: 'q + Send + Encode<'q, Postgres> + Type<Postgres>,
+    {
+        sqlx::query_as(sql)
+            .bind(key)
             .fetch_one(&self.db)
+            .await
+            .expect(sql)
+    }
+
+    /// The value `sql` selects with `key` as `$1` (`None`: no row).
+    pub(crate) async fn value<'q, T, K>(&self, sql: &'q str, key: K) -> Option<T>
+    where
+        (T,): for<'r> FromRow<'r, PgRow>,
+        T: Send + Unpin,
+        K: 'q + Send + Encode<'q, Postgres> + Type<Postgres>,
+    {
+        sqlx::query_scalar(sql)
+            .bind(key)
+            .fetch_optional(&self.db)
             .await
             .expect(sql)
     }
@@ -170,31 +211,9 @@ impl TestBilling {
             running.stop.cancel();
             running.task.await.expect("join").expect("clean stop");
         }
-        for name in &self.databases {
-            db::drop_database(&server(), name)
-                .await
-                .expect("drop database");
+        for database in self.databases {
+            database.remove().await;
         }
-    }
-}
-
-async fn wait_serving(channel: Channel) {
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
-    let start = Instant::now();
-    loop {
-        let request = tonic_health::pb::HealthCheckRequest {
-            service: String::new(),
-        };
-        if let Ok(response) = health.check(request).await
-            && response.into_inner().status == 1
-        {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "billing never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
@@ -217,6 +236,41 @@ where
 /// A fresh Stripe-looking id.
 pub(crate) fn stripe_id(prefix: &str) -> String {
     format!("{prefix}_{}", &Uuid::new_v4().simple().to_string()[..16])
+}
+
+/// Points `config` at a Stripe stand-in at `base`, with secret key `key`.
+pub(crate) fn use_stripe(config: &mut Config, key: &str, base: String) {
+    config.stripe_secret_key = Some(SecretString::from(key.to_owned()));
+    config.stripe_api_base = base;
+}
+
+/// A signed-in caller.
+pub(crate) fn caller(user: &str) -> Option<Caller> {
+    Some(Caller {
+        user_id: user.to_owned(),
+        ..Caller::default()
+    })
+}
+
+/// Asserts `status` is INVALID_ARGUMENT naming `field`.
+pub(crate) fn assert_invalid(status: &tonic::Status, field: &str) {
+    let error = ApiError::from_status(status);
+    assert_eq!(
+        (error.code, error.field.as_deref()),
+        (Code::InvalidArgument, Some(field))
+    );
+}
+
+/// `customer.subscription.created` at [`T0`] for a new active subscription of `tenant`.
+pub(crate) fn new_subscription(event_id: &str, tenant: Uuid) -> String {
+    subscription_event(
+        event_id,
+        "customer.subscription.created",
+        T0,
+        &stripe_id("sub"),
+        "active",
+        tenant,
+    )
 }
 
 /// A subscription event (`customer.subscription.*`) for `tenant`.

@@ -4,13 +4,15 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::{Json, Router, extract::Path, http::StatusCode, routing::get};
-use onramp_kit::{ApiError, Code, config::SecretString};
+use onramp_kit::{ApiError, Code};
 use onramp_proto::billing::v1::StripeEventOutcome;
 use serde_json::json;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use crate::helpers::{T0, TestBilling, checkout_completed, stripe_id, subscription_event};
+use crate::helpers::{
+    T0, TestBilling, checkout_completed, stripe_id, subscription_event, use_stripe,
+};
 
 fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
     if items.len() <= 1 {
@@ -59,19 +61,11 @@ async fn check_every_order(
         for index in &order {
             app.deliver(&events[*index].1).await.expect("acknowledged");
         }
-        let (status, last_event): (String, String) = sqlx::query_as(
-            "select status, last_event_id from subscriptions where stripe_subscription_id = $1",
-        )
-        .bind(&subscription)
-        .fetch_one(&app.db)
-        .await
-        .expect("mirrored");
-        let state: String =
-            sqlx::query_scalar("select state from entitlements where tenant_id = $1")
-                .bind(tenant)
-                .fetch_one(&app.db)
-                .await
-                .expect("entitled");
+        let sql =
+            "select status, last_event_id from subscriptions where stripe_subscription_id = $1";
+        let (status, last_event): (String, String) = app.row(sql, &subscription).await;
+        let sql = "select state from entitlements where tenant_id = $1";
+        let state: String = app.value(sql, tenant).await.expect("entitled");
         assert_eq!(status, final_status, "order {order:?}");
         assert_eq!(last_event, events[steps.len()].0, "order {order:?}");
         assert_eq!(state, final_state, "order {order:?}");
@@ -126,11 +120,11 @@ async fn a_tie_in_created_is_settled_by_stripe() {
     let stripe_status = Arc::new(Mutex::new(None));
     let addr = fake_stripe(stripe_status.clone()).await;
     let app = TestBilling::spawn_with(move |config| {
-        config.stripe_secret_key = Some(SecretString::from(format!(
-            "sk_test_{}",
-            Uuid::new_v4().simple()
-        )));
-        config.stripe_api_base = format!("http://{addr}");
+        use_stripe(
+            config,
+            &format!("sk_test_{}", Uuid::new_v4().simple()),
+            format!("http://{addr}"),
+        );
     })
     .await;
     let tenant = Uuid::new_v4();

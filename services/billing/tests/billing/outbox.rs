@@ -5,22 +5,15 @@
 
 use uuid::Uuid;
 
-use crate::helpers::{T0, TestBilling, eventually, stripe_id, subscription_event};
+use crate::helpers::{TestBilling, eventually, new_subscription, stripe_id};
 
 #[tokio::test]
 async fn an_unacknowledged_lifecycle_event_stays_and_is_retried() {
     let app = TestBilling::spawn().await;
     let tenant = Uuid::new_v4();
-    app.deliver(&subscription_event(
-        &stripe_id("evt"),
-        "customer.subscription.created",
-        T0,
-        &stripe_id("sub"),
-        "active",
-        tenant,
-    ))
-    .await
-    .expect("applied");
+    app.deliver(&new_subscription(&stripe_id("evt"), tenant))
+        .await
+        .expect("applied");
     eventually("the relay tried at least twice", || async {
         app.count("select coalesce(max(attempts), 0)::bigint from outbox")
             .await
@@ -46,24 +39,11 @@ async fn an_unacknowledged_lifecycle_event_stays_and_is_retried() {
 
 #[tokio::test]
 async fn an_unreachable_receiver_is_retried_and_the_row_never_parked() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port");
-    let app = TestBilling::spawn_with(move |config| {
-        config.tenant_provisioning_service_addr = Some(format!("http://{closed}"));
-    })
-    .await;
+    let app = TestBilling::with_unreachable_tenancy().await;
     let tenant = Uuid::new_v4();
-    app.deliver(&subscription_event(
-        &stripe_id("evt"),
-        "customer.subscription.created",
-        T0,
-        &stripe_id("sub"),
-        "active",
-        tenant,
-    ))
-    .await
-    .expect("applied");
+    app.deliver(&new_subscription(&stripe_id("evt"), tenant))
+        .await
+        .expect("applied");
     eventually("the relay tried three times", || async {
         app.count("select coalesce(max(attempts), 0)::bigint from outbox")
             .await

@@ -4,16 +4,16 @@
 
 use std::{process::Stdio, time::Duration};
 
-use onramp_kit::config::SecretString;
-use onramp_proto::{
-    billing::v1::{DriftAction, ReconcileWithStripeRequest, ReconcileWithStripeResponse},
-    common::v1::Caller,
+use onramp_proto::billing::v1::{
+    DriftAction, ReconcileWithStripeRequest, ReconcileWithStripeResponse,
 };
 use serde_json::Value;
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-use crate::helpers::{T0, TestBilling, eventually, stripe_id, subscription_event};
+use crate::helpers::{
+    T0, TestBilling, caller, eventually, stripe_id, subscription_event, use_stripe,
+};
 
 const KEY: &str = "sk_test_localstripe";
 
@@ -126,10 +126,7 @@ async fn reconcile(
     app.client
         .clone()
         .reconcile_with_stripe(ReconcileWithStripeRequest {
-            caller: Some(Caller {
-                user_id: operator.to_owned(),
-                ..Caller::default()
-            }),
+            caller: caller(operator),
             dry_run,
             tenant_id: String::new(),
         })
@@ -139,22 +136,16 @@ async fn reconcile(
 }
 
 async fn mirrored_status(app: &TestBilling, subscription: &str) -> Option<String> {
-    sqlx::query_scalar("select status from subscriptions where stripe_subscription_id = $1")
-        .bind(subscription)
-        .fetch_optional(&app.db)
-        .await
-        .expect("read")
+    let sql = "select status from subscriptions where stripe_subscription_id = $1";
+    app.value(sql, subscription).await
 }
 
 #[tokio::test]
 async fn drift_is_reported_then_repaired_through_the_webhook_path() {
     let stripe = LocalStripe::start().await;
-    let operator = Uuid::new_v4().to_string();
-    let (op, base) = (operator.clone(), stripe.base.clone());
-    let app = TestBilling::spawn_with(move |config| {
-        config.billing_operator_user_ids = vec![op];
-        config.stripe_secret_key = Some(SecretString::from(KEY.to_owned()));
-        config.stripe_api_base = base;
+    let base = stripe.base.clone();
+    let (app, operator) = TestBilling::with_operator(move |config| {
+        use_stripe(config, KEY, base);
         config.reconcile_interval = Duration::ZERO;
     })
     .await;
@@ -241,13 +232,9 @@ async fn drift_is_reported_then_repaired_through_the_webhook_path() {
         mirrored_status(&app, &a_id).await.as_deref(),
         Some("canceled")
     );
-    let cancels: i64 = sqlx::query_scalar(
-        "select count(*) from outbox where tenant_id = $1 and payload->>'transition' = 'cancel'",
-    )
-    .bind(tenant_a)
-    .fetch_one(&app.db)
-    .await
-    .expect("count");
+    let sql =
+        "select count(*) from outbox where tenant_id = $1 and payload->>'transition' = 'cancel'";
+    let cancels: i64 = app.value(sql, tenant_a).await.unwrap_or_default();
     assert_eq!(cancels, 1);
     let again = reconcile(&app, &operator, false).await;
     assert!(

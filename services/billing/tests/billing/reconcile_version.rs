@@ -6,13 +6,12 @@ use std::{sync::Arc, time::Duration};
 
 use axum::{Json, Router, extract::State, routing::get};
 use chrono::{DateTime, Utc};
-use onramp_kit::config::SecretString;
-use onramp_proto::{billing::v1::ReconcileWithStripeRequest, common::v1::Caller};
+use onramp_proto::billing::v1::ReconcileWithStripeRequest;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, Notify};
 use uuid::Uuid;
 
-use crate::helpers::{TestBilling, eventually, stripe_id, subscription_event};
+use crate::helpers::{TestBilling, caller, eventually, stripe_id, subscription_event, use_stripe};
 
 /// A Stripe whose subscription list answers only when the test releases it, so the test can act
 /// between reconciliation's read and its write.
@@ -55,24 +54,16 @@ fn stripe_subscription(id: &str, status: &str, tenant: Uuid) -> Value {
 }
 
 async fn mirrored(app: &TestBilling, subscription: &str) -> (String, DateTime<Utc>) {
-    sqlx::query_as(
-        "select status, last_event_created from subscriptions where stripe_subscription_id = $1",
-    )
-    .bind(subscription)
-    .fetch_one(&app.db)
-    .await
-    .expect("mirrored")
+    let sql =
+        "select status, last_event_created from subscriptions where stripe_subscription_id = $1";
+    app.row(sql, subscription).await
 }
 
 #[tokio::test]
 async fn a_repair_is_versioned_with_the_time_stripe_was_read() {
     let (stripe, base) = HeldStripe::start().await;
-    let operator = Uuid::new_v4().to_string();
-    let op = operator.clone();
-    let app = TestBilling::spawn_with(move |config| {
-        config.billing_operator_user_ids = vec![op];
-        config.stripe_secret_key = Some(SecretString::from("sk_test_held".to_owned()));
-        config.stripe_api_base = base;
+    let (app, operator) = TestBilling::with_operator(move |config| {
+        use_stripe(config, "sk_test_held", base);
         config.reconcile_interval = Duration::ZERO;
     })
     .await;
@@ -99,10 +90,7 @@ async fn a_repair_is_versioned_with_the_time_stripe_was_read() {
     let run = tokio::spawn(async move {
         client
             .reconcile_with_stripe(ReconcileWithStripeRequest {
-                caller: Some(Caller {
-                    user_id: operator,
-                    ..Caller::default()
-                }),
+                caller: caller(&operator),
                 dry_run: false,
                 tenant_id: String::new(),
             })

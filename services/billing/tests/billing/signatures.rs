@@ -5,7 +5,9 @@ use onramp_kit::{ApiError, Code, config::SecretString};
 use stripe_webhook::Webhook;
 use uuid::Uuid;
 
-use crate::helpers::{T0, TestBilling, eventually, secret, stripe_id, subscription_event};
+use crate::helpers::{
+    T0, TestBilling, eventually, new_subscription, secret, stripe_id, subscription_event,
+};
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -97,14 +99,7 @@ async fn every_configured_secret_verifies_during_rotation() {
     })
     .await;
     for key in ["whsec_previous".to_owned(), secret()] {
-        let body = subscription_event(
-            &stripe_id("evt"),
-            "customer.subscription.created",
-            T0,
-            &stripe_id("sub"),
-            "active",
-            Uuid::new_v4(),
-        );
+        let body = new_subscription(&stripe_id("evt"), Uuid::new_v4());
         let header = Webhook::generate_test_header(&body, &key, None);
         app.deliver_signed(body.as_bytes(), &header)
             .await
@@ -116,14 +111,7 @@ async fn every_configured_secret_verifies_during_rotation() {
 #[tokio::test]
 async fn without_a_webhook_secret_the_endpoint_is_refused() {
     let app = TestBilling::spawn_with(|config| config.stripe_webhook_secrets.clear()).await;
-    let body = subscription_event(
-        &stripe_id("evt"),
-        "customer.subscription.created",
-        T0,
-        &stripe_id("sub"),
-        "active",
-        Uuid::new_v4(),
-    );
+    let body = new_subscription(&stripe_id("evt"), Uuid::new_v4());
     let status = app
         .deliver(&body)
         .await

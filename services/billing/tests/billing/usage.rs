@@ -202,23 +202,14 @@ async fn enforced_limits_refuse_and_record_nothing() {
 
 #[tokio::test]
 async fn a_catalog_change_is_seen_by_the_next_limit_read() {
-    use onramp_proto::{
-        billing::v1::{GetPlanCatalogRequest, PutPlanCatalogRequest},
-        common::v1::Caller,
-    };
-    let operator = Uuid::new_v4().to_string();
-    let op = operator.clone();
-    let app =
-        TestBilling::spawn_with(move |config| config.billing_operator_user_ids = vec![op]).await;
+    use onramp_proto::billing::v1::{GetPlanCatalogRequest, PutPlanCatalogRequest};
+    let (app, operator) = TestBilling::with_operator(|_| {}).await;
     let tenant = on_plan(&app, "free").await;
     assert_eq!(
         limit(&app, tenant, "seats").await.expect("seats"),
         Some(Value::Max(3))
     );
-    let caller = Some(Caller {
-        user_id: operator.clone(),
-        ..Caller::default()
-    });
+    let caller = crate::helpers::caller(&operator);
     let mut catalog = app
         .client
         .clone()

@@ -2,16 +2,16 @@
 //! and a redelivery applies it, and every delivery is kept for replay.
 
 use onramp_kit::{ApiError, Code};
-use onramp_proto::{
-    billing::v1::{
-        EntitlementState, GetEntitlementRequest, ReplayStripeEventRequest, StripeEventOutcome,
-    },
-    common::v1::Caller,
+use onramp_proto::billing::v1::{
+    EntitlementState, GetEntitlementRequest, ReplayStripeEventRequest, StripeEventOutcome,
 };
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{T0, TestBilling, checkout_completed, stripe_id, subscription_event};
+use crate::helpers::{
+    T0, TestBilling, assert_invalid, caller, checkout_completed, new_subscription, stripe_id,
+    subscription_event,
+};
 
 const APPLIED: i32 = StripeEventOutcome::Applied as i32;
 const DUPLICATE: i32 = StripeEventOutcome::Duplicate as i32;
@@ -40,12 +40,8 @@ async fn checkout_completed_activates_the_tenant_through_the_outbox() {
         entitlement_state(&app, tenant).await,
         EntitlementState::Active
     );
-    let row: (String, serde_json::Value) =
-        sqlx::query_as("select topic, payload from outbox where tenant_id = $1")
-            .bind(tenant)
-            .fetch_one(&app.db)
-            .await
-            .expect("one outbox row");
+    let sql = "select topic, payload from outbox where tenant_id = $1";
+    let row: (String, serde_json::Value) = app.row(sql, tenant).await;
     assert_eq!(row.0, "tenancy.apply_billing_event");
     assert_eq!(row.1["transition"], "activate");
     assert_eq!(row.1["billing_version"], 1);
@@ -57,14 +53,7 @@ async fn checkout_completed_activates_the_tenant_through_the_outbox() {
 async fn the_same_event_three_times_is_applied_once() {
     let app = TestBilling::spawn().await;
     let tenant = Uuid::new_v4();
-    let event = subscription_event(
-        &stripe_id("evt"),
-        "customer.subscription.created",
-        T0,
-        &stripe_id("sub"),
-        "active",
-        tenant,
-    );
+    let event = new_subscription(&stripe_id("evt"), tenant);
     let outcomes = [
         app.deliver(&event).await.expect("first").outcome,
         app.deliver(&event).await.expect("second").outcome,
@@ -115,25 +104,16 @@ async fn concurrent_duplicates_are_applied_once() {
 async fn a_failing_handler_rolls_back_and_the_redelivery_applies_it() {
     let app = TestBilling::spawn().await;
     // A real failure inside the handler's transaction: the mirror table refuses writes.
-    sqlx::raw_sql(
+    app.inject_failure(
         "create function refuse() returns trigger language plpgsql as
              $$ begin raise exception 'injected failure'; end $$;
          create trigger refuse before insert or update on subscriptions
              for each row execute function refuse();",
     )
-    .execute(&app.db)
-    .await
-    .expect("install the failure");
+    .await;
     let tenant = Uuid::new_v4();
     let event_id = stripe_id("evt");
-    let event = subscription_event(
-        &event_id,
-        "customer.subscription.created",
-        T0,
-        &stripe_id("sub"),
-        "active",
-        tenant,
-    );
+    let event = new_subscription(&event_id, tenant);
     let status = app.deliver(&event).await.expect_err("the handler fails");
     assert_eq!(ApiError::from_status(&status).code, Code::Internal);
     assert_eq!(
@@ -173,11 +153,7 @@ async fn a_signed_body_that_is_not_an_event_is_a_bad_request() {
         .deliver(r#"{"hello":"world"}"#)
         .await
         .expect_err("not an event");
-    let error = ApiError::from_status(&status);
-    assert_eq!(
-        (error.code, error.field.as_deref()),
-        (Code::InvalidArgument, Some("payload"))
-    );
+    assert_invalid(&status, "payload");
     app.stop().await;
 }
 
@@ -199,10 +175,7 @@ async fn unknown_event_types_are_claimed_and_ignored() {
 
 #[tokio::test]
 async fn operators_replay_stored_events_and_the_guard_keeps_newer_state() {
-    let operator = Uuid::new_v4().to_string();
-    let op = operator.clone();
-    let app =
-        TestBilling::spawn_with(move |config| config.billing_operator_user_ids = vec![op]).await;
+    let (app, operator) = TestBilling::with_operator(|_| {}).await;
     let tenant = Uuid::new_v4();
     let subscription = stripe_id("sub");
     let older = stripe_id("evt");
@@ -226,13 +199,6 @@ async fn operators_replay_stored_events_and_the_guard_keeps_newer_state() {
     ))
     .await
     .expect("newer");
-    let caller = |user: &str| {
-        Some(Caller {
-            user_id: user.to_owned(),
-            ..Caller::default()
-        })
-    };
-
     let denied = app
         .client
         .clone()
@@ -303,21 +269,11 @@ async fn account_updated_is_relayed_to_onboarding_through_the_outbox() {
 #[tokio::test]
 async fn operators_list_stored_events_including_failed_ones() {
     use onramp_proto::{billing::v1::ListStripeEventsRequest, common::v1::PageRequest};
-    let operator = Uuid::new_v4().to_string();
-    let op = operator.clone();
-    let app =
-        TestBilling::spawn_with(move |config| config.billing_operator_user_ids = vec![op]).await;
+    let (app, operator) = TestBilling::with_operator(|_| {}).await;
     for _ in 0..3 {
-        app.deliver(&subscription_event(
-            &stripe_id("evt"),
-            "customer.subscription.created",
-            T0,
-            &stripe_id("sub"),
-            "active",
-            Uuid::new_v4(),
-        ))
-        .await
-        .expect("applied");
+        app.deliver(&new_subscription(&stripe_id("evt"), Uuid::new_v4()))
+            .await
+            .expect("applied");
     }
     let not_json =
         json!({"id": stripe_id("evt"), "object": "event", "type": "customer.subscription.updated",
@@ -328,10 +284,7 @@ async fn operators_list_stored_events_including_failed_ones() {
         .expect_err("handler refuses the object");
     let list = |outcome: StripeEventOutcome, token: &str| {
         let request = ListStripeEventsRequest {
-            caller: Some(Caller {
-                user_id: operator.clone(),
-                ..Caller::default()
-            }),
+            caller: caller(&operator),
             outcome: outcome as i32,
             event_type: String::new(),
             page: Some(PageRequest {

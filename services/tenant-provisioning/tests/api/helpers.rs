@@ -1,30 +1,22 @@
 //! The harness: one tenancy server per test on its own uniquely named database, dropped at the end.
 
-use std::{
-    net::SocketAddr,
-    time::{Duration, Instant},
-};
+use std::{net::SocketAddr, time::Duration};
 
-use onramp_kit::{ApiError, Code, service_config::ServiceConfig};
+use onramp_kit::{
+    ApiError, Code,
+    service_config::ServiceConfig,
+    testing::{self, TestDatabase, wait_serving},
+};
 use onramp_proto::{
     common::v1::Caller,
-    tenancy::v1::{self as pb, tenancy_service_client::TenancyServiceClient},
+    tenancy::v1::{self as pb, Role, tenancy_service_client::TenancyServiceClient},
 };
 use onramp_tenant_provisioning::{Application, Config, StandaloneState};
-use sqlx::{PgPool, postgres::PgConnectOptions};
+use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
 use uuid::Uuid;
-
-/// The Postgres server: `DATABASE_URL` if set, else the local one.
-fn server_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
 
 /// A running tenancy server, a client for it and a pool on its database (to check rows).
 pub(crate) struct TestTenancy {
@@ -32,8 +24,7 @@ pub(crate) struct TestTenancy {
     pub(crate) addr: SocketAddr,
     pub(crate) client: TenancyServiceClient<Channel>,
     pub(crate) db: PgPool,
-    server: PgConnectOptions,
-    database: String,
+    database: TestDatabase,
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -51,15 +42,8 @@ impl TestTenancy {
     }
 
     pub(crate) async fn spawn(adjust: impl FnOnce(&mut Config)) -> Self {
-        let server: PgConnectOptions = server_url().parse().expect("DATABASE_URL");
-        let database = format!("onramp_test_{}", &Uuid::new_v4().simple().to_string()[..12]);
-        onramp_kit::db::ensure_database(&server, &database)
-            .await
-            .expect("create database");
-        let options = server.clone().database(&database);
-        let mut url = url::Url::parse(&server_url()).expect("DATABASE_URL is a URL");
-        url.set_path(&database);
-        let mut base = ServiceConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), url.as_str());
+        let database = TestDatabase::create("tenancy").await;
+        let mut base = ServiceConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), database.url());
         base.server.drain_period = Duration::from_millis(10);
         let mut config = Config::new(base);
         adjust(&mut config);
@@ -70,13 +54,12 @@ impl TestTenancy {
         let channel = Channel::from_shared(format!("http://{addr}"))
             .expect("uri")
             .connect_lazy();
-        wait_until_serving(channel.clone()).await;
-        let db = PgPool::connect_with(options).await.expect("pool");
+        wait_serving(channel.clone(), "tenancy").await;
+        let db = database.connect().await;
         Self {
             addr,
             client: TenancyServiceClient::new(channel),
             db,
-            server,
             database,
             stop,
             task,
@@ -88,9 +71,7 @@ impl TestTenancy {
         self.db.close().await;
         self.stop.cancel();
         self.task.await.expect("join").expect("clean stop");
-        onramp_kit::db::drop_database(&self.server, &self.database)
-            .await
-            .expect("drop");
+        self.database.remove().await;
     }
 
     /// Provisions a workspace for `user` (fresh key), expecting success.
@@ -108,33 +89,40 @@ impl TestTenancy {
             .into_inner()
     }
 
-    /// A count of rows.
-    pub(crate) async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&self.db)
-            .await
-            .expect(sql)
+    /// A new user and the workspace provisioned for them: `(owner, tenant_id)`.
+    pub(crate) async fn owned(&self, name: &str) -> (String, String) {
+        let owner = new_user();
+        let tenant = tenant_id(&self.provision(&owner, name).await);
+        (owner, tenant)
     }
-}
 
-async fn wait_until_serving(channel: Channel) {
-    let mut health = HealthClient::new(channel);
-    let start = Instant::now();
-    loop {
-        let answer = health
-            .check(HealthCheckRequest {
-                service: String::new(),
+    /// `by` invites `specs` (email, role) to `tenant`.
+    pub(crate) async fn invite(
+        &self,
+        by: &str,
+        tenant: &str,
+        specs: &[(&str, Role)],
+    ) -> Result<pb::CreateInvitesResponse, tonic::Status> {
+        self.client
+            .clone()
+            .create_invites(pb::CreateInvitesRequest {
+                caller: caller(by),
+                tenant_id: tenant.to_owned(),
+                invites: specs
+                    .iter()
+                    .map(|(email, role)| pb::InviteSpec {
+                        email: (*email).to_owned(),
+                        role: (*role).into(),
+                    })
+                    .collect(),
             })
             .await
-            .map(|r| r.into_inner().status());
-        if matches!(answer, Ok(ServingStatus::Serving)) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "tenancy never became SERVING"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+            .map(tonic::Response::into_inner)
+    }
+
+    /// A count of rows.
+    pub(crate) async fn count(&self, sql: &str) -> i64 {
+        testing::count(&self.db, sql).await
     }
 }
 

@@ -4,40 +4,34 @@
 use onramp_kit::Code;
 use onramp_proto::tenancy::v1::{self as pb, Role};
 
-use crate::{
-    helpers::{TestTenancy, add_member, assert_error, caller, new_user, tenant_id},
-    invites::{invite, spec},
-};
+use crate::helpers::{TestTenancy, add_member, assert_error, caller, new_user};
 
 #[tokio::test]
 async fn invites_stay_within_the_seat_limit_all_or_nothing() {
     let app = TestTenancy::spawn(|config| config.standalone_seat_limit = Some(3)).await;
-    let owner = new_user();
-    let tenant = tenant_id(&app.provision(&owner, "Small Team").await);
+    let (owner, tenant) = app.owned("Small Team").await;
     let mut client = app.client.clone();
-    let created = client
-        .create_invites(invite(
+    let created = app
+        .invite(
             &owner,
             &tenant,
-            vec![
-                spec("a@example.com", Role::Member),
-                spec("b@example.com", Role::Member),
+            &[
+                ("a@example.com", Role::Member),
+                ("b@example.com", Role::Member),
             ],
-        ))
+        )
         .await
-        .expect("owner + 2 invites = 3 seats")
-        .into_inner();
+        .expect("owner + 2 invites = 3 seats");
     let error = assert_error(
-        client
-            .create_invites(invite(
-                &owner,
-                &tenant,
-                vec![
-                    spec("a@example.com", Role::Member),
-                    spec("c@example.com", Role::Member),
-                ],
-            ))
-            .await,
+        app.invite(
+            &owner,
+            &tenant,
+            &[
+                ("a@example.com", Role::Member),
+                ("c@example.com", Role::Member),
+            ],
+        )
+        .await,
         Code::LimitExceeded,
         None,
     );
@@ -48,12 +42,7 @@ async fn invites_stay_within_the_seat_limit_all_or_nothing() {
         2,
         "nothing was sent for the refused call"
     );
-    client
-        .create_invites(invite(
-            &owner,
-            &tenant,
-            vec![spec("a@example.com", Role::Member)],
-        ))
+    app.invite(&owner, &tenant, &[("a@example.com", Role::Member)])
         .await
         .expect("re-sending an invite takes no new seat");
     let b = created.results[1]
@@ -70,12 +59,7 @@ async fn invites_stay_within_the_seat_limit_all_or_nothing() {
         })
         .await
         .expect("revoke frees the seat");
-    client
-        .create_invites(invite(
-            &owner,
-            &tenant,
-            vec![spec("c@example.com", Role::Member)],
-        ))
+    app.invite(&owner, &tenant, &[("c@example.com", Role::Member)])
         .await
         .expect("fits again");
     app.stop().await;
@@ -96,13 +80,7 @@ async fn inviting_while_billing_cannot_answer_is_unavailable_and_writes_nothing(
         .expect("fixture tenant");
     add_member(&app, &tenant, &owner, "owner").await;
     assert_error(
-        app.client
-            .clone()
-            .create_invites(invite(
-                &owner,
-                &tenant,
-                vec![spec("a@example.com", Role::Member)],
-            ))
+        app.invite(&owner, &tenant, &[("a@example.com", Role::Member)])
             .await,
         Code::Unavailable,
         None,

@@ -9,25 +9,6 @@ use onramp_proto::tenancy::v1::{self as pb, InviteOutcome, InviteState, Role};
 
 use crate::helpers::{TestTenancy, add_member, assert_error, caller, new_user, tenant_id};
 
-pub(crate) fn spec(email: &str, role: Role) -> pb::InviteSpec {
-    pb::InviteSpec {
-        email: email.to_owned(),
-        role: role.into(),
-    }
-}
-
-pub(crate) fn invite(
-    by: &str,
-    tenant: &str,
-    specs: Vec<pb::InviteSpec>,
-) -> pb::CreateInvitesRequest {
-    pb::CreateInvitesRequest {
-        caller: caller(by),
-        tenant_id: tenant.to_owned(),
-        invites: specs,
-    }
-}
-
 fn lookup(code: &str) -> pb::LookupInviteRequest {
     pb::LookupInviteRequest {
         caller: None,
@@ -38,22 +19,20 @@ fn lookup(code: &str) -> pb::LookupInviteRequest {
 #[tokio::test]
 async fn owners_invite_many_at_once_each_with_an_outbox_email_and_a_public_masked_preview() {
     let app = TestTenancy::active().await;
-    let owner = new_user();
-    let tenant = tenant_id(&app.provision(&owner, "Inviters").await);
+    let (owner, tenant) = app.owned("Inviters").await;
     let mut client = app.client.clone();
-    let created = client
-        .create_invites(invite(
+    let created = app
+        .invite(
             &owner,
             &tenant,
-            vec![
-                spec(" Jane@Example.com", Role::Member),
-                spec("bob@example.org", Role::Admin),
-                spec("jane@example.com", Role::Admin),
+            &[
+                (" Jane@Example.com", Role::Member),
+                ("bob@example.org", Role::Admin),
+                ("jane@example.com", Role::Admin),
             ],
-        ))
+        )
         .await
-        .expect("created")
-        .into_inner();
+        .expect("created");
     assert_eq!(created.results.len(), 2, "duplicates are merged");
     assert_eq!(created.results[0].email, "jane@example.com");
     assert!(
@@ -95,15 +74,10 @@ async fn owners_invite_many_at_once_each_with_an_outbox_email_and_a_public_maske
     );
 
     // Inviting again keeps one invite and sends a fresh link.
-    let again = client
-        .create_invites(invite(
-            &owner,
-            &tenant,
-            vec![spec("jane@example.com", Role::Member)],
-        ))
+    let again = app
+        .invite(&owner, &tenant, &[("jane@example.com", Role::Member)])
         .await
-        .expect("again")
-        .into_inner();
+        .expect("again");
     assert_eq!(again.results[0].outcome(), InviteOutcome::AlreadyInvited);
     assert_eq!(app.count("select count(*) from invites").await, 2);
     assert_eq!(app.count("select count(*) from email_outbox").await, 3);
@@ -124,21 +98,19 @@ async fn owners_invite_many_at_once_each_with_an_outbox_email_and_a_public_maske
 #[tokio::test]
 async fn unknown_expired_and_revoked_invites_are_not_found() {
     let app = TestTenancy::active().await;
-    let owner = new_user();
-    let tenant = tenant_id(&app.provision(&owner, "Expiry").await);
+    let (owner, tenant) = app.owned("Expiry").await;
     let mut client = app.client.clone();
-    let created = client
-        .create_invites(invite(
+    let created = app
+        .invite(
             &owner,
             &tenant,
-            vec![
-                spec("old@example.com", Role::Member),
-                spec("gone@example.com", Role::Member),
+            &[
+                ("old@example.com", Role::Member),
+                ("gone@example.com", Role::Member),
             ],
-        ))
+        )
         .await
-        .expect("created")
-        .into_inner();
+        .expect("created");
     let (old, gone) = (&created.results[0], &created.results[1]);
     assert_error(
         client.lookup_invite(lookup("no-such-code")).await,
@@ -197,15 +169,10 @@ async fn unknown_expired_and_revoked_invites_are_not_found() {
     );
 
     // An expired invite may be sent again: a new invite replaces it.
-    let renewed = client
-        .create_invites(invite(
-            &owner,
-            &tenant,
-            vec![spec("old@example.com", Role::Member)],
-        ))
+    let renewed = app
+        .invite(&owner, &tenant, &[("old@example.com", Role::Member)])
         .await
-        .expect("renewed")
-        .into_inner();
+        .expect("renewed");
     assert_eq!(renewed.results[0].outcome(), InviteOutcome::Created);
     client
         .lookup_invite(lookup(&renewed.results[0].code))
@@ -224,56 +191,39 @@ async fn only_owners_and_admins_invite_and_only_owners_invite_owners_and_bad_row
     let tenant = tenant_id(&app.provision(&owner, "Gatekeepers").await);
     add_member(&app, &tenant, &admin, "admin").await;
     add_member(&app, &tenant, &member, "member").await;
-    let mut client = app.client.clone();
     assert_error(
-        client
-            .create_invites(invite(
-                &member,
-                &tenant,
-                vec![spec("a@example.com", Role::Member)],
-            ))
+        app.invite(&member, &tenant, &[("a@example.com", Role::Member)])
             .await,
         Code::PermissionDenied,
         None,
     );
     assert_error(
-        client
-            .create_invites(invite(
-                &admin,
-                &tenant,
-                vec![spec("a@example.com", Role::Owner)],
-            ))
+        app.invite(&admin, &tenant, &[("a@example.com", Role::Owner)])
             .await,
         Code::PermissionDenied,
         None,
     );
     assert_error(
-        client
-            .create_invites(invite(
-                &owner,
-                &tenant,
-                vec![
-                    spec("a@example.com", Role::Member),
-                    spec("not-an-email", Role::Member),
-                ],
-            ))
-            .await,
+        app.invite(
+            &owner,
+            &tenant,
+            &[
+                ("a@example.com", Role::Member),
+                ("not-an-email", Role::Member),
+            ],
+        )
+        .await,
         Code::InvalidArgument,
         Some("invites[1].email"),
     );
     assert_error(
-        client
-            .create_invites(invite(
-                &owner,
-                &tenant,
-                vec![spec("a@example.com", Role::Unspecified)],
-            ))
+        app.invite(&owner, &tenant, &[("a@example.com", Role::Unspecified)])
             .await,
         Code::InvalidArgument,
         Some("invites[0].role"),
     );
     assert_error(
-        client.create_invites(invite(&owner, &tenant, vec![])).await,
+        app.invite(&owner, &tenant, &[]).await,
         Code::InvalidArgument,
         Some("invites"),
     );
@@ -283,12 +233,7 @@ async fn only_owners_and_admins_invite_and_only_owners_invite_owners_and_bad_row
         "all or nothing"
     );
     assert_eq!(app.count("select count(*) from email_outbox").await, 0);
-    client
-        .create_invites(invite(
-            &admin,
-            &tenant,
-            vec![spec("a@example.com", Role::Admin)],
-        ))
+    app.invite(&admin, &tenant, &[("a@example.com", Role::Admin)])
         .await
         .expect("admins invite admins");
     app.stop().await;
@@ -297,18 +242,12 @@ async fn only_owners_and_admins_invite_and_only_owners_invite_owners_and_bad_row
 #[tokio::test]
 async fn accepting_without_identity_is_unavailable_and_consumes_nothing() {
     let app = TestTenancy::active().await;
-    let owner = new_user();
-    let tenant = tenant_id(&app.provision(&owner, "No Identity").await);
+    let (owner, tenant) = app.owned("No Identity").await;
     let mut client = app.client.clone();
-    let created = client
-        .create_invites(invite(
-            &owner,
-            &tenant,
-            vec![spec("jane@example.com", Role::Member)],
-        ))
+    let created = app
+        .invite(&owner, &tenant, &[("jane@example.com", Role::Member)])
         .await
-        .expect("created")
-        .into_inner();
+        .expect("created");
     let code = created.results[0].code.clone();
     let jane = new_user();
     assert_error(
@@ -349,22 +288,12 @@ async fn invite_emails_leave_through_the_outbox_over_smtp() {
         config.invite_link_base = "https://app.example.com/invites/".to_owned();
     })
     .await;
-    let owner = new_user();
-    let tenant = tenant_id(&app.provision(&owner, "Mailers").await);
-    let created = app
-        .client
-        .clone()
-        .create_invites(invite(
-            &owner,
-            &tenant,
-            vec![
-                spec("mia@example.com", Role::Member),
-                spec("max@example.com", Role::Admin),
-            ],
-        ))
-        .await
-        .expect("created")
-        .into_inner();
+    let (owner, tenant) = app.owned("Mailers").await;
+    let specs = [
+        ("mia@example.com", Role::Member),
+        ("max@example.com", Role::Admin),
+    ];
+    let created = app.invite(&owner, &tenant, &specs).await.expect("created");
     for result in &created.results {
         let mail = sink
             .wait_for(&result.email, 1, Duration::from_secs(10))

@@ -142,8 +142,7 @@ async fn the_readiness_policy_ends_pending_when_nothing_activates_the_tenant() {
         config.payment_retry_after = Duration::from_secs(1);
     })
     .await;
-    let owner = new_user();
-    let tenant = tenant_id(&app.provision(&owner, "Never Paid").await);
+    let (owner, tenant) = app.owned("Never Paid").await;
     let policy = ReadinessPolicy {
         window: Duration::from_secs(2),
         ..ReadinessPolicy::default()
@@ -266,8 +265,7 @@ async fn illegal_transitions_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn check_membership_enforces_the_gate_only_when_asked() {
     let app = TestTenancy::pending().await;
-    let owner = new_user();
-    let tenant = tenant_id(&app.provision(&owner, "Gated").await);
+    let (owner, tenant) = app.owned("Gated").await;
     let mut client = app.client.clone();
     let check = |require_usable, user: &str| pb::CheckMembershipRequest {
         tenant_id: tenant.clone(),

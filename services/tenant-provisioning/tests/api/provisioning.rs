@@ -132,14 +132,13 @@ async fn the_same_key_with_other_parameters_is_refused_and_keys_are_per_caller()
     app.stop().await;
 }
 
-#[tokio::test]
-async fn twenty_concurrent_requests_with_one_key_make_one_tenant_and_twenty_identical_answers() {
-    let app = TestTenancy::active().await;
-    let owner = new_user();
-    let request = provision_request(&owner, "concurrent-key", "Busy Bees", "");
-    let calls = (0..20).map(|_| {
+/// Sends every request at once; each must succeed.
+async fn provision_all(
+    app: &TestTenancy,
+    requests: impl Iterator<Item = pb::ProvisionTenantRequest>,
+) -> Vec<pb::ProvisionTenantResponse> {
+    let calls = requests.map(|request| {
         let mut client = app.client.clone();
-        let request = request.clone();
         async move {
             client
                 .provision_tenant(request)
@@ -147,11 +146,19 @@ async fn twenty_concurrent_requests_with_one_key_make_one_tenant_and_twenty_iden
                 .map(tonic::Response::into_inner)
         }
     });
-    let answers: Vec<_> = join_all(calls)
+    join_all(calls)
         .await
         .into_iter()
         .collect::<Result<_, _>>()
-        .expect("all succeed");
+        .expect("all succeed")
+}
+
+#[tokio::test]
+async fn twenty_concurrent_requests_with_one_key_make_one_tenant_and_twenty_identical_answers() {
+    let app = TestTenancy::active().await;
+    let owner = new_user();
+    let request = provision_request(&owner, "concurrent-key", "Busy Bees", "");
+    let answers = provision_all(&app, (0..20).map(|_| request.clone())).await;
     assert_eq!(answers.iter().filter(|a| !a.replayed).count(), 1);
     let bodies: Vec<Vec<u8>> = answers
         .into_iter()
@@ -353,21 +360,9 @@ async fn billing_unreachable_or_not_answering_fails_cleanly_with_unavailable_and
 #[tokio::test]
 async fn concurrent_workspaces_with_one_name_all_get_their_own_slug() {
     let app = TestTenancy::active().await;
-    let calls = (0..10).map(|n| {
-        let mut client = app.client.clone();
-        let request = provision_request(&new_user(), &format!("key-{n}"), "Same Name", "");
-        async move {
-            client
-                .provision_tenant(request)
-                .await
-                .map(tonic::Response::into_inner)
-        }
-    });
-    let answers: Vec<_> = join_all(calls)
-        .await
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .expect("all succeed");
+    let requests =
+        (0..10).map(|n| provision_request(&new_user(), &format!("key-{n}"), "Same Name", ""));
+    let answers = provision_all(&app, requests).await;
     let mut slugs: Vec<_> = answers
         .iter()
         .map(|a| a.tenant.as_ref().expect("tenant").slug.clone())

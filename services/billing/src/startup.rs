@@ -9,7 +9,7 @@ use onramp_kit::{
 use onramp_proto::billing::v1::billing_service_server::BillingServiceServer;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use tonic::{server::NamedService, service::Routes};
+use tonic::service::Routes;
 
 use crate::{
     config::{Config, ProviderKind},
@@ -143,14 +143,9 @@ impl Application {
             }),
         ];
         let api = BillingServiceServer::new(self.api);
-        let spec = ServiceSpec {
-            name: Self::NAME,
-            version: env!("CARGO_PKG_VERSION"),
-            grpc_names: &[<BillingServiceServer<BillingApi> as NamedService>::NAME],
-            pool: self.pool,
-            migrator: &MIGRATOR,
-            workers,
-        };
+        let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), self.pool, &MIGRATOR)
+            .serving::<BillingServiceServer<BillingApi>>()
+            .with_workers(workers);
         runtime::run(self.server, spec, Routes::new(api), shutdown).await
     }
 }

@@ -10,7 +10,7 @@ use onramp_kit::{
 use onramp_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use tonic::{server::NamedService, service::Routes};
+use tonic::service::Routes;
 
 use crate::{config::Config, grpc::IdentityApi, service::Identity};
 
@@ -64,18 +64,9 @@ impl Application {
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let api = IdentityServiceServer::new(IdentityApi::new(self.identity));
-        let spec = ServiceSpec {
-            name: Self::NAME,
-            version: env!("CARGO_PKG_VERSION"),
-            grpc_names: &[<IdentityServiceServer<IdentityApi> as NamedService>::NAME],
-            pool: self.pool,
-            migrator: &MIGRATOR,
-            workers: self
-                .relay
-                .map(OutboxRelay::into_worker)
-                .into_iter()
-                .collect(),
-        };
+        let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), self.pool, &MIGRATOR)
+            .serving::<IdentityServiceServer<IdentityApi>>()
+            .with_workers(self.relay.map(OutboxRelay::into_worker));
         runtime::run(self.server, spec, Routes::new(api), shutdown).await
     }
 }

@@ -18,7 +18,7 @@ pub struct ServiceSpec {
     /// The service crate's version.
     pub version: &'static str,
     /// Fully-qualified gRPC service names whose health is reported, e.g. `onramp.identity.v1.IdentityService`.
-    pub grpc_names: &'static [&'static str],
+    pub grpc_names: Vec<&'static str>,
     /// The service's (lazily connecting) pool.
     pub pool: PgPool,
     /// The service's embedded migrations.
@@ -26,6 +26,40 @@ pub struct ServiceSpec {
     /// Background work on the service's tables (outbox relays, sweeps), started by [`run`] only once
     /// the migrations are applied.
     pub workers: Vec<Worker>,
+}
+
+impl ServiceSpec {
+    /// The service `name` at `version` on `pool`, migrated by `migrator`; no gRPC service's health
+    /// reported yet, no workers.
+    pub fn new(
+        name: &'static str,
+        version: &'static str,
+        pool: PgPool,
+        migrator: &'static Migrator,
+    ) -> Self {
+        Self {
+            name,
+            version,
+            grpc_names: Vec::new(),
+            pool,
+            migrator,
+            workers: Vec::new(),
+        }
+    }
+
+    /// Reports the health of the gRPC service `S` (a generated `…Server`) under its own name.
+    #[must_use]
+    pub fn serving<S: tonic::server::NamedService>(mut self) -> Self {
+        self.grpc_names.push(S::NAME);
+        self
+    }
+
+    /// Adds background workers, started once the migrations are applied.
+    #[must_use]
+    pub fn with_workers(mut self, workers: impl IntoIterator<Item = Worker>) -> Self {
+        self.workers.extend(workers);
+        self
+    }
 }
 
 type WorkerStart =
@@ -75,7 +109,7 @@ pub async fn run(
     routes: Routes,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let readiness = server.readiness(spec.grpc_names);
+    let readiness = server.readiness(&spec.grpc_names);
     let routes = routes.add_service(ServiceInfoService::server(
         spec.name,
         spec.version,

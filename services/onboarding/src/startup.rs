@@ -13,7 +13,7 @@ use onramp_kit::{
 use onramp_proto::onboarding::v1::onboarding_service_server::OnboardingServiceServer;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use tonic::{server::NamedService, service::Routes};
+use tonic::service::Routes;
 
 use crate::{
     config::Config,
@@ -124,18 +124,9 @@ impl Application {
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let api = OnboardingServiceServer::new(self.api);
-        let spec = ServiceSpec {
-            name: Self::NAME,
-            version: env!("CARGO_PKG_VERSION"),
-            grpc_names: &[<OnboardingServiceServer<OnboardingApi> as NamedService>::NAME],
-            pool: self.pool,
-            migrator: &MIGRATOR,
-            workers: self
-                .relay
-                .map(OutboxRelay::into_worker)
-                .into_iter()
-                .collect(),
-        };
+        let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), self.pool, &MIGRATOR)
+            .serving::<OnboardingServiceServer<OnboardingApi>>()
+            .with_workers(self.relay.map(OutboxRelay::into_worker));
         runtime::run(self.server, spec, Routes::new(api), shutdown).await
     }
 }

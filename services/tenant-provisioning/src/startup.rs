@@ -10,7 +10,7 @@ use onramp_kit::{
 use onramp_proto::tenancy::v1::tenancy_service_server::TenancyServiceServer;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use tonic::{server::NamedService, service::Routes};
+use tonic::service::Routes;
 
 use crate::{
     config::Config,
@@ -106,18 +106,12 @@ impl Application {
                 sweep_periodically(service, interval, retention, stop)
             })
         };
-        let mut workers = vec![sweeper];
-        workers.extend(self.relay.map(OutboxRelay::into_worker));
         let pool: PgPool = self.service.pool.clone();
         let api = TenancyServiceServer::new(TenancyApi::new(self.service));
-        let spec = ServiceSpec {
-            name: Self::NAME,
-            version: env!("CARGO_PKG_VERSION"),
-            grpc_names: &[<TenancyServiceServer<TenancyApi> as NamedService>::NAME],
-            pool,
-            migrator: &MIGRATOR,
-            workers,
-        };
+        let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), pool, &MIGRATOR)
+            .serving::<TenancyServiceServer<TenancyApi>>()
+            .with_workers([sweeper])
+            .with_workers(self.relay.map(OutboxRelay::into_worker));
         runtime::run(self.server, spec, Routes::new(api), shutdown).await
     }
 }

@@ -81,14 +81,8 @@ async fn workers_start_only_after_the_migrations_are_applied() {
     )
     .await
     .expect("bind");
-    let spec = ServiceSpec {
-        name: "kit-test",
-        version: "0",
-        grpc_names: &[],
-        pool: db.pool.clone(),
-        migrator: outbox_migrator(),
-        workers: vec![probe, relay(&db.pool, &sink.url()).into_worker()],
-    };
+    let spec = ServiceSpec::new("kit-test", "0", db.pool.clone(), outbox_migrator())
+        .with_workers([probe, relay(&db.pool, &sink.url()).into_worker()]);
     let shutdown = CancellationToken::new();
     let running = tokio::spawn(runtime::run(
         server,

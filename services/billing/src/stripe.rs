@@ -145,19 +145,28 @@ impl StripeApi {
     /// `GET /v1/subscriptions/{id}`: Stripe's current view of a subscription (read into billing's own
     /// view of the object, the one webhooks carry).
     pub(crate) async fn subscription(&self, id: &str) -> anyhow::Result<SubscriptionObject> {
-        let response = self
+        let request = self
             .http
-            .get(format!("{}/v1/subscriptions/{id}", self.base))
+            .get(format!("{}/v1/subscriptions/{id}", self.base));
+        self.answer(request, "subscription").await
+    }
+
+    /// Sends `request` with the API key and decodes Stripe's JSON answer (`what` names it in errors).
+    async fn answer<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        what: &str,
+    ) -> anyhow::Result<T> {
+        request
             .bearer_auth(self.key.expose_secret())
             .send()
             .await
             .context("calling Stripe")?
             .error_for_status()
-            .context("Stripe answered with an error")?;
-        response
+            .context("Stripe answered with an error")?
             .json()
             .await
-            .context("decoding Stripe's subscription")
+            .with_context(|| format!("decoding Stripe's {what}"))
     }
 
     /// Every subscription (any status), following Stripe's pagination.
@@ -196,19 +205,8 @@ impl StripeApi {
             if let Some(last) = all.last() {
                 query.push(("starting_after", id_of(last).to_owned()));
             }
-            let page: Page<T> = self
-                .http
-                .get(format!("{}{path}", self.base))
-                .query(&query)
-                .bearer_auth(self.key.expose_secret())
-                .send()
-                .await
-                .context("calling Stripe")?
-                .error_for_status()
-                .context("Stripe answered with an error")?
-                .json()
-                .await
-                .with_context(|| format!("decoding Stripe's {what}"))?;
+            let request = self.http.get(format!("{}{path}", self.base)).query(&query);
+            let page: Page<T> = self.answer(request, what).await?;
             let more = page.has_more && !page.data.is_empty();
             all.extend(page.data);
             if !more {
@@ -230,20 +228,12 @@ impl StripeApi {
         struct Made {
             id: String,
         }
-        let made: Made = self
+        let request = self
             .http
             .post(format!("{}{path}", self.base))
-            .bearer_auth(self.key.expose_secret())
             .header("idempotency-key", idempotency_key)
-            .form(form)
-            .send()
-            .await
-            .context("calling Stripe")?
-            .error_for_status()
-            .context("Stripe answered with an error")?
-            .json()
-            .await
-            .context("decoding Stripe's answer")?;
+            .form(form);
+        let made: Made = self.answer(request, "answer").await?;
         Ok(made.id)
     }
 

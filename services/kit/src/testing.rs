@@ -1,7 +1,10 @@
 //! Support for the services' own test suites (feature `testing`): throw-away databases on the
 //! Postgres at `DATABASE_URL`, and a bounded wait for a server to report SERVING.
 
-use std::time::{Duration, Instant};
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
 
 use sqlx::{PgPool, postgres::PgConnectOptions};
 use tonic::transport::Channel;
@@ -9,7 +12,7 @@ use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
 
-use crate::db;
+use crate::{db, service_config::ServiceConfig};
 
 /// The Postgres server tests use: `DATABASE_URL`, else the local one (user `postgres`, trust).
 pub fn server_url() -> String {
@@ -58,6 +61,13 @@ impl TestDatabase {
         database
     }
 
+    /// Settings for a service under test on this database: a free local port, a short drain.
+    pub fn service_config(&self) -> ServiceConfig {
+        let mut base = ServiceConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), self.url());
+        base.server.drain_period = Duration::from_millis(20);
+        base
+    }
+
     /// A pool on the database (for a test to read rows and inject failures).
     pub async fn connect(&self) -> PgPool {
         PgPool::connect_with(self.options())
@@ -81,6 +91,15 @@ impl TestDatabase {
 /// The count `sql` selects (`select count(*) …`) on `pool`.
 pub async fn count(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.expect(sql)
+}
+
+/// A lazily connecting channel to the gRPC server at `addr`, once it reports SERVING.
+pub async fn serving_channel(addr: SocketAddr, what: &str) -> Channel {
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("a valid URI")
+        .connect_lazy();
+    wait_serving(channel.clone(), what).await;
+    channel
 }
 
 /// Waits until the gRPC health service behind `channel` reports SERVING; panics after 30 s.

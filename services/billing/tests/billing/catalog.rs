@@ -4,26 +4,14 @@
 use onramp_kit::{ApiError, Code};
 use onramp_proto::{
     billing::v1::{
-        BillingProvider, GetPlanCatalogRequest, GetPlanCatalogResponse, LimitValue,
-        ListPublicPlansRequest, Plan, PlanKind, PlanLimit, PutPlanCatalogRequest,
-        limit_value::Value,
+        BillingProvider, GetPlanCatalogRequest, LimitValue, ListPublicPlansRequest, Plan, PlanKind,
+        PlanLimit, PutPlanCatalogRequest, limit_value::Value,
     },
     common::v1::Money,
 };
 use uuid::Uuid;
 
 use crate::helpers::{TestBilling, assert_invalid, caller, use_stripe};
-
-async fn catalog(app: &TestBilling, operator: &str) -> GetPlanCatalogResponse {
-    app.client
-        .clone()
-        .get_plan_catalog(GetPlanCatalogRequest {
-            caller: caller(operator),
-        })
-        .await
-        .expect("catalog")
-        .into_inner()
-}
 
 fn enterprise() -> Plan {
     Plan {
@@ -50,17 +38,11 @@ fn enterprise() -> Plan {
 #[tokio::test]
 async fn public_plans_hide_stripe_ids_private_and_archived_plans() {
     let (app, operator) = TestBilling::with_operator(|_| {}).await;
-    let mut current = catalog(&app, &operator).await;
+    let mut current = app.catalog(&operator).await;
     current.plans[1].stripe_price_id = "price_pro_monthly".to_owned();
     current.plans[1].stripe_product_id = "prod_pro".to_owned();
     current.plans.push(enterprise());
-    app.client
-        .clone()
-        .put_plan_catalog(PutPlanCatalogRequest {
-            caller: caller(&operator),
-            expected_version: current.version,
-            plans: current.plans,
-        })
+    app.put_catalog(&operator, current.version, current.plans)
         .await
         .expect("written");
 
@@ -87,20 +69,13 @@ async fn public_plans_hide_stripe_ids_private_and_archived_plans() {
 #[tokio::test]
 async fn a_write_bumps_the_version_and_audits_each_changed_plan() {
     let (app, operator) = TestBilling::with_operator(|_| {}).await;
-    let mut current = catalog(&app, &operator).await;
+    let mut current = app.catalog(&operator).await;
     current.plans[1].name = "Pro (2026)".to_owned();
     current.plans.push(enterprise());
     let written = app
-        .client
-        .clone()
-        .put_plan_catalog(PutPlanCatalogRequest {
-            caller: caller(&operator),
-            expected_version: current.version,
-            plans: current.plans.clone(),
-        })
+        .put_catalog(&operator, current.version, current.plans.clone())
         .await
-        .expect("written")
-        .into_inner();
+        .expect("written");
     assert_eq!(written.version, current.version + 1);
     assert_eq!(written.changed_plan_codes, ["pro", "enterprise"]);
     assert_eq!(
@@ -108,22 +83,16 @@ async fn a_write_bumps_the_version_and_audits_each_changed_plan() {
             .await,
         2
     );
-    let again = catalog(&app, &operator).await;
+    let again = app.catalog(&operator).await;
     assert_eq!(again.plans, written.plans, "what was stored round-trips");
 
     // The same write again, on the old version: refused, nothing changes.
     let stale = app
-        .client
-        .clone()
-        .put_plan_catalog(PutPlanCatalogRequest {
-            caller: caller(&operator),
-            expected_version: current.version,
-            plans: current.plans,
-        })
+        .put_catalog(&operator, current.version, current.plans)
         .await
         .expect_err("stale version");
     assert_eq!(ApiError::from_status(&stale).code, Code::Conflict);
-    assert_eq!(catalog(&app, &operator).await.version, written.version);
+    assert_eq!(app.catalog(&operator).await.version, written.version);
     app.stop().await;
 }
 
@@ -133,7 +102,7 @@ type Edit = Box<dyn Fn(&mut Vec<Plan>)>;
 #[tokio::test]
 async fn one_bad_row_rolls_back_the_whole_write() {
     let (app, operator) = TestBilling::with_operator(|_| {}).await;
-    let before = catalog(&app, &operator).await;
+    let before = app.catalog(&operator).await;
     let cases: Vec<(&str, Edit)> = vec![
         (
             "plans[2].limits[0].field",
@@ -182,17 +151,11 @@ async fn one_bad_row_rolls_back_the_whole_write() {
         plans[0].name = "Renamed in the same write".to_owned();
         change(&mut plans);
         let status = app
-            .client
-            .clone()
-            .put_plan_catalog(PutPlanCatalogRequest {
-                caller: caller(&operator),
-                expected_version: before.version,
-                plans,
-            })
+            .put_catalog(&operator, before.version, plans)
             .await
             .expect_err(field);
         assert_invalid(&status, field);
-        let after = catalog(&app, &operator).await;
+        let after = app.catalog(&operator).await;
         assert_eq!(
             (after.version, &after.plans),
             (before.version, &before.plans),
@@ -267,7 +230,7 @@ async fn the_sync_prices_command_fills_the_catalog_like_the_rpc() {
         .await
         .expect("sync");
     assert!(report.contains("updated: [pro]"), "{report}");
-    let after = catalog(&app, &operator).await;
+    let after = app.catalog(&operator).await;
     let pro = after.plans.iter().find(|p| p.code == "pro").expect("pro");
     assert_eq!(pro.stripe_price_id, "price_pro_m");
     app.stop().await;
@@ -285,7 +248,7 @@ async fn the_sync_fills_stripe_ids_by_plan_code() {
         );
     })
     .await;
-    let before = catalog(&app, &operator).await;
+    let before = app.catalog(&operator).await;
     let sync = |dry_run| {
         let mut client = app.client.clone();
         let caller = caller(&operator);
@@ -301,13 +264,13 @@ async fn the_sync_fills_stripe_ids_by_plan_code() {
     assert_eq!(dry.updated_plan_codes, ["pro"]);
     assert_eq!(dry.version, before.version);
     assert_eq!(
-        catalog(&app, &operator).await.plans,
+        app.catalog(&operator).await.plans,
         before.plans,
         "a dry run writes nothing"
     );
     let real = sync(false).await;
     assert_eq!(real.version, before.version + 1);
-    let after = catalog(&app, &operator).await;
+    let after = app.catalog(&operator).await;
     let pro = after.plans.iter().find(|p| p.code == "pro").expect("pro");
     assert_eq!(
         (pro.stripe_price_id.as_str(), pro.stripe_product_id.as_str()),

@@ -71,10 +71,8 @@ async fn a_delivery_whose_log_row_cannot_be_written_is_not_acknowledged_and_noth
         "the raw body is kept byte for byte"
     );
 
-    sqlx::raw_sql("drop trigger refuse_log on stripe_deliveries")
-        .execute(&app.db)
-        .await
-        .expect("remove the failure");
+    app.inject_failure("drop trigger refuse_log on stripe_deliveries")
+        .await;
     assert_eq!(
         app.deliver(&event).await.expect("redelivery").outcome,
         APPLIED

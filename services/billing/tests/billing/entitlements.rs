@@ -3,9 +3,8 @@
 
 use onramp_kit::{ApiError, Code};
 use onramp_proto::billing::v1::{
-    EnsureEntitlementRequest, EntitlementSource, EntitlementState, GetPlanCatalogRequest,
-    GetSubscriptionSummaryRequest, GrantComplimentaryRequest, PutPlanCatalogRequest,
-    StartPlanWithoutCardRequest,
+    EnsureEntitlementRequest, EntitlementSource, EntitlementState, GetSubscriptionSummaryRequest,
+    GrantComplimentaryRequest, GrantComplimentaryResponse, StartPlanWithoutCardRequest,
 };
 use uuid::Uuid;
 
@@ -94,6 +93,26 @@ async fn the_manual_provider_starts_free_and_trial_plans_at_once_and_idempotentl
     app.stop().await;
 }
 
+/// `by` grants the `pro` plan to `tenant` for free.
+async fn grant(
+    app: &TestBilling,
+    by: &str,
+    tenant: Uuid,
+    ends_at: Option<prost_types::Timestamp>,
+    reason: &str,
+) -> Result<tonic::Response<GrantComplimentaryResponse>, tonic::Status> {
+    app.client
+        .clone()
+        .grant_complimentary(GrantComplimentaryRequest {
+            caller: caller(by),
+            tenant_id: tenant.to_string(),
+            plan_id: "pro".to_owned(),
+            ends_at,
+            reason: reason.to_owned(),
+        })
+        .await
+}
+
 #[tokio::test]
 async fn the_manual_provider_grants_a_complimentary_plan_with_no_stripe_at_all() {
     let (app, operator) = TestBilling::with_operator(move |config| {
@@ -101,16 +120,7 @@ async fn the_manual_provider_grants_a_complimentary_plan_with_no_stripe_at_all()
     })
     .await;
     let tenant = Uuid::new_v4();
-    let granted = app
-        .client
-        .clone()
-        .grant_complimentary(GrantComplimentaryRequest {
-            caller: caller(&operator),
-            tenant_id: tenant.to_string(),
-            plan_id: "pro".to_owned(),
-            ends_at: None,
-            reason: "design partner".to_owned(),
-        })
+    let granted = grant(&app, &operator, tenant, None, "design partner")
         .await
         .expect("granted")
         .into_inner()
@@ -129,32 +139,16 @@ async fn the_manual_provider_grants_a_complimentary_plan_with_no_stripe_at_all()
         1
     );
 
-    let denied = app
-        .client
-        .clone()
-        .grant_complimentary(GrantComplimentaryRequest {
-            caller: caller(&Uuid::new_v4().to_string()),
-            tenant_id: tenant.to_string(),
-            plan_id: "pro".to_owned(),
-            ends_at: None,
-            reason: "me".to_owned(),
-        })
+    let stranger = Uuid::new_v4().to_string();
+    let denied = grant(&app, &stranger, tenant, None, "me")
         .await
         .expect_err("not an operator");
     assert_eq!(ApiError::from_status(&denied).code, Code::PermissionDenied);
-    let past = app
-        .client
-        .clone()
-        .grant_complimentary(GrantComplimentaryRequest {
-            caller: caller(&operator),
-            tenant_id: tenant.to_string(),
-            plan_id: "pro".to_owned(),
-            ends_at: Some(prost_types::Timestamp {
-                seconds: 1_000,
-                nanos: 0,
-            }),
-            reason: "late".to_owned(),
-        })
+    let long_ago = prost_types::Timestamp {
+        seconds: 1_000,
+        nanos: 0,
+    };
+    let past = grant(&app, &operator, tenant, Some(long_ago), "late")
         .await
         .expect_err("ends in the past");
     assert_eq!(
@@ -174,23 +168,9 @@ async fn with_stripe_a_card_plan_waits_for_payment_without_telling_tenancy() {
         );
     })
     .await;
-    let mut catalog = app
-        .client
-        .clone()
-        .get_plan_catalog(GetPlanCatalogRequest {
-            caller: caller(&operator),
-        })
-        .await
-        .expect("catalog")
-        .into_inner();
+    let mut catalog = app.catalog(&operator).await;
     catalog.plans[1].trial_requires_card = true;
-    app.client
-        .clone()
-        .put_plan_catalog(PutPlanCatalogRequest {
-            caller: caller(&operator),
-            expected_version: catalog.version,
-            plans: catalog.plans,
-        })
+    app.put_catalog(&operator, catalog.version, catalog.plans)
         .await
         .expect("card trial");
     let tenant = Uuid::new_v4();

@@ -1,21 +1,18 @@
 //! The harness: billing (and a real tenancy server for its relay to call) on ephemeral ports, each on
 //! a fresh, uniquely named database that the test drops when it stops.
 
-use std::{
-    net::{Ipv4Addr, SocketAddr},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use onramp_billing::{Application, Config};
 use onramp_kit::{
     ApiError, Code,
     config::SecretString,
-    service_config::ServiceConfig,
-    testing::{self, TestDatabase, wait_serving},
+    testing::{self, TestDatabase, serving_channel},
 };
 use onramp_proto::{
     billing::v1::{
-        HandleStripeWebhookRequest, HandleStripeWebhookResponse,
+        GetPlanCatalogRequest, GetPlanCatalogResponse, HandleStripeWebhookRequest,
+        HandleStripeWebhookResponse, Plan, PutPlanCatalogRequest, PutPlanCatalogResponse,
         billing_service_client::BillingServiceClient,
     },
     common::v1::Caller,
@@ -82,12 +79,40 @@ impl TestBilling {
         .await
     }
 
-    /// Runs `sql` on billing's database to make later writes fail (a trigger, say).
+    /// Runs `sql` on billing's database to make later writes fail (a trigger, say), or, once the
+    /// test is done with it, to remove that failure again.
     pub(crate) async fn inject_failure(&self, sql: &str) {
-        sqlx::raw_sql(sql)
-            .execute(&self.db)
+        sqlx::raw_sql(sql).execute(&self.db).await.expect(sql);
+    }
+
+    /// The whole plan catalog, as `operator` reads it.
+    pub(crate) async fn catalog(&self, operator: &str) -> GetPlanCatalogResponse {
+        self.client
+            .clone()
+            .get_plan_catalog(GetPlanCatalogRequest {
+                caller: caller(operator),
+            })
             .await
-            .expect("install the failure");
+            .expect("catalog")
+            .into_inner()
+    }
+
+    /// `operator` replaces the plan catalog (at `expected_version`) with `plans`.
+    pub(crate) async fn put_catalog(
+        &self,
+        operator: &str,
+        expected_version: i64,
+        plans: Vec<Plan>,
+    ) -> Result<PutPlanCatalogResponse, tonic::Status> {
+        self.client
+            .clone()
+            .put_plan_catalog(PutPlanCatalogRequest {
+                caller: caller(operator),
+                expected_version,
+                plans,
+            })
+            .await
+            .map(tonic::Response::into_inner)
     }
 
     /// Starts tenancy, then billing configured with the test secret, tenancy's address, a fast relay and
@@ -95,14 +120,8 @@ impl TestBilling {
     pub(crate) async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let billing_db = TestDatabase::create("billing").await;
         let tenancy_db = TestDatabase::create("tenancy").await;
-        let local = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-        let base = |database: &TestDatabase| {
-            let mut base = ServiceConfig::new(local, database.url());
-            base.server.drain_period = Duration::from_millis(50);
-            base
-        };
         let tenancy = onramp_tenant_provisioning::Application::build(
-            onramp_tenant_provisioning::Config::new(base(&tenancy_db)),
+            onramp_tenant_provisioning::Config::new(tenancy_db.service_config()),
         )
         .await
         .expect("tenancy builds");
@@ -110,7 +129,7 @@ impl TestBilling {
         let tenancy_stop = CancellationToken::new();
         let tenancy_task = tokio::spawn(tenancy.run_until_stopped(tenancy_stop.clone()));
 
-        let mut config = Config::new(base(&billing_db));
+        let mut config = Config::new(billing_db.service_config());
         config.stripe_webhook_secrets = vec![SecretString::from(secret())];
         config.stripe_connect_webhook_secrets = vec![SecretString::from(secret())];
         config.tenant_provisioning_service_addr = Some(format!("http://{tenancy_addr}"));
@@ -123,10 +142,7 @@ impl TestBilling {
         let addr = app.local_addr().expect("addr");
         let stop = CancellationToken::new();
         let task = tokio::spawn(app.run_until_stopped(stop.clone()));
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .expect("uri")
-            .connect_lazy();
-        wait_serving(channel.clone(), "billing").await;
+        let channel = serving_channel(addr, "billing").await;
         let db = billing_db.connect().await;
         Self {
             client: BillingServiceClient::new(channel),

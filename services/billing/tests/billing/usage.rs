@@ -202,23 +202,13 @@ async fn enforced_limits_refuse_and_record_nothing() {
 
 #[tokio::test]
 async fn a_catalog_change_is_seen_by_the_next_limit_read() {
-    use onramp_proto::billing::v1::{GetPlanCatalogRequest, PutPlanCatalogRequest};
     let (app, operator) = TestBilling::with_operator(|_| {}).await;
     let tenant = on_plan(&app, "free").await;
     assert_eq!(
         limit(&app, tenant, "seats").await.expect("seats"),
         Some(Value::Max(3))
     );
-    let caller = crate::helpers::caller(&operator);
-    let mut catalog = app
-        .client
-        .clone()
-        .get_plan_catalog(GetPlanCatalogRequest {
-            caller: caller.clone(),
-        })
-        .await
-        .expect("catalog")
-        .into_inner();
+    let mut catalog = app.catalog(&operator).await;
     for limit in &mut catalog.plans[0].limits {
         if limit.field == "seats" {
             limit.value = Some(onramp_proto::billing::v1::LimitValue {
@@ -226,13 +216,7 @@ async fn a_catalog_change_is_seen_by_the_next_limit_read() {
             });
         }
     }
-    app.client
-        .clone()
-        .put_plan_catalog(PutPlanCatalogRequest {
-            caller,
-            expected_version: catalog.version,
-            plans: catalog.plans,
-        })
+    app.put_catalog(&operator, catalog.version, catalog.plans)
         .await
         .expect("written");
     assert_eq!(

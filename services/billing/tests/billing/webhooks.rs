@@ -130,10 +130,8 @@ async fn a_failing_handler_rolls_back_and_the_redelivery_applies_it() {
         "the failed delivery is kept"
     );
 
-    sqlx::raw_sql("drop trigger refuse on subscriptions")
-        .execute(&app.db)
-        .await
-        .expect("remove the failure");
+    app.inject_failure("drop trigger refuse on subscriptions")
+        .await;
     assert_eq!(
         app.deliver(&event).await.expect("redelivery").outcome,
         APPLIED

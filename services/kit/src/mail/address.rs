@@ -58,15 +58,18 @@ mod tests {
             normalise(&format!("{}@example.com", "a".repeat(250))),
             Err(AddressError::TooLong)
         );
+        let long_local = format!("{}@example.com", "a".repeat(65));
         for bad in [
-            "ada",
-            "ada@",
+            "ada.example.com",
             "@example.com",
-            "ada@example",
-            "a b@example.com",
-            "ada@ex..com",
-            "a@b@c.d",
+            "ada@localhost",
+            "ada@.example.com",
+            "ada@example.com.",
+            "ada@mail..example.com",
             "ada@exa_mple.com",
+            "a\tda@example.com",
+            "a@b@c.d",
+            long_local.as_str(),
         ] {
             assert_eq!(normalise(bad), Err(AddressError::Malformed), "{bad:?}");
         }

@@ -46,12 +46,13 @@ fn tenant_id(raw: &str) -> Result<Uuid, OnboardingError> {
     Uuid::parse_str(raw).map_err(|_| OnboardingError::invalid("tenant_id", "must be a UUID"))
 }
 
-/// The caller and the tenant of a tenant-scoped request.
-fn caller_and_tenant(
+/// The tenant and the signed-in caller of a tenant-scoped request: `(tenant, user)`.
+fn tenant_and_caller(
     caller: Option<&Caller>,
     tenant: &str,
 ) -> Result<(Uuid, Uuid), OnboardingError> {
-    Ok((user_id(caller)?, tenant_id(tenant)?))
+    let user = user_id(caller)?;
+    Ok((tenant_id(tenant)?, user))
 }
 
 #[tonic::async_trait]
@@ -61,7 +62,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::GetChecklistRequest>,
     ) -> Answer<pb::GetChecklistResponse> {
         let request = request.into_inner();
-        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
+        let (tenant, user) = tenant_and_caller(request.caller.as_ref(), &request.tenant_id)?;
         let view = self.service.get_checklist(tenant, user).await?;
         Ok(Response::new(pb::GetChecklistResponse {
             checklist: Some(checklist(&view)),
@@ -73,7 +74,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::UpdateStepRequest>,
     ) -> Answer<pb::UpdateStepResponse> {
         let request = request.into_inner();
-        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
+        let (tenant, user) = tenant_and_caller(request.caller.as_ref(), &request.tenant_id)?;
         let change = match (request.action(), request.data) {
             (pb::StepAction::Unspecified, _) => {
                 return Err(OnboardingError::invalid("action", "is required").into());
@@ -103,7 +104,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::DismissRestRequest>,
     ) -> Answer<pb::DismissRestResponse> {
         let request = request.into_inner();
-        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
+        let (tenant, user) = tenant_and_caller(request.caller.as_ref(), &request.tenant_id)?;
         let (view, dismissed) = self.service.dismiss_rest(tenant, user).await?;
         Ok(Response::new(pb::DismissRestResponse {
             checklist: Some(checklist(&view)),
@@ -116,7 +117,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::CreateConnectedAccountRequest>,
     ) -> Answer<pb::CreateConnectedAccountResponse> {
         let request = request.into_inner();
-        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
+        let (tenant, user) = tenant_and_caller(request.caller.as_ref(), &request.tenant_id)?;
         let country = Country::parse(&request.country)?;
         let (row, created) = self
             .service
@@ -133,7 +134,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::GetConnectedAccountRequest>,
     ) -> Answer<pb::GetConnectedAccountResponse> {
         let request = request.into_inner();
-        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
+        let (tenant, user) = tenant_and_caller(request.caller.as_ref(), &request.tenant_id)?;
         let (row, latest) = self.service.connected_account(tenant, user).await?;
         Ok(Response::new(pb::GetConnectedAccountResponse {
             account: Some(account(&row)),
@@ -146,7 +147,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::CreateOnboardingTokenRequest>,
     ) -> Answer<pb::CreateOnboardingTokenResponse> {
         let request = request.into_inner();
-        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
+        let (tenant, user) = tenant_and_caller(request.caller.as_ref(), &request.tenant_id)?;
         let (secret, row) = self.service.create_onboarding_token(tenant, user).await?;
         Ok(Response::new(pb::CreateOnboardingTokenResponse {
             token: secret.expose().to_owned(),
@@ -207,7 +208,7 @@ impl OnboardingService for OnboardingApi {
         request: Request<pb::RefreshConnectAccountRequest>,
     ) -> Answer<pb::RefreshConnectAccountResponse> {
         let request = request.into_inner();
-        let (tenant, user) = caller_and_tenant(request.caller.as_ref(), &request.tenant_id)?;
+        let (tenant, user) = tenant_and_caller(request.caller.as_ref(), &request.tenant_id)?;
         let (row, completed) = self.service.refresh_connected_account(tenant, user).await?;
         Ok(Response::new(pb::RefreshConnectAccountResponse {
             account: Some(account(&row)),
@@ -288,4 +289,30 @@ fn account_event(
             disabled_reason: request.disabled_reason,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_scoped_request_yields_the_tenant_then_the_caller() {
+        let (user, tenant) = (Uuid::new_v4(), Uuid::new_v4());
+        let caller = Caller {
+            user_id: user.to_string(),
+            ..Caller::default()
+        };
+        assert_eq!(
+            tenant_and_caller(Some(&caller), &tenant.to_string()).ok(),
+            Some((tenant, user))
+        );
+        assert!(matches!(
+            tenant_and_caller(None, &tenant.to_string()),
+            Err(OnboardingError::Unauthenticated)
+        ));
+        assert!(matches!(
+            tenant_and_caller(Some(&caller), "nope"),
+            Err(OnboardingError::Invalid { .. })
+        ));
+    }
 }

@@ -1,11 +1,10 @@
 //! The harness: one tenancy server per test on its own uniquely named database, dropped at the end.
 
-use std::{net::SocketAddr, time::Duration};
+use std::net::SocketAddr;
 
 use onramp_kit::{
     ApiError, Code,
-    service_config::ServiceConfig,
-    testing::{self, TestDatabase, wait_serving},
+    testing::{self, TestDatabase, serving_channel},
 };
 use onramp_proto::{
     common::v1::Caller,
@@ -43,18 +42,13 @@ impl TestTenancy {
 
     pub(crate) async fn spawn(adjust: impl FnOnce(&mut Config)) -> Self {
         let database = TestDatabase::create("tenancy").await;
-        let mut base = ServiceConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), database.url());
-        base.server.drain_period = Duration::from_millis(10);
-        let mut config = Config::new(base);
+        let mut config = Config::new(database.service_config());
         adjust(&mut config);
         let app = Application::build(config).await.expect("build");
         let addr = app.local_addr().expect("addr");
         let stop = CancellationToken::new();
         let task = tokio::spawn(app.run_until_stopped(stop.clone()));
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .expect("uri")
-            .connect_lazy();
-        wait_serving(channel.clone(), "tenancy").await;
+        let channel = serving_channel(addr, "tenancy").await;
         let db = database.connect().await;
         Self {
             addr,

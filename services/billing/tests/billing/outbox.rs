@@ -7,25 +7,30 @@ use uuid::Uuid;
 
 use crate::helpers::{TestBilling, eventually, new_subscription, stripe_id};
 
-#[tokio::test]
-async fn an_unacknowledged_lifecycle_event_stays_and_is_retried() {
-    let app = TestBilling::spawn().await;
+/// Activates a new tenant through a webhook (which queues its lifecycle event) and waits until the
+/// relay has tried to deliver that event `attempts` times; answers the tenant.
+async fn activate_and_wait_for_attempts(app: &TestBilling, attempts: i64) -> Uuid {
     let tenant = Uuid::new_v4();
     app.deliver(&new_subscription(&stripe_id("evt"), tenant))
         .await
         .expect("applied");
-    eventually("the relay tried at least twice", || async {
+    eventually(&format!("the relay tried {attempts} times"), || async {
         app.count("select coalesce(max(attempts), 0)::bigint from outbox")
             .await
-            >= 2
+            >= attempts
     })
     .await;
+    tenant
+}
+
+#[tokio::test]
+async fn an_unacknowledged_lifecycle_event_stays_and_is_retried() {
+    let app = TestBilling::spawn().await;
+    let tenant = activate_and_wait_for_attempts(&app, 2).await;
+    // `row` panics when there is none: the row is kept.
+    let sql = "select delivered_at, last_error from outbox where tenant_id = $1";
     let (delivered, error): (Option<chrono::DateTime<chrono::Utc>>, Option<String>) =
-        sqlx::query_as("select delivered_at, last_error from outbox where tenant_id = $1")
-            .bind(tenant)
-            .fetch_one(&app.db)
-            .await
-            .expect("the row is kept");
+        app.row(sql, tenant).await;
     assert!(
         delivered.is_none(),
         "never marked delivered without an acknowledgement"
@@ -40,16 +45,7 @@ async fn an_unacknowledged_lifecycle_event_stays_and_is_retried() {
 #[tokio::test]
 async fn an_unreachable_receiver_is_retried_and_the_row_never_parked() {
     let app = TestBilling::with_unreachable_tenancy().await;
-    let tenant = Uuid::new_v4();
-    app.deliver(&new_subscription(&stripe_id("evt"), tenant))
-        .await
-        .expect("applied");
-    eventually("the relay tried three times", || async {
-        app.count("select coalesce(max(attempts), 0)::bigint from outbox")
-            .await
-            >= 3
-    })
-    .await;
+    activate_and_wait_for_attempts(&app, 3).await;
     assert_eq!(
         app.count("select count(*) from outbox where delivered_at is null and parked_at is null")
             .await,

@@ -87,16 +87,9 @@ pub(crate) async fn revoke_family(
     now: DateTime<Utc>,
     reason: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "update refresh_families set revoked_at = $2, revoked_reason = $3
-         where id = $1 and revoked_at is null",
-    )
-    .bind(family_id)
-    .bind(now)
-    .bind(reason)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let sql = "update refresh_families set revoked_at = $2, revoked_reason = $3
+               where id = $1 and revoked_at is null";
+    Ok(revoke(conn, sql, family_id, now, reason).await? == 1)
 }
 
 /// Revokes every live family of a user; how many there were.
@@ -106,14 +99,24 @@ pub(crate) async fn revoke_all(
     now: DateTime<Utc>,
     reason: &str,
 ) -> sqlx::Result<u64> {
-    let done = sqlx::query(
-        "update refresh_families set revoked_at = $2, revoked_reason = $3
-         where user_id = $1 and revoked_at is null",
-    )
-    .bind(user_id)
-    .bind(now)
-    .bind(reason)
-    .execute(conn)
-    .await?;
+    let sql = "update refresh_families set revoked_at = $2, revoked_reason = $3
+               where user_id = $1 and revoked_at is null";
+    revoke(conn, sql, user_id, now, reason).await
+}
+
+/// Runs one of the revoking statements above (`$1` the family or user id); rows revoked.
+async fn revoke(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    id: Uuid,
+    now: DateTime<Utc>,
+    reason: &str,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(sql)
+        .bind(id)
+        .bind(now)
+        .bind(reason)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected())
 }

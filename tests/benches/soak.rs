@@ -88,8 +88,8 @@ struct Target {
 }
 
 impl Target {
-    /// Sends the request for `route`; whether it succeeded (2xx).
-    async fn send(&self, route: Route, n: u64) -> bool {
+    /// Sends the request for `route`; its status (`0`: no answer).
+    async fn send(&self, route: Route, n: u64) -> u16 {
         let request = match route {
             Route::Signup => self
                 .http
@@ -126,7 +126,7 @@ impl Target {
             .timeout(Duration::from_secs(30))
             .send()
             .await
-            .is_ok_and(|r| r.status().is_success())
+            .map_or(0, |r| r.status().as_u16())
     }
 }
 
@@ -144,19 +144,27 @@ fn subscription_event(n: u64) -> String {
     .to_string()
 }
 
-/// Latencies and failures per route.
+/// Latencies per route, failures per route and status.
 #[derive(Default)]
 struct Record {
     latencies: BTreeMap<Route, Vec<Duration>>,
-    failures: BTreeMap<Route, u64>,
+    failures: BTreeMap<(Route, u16), u64>,
 }
 
 impl Record {
-    fn add(&mut self, route: Route, took: Duration, ok: bool) {
+    fn add(&mut self, route: Route, took: Duration, status: u16) {
         self.latencies.entry(route).or_default().push(took);
-        if !ok {
-            *self.failures.entry(route).or_default() += 1;
+        if !(200..300).contains(&status) {
+            *self.failures.entry((route, status)).or_default() += 1;
         }
+    }
+
+    fn failed_on(&self, route: Route) -> u64 {
+        self.failures
+            .iter()
+            .filter(|((r, _), _)| *r == route)
+            .map(|(_, n)| n)
+            .sum()
     }
 
     fn count(&self) -> usize {
@@ -199,8 +207,8 @@ async fn saturation(target: &Arc<Target>, clients: u64, seconds: u64) -> f64 {
     #[allow(clippy::cast_precision_loss)]
     let rate = record.count() as f64 / start.elapsed().as_secs_f64();
     println!(
-        "saturation: {rate:.1} req/s with {clients} closed-loop clients ({} failed)",
-        record.failed()
+        "saturation: {rate:.1} req/s with {clients} closed-loop clients; failures: {:?}",
+        record.failures
     );
     rate
 }
@@ -222,11 +230,11 @@ async fn soak(target: &Arc<Target>, rate: f64, seconds: u64) -> Record {
         tokio::time::sleep_until(due.into()).await;
         let (target, record, route) = (target.clone(), record.clone(), route_of(n));
         tasks.spawn(async move {
-            let ok = target.send(route, n).await;
+            let status = target.send(route, n).await;
             record
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .add(route, due.elapsed(), ok);
+                .add(route, due.elapsed(), status);
         });
         while tasks.try_join_next().is_some() {}
         n += 1;
@@ -388,9 +396,13 @@ async fn run(
             sorted.len(),
             percentile(&sorted, 0.50),
             percentile(&sorted, 0.99),
-            record.failures.get(route).copied().unwrap_or(0)
+            record.failed_on(*route)
         );
     }
+    println!(
+        "failures by (route, status; 0: no answer): {:?}",
+        record.failures
+    );
     #[allow(clippy::cast_precision_loss)]
     let error_rate = record.failed() as f64 / record.count().max(1) as f64;
     println!(

@@ -4,9 +4,8 @@
 //! was a `500`.
 
 use std::{
-    collections::BTreeMap,
     sync::{
-        Arc, Mutex, PoisonError,
+        Arc,
         atomic::{AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
@@ -15,72 +14,16 @@ use std::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::fleet::{Fleet, PEER, bounded};
+use crate::support::{
+    fleet::{Fleet, PEER, bounded},
+    tally::{Tally, until_answered},
+};
 
 const WORKSPACES: usize = 12;
 const WORKERS: usize = 3;
-/// How long one logical request may keep retrying before the test fails.
-const RETRY_FOR: Duration = Duration::from_secs(60);
-
-#[derive(Default)]
-struct Seen {
-    statuses: Mutex<BTreeMap<(&'static str, u16), usize>>,
-    completed: AtomicUsize,
-}
-
-impl Seen {
-    fn record(&self, route: &'static str, status: u16) {
-        *self
-            .statuses
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry((route, status))
-            .or_default() += 1;
-    }
-}
 
 fn company(tenant: &str) -> String {
     format!("Company {}", &tenant[..8])
-}
-
-/// Sends `request()` until it is answered 200, retrying 5xx and transport errors (bounded).
-async fn until_ok(route: &'static str, seen: &Seen, request: impl Fn() -> reqwest::RequestBuilder) {
-    let start = Instant::now();
-    loop {
-        let status = match request().send().await {
-            Ok(response) => response.status().as_u16(),
-            Err(_) => 0,
-        };
-        seen.record(route, status);
-        if status == 200 {
-            return;
-        }
-        assert!(
-            status == 0 || status >= 500,
-            "{route}: a crash is never the client's fault: {status}"
-        );
-        assert!(start.elapsed() < RETRY_FOR, "{route} never succeeded");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn workspace(fleet: &Fleet, token: &str) -> String {
-    let created: Value = fleet
-        .http
-        .post(format!("{}/v1/tenants", fleet.base))
-        .bearer_auth(token)
-        .header("idempotency-key", Uuid::new_v4().to_string())
-        .json(&json!({ "name": "Onboarding fault" }))
-        .send()
-        .await
-        .expect("provision")
-        .json()
-        .await
-        .expect("tenant json");
-    created["tenant"]["id"]
-        .as_str()
-        .expect("tenant id")
-        .to_owned()
 }
 
 #[tokio::test]
@@ -108,10 +51,11 @@ async fn faults_kill9_of_onboarding_mid_step_updates_keeps_every_acknowledged_co
         let (user_id, token) = fleet.user().await;
         let mut tenants = Vec::new();
         for _ in 0..WORKSPACES {
-            tenants.push(workspace(&fleet, &token).await);
+            tenants.push(fleet.workspace(&token).await);
         }
 
-        let seen = Arc::new(Seen::default());
+        let tally = Arc::new(Tally::default());
+        let completed = Arc::new(AtomicUsize::new(0));
         let workers: Vec<_> = (0..WORKERS)
             .map(|worker| {
                 let mine: Vec<String> = tenants
@@ -120,12 +64,13 @@ async fn faults_kill9_of_onboarding_mid_step_updates_keeps_every_acknowledged_co
                     .step_by(WORKERS)
                     .cloned()
                     .collect();
-                let (http, base, token, seen) = (
+                let (http, base, token, tally) = (
                     fleet.http.clone(),
                     fleet.base.clone(),
                     token.clone(),
-                    seen.clone(),
+                    tally.clone(),
                 );
+                let completed = completed.clone();
                 tokio::spawn(async move {
                     for tenant in mine {
                         let body = json!({ "action": "complete", "data": { "first_setup": {
@@ -133,19 +78,22 @@ async fn faults_kill9_of_onboarding_mid_step_updates_keeps_every_acknowledged_co
                             "use_case": "Invoices", "time_zone": "Europe/Berlin" } } });
                         let url =
                             format!("{base}/v1/onboarding/steps/first_setup?tenant_id={tenant}");
-                        until_ok("complete", &seen, || {
+                        until_answered("complete", 200, &tally, || {
                             http.patch(&url).bearer_auth(&token).json(&body)
                         })
                         .await;
-                        seen.completed.fetch_add(1, Ordering::Relaxed);
+                        completed.fetch_add(1, Ordering::Relaxed);
                         let read = format!("{base}/v1/onboarding?tenant_id={tenant}");
-                        until_ok("checklist", &seen, || http.get(&read).bearer_auth(&token)).await;
+                        until_answered("checklist", 200, &tally, || {
+                            http.get(&read).bearer_auth(&token)
+                        })
+                        .await;
                     }
                 })
             })
             .collect();
         let start = Instant::now();
-        while seen.completed.load(Ordering::Relaxed) < WORKSPACES / 3 {
+        while completed.load(Ordering::Relaxed) < WORKSPACES / 3 {
             assert!(
                 start.elapsed() < Duration::from_secs(40),
                 "step updates stalled"
@@ -157,16 +105,7 @@ async fn faults_kill9_of_onboarding_mid_step_updates_keeps_every_acknowledged_co
         for worker in workers {
             worker.await.expect("worker");
         }
-        let statuses = seen
-            .statuses
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        eprintln!("answers by (route, status): {statuses:?}");
-        assert!(
-            !statuses.keys().any(|(_, status)| *status == 500),
-            "a crashed onboarding is a retryable 503, never a 500: {statuses:?}"
-        );
+        tally.assert_no_500();
 
         let db = fleet.pool("onboarding").await;
         let user = Uuid::parse_str(&user_id).expect("user id");

@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -20,25 +20,6 @@ use crate::support::{
 };
 
 const WORKSPACES: i64 = 8;
-
-async fn workspace(fleet: &Fleet, token: &str) -> String {
-    let created: Value = fleet
-        .http
-        .post(format!("{}/v1/tenants", fleet.base))
-        .bearer_auth(token)
-        .header("idempotency-key", Uuid::new_v4().to_string())
-        .json(&json!({ "name": "Relay fault" }))
-        .send()
-        .await
-        .expect("provision")
-        .json()
-        .await
-        .expect("tenant json");
-    created["tenant"]["id"]
-        .as_str()
-        .expect("tenant id")
-        .to_owned()
-}
 
 /// Waits (bounded) until billing's outbox has no row left to deliver; returns the delivered ids.
 async fn wait_relayed(billing: &PgPool) -> BTreeSet<Uuid> {
@@ -99,7 +80,7 @@ async fn faults_kill9_mid_outbox_relay_delivers_every_row_with_effect_once() {
         let mut finals = Vec::new();
         let mut bodies = Vec::new();
         for n in 0..WORKSPACES {
-            let tenant = workspace(&fleet, &token).await;
+            let tenant = fleet.workspace(&token).await;
             let (_, events) = lifecycle(n, &tenant);
             let last: Value = serde_json::from_str(events.last().expect("events")).expect("json");
             let status = last["data"]["object"]["status"].as_str().expect("status");

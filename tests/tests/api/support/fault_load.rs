@@ -28,6 +28,14 @@ pub(crate) enum Workload {
 
 const WORKLOADS: [Workload; 2] = [Workload::Signup, Workload::Provision];
 
+/// Two clients of each workload.
+pub(crate) const MIXED: [Workload; 4] = [
+    Workload::Signup,
+    Workload::Signup,
+    Workload::Provision,
+    Workload::Provision,
+];
+
 /// Everything the clients were answered.
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
@@ -48,6 +56,27 @@ impl Seen {
             .filter(|((_, status), _)| !(200..300).contains(status) && !matches!(status, 503 | 504))
             .map(|(key, count)| (*key, *count))
             .collect()
+    }
+
+    /// Every failed answer was retryable — a `503`/`504` (never a `500` or a 4xx) with
+    /// `Retry-After` — and every answer came within `deadline` (the budget plus a slack).
+    pub(crate) fn assert_retryable_within(&self, deadline: Duration) {
+        let wrong = self.unretryable();
+        assert!(
+            wrong.is_empty(),
+            "a lost database answers 503/504, never anything else: {wrong:?}"
+        );
+        assert!(
+            self.failures_without_retry_after.is_empty(),
+            "every failed answer says when to retry: {:?}",
+            self.failures_without_retry_after
+        );
+        for (workload, took) in &self.slowest {
+            assert!(
+                *took <= deadline,
+                "{workload:?}: an answer took {took:?}, past its deadline {deadline:?}"
+            );
+        }
     }
 
     /// How many answers failed (not 2xx).

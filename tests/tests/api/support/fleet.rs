@@ -229,6 +229,26 @@ impl Fleet {
             .is_some_and(Process::is_running)
     }
 
+    /// Provisions a workspace for the holder of `token` through the gateway: its id.
+    pub(crate) async fn workspace(&self, token: &str) -> String {
+        let created: Value = self
+            .http
+            .post(format!("{}/v1/tenants", self.base))
+            .bearer_auth(token)
+            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+            .json(&json!({ "name": "Fault workspace" }))
+            .send()
+            .await
+            .expect("provision")
+            .json()
+            .await
+            .expect("tenant json");
+        created["tenant"]["id"]
+            .as_str()
+            .expect("tenant id")
+            .to_owned()
+    }
+
     /// Signs a new account up and logs it in through the gateway: its user id and access token.
     pub(crate) async fn user(&self) -> (String, String) {
         let email = format!("fault-{}@example.com", uuid::Uuid::new_v4().simple());

@@ -17,6 +17,7 @@ pub(crate) mod processes;
 pub(crate) mod provisioning_storm;
 pub(crate) mod stack;
 pub(crate) mod stripe;
+pub(crate) mod tally;
 pub(crate) mod telemetry;
 pub(crate) mod tenancy;
 pub(crate) mod users;

@@ -5,7 +5,7 @@
 //! client was answered `500`.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     sync::{
         Arc, Mutex, PoisonError,
         atomic::{AtomicUsize, Ordering},
@@ -13,19 +13,20 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::support::fleet::{Fleet, template_items};
+use crate::support::{
+    fleet::{Fleet, template_items},
+    tally::{Tally, until_answered},
+};
 
 const USERS: usize = 3;
 const KEYS_PER_USER: usize = 6;
 /// Concurrent senders of each logical request (same key).
 const SENDERS: usize = 2;
-/// How long one logical request may keep retrying before the test fails.
-const RETRY_FOR: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 struct Request {
@@ -34,23 +35,12 @@ struct Request {
     key: String,
 }
 
-/// What the clients saw: every answer's status (`0`: transport error) and each key's tenant ids.
+/// What the clients saw: every answer, and each key's tenant ids.
 #[derive(Default)]
 struct Seen {
-    statuses: Mutex<BTreeMap<u16, usize>>,
+    tally: Tally,
     tenants: Mutex<HashMap<String, Vec<String>>>,
     provisioned: AtomicUsize,
-}
-
-impl Seen {
-    fn status(&self, status: u16) {
-        *self
-            .statuses
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(status)
-            .or_default() += 1;
-    }
 }
 
 /// Sends one logical request until it is answered 201, retrying 5xx and transport errors.
@@ -60,47 +50,26 @@ async fn provision_until_done(
     request: Request,
     seen: Arc<Seen>,
 ) {
-    let start = Instant::now();
-    loop {
-        let answer = http
-            .post(format!("{base}/v1/tenants"))
+    let url = format!("{base}/v1/tenants");
+    let body = json!({ "name": format!("Fault {}", &request.key[..8]) });
+    let answer = until_answered("provision", 201, &seen.tally, || {
+        http.post(&url)
             .bearer_auth(&request.token)
             .header("idempotency-key", &request.key)
-            .json(&json!({ "name": format!("Fault {}", &request.key[..8]) }))
-            .send()
-            .await;
-        match answer {
-            Ok(response) if response.status() == 201 => {
-                seen.status(201);
-                let body: Value = response.json().await.expect("provisioned json");
-                let tenant = body["tenant"]["id"].as_str().expect("tenant id").to_owned();
-                seen.tenants
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .entry(request.key.clone())
-                    .or_default()
-                    .push(tenant);
-                seen.provisioned.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            Ok(response) => {
-                let status = response.status();
-                seen.status(status.as_u16());
-                let body = response.text().await.unwrap_or_default();
-                assert!(
-                    status.is_server_error(),
-                    "a crash is never the client's fault: {status} {body}"
-                );
-            }
-            Err(_) => seen.status(0),
-        }
-        assert!(
-            start.elapsed() < RETRY_FOR,
-            "key {} was never provisioned",
-            request.key
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .json(&body)
+    })
+    .await;
+    let tenant = answer["tenant"]["id"]
+        .as_str()
+        .expect("tenant id")
+        .to_owned();
+    seen.tenants
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(request.key.clone())
+        .or_default()
+        .push(tenant);
+    seen.provisioned.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Waits (bounded) until at least `count` logical requests were answered 201.
@@ -227,19 +196,9 @@ impl Storm {
         for client in self.clients {
             client.await.expect("client");
         }
-        let statuses = self
-            .seen
-            .statuses
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        eprintln!("answers by status (0: transport error): {statuses:?}");
+        self.seen.tally.assert_no_500();
         let db = fleet.pool("tenant-provisioning").await;
         assert_one_whole_workspace_per_key(&db, &self.requests, &self.seen).await;
         db.close().await;
-        assert!(
-            !statuses.contains_key(&500),
-            "a crash is a retryable 503, never a 500: {statuses:?}"
-        );
     }
 }

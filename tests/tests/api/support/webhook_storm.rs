@@ -3,7 +3,7 @@
 //! once, each retried until a 2xx; and what Stripe saw.
 
 use std::{
-    collections::{BTreeMap, HashMap, VecDeque},
+    collections::{HashMap, VecDeque},
     sync::{
         Arc, Mutex, PoisonError,
         atomic::{AtomicUsize, Ordering},
@@ -18,11 +18,10 @@ use uuid::Uuid;
 use crate::support::{
     fleet::Fleet,
     stripe::{Webhooks, event},
+    tally::{RETRY_FOR, Tally},
 };
 
 const WORKERS: usize = 6;
-/// How long Stripe keeps retrying one delivery before the test fails.
-const RETRY_FOR: Duration = Duration::from_secs(60);
 
 /// A subscription's life as events: distinct `created` seconds, so the order guard alone decides
 /// (a tie would make billing re-read Stripe, which this deployment has no key for).
@@ -82,7 +81,7 @@ pub(crate) fn shuffle<T>(items: &mut [T]) {
 /// What Stripe saw: statuses (`0`: no answer) and each event's acknowledged outcomes.
 #[derive(Default)]
 pub(crate) struct Seen {
-    pub(crate) statuses: Mutex<BTreeMap<u16, usize>>,
+    pub(crate) tally: Tally,
     pub(crate) outcomes: Mutex<HashMap<String, Vec<String>>>,
     pub(crate) acknowledged: AtomicUsize,
 }
@@ -92,12 +91,7 @@ async fn deliver_until_acknowledged(webhooks: &Webhooks, body: &str, seen: &Seen
     let start = Instant::now();
     loop {
         let (status, answer) = webhooks.deliver(body).await;
-        *seen
-            .statuses
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(status)
-            .or_default() += 1;
+        seen.tally.record("webhook", status);
         if (200..300).contains(&status) {
             let outcome = answer["outcome"].as_str().unwrap_or_default().to_owned();
             seen.outcomes
@@ -184,13 +178,6 @@ impl Storm {
         for worker in self.workers {
             worker.await.expect("worker");
         }
-        let statuses = self
-            .seen
-            .statuses
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        eprintln!("answers by status: {statuses:?}");
         assert_eq!(
             self.seen
                 .outcomes
@@ -200,10 +187,7 @@ impl Storm {
             self.bodies.len(),
             "every event was acknowledged"
         );
-        assert!(
-            !statuses.contains_key(&500),
-            "a crash is a retryable 503 to Stripe, never a 500: {statuses:?}"
-        );
+        self.seen.tally.assert_no_500();
         (self.bodies, self.seen)
     }
 }

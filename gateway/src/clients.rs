@@ -1,6 +1,7 @@
 //! One lazily connecting, traced channel per downstream service, and the clients built on it.
 
 use onramp_kit::grpc::client::{self, TracedChannel};
+use onramp_kit::retry::RetryPolicy;
 use onramp_proto::billing::v1::billing_service_client::BillingServiceClient;
 use onramp_proto::common::v1::service_info_client::ServiceInfoClient;
 use onramp_proto::identity::v1::identity_service_client::IdentityServiceClient;
@@ -10,18 +11,25 @@ use tonic_health::pb::health_client::HealthClient;
 
 use crate::config::Config;
 
-/// A downstream service: its name and its channel.
+/// A downstream service: its name, its channel and its retry budget.
 #[derive(Debug, Clone)]
 pub(crate) struct Peer {
     /// The bounded context's name, as `/readyz` reports it.
     pub(crate) name: &'static str,
     channel: TracedChannel,
+    /// The budget of this peer's idempotent calls: its own, so that calls to healthy peers never
+    /// pay for retries to a sick one (which would then see far more than 1.1× its calls).
+    pub(crate) retry: RetryPolicy,
 }
 
 impl Peer {
     fn connect(name: &'static str, addr: &str) -> anyhow::Result<Self> {
         let channel = client::traced(client::channel(addr)?);
-        Ok(Self { name, channel })
+        Ok(Self {
+            name,
+            channel,
+            retry: RetryPolicy::default(),
+        })
     }
 
     pub(crate) fn health(&self) -> HealthClient<TracedChannel> {

@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 
 use axum::{Extension, Router, middleware, serve::ListenerExt};
-use onramp_kit::retry::RetryPolicy;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
@@ -41,7 +40,6 @@ impl Application {
         let state = AppState {
             peers: Peers::connect(&config)?,
             readiness_timeout: config.readiness_timeout,
-            retry: RetryPolicy::default(),
         };
         let verifier = Verifier::new(
             state.peers.identity(),

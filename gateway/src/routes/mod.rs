@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use axum::Router;
-use onramp_kit::retry::RetryPolicy;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::clients::Peers;
@@ -30,8 +29,6 @@ mod words;
 pub(crate) struct AppState {
     pub(crate) peers: Peers,
     pub(crate) readiness_timeout: Duration,
-    /// One retry budget shared by every idempotent call the gateway makes.
-    pub(crate) retry: RetryPolicy,
 }
 
 /// An area's routes, documented.

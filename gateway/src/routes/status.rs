@@ -28,10 +28,9 @@ pub(crate) async fn describe_all(
     State(state): State<AppState>,
 ) -> Result<Json<StatusBody>, Problem> {
     let calls = state.peers.all().into_iter().map(|peer| {
-        let state = &state;
         async move {
             // Describe only reads, so a replica going away mid-call is retried on another.
-            let info = state
+            let info = peer
                 .retry
                 .call_idempotent(|| {
                     let mut client = peer.info();

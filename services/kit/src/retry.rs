@@ -20,13 +20,18 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 3 retries from 25 ms up to 1 s; retries may add at most 20% load (plus 10/s floor).
+    /// 3 retries from 25 ms up to 1 s; retries may add at most 10% load (plus a floor of 1/s, so a
+    /// quiet caller still retries): a peer failing half its calls sees at most 1.1× the calls
+    /// (issue 17). Give each peer its own policy: a shared budget lets calls to healthy peers pay
+    /// for retries to a sick one.
     fn default() -> Self {
         Self::new(
             Duration::from_millis(25),
             Duration::from_secs(1),
             3,
-            TpsBudget::new(Duration::from_secs(10), 10, 0.2),
+            // 0.0999, not 0.1: tower charges a retry `(1 / percent) as isize` deposits, and
+            // 1 / 0.1f32 truncates to 9 — an 11% budget. This one charges 10.
+            TpsBudget::new(Duration::from_secs(10), 1, 0.0999),
         )
     }
 }

@@ -1,14 +1,19 @@
 //! The life of a service process: serve at once (NOT_SERVING), migrate, report SERVING and start the
 //! background workers, drain on shutdown. Each service's `Application` hands its routes here.
 
-use std::{fmt, future::Future, pin::Pin};
+use std::{fmt, future::Future, pin::Pin, time::Duration};
 
 use anyhow::Context as _;
-use sqlx::{PgPool, migrate::Migrator};
+use sqlx::{Connection as _, PgConnection, PgPool, migrate::Migrator};
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
-use crate::{db, grpc::server::GrpcServer, metrics::sampler, service_info::ServiceInfoService};
+use crate::{
+    db,
+    grpc::server::{GrpcServer, Readiness},
+    metrics::sampler,
+    service_info::ServiceInfoService,
+};
 
 /// What a service brings to [`run`].
 #[derive(Debug)]
@@ -98,11 +103,11 @@ impl fmt::Debug for Worker {
 
 /// Serves `routes` (plus ServiceInfo, health and reflection) until `shutdown` fires.
 ///
-/// Health says NOT_SERVING until the database answers and migrations are applied, and again while
-/// draining; calls that arrive before then are served but will fail on storage. `onramp_ready`
-/// follows it, and the pool and mail-outbox gauges are sampled while the service runs. The
-/// [`Worker`]s start once the migrations are applied (never, if shutdown comes first) and stop when
-/// draining starts.
+/// Health says NOT_SERVING until the database answers and migrations are applied, whenever the
+/// database stops answering afterwards, and while draining; calls that arrive before then are
+/// served but will fail on storage. `onramp_ready` follows it, and the pool and mail-outbox gauges
+/// are sampled while the service runs. The [`Worker`]s start once the migrations are applied (never,
+/// if shutdown comes first) and stop when draining starts.
 pub async fn run(
     server: GrpcServer,
     spec: ServiceSpec,
@@ -135,6 +140,12 @@ pub async fn run(
         readiness.serving().await;
         sampler::set_ready(spec.name, true);
         tracing::info!(service = spec.name, "migrations applied; serving");
+        tokio::spawn(follow_database(
+            spec.name,
+            spec.pool.clone(),
+            readiness.clone(),
+            shutdown.child_token(),
+        ));
     }
 
     // Draining starts at the shutdown signal: no longer ready, whatever the server still finishes.
@@ -158,4 +169,52 @@ pub async fn run(
     let outcome = outcome?;
     spec.pool.close().await;
     outcome.with_context(|| format!("the {} gRPC server failed", spec.name))
+}
+
+/// How often readiness re-checks the database once serving, and how long one check may take.
+const DATABASE_CHECK: Duration = Duration::from_secs(1);
+
+/// Reports NOT_SERVING while the database does not answer (it restarted, failed over, the network
+/// to it is cut) and SERVING again once it does, until `stop`. It checks on a connection of its own,
+/// so a pool busy with requests is never mistaken for an outage.
+async fn follow_database(
+    name: &'static str,
+    pool: PgPool,
+    readiness: Readiness,
+    stop: CancellationToken,
+) {
+    let options = pool.connect_options().as_ref().clone();
+    let mut conn: Option<PgConnection> = None;
+    let mut ready = true;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(DATABASE_CHECK) => {}
+        }
+        let check = async {
+            let mut live = match conn.take() {
+                Some(live) => live,
+                None => PgConnection::connect_with(&options).await?,
+            };
+            live.ping().await?;
+            conn = Some(live);
+            Ok::<_, sqlx::Error>(())
+        };
+        let answers = matches!(
+            tokio::time::timeout(DATABASE_CHECK, check).await,
+            Ok(Ok(()))
+        );
+        if answers == ready || stop.is_cancelled() {
+            continue;
+        }
+        ready = answers;
+        if ready {
+            tracing::info!(service = name, "the database answers again; serving");
+            readiness.serving().await;
+        } else {
+            tracing::warn!(service = name, "the database does not answer; not serving");
+            readiness.not_serving().await;
+        }
+        sampler::set_ready(name, ready);
+    }
 }

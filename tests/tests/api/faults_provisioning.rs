@@ -1,231 +1,24 @@
-//! `kill -9` of tenant-provisioning while clients provision workspaces concurrently, each logical
-//! request sent twice at once under one `Idempotency-Key` and retried (same key) on 5xx or a
-//! transport error, as a careful client would. After the restart every key has exactly one workspace,
-//! with its owner membership and the whole starter template — never none, two or half of one — and no
-//! client was answered `500` for the crash.
+//! `kill -9` of tenant-provisioning while clients provision workspaces concurrently (the
+//! [`Storm`]: each key sent twice at once and retried): after the restart every key has exactly one
+//! whole workspace and no client was answered `500` for the crash.
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    sync::{
-        Arc, Mutex, PoisonError,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::{Duration, Instant},
+use std::time::Duration;
+
+use crate::support::{
+    fleet::{Fleet, bounded},
+    provisioning_storm::Storm,
 };
-
-use serde_json::{Value, json};
-use sqlx::PgPool;
-use uuid::Uuid;
-
-use crate::support::fleet::{Fleet, bounded, template_items};
-
-const USERS: usize = 3;
-const KEYS_PER_USER: usize = 6;
-/// Concurrent senders of each logical request (same key).
-const SENDERS: usize = 2;
-/// How long one logical request may keep retrying before the test fails.
-const RETRY_FOR: Duration = Duration::from_secs(60);
-
-#[derive(Clone)]
-struct Request {
-    user_id: String,
-    token: String,
-    key: String,
-}
-
-/// What the clients saw: every answer's status (`0`: transport error) and each key's tenant ids.
-#[derive(Default)]
-struct Seen {
-    statuses: Mutex<BTreeMap<u16, usize>>,
-    tenants: Mutex<HashMap<String, Vec<String>>>,
-    provisioned: AtomicUsize,
-}
-
-impl Seen {
-    fn status(&self, status: u16) {
-        *self
-            .statuses
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(status)
-            .or_default() += 1;
-    }
-}
-
-/// Sends one logical request until it is answered 201, retrying 5xx and transport errors.
-async fn provision_until_done(
-    http: reqwest::Client,
-    base: String,
-    request: Request,
-    seen: Arc<Seen>,
-) {
-    let start = Instant::now();
-    loop {
-        let answer = http
-            .post(format!("{base}/v1/tenants"))
-            .bearer_auth(&request.token)
-            .header("idempotency-key", &request.key)
-            .json(&json!({ "name": format!("Fault {}", &request.key[..8]) }))
-            .send()
-            .await;
-        match answer {
-            Ok(response) if response.status() == 201 => {
-                seen.status(201);
-                let body: Value = response.json().await.expect("provisioned json");
-                let tenant = body["tenant"]["id"].as_str().expect("tenant id").to_owned();
-                seen.tenants
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .entry(request.key.clone())
-                    .or_default()
-                    .push(tenant);
-                seen.provisioned.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            Ok(response) => {
-                let status = response.status();
-                seen.status(status.as_u16());
-                let body = response.text().await.unwrap_or_default();
-                assert!(
-                    status.is_server_error(),
-                    "a crash is never the client's fault: {status} {body}"
-                );
-            }
-            Err(_) => seen.status(0),
-        }
-        assert!(
-            start.elapsed() < RETRY_FOR,
-            "key {} was never provisioned",
-            request.key
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Waits (bounded) until at least `count` logical requests were answered 201.
-async fn wait_provisioned(seen: &Seen, count: usize) {
-    let start = Instant::now();
-    while seen.provisioned.load(Ordering::Relaxed) < count {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "provisioning stopped succeeding"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Tenancy's tables agree with what the clients were told, key by key.
-async fn assert_one_whole_workspace_per_key(db: &PgPool, requests: &[Request], seen: &Seen) {
-    let told = seen
-        .tenants
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    for request in requests {
-        let user = Uuid::parse_str(&request.user_id).expect("user id");
-        let stored: Vec<Uuid> = sqlx::query_scalar(
-            "select tenant_id from provisioning_requests where user_id = $1 and idempotency_key = $2",
-        )
-        .bind(user)
-        .bind(&request.key)
-        .fetch_all(db)
-        .await
-        .expect("requests");
-        assert_eq!(stored.len(), 1, "key {}: one stored result", request.key);
-        let tenant = stored[0];
-        let answers = &told[&request.key];
-        assert_eq!(answers.len(), SENDERS, "every sender got its answer");
-        assert!(
-            answers.iter().all(|id| *id == tenant.to_string()),
-            "key {}: every answer names the stored workspace: {answers:?} vs {tenant}",
-            request.key
-        );
-        let members: Vec<(Uuid, String)> =
-            sqlx::query_as("select user_id, role from memberships where tenant_id = $1")
-                .bind(tenant)
-                .fetch_all(db)
-                .await
-                .expect("members");
-        assert_eq!(
-            members,
-            vec![(user, "owner".to_owned())],
-            "the owner, alone"
-        );
-        let items: i64 =
-            sqlx::query_scalar("select count(*) from starter_items where tenant_id = $1")
-                .bind(tenant)
-                .fetch_one(db)
-                .await
-                .expect("starter items");
-        assert_eq!(items, template_items(), "the whole template");
-    }
-    let workspaces: i64 = sqlx::query_scalar("select count(*) from tenants")
-        .fetch_one(db)
-        .await
-        .expect("tenants");
-    assert_eq!(
-        workspaces,
-        i64::try_from(requests.len()).expect("count"),
-        "no workspace without a key (an orphan of a crashed attempt)"
-    );
-}
 
 #[tokio::test]
 async fn faults_kill9_of_tenancy_mid_provisioning_leaves_one_whole_workspace_per_key() {
     bounded(Duration::from_secs(150), async {
         let mut fleet = Fleet::services(&[]).await;
         fleet.start_gateway("5s", &[]).await;
-        let mut requests = Vec::new();
-        for _ in 0..USERS {
-            let (user_id, token) = fleet.user().await;
-            for _ in 0..KEYS_PER_USER {
-                requests.push(Request {
-                    user_id: user_id.clone(),
-                    token: token.clone(),
-                    key: Uuid::new_v4().to_string(),
-                });
-            }
-        }
-
-        // Every logical request is sent by two clients at once; each client works through its keys
-        // in order, so requests are in flight when the process dies.
-        let seen = Arc::new(Seen::default());
-        let mut clients = Vec::new();
-        for sender in 0..SENDERS {
-            for user in 0..USERS {
-                let mine: Vec<Request> =
-                    requests[user * KEYS_PER_USER..(user + 1) * KEYS_PER_USER].to_vec();
-                let (http, base, seen) = (fleet.http.clone(), fleet.base.clone(), seen.clone());
-                clients.push(tokio::spawn(async move {
-                    // The second sender starts a moment later, so duplicates overlap at random.
-                    tokio::time::sleep(Duration::from_millis(7 * sender as u64)).await;
-                    for request in mine {
-                        provision_until_done(http.clone(), base.clone(), request, seen.clone())
-                            .await;
-                    }
-                }));
-            }
-        }
-        wait_provisioned(&seen, requests.len() / 3).await;
+        let storm = Storm::start(&fleet).await;
+        storm.wait_a_third().await;
         fleet.kill9("tenant-provisioning").await;
         fleet.restart("tenant-provisioning").await;
-        for client in clients {
-            client.await.expect("client");
-        }
-
-        let statuses = seen
-            .statuses
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        eprintln!("answers by status (0: transport error): {statuses:?}");
-        let db = fleet.pool("tenant-provisioning").await;
-        assert_one_whole_workspace_per_key(&db, &requests, &seen).await;
-        db.close().await;
-        assert!(
-            !statuses.contains_key(&500),
-            "a crashed peer is a retryable 503, never a 500: {statuses:?}"
-        );
+        storm.finish(&fleet).await;
     })
     .await;
 }

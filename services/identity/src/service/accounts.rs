@@ -185,6 +185,9 @@ impl Identity {
         };
         let now = self.now();
         let mut tx = self.pool.begin().await?;
+        // Under the account's lock, like the admission: two logins finishing at once would
+        // otherwise each delete its own attempt row and then update the other's, and deadlock.
+        limits::lock_account(&mut tx, &email).await?;
         // The account as it is now: a password changed meanwhile (a reset) invalidates this check.
         let current = match &user {
             Some(user) => users::by_id(&mut tx, user.id).await?,

@@ -26,6 +26,9 @@ const PEER_VARS: [&str; 4] = [
     "ONBOARDING_SERVICE_ADDR",
 ];
 
+/// An `extra` value `peer:<service>` becomes that service's `http://` address.
+pub(crate) const PEER: &str = "peer:";
+
 fn index(service: &str) -> usize {
     SERVICES
         .iter()
@@ -42,6 +45,7 @@ pub(crate) struct Fleet {
     envs: Vec<Vec<(&'static str, String)>>,
     services: Vec<Option<Process>>,
     gateway: Option<Process>,
+    gateway_env: Vec<(&'static str, String)>,
     /// `http://<gateway>`.
     pub(crate) base: String,
     pub(crate) http: reqwest::Client,
@@ -50,38 +54,69 @@ pub(crate) struct Fleet {
 }
 
 impl Fleet {
-    /// Creates the databases and starts every service with `extra` (`(service, VAR, value)`) on top
-    /// of the manifests' variables; waits until each reports SERVING.
+    /// Creates the databases and starts every service with `extra` (`(service, VAR, value)`, a
+    /// value [`PEER`]`<service>` naming another's address) on top of the manifests' variables;
+    /// waits until each reports SERVING.
     pub(crate) async fn services(extra: &[(&str, &'static str, String)]) -> Self {
-        let server = postgres();
+        Self::services_on(postgres(), extra).await
+    }
+
+    /// [`Fleet::services`] on `server`'s databases (a private cluster the test restarts, say).
+    pub(crate) async fn services_on(
+        server: PgServer,
+        extra: &[(&str, &'static str, String)],
+    ) -> Self {
+        Self::services_via(server, extra, &[]).await
+    }
+
+    /// [`Fleet::services_on`], each service named in `database_via` reaching its database through
+    /// that address (a fault proxy in front of `server`) instead of directly.
+    pub(crate) async fn services_via(
+        server: PgServer,
+        extra: &[(&str, &'static str, String)],
+        database_via: &[(&str, SocketAddr)],
+    ) -> Self {
         let prefix = unique_prefix();
         let options = server.options().expect("options");
         let mut fleet = Self {
             server: server.clone(),
             databases: Vec::new(),
-            addrs: Vec::new(),
+            // Every address first, so that a service can be told another's (`PEER`).
+            addrs: SERVICES.iter().map(|_| free_addr()).collect(),
             envs: Vec::new(),
             services: Vec::new(),
             gateway: None,
+            gateway_env: Vec::new(),
             base: String::new(),
             http: reqwest::Client::new(),
             _cleanup: DatabasesGuard::new(&server, &[]),
         };
-        for service in SERVICES {
+        for (i, service) in SERVICES.iter().copied().enumerate() {
             let name = format!("{prefix}_{}", service.replace('-', "_"));
             assert!(db::ensure_database(&options, &name).await.expect("create"));
-            let addr = free_addr();
-            let mut env = service_env(addr, fleet.server.database_url(&name));
+            let addr = fleet.addrs[i];
+            let url = match database_via.iter().find(|(s, _)| *s == service) {
+                Some((_, via)) => {
+                    let mut url = url::Url::parse(&fleet.server.database_url(&name)).expect("url");
+                    url.set_ip_host(via.ip()).expect("host");
+                    url.set_port(Some(via.port())).expect("port");
+                    url.to_string()
+                }
+                None => fleet.server.database_url(&name),
+            };
+            let mut env = service_env(addr, url);
             env.extend(
                 extra
                     .iter()
                     .filter(|(s, _, _)| *s == service)
-                    .map(|(_, k, v)| (*k, v.clone())),
+                    .map(|(_, k, v)| match v.strip_prefix(PEER) {
+                        Some(peer) => (*k, format!("http://{}", fleet.addrs[index(peer)])),
+                        None => (*k, v.clone()),
+                    }),
             );
             fleet.services.push(Some(spawn(service, &env)));
             fleet._cleanup.guard(&name);
             fleet.databases.push(name);
-            fleet.addrs.push(addr);
             fleet.envs.push(env);
         }
         for addr in &fleet.addrs {
@@ -109,8 +144,47 @@ impl Fleet {
             env.push((var, format!("http://{peer}")));
         }
         self.gateway = Some(spawn("gateway", &env));
+        self.gateway_env = env;
         self.base = format!("http://{addr}");
         wait_gateway_ready(&self.http, &self.base).await;
+    }
+
+    /// `kill -9` of the gateway.
+    pub(crate) async fn kill9_gateway(&mut self) {
+        self.gateway.take().expect("the gateway runs").kill9().await;
+    }
+
+    /// Starts the gateway again on the same address and waits until `/readyz` is 200.
+    pub(crate) async fn restart_gateway(&mut self) {
+        assert!(self.gateway.is_none(), "the gateway is still running");
+        self.gateway = Some(spawn("gateway", &self.gateway_env));
+        wait_gateway_ready(&self.http, &self.base).await;
+    }
+
+    /// Polls `/readyz` (bounded by `within`) until it says ready (200) or not (503); panics on any
+    /// other answer.
+    pub(crate) async fn wait_readiness(&self, ready: bool, within: Duration) {
+        let want = if ready { 200 } else { 503 };
+        let start = std::time::Instant::now();
+        loop {
+            let status = self
+                .http
+                .get(format!("{}/readyz", self.base))
+                .send()
+                .await
+                .expect("the gateway answers /readyz")
+                .status()
+                .as_u16();
+            assert!(matches!(status, 200 | 503), "/readyz answered {status}");
+            if status == want {
+                return;
+            }
+            assert!(
+                start.elapsed() < within,
+                "/readyz still answered {status} after {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// The gRPC address `service` listens on.
@@ -155,6 +229,26 @@ impl Fleet {
             .is_some_and(Process::is_running)
     }
 
+    /// Provisions a workspace for the holder of `token` through the gateway: its id.
+    pub(crate) async fn workspace(&self, token: &str) -> String {
+        let created: Value = self
+            .http
+            .post(format!("{}/v1/tenants", self.base))
+            .bearer_auth(token)
+            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+            .json(&json!({ "name": "Fault workspace" }))
+            .send()
+            .await
+            .expect("provision")
+            .json()
+            .await
+            .expect("tenant json");
+        created["tenant"]["id"]
+            .as_str()
+            .expect("tenant id")
+            .to_owned()
+    }
+
     /// Signs a new account up and logs it in through the gateway: its user id and access token.
     pub(crate) async fn user(&self) -> (String, String) {
         let email = format!("fault-{}@example.com", uuid::Uuid::new_v4().simple());
@@ -193,6 +287,25 @@ impl Fleet {
             .expect("me json");
         (me["id"].as_str().expect("user id").to_owned(), token)
     }
+}
+
+/// Every workspace in tenancy's database is whole: exactly one owner, the whole starter template,
+/// and the provisioning request that made it (a connection or process that died mid-transaction
+/// left nothing half-made).
+pub(crate) async fn assert_whole_workspaces(fleet: &Fleet) {
+    let tenancy = fleet.pool("tenant-provisioning").await;
+    let partial: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "select t.id from tenants t
+          where (select count(*) from memberships m where m.tenant_id = t.id and m.role = 'owner') <> 1
+             or (select count(*) from starter_items s where s.tenant_id = t.id) <> $1
+             or not exists (select 1 from provisioning_requests r where r.tenant_id = t.id)",
+    )
+    .bind(template_items())
+    .fetch_all(&tenancy)
+    .await
+    .expect("partial tenants");
+    tenancy.close().await;
+    assert!(partial.is_empty(), "half-made workspaces: {partial:?}");
 }
 
 /// Runs `scenario` under an outer bound, so a hang fails the test instead of stalling CI.

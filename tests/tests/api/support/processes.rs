@@ -13,14 +13,21 @@ use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
 
-/// The binaries `./tests/run` builds next to the test executables.
+/// The binaries `./tests/run` builds next to the test executables, or those in
+/// `ONRAMP_TEST_BIN_DIR` (a copy taken right after building, where several checkouts share one
+/// target directory and each build overwrites the others' binaries).
 pub(crate) fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    // target/<profile>/deps/api-<hash> -> target/<profile>/<name>
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
+    let dir = match std::env::var_os("ONRAMP_TEST_BIN_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let exe = std::env::current_exe().expect("test executable");
+            // target/<profile>/deps/api-<hash> -> target/<profile>/<name>
+            exe.parent()
+                .and_then(|deps| deps.parent())
+                .expect("target dir")
+                .to_path_buf()
+        }
+    };
     let path = dir.join(name);
     assert!(
         path.is_file(),

@@ -3,19 +3,11 @@
 
 use axum::http::StatusCode;
 use onramp_kit::ApiError;
-use onramp_proto::onboarding::v1::{CompanySize, SubmitSalesLeadRequest};
-use serde::{Deserialize, Serialize};
+use onramp_proto::onboarding::v1::{CompanySize, SubmitSalesLeadRequest, SubmitSalesLeadResponse};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::{
-    problem::Problem,
-    routes::{
-        call::{Caller, created, rpc},
-        extract::Json,
-        json_time::rfc3339,
-        words::parse,
-    },
-};
+use crate::routes::prelude::*;
 
 /// The form. Missing text fields are empty and named by the service's validation.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -40,11 +32,12 @@ pub(crate) struct SalesLeadBody {
     source: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct SalesLeadCreated {
-    lead_id: String,
-    #[schema(format = DateTime)]
-    received_at: Option<String>,
+answer! {
+    SalesLeadCreated from SubmitSalesLeadResponse {
+        lead_id: String,
+        #[schema(format = DateTime)]
+        received_at: Option<String> => time,
+    }
 }
 
 /// `POST /v1/sales-leads`: anonymous; 5 per hour per client IP.
@@ -68,12 +61,10 @@ pub(crate) async fn submit(
         message: body.message,
         source: body.source,
     };
-    rpc(c.onboarding().submit_sales_lead(request), |answer| {
-        SalesLeadCreated {
-            lead_id: answer.lead_id,
-            received_at: rfc3339(answer.received_at),
-        }
-    })
+    rpc(
+        c.onboarding().submit_sales_lead(request),
+        SalesLeadCreated::from,
+    )
     .await
     .map(created)
 }

@@ -12,31 +12,30 @@ use axum::{
 };
 use http::HeaderMap;
 use onramp_proto::identity::v1::{
-    LoginRequest, LogoutEverywhereRequest, LogoutRequest, LogoutResponse, RefreshRequest, Session,
+    LoginRequest, LogoutEverywhereRequest, LogoutEverywhereResponse, LogoutRequest, LogoutResponse,
+    RefreshRequest, Session,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::routes::prelude::*;
 use crate::{
     auth::{
-        AuthUserAllowUnverified, CookiePolicy,
+        CookiePolicy,
         cookies::{self, CookieHeaders, SessionCookies},
     },
-    problem::Problem,
-    routes::{
-        call::{Caller, answer, rpc},
-        extract::Json,
-        json_time::rfc3339,
-    },
+    middleware::header_str,
+    routes::json_time::rfc3339,
 };
 
-/// `POST /v1/auth/login` body.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub(crate) struct LoginBody {
-    #[schema(format = "email")]
-    email: String,
-    password: String,
+body! {
+    /// `POST /v1/auth/login` body.
+    #[serde(default, deny_unknown_fields)]
+    LoginBody => LoginRequest {
+        #[schema(format = "email")]
+        email: String,
+        password: String,
+    }
 }
 
 /// A refresh-token body (refresh, logout); a browser sends `{}` and its refresh cookie instead.
@@ -51,9 +50,7 @@ pub(crate) const SESSION_MODE_HEADER: &str = "x-onramp-session";
 
 /// Whether the request asked for the session in cookies only (`X-Onramp-Session: cookie`).
 pub(crate) fn cookie_only(headers: &HeaderMap) -> bool {
-    headers
-        .get(SESSION_MODE_HEADER)
-        .and_then(|value| value.to_str().ok())
+    header_str(headers, SESSION_MODE_HEADER)
         .is_some_and(|value| value.trim().eq_ignore_ascii_case("cookie"))
 }
 
@@ -101,14 +98,14 @@ impl SessionJson {
         session: Option<Session>,
         policy: &CookiePolicy,
         headers: &HeaderMap,
-    ) -> Result<(CookieHeaders, Self), Problem> {
+    ) -> Result<(CookieHeaders, Json<Self>), Problem> {
         let mut session = Self::from_proto(session)?;
         let cookies = session.cookies(policy, unix_now());
         if cookie_only(headers) {
             session.access_token = None;
             session.refresh_token = None;
         }
-        Ok((cookies, session))
+        Ok((cookies, Json(session)))
     }
 
     fn from_proto(session: Option<Session>) -> Result<Self, Problem> {
@@ -167,14 +164,10 @@ pub(crate) async fn login(
     headers: HeaderMap,
     Json(body): Json<LoginBody>,
 ) -> Result<(CookieHeaders, Json<SessionJson>), Problem> {
-    let request = LoginRequest {
-        caller: c.meta(),
-        email: body.email,
-        password: body.password,
-    };
-    let session = answer(c.identity().login(request)).await?.session;
-    let (cookies, session) = SessionJson::answer(session, &policy, &headers)?;
-    Ok((cookies, Json(session)))
+    let session = answer(c.identity().login(body.request(c.meta())))
+        .await?
+        .session;
+    SessionJson::answer(session, &policy, &headers)
 }
 
 /// Rotates the refresh token; presenting a used one revokes its whole family.
@@ -198,14 +191,14 @@ pub(crate) async fn refresh(
         refresh_token: refresh_token(body, &headers, &policy),
     };
     let session = answer(c.identity().refresh(request)).await?.session;
-    let (cookies, session) = SessionJson::answer(session, &policy, &headers)?;
-    Ok((cookies, Json(session)))
+    SessionJson::answer(session, &policy, &headers)
 }
 
-/// `POST /v1/auth/logout` answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct LogoutJson {
-    revoked: bool,
+answer! {
+    /// `POST /v1/auth/logout` answer.
+    LogoutJson from LogoutResponse {
+        revoked: bool,
+    }
 }
 
 /// Revokes the session's refresh token; the cookies are cleared whatever identity answers, so a
@@ -223,30 +216,21 @@ pub(crate) async fn logout(
         caller: c.meta(),
         refresh_token: refresh_token(body, &headers, &policy),
     };
-    let revoked = |answer: LogoutResponse| LogoutJson {
-        revoked: answer.revoked,
-    };
-    let answer = rpc(c.identity().logout(request), revoked).await;
+    let answer = rpc(c.identity().logout(request), LogoutJson::from).await;
     (policy.clear(), answer).into_response()
 }
 
-/// `POST /v1/auth/logout-everywhere` answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct LogoutEverywhereJson {
-    sessions_revoked: u32,
+answer! {
+    /// `POST /v1/auth/logout-everywhere` answer.
+    LogoutEverywhereJson from LogoutEverywhereResponse {
+        sessions_revoked: u32,
+    }
 }
 
-#[utoipa::path(post, path = "/v1/auth/logout-everywhere", tag = "auth",
-    operation_id = "logout_everywhere", security(("bearer" = [])),
-    responses((status = 200, description = "Every session of the user is revoked", body = LogoutEverywhereJson)))]
-pub(crate) async fn logout_everywhere(
-    c: Caller<AuthUserAllowUnverified>,
-) -> Result<Json<LogoutEverywhereJson>, Problem> {
-    let request = LogoutEverywhereRequest { caller: c.meta() };
-    rpc(c.identity().logout_everywhere(request), |answer| {
-        LogoutEverywhereJson {
-            sessions_revoked: answer.sessions_revoked,
-        }
-    })
-    .await
+one_rpc! {
+    #[utoipa::path(post, path = "/v1/auth/logout-everywhere", tag = "auth",
+        operation_id = "logout_everywhere", security(("bearer" = [])),
+        responses((status = 200, description = "Every session of the user is revoked", body = LogoutEverywhereJson)))]
+    pub(crate) fn logout_everywhere(c: Caller<AuthUserAllowUnverified>) -> LogoutEverywhereJson =
+        c.identity().logout_everywhere(LogoutEverywhereRequest { caller: c.meta() });
 }

@@ -1,5 +1,5 @@
-//! What many routes document alike, written once: the workspace in the path, and the answers of
-//! the routes that act on a workspace. Documentation only: nothing constructs these.
+//! What many routes document alike, written once: the workspace in the path or the query, and the
+//! answers of the routes that act on a workspace. Documentation only: nothing constructs these.
 #![allow(dead_code, reason = "types that exist for their OpenAPI derive only")]
 
 use utoipa::{IntoParams, IntoResponses};
@@ -8,6 +8,14 @@ use utoipa::{IntoParams, IntoResponses};
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub(crate) struct TenantPath {
+    /// The tenant's id
+    tenant_id: String,
+}
+
+/// `?tenant_id=` on a route that names its workspace in the query.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct TenantParam {
     /// The tenant's id
     tenant_id: String,
 }

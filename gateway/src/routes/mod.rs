@@ -1,6 +1,6 @@
 //! HTTP routes, one module per area. Each handler's `#[utoipa::path]` is both its route and its
-//! OpenAPI entry: areas list their handlers once, in `routes!`, and [`api_doc`] reads the same
-//! router the gateway serves.
+//! OpenAPI entry: [`api_routes`] lists every handler once, in `routes!`, and [`api_doc`] reads the
+//! same router the gateway serves. Most handlers are one RPC, written with the macros of [`shape`].
 
 use std::time::Duration;
 

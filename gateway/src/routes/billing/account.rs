@@ -137,7 +137,7 @@ one_rpc! {
 
 one_rpc! {
     #[utoipa::path(get, path = "/v1/billing/subscription", tag = "billing", operation_id = "get_subscription",
-        security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
+        security(("bearer" = [])), params(TenantParam),
         responses(
             (status = 200, description = "The workspace's subscription and trial state", body = SummaryJson),
             NotAMember,
@@ -171,7 +171,7 @@ answer! {
 one_rpc! {
     #[utoipa::path(get, path = "/v1/usage/{field}", tag = "billing", operation_id = "get_usage",
         security(("bearer" = [])),
-        params(("field" = String, Path, description = "A limited field, e.g. `seats`"), ("tenant_id" = String, Query, description = "The tenant's id")),
+        params(("field" = String, Path, description = "A limited field, e.g. `seats`"), TenantParam),
         responses(
             (status = 200, description = "How much of the plan's limit is used", body = UsageJson),
             PaymentPending,

@@ -116,7 +116,7 @@ fn view(checklist: Option<pb::Checklist>, dismissed: Option<Vec<String>>) -> Che
 one_rpc! {
     /// `GET /v1/onboarding?tenant_id=…`: the ordered checklist and the next step.
     #[utoipa::path(get, path = "/v1/onboarding", tag = "onboarding", operation_id = "get_checklist",
-        security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
+        security(("bearer" = [])), params(TenantParam),
         responses(
             (status = 200, description = "The ordered checklist", body = ChecklistView),
             NotAMember,
@@ -171,7 +171,7 @@ fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem
 /// `PATCH /v1/onboarding/steps/{id}?tenant_id=…` `{action, data?}`.
 #[utoipa::path(patch, path = "/v1/onboarding/steps/{id}", tag = "onboarding", operation_id = "update_step",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The step's id"), ("tenant_id" = String, Query, description = "The tenant's id")),
+    params(("id" = String, Path, description = "The step's id"), TenantParam),
     request_body = StepBody,
     responses(
         (status = 200, description = "The checklist after the change", body = ChecklistView),
@@ -208,7 +208,7 @@ pub(crate) async fn update(
 one_rpc! {
     /// `POST /v1/onboarding/dismiss-rest?tenant_id=…`.
     #[utoipa::path(post, path = "/v1/onboarding/dismiss-rest", tag = "onboarding", operation_id = "dismiss_rest",
-        security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
+        security(("bearer" = [])), params(TenantParam),
         responses(
             (status = 200, description = "The checklist, with the steps just dismissed", body = ChecklistView),
             NotAMember,

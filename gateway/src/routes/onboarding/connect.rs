@@ -178,7 +178,7 @@ one_rpc! {
 one_rpc! {
     /// `GET /v1/onboarding/connect/account?tenant_id=…`.
     #[utoipa::path(get, path = "/v1/onboarding/connect/account", tag = "connect", operation_id = "get_connected_account",
-        security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
+        security(("bearer" = [])), params(TenantParam),
         responses(
             (status = 200, description = "The account as last known and the newest token", body = AccountAnswer),
             (status = 404, description = "No such workspace or account"),
@@ -196,7 +196,7 @@ one_rpc! {
 one_rpc! {
     /// `POST /v1/onboarding/connect/account/refresh?tenant_id=…`: reads the account from Stripe.
     #[utoipa::path(post, path = "/v1/onboarding/connect/account/refresh", tag = "connect", operation_id = "refresh_connected_account",
-        security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
+        security(("bearer" = [])), params(TenantParam),
         responses(
             (status = 200, description = "The account as Stripe has it now", body = AccountAnswer),
             PaymentPending,
@@ -222,7 +222,7 @@ answer! {
 one_rpc! {
     /// `POST /v1/onboarding/connect/tokens?tenant_id=…`: a new onboarding token (older ones expire).
     #[utoipa::path(post, path = "/v1/onboarding/connect/tokens", tag = "connect", operation_id = "create_onboarding_token",
-        security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
+        security(("bearer" = [])), params(TenantParam),
         responses(
             (status = 201, description = "The token, shown once", body = TokenCreated),
             PaymentPending,

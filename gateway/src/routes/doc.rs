@@ -29,3 +29,44 @@ pub(crate) struct NotAMember;
 #[derive(Debug, IntoResponses)]
 #[response(status = 402)]
 pub(crate) struct PaymentPending;
+
+/// `X-Onramp-Session` on the routes that answer with a session.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub(crate) struct SessionMode {
+    /// `cookie`: answer without the tokens in the body (browsers; the session is in the HttpOnly cookies)
+    #[param(rename = "X-Onramp-Session")]
+    session: Option<String>,
+}
+
+/// Stripe failed
+#[derive(Debug, IntoResponses)]
+#[response(status = 502)]
+pub(crate) struct StripeFailed;
+
+/// No such workspace or account
+#[derive(Debug, IntoResponses)]
+#[response(status = 404)]
+pub(crate) struct NoAccount;
+
+/// `?token=` on the routes that take a browser to Stripe's onboarding.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct OnboardingTokenParam {
+    /// The onboarding token (the credential)
+    token: String,
+}
+
+/// Why an onboarding token does not lead to Stripe.
+#[derive(Debug, IntoResponses)]
+pub(crate) enum TokenRefused {
+    /// Unknown or expired token
+    #[response(status = 404)]
+    Unknown,
+    /// The token is already complete
+    #[response(status = 409)]
+    Complete,
+    /// Stripe failed; the token stays startable
+    #[response(status = 502)]
+    StripeFailed,
+}

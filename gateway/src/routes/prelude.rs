@@ -7,7 +7,10 @@ pub(crate) use crate::{
     problem::Problem,
     routes::{
         call::{Caller, answer, created, rpc},
-        doc::{NotAMember, PaymentPending, TenantParam, TenantPath},
+        doc::{
+            NoAccount, NotAMember, PaymentPending, SessionMode, StripeFailed, TenantParam,
+            TenantPath,
+        },
         extract::{Json, Path, Query, TenantQuery},
         page::PageQuery,
         shape::{each, known, opt, time, word_of},

@@ -75,7 +75,7 @@ one_rpc! {
             (status = 200, description = "Stripe's customer portal for the workspace", body = PortalAnswer),
             (status = 404, description = "No such workspace"),
             (status = 409, description = "The workspace has no billing account yet"),
-            (status = 502, description = "Stripe failed"),
+            StripeFailed,
         ))]
     pub(crate) fn portal(c: Caller<AuthUser>, Json(body): Json<PortalBody>) -> PortalAnswer =
         c.billing().create_portal_session(body.request(c.meta()));

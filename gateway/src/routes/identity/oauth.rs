@@ -89,7 +89,7 @@ pub(crate) struct OauthDone {
     operation_id = "complete_oauth",
     params(
         ("provider" = String, Path, description = "A provider id from /v1/config/public"),
-        ("X-Onramp-Session" = Option<String>, Header, description = "`cookie`: answer without the tokens in the body (browsers; the session is in the HttpOnly cookies)"),
+        SessionMode,
     ),
     request_body = CallbackBody,
     responses(

@@ -150,9 +150,7 @@ fn refresh_token(body: RefreshBody, headers: &HeaderMap, policy: &CookiePolicy) 
 
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", operation_id = "login",
     request_body = LoginBody,
-    params(
-        ("X-Onramp-Session" = Option<String>, Header, description = "`cookie`: answer without the tokens in the body (browsers; the session is in the HttpOnly cookies)"),
-    ),
+    params(SessionMode),
     responses(
         (status = 200, description = "A new session", body = SessionJson),
         (status = 401, description = "Email or password did not match"),
@@ -173,9 +171,7 @@ pub(crate) async fn login(
 /// Rotates the refresh token; presenting a used one revokes its whole family.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", operation_id = "refresh_session",
     request_body = RefreshBody,
-    params(
-        ("X-Onramp-Session" = Option<String>, Header, description = "`cookie`: answer without the tokens in the body (browsers; the session is in the HttpOnly cookies)"),
-    ),
+    params(SessionMode),
     responses(
         (status = 200, description = "The rotated session", body = SessionJson),
         (status = 401, description = "Unknown, expired or reused refresh token"),

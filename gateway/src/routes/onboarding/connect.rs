@@ -11,7 +11,10 @@ use onramp_proto::onboarding::v1::{
 };
 use serde::Deserialize;
 
-use crate::routes::prelude::*;
+use crate::routes::{
+    doc::{OnboardingTokenParam, TokenRefused},
+    prelude::*,
+};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct TokenQuery {
@@ -75,12 +78,10 @@ fn see_other(url: &str) -> Response {
 /// `GET /v1/onboarding/connect/start?token=…`: 303 to Stripe's onboarding (502 when Stripe failed;
 /// the token stays startable).
 #[utoipa::path(get, path = "/v1/onboarding/connect/start", tag = "connect", operation_id = "start_connect_onboarding",
-    params(("token" = String, Query, description = "The onboarding token (the credential)")),
+    params(OnboardingTokenParam),
     responses(
         (status = 303, description = "To Stripe's onboarding", headers(("Location" = String))),
-        (status = 404, description = "Unknown or expired token"),
-        (status = 409, description = "The token is already complete"),
-        (status = 502, description = "Stripe failed; the token stays startable"),
+        TokenRefused,
     ))]
 pub(crate) async fn start(c: Caller, Query(query): Query<TokenQuery>) -> Result<Response, Problem> {
     let request = StartConnectOnboardingRequest {
@@ -93,12 +94,10 @@ pub(crate) async fn start(c: Caller, Query(query): Query<TokenQuery>) -> Result<
 
 /// `GET /v1/onboarding/connect/refresh?token=…`: Stripe's refresh_url; 303 to a new link.
 #[utoipa::path(get, path = "/v1/onboarding/connect/refresh", tag = "connect", operation_id = "refresh_connect_link",
-    params(("token" = String, Query, description = "The onboarding token (the credential)")),
+    params(OnboardingTokenParam),
     responses(
         (status = 303, description = "To a new Stripe onboarding link", headers(("Location" = String))),
-        (status = 404, description = "Unknown or expired token"),
-        (status = 409, description = "The token is already complete"),
-        (status = 502, description = "Stripe failed; the token stays startable"),
+        TokenRefused,
     ))]
 pub(crate) async fn refresh(
     c: Caller,
@@ -168,7 +167,7 @@ one_rpc! {
             (status = 200, description = "The account (created once; `created` says whether now)", body = AccountAnswer),
             PaymentPending,
             NotAMember,
-            (status = 502, description = "Stripe failed"),
+            StripeFailed,
         ))]
     pub(crate) fn create_account(c: Caller<AuthUser>, Json(body): Json<CreateAccountBody>)
         -> AccountAnswer = c.onboarding().create_connected_account(body.request(c.meta())),
@@ -181,7 +180,7 @@ one_rpc! {
         security(("bearer" = [])), params(TenantParam),
         responses(
             (status = 200, description = "The account as last known and the newest token", body = AccountAnswer),
-            (status = 404, description = "No such workspace or account"),
+            NoAccount,
         ))]
     pub(crate) fn get_account(c: Caller<AuthUser>, Query(query): Query<TenantQuery>)
         -> AccountAnswer = c.onboarding().get_connected_account(GetConnectedAccountRequest {
@@ -200,8 +199,8 @@ one_rpc! {
         responses(
             (status = 200, description = "The account as Stripe has it now", body = AccountAnswer),
             PaymentPending,
-            (status = 404, description = "No such workspace or account"),
-            (status = 502, description = "Stripe failed"),
+            NoAccount,
+            StripeFailed,
         ))]
     pub(crate) fn refresh_account(c: Caller<AuthUser>, Query(query): Query<TenantQuery>)
         -> AccountAnswer = c.onboarding().refresh_connect_account(RefreshConnectAccountRequest {

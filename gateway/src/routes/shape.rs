@@ -108,6 +108,17 @@ macro_rules! one_rpc {
     };
 }
 
+/// The request of a route that acts on the workspace its query names: `$request { caller,
+/// tenant_id }`, from the handler's `Caller` and `TenantQuery`.
+macro_rules! for_tenant {
+    ($request:ident, $c:ident, $query:ident) => {
+        $request {
+            caller: $c.meta(),
+            tenant_id: $query.tenant_id,
+        }
+    };
+}
+
 /// A nested message, if set, in its JSON shape.
 pub(crate) fn opt<P, J: From<P>>(value: Option<P>) -> Option<J> {
     value.map(J::from)

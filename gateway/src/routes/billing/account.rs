@@ -144,7 +144,7 @@ one_rpc! {
         ))]
     pub(crate) fn subscription(c: Caller<AuthUser>, Query(query): Query<TenantQuery>)
         -> Option<SummaryJson> = c.billing().get_subscription_summary(
-            GetSubscriptionSummaryRequest { caller: c.meta(), tenant_id: query.tenant_id },
+            for_tenant!(GetSubscriptionSummaryRequest, c, query),
         ), |a| opt(a.summary);
 }
 

@@ -2,18 +2,15 @@
 //! HttpOnly cookie that binds the `state` to this browser; `callback` sends the code, the state and
 //! that cookie back to identity and answers with a session.
 
-use axum::{
-    Extension,
-    response::{IntoResponse, Response},
-};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
 use onramp_kit::Code;
 use onramp_proto::identity::v1::{CompleteOauthRequest, StartOauthRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::session::{SessionJson, unix_now};
-use crate::auth::{CookiePolicy, cookies::cookie};
+use super::session::{Browser, SessionJson, unix_now};
+use crate::auth::cookies::cookie;
 use crate::routes::prelude::*;
 
 /// The cookie that carries the browser binding between start and callback.
@@ -100,19 +97,18 @@ pub(crate) struct OauthDone {
     ))]
 pub(crate) async fn callback(
     c: Caller,
-    Extension(policy): Extension<CookiePolicy>,
+    to: Browser,
     Path(provider): Path<String>,
-    headers: HeaderMap,
     Json(body): Json<CallbackBody>,
 ) -> Result<Response, Problem> {
-    let binding = cookie(&headers, BINDING_COOKIE)
+    let binding = cookie(&to.headers, BINDING_COOKIE)
         .unwrap_or_default()
         .to_owned();
     let request = body.request(c.meta(), provider, binding);
     let done = answer(c.identity().complete_oauth(request)).await?;
     // A browser signing in through a provider gets the same session cookies as a password login
     // (and, when it asks, the same cookie-only answer).
-    let (cookies, Json(session)) = SessionJson::answer(done.session, &policy, &headers)?;
+    let (cookies, Json(session)) = to.session(done.session)?;
     let clear = HeaderValue::from_static(
         "onramp_oauth_binding=; Max-Age=0; Path=/v1/auth/oauth; HttpOnly; Secure; SameSite=Lax",
     );

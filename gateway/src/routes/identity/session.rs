@@ -8,9 +8,10 @@
 
 use axum::{
     Extension,
+    extract::FromRequestParts,
     response::{IntoResponse, Response},
 };
-use http::HeaderMap;
+use http::{HeaderMap, request::Parts};
 use onramp_proto::identity::v1::{
     LoginRequest, LogoutEverywhereRequest, LogoutEverywhereResponse, LogoutRequest, LogoutResponse,
     RefreshRequest, Session,
@@ -92,22 +93,6 @@ impl SessionJson {
         })
     }
 
-    /// The cookies for `session`, and the body for the request's answer: without the tokens when
-    /// the request asked for a cookie-only answer.
-    pub(super) fn answer(
-        session: Option<Session>,
-        policy: &CookiePolicy,
-        headers: &HeaderMap,
-    ) -> Result<(CookieHeaders, Json<Self>), Problem> {
-        let mut session = Self::from_proto(session)?;
-        let cookies = session.cookies(policy, unix_now());
-        if cookie_only(headers) {
-            session.access_token = None;
-            session.refresh_token = None;
-        }
-        Ok((cookies, Json(session)))
-    }
-
     fn from_proto(session: Option<Session>) -> Result<Self, Problem> {
         let session = session.ok_or_else(|| {
             tracing::error!("identity returned no session");
@@ -132,19 +117,50 @@ impl SessionJson {
 }
 
 pub(super) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+    chrono::Utc::now().timestamp()
 }
 
-/// The body's refresh token, else the browser's refresh cookie.
-fn refresh_token(body: RefreshBody, headers: &HeaderMap, policy: &CookiePolicy) -> String {
-    if body.refresh_token.is_empty() {
-        cookies::cookie(headers, policy.refresh)
-            .unwrap_or_default()
-            .to_owned()
-    } else {
-        body.refresh_token
+/// A session answer: its cookies and its JSON.
+pub(super) type SessionAnswer = Result<(CookieHeaders, Json<SessionJson>), Problem>;
+
+/// What a session answer needs of the request: the cookie policy, and the headers that carry the
+/// browser's cookies and its wish for a cookie-only answer.
+pub(crate) struct Browser {
+    pub(super) policy: CookiePolicy,
+    pub(super) headers: HeaderMap,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Browser {
+    type Rejection = <Extension<CookiePolicy> as FromRequestParts<S>>::Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Extension(policy) = Extension::from_request_parts(parts, state).await?;
+        let headers = parts.headers.clone();
+        Ok(Self { policy, headers })
+    }
+}
+
+impl Browser {
+    /// The cookies for `session`, and its JSON: without the tokens when the request asked for a
+    /// cookie-only answer.
+    pub(super) fn session(&self, session: Option<Session>) -> SessionAnswer {
+        let mut session = SessionJson::from_proto(session)?;
+        let cookies = session.cookies(&self.policy, unix_now());
+        if cookie_only(&self.headers) {
+            session.access_token = None;
+            session.refresh_token = None;
+        }
+        Ok((cookies, Json(session)))
+    }
+
+    /// The body's refresh token, else the browser's refresh cookie.
+    fn refresh_token(&self, body: RefreshBody) -> String {
+        if body.refresh_token.is_empty() {
+            let cookie = cookies::cookie(&self.headers, self.policy.refresh);
+            cookie.unwrap_or_default().to_owned()
+        } else {
+            body.refresh_token
+        }
     }
 }
 
@@ -156,16 +172,9 @@ fn refresh_token(body: RefreshBody, headers: &HeaderMap, policy: &CookiePolicy) 
         (status = 401, description = "Email or password did not match"),
         (status = 429, description = "Too many attempts"),
     ))]
-pub(crate) async fn login(
-    c: Caller,
-    Extension(policy): Extension<CookiePolicy>,
-    headers: HeaderMap,
-    Json(body): Json<LoginBody>,
-) -> Result<(CookieHeaders, Json<SessionJson>), Problem> {
-    let session = answer(c.identity().login(body.request(c.meta())))
-        .await?
-        .session;
-    SessionJson::answer(session, &policy, &headers)
+pub(crate) async fn login(c: Caller, to: Browser, Json(body): Json<LoginBody>) -> SessionAnswer {
+    let login = answer(c.identity().login(body.request(c.meta()))).await?;
+    to.session(login.session)
 }
 
 /// Rotates the refresh token; presenting a used one revokes its whole family.
@@ -178,16 +187,15 @@ pub(crate) async fn login(
     ))]
 pub(crate) async fn refresh(
     c: Caller,
-    Extension(policy): Extension<CookiePolicy>,
-    headers: HeaderMap,
+    to: Browser,
     Json(body): Json<RefreshBody>,
-) -> Result<(CookieHeaders, Json<SessionJson>), Problem> {
+) -> SessionAnswer {
+    let refresh_token = to.refresh_token(body);
     let request = RefreshRequest {
         caller: c.meta(),
-        refresh_token: refresh_token(body, &headers, &policy),
+        refresh_token,
     };
-    let session = answer(c.identity().refresh(request)).await?.session;
-    SessionJson::answer(session, &policy, &headers)
+    to.session(answer(c.identity().refresh(request)).await?.session)
 }
 
 answer! {
@@ -202,18 +210,14 @@ answer! {
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", operation_id = "logout",
     request_body = RefreshBody,
     responses((status = 200, description = "The refresh token's session is revoked (if it was live)", body = LogoutJson)))]
-pub(crate) async fn logout(
-    c: Caller,
-    Extension(policy): Extension<CookiePolicy>,
-    headers: HeaderMap,
-    Json(body): Json<RefreshBody>,
-) -> Response {
+pub(crate) async fn logout(c: Caller, to: Browser, Json(body): Json<RefreshBody>) -> Response {
+    let refresh_token = to.refresh_token(body);
     let request = LogoutRequest {
         caller: c.meta(),
-        refresh_token: refresh_token(body, &headers, &policy),
+        refresh_token,
     };
     let answer = rpc(c.identity().logout(request), LogoutJson::from).await;
-    (policy.clear(), answer).into_response()
+    (to.policy.clear(), answer).into_response()
 }
 
 answer! {

@@ -183,10 +183,7 @@ one_rpc! {
             NoAccount,
         ))]
     pub(crate) fn get_account(c: Caller<AuthUser>, Query(query): Query<TenantQuery>)
-        -> AccountAnswer = c.onboarding().get_connected_account(GetConnectedAccountRequest {
-            caller: c.meta(),
-            tenant_id: query.tenant_id,
-        }), |answer| AccountAnswer {
+        -> AccountAnswer = c.onboarding().get_connected_account(for_tenant!(GetConnectedAccountRequest, c, query)), |answer| AccountAnswer {
             latest_token: opt(answer.latest_token),
             ..AccountAnswer::new(answer.account)
         };
@@ -203,10 +200,7 @@ one_rpc! {
             StripeFailed,
         ))]
     pub(crate) fn refresh_account(c: Caller<AuthUser>, Query(query): Query<TenantQuery>)
-        -> AccountAnswer = c.onboarding().refresh_connect_account(RefreshConnectAccountRequest {
-            caller: c.meta(),
-            tenant_id: query.tenant_id,
-        }), |answer| AccountAnswer::new(answer.account);
+        -> AccountAnswer = c.onboarding().refresh_connect_account(for_tenant!(RefreshConnectAccountRequest, c, query)), |answer| AccountAnswer::new(answer.account);
 }
 
 answer! {
@@ -230,8 +224,5 @@ one_rpc! {
         ))]
     pub(crate) fn create_token(c: Caller<AuthUser>, Query(query): Query<TenantQuery>)
         -> (CREATED, TokenCreated) =
-        c.onboarding().create_onboarding_token(CreateOnboardingTokenRequest {
-            caller: c.meta(),
-            tenant_id: query.tenant_id,
-        });
+        c.onboarding().create_onboarding_token(for_tenant!(CreateOnboardingTokenRequest, c, query));
 }

@@ -25,7 +25,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use http::{HeaderMap, Method, header};
+use http::{HeaderMap, header};
 use onramp_kit::Code;
 
 use crate::{
@@ -47,10 +47,8 @@ pub(crate) async fn protect(
     request: Request,
     next: Next,
 ) -> Response {
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
+    // GET, HEAD, OPTIONS and TRACE change nothing (and no route answers TRACE).
+    let safe = request.method().is_safe();
     let headers = request.headers();
     let cookie_authenticated =
         !headers.contains_key(header::AUTHORIZATION) && guard.cookies.has_session_cookie(headers);

@@ -122,7 +122,8 @@ one_rpc! {
             NotAMember,
         ))]
     pub(crate) fn get(c: Caller<AuthUser>, Query(query): Query<TenantQuery>) -> ChecklistView =
-        c.onboarding().get_checklist(for_tenant!(GetChecklistRequest, c, query)), |answer| view(answer.checklist, None);
+        c.onboarding().get_checklist(for_tenant!(GetChecklistRequest, c, query)),
+        |answer| view(answer.checklist, None);
 }
 
 /// Step data that parsed as JSON but breaks the step's rules: 422, like the service's own checks.
@@ -211,5 +212,6 @@ one_rpc! {
             NotAMember,
         ))]
     pub(crate) fn dismiss_rest(c: Caller<AuthUser>, Query(query): Query<TenantQuery>)
-        -> ChecklistView = c.onboarding().dismiss_rest(for_tenant!(DismissRestRequest, c, query)), |answer| view(answer.checklist, Some(answer.dismissed_step_ids));
+        -> ChecklistView = c.onboarding().dismiss_rest(for_tenant!(DismissRestRequest, c, query)),
+        |answer| view(answer.checklist, Some(answer.dismissed_step_ids));
 }

@@ -183,7 +183,9 @@ one_rpc! {
             NoAccount,
         ))]
     pub(crate) fn get_account(c: Caller<AuthUser>, Query(query): Query<TenantQuery>)
-        -> AccountAnswer = c.onboarding().get_connected_account(for_tenant!(GetConnectedAccountRequest, c, query)), |answer| AccountAnswer {
+        -> AccountAnswer =
+        c.onboarding().get_connected_account(for_tenant!(GetConnectedAccountRequest, c, query)),
+        |answer| AccountAnswer {
             latest_token: opt(answer.latest_token),
             ..AccountAnswer::new(answer.account)
         };
@@ -200,7 +202,9 @@ one_rpc! {
             StripeFailed,
         ))]
     pub(crate) fn refresh_account(c: Caller<AuthUser>, Query(query): Query<TenantQuery>)
-        -> AccountAnswer = c.onboarding().refresh_connect_account(for_tenant!(RefreshConnectAccountRequest, c, query)), |answer| AccountAnswer::new(answer.account);
+        -> AccountAnswer =
+        c.onboarding().refresh_connect_account(for_tenant!(RefreshConnectAccountRequest, c, query)),
+        |answer| AccountAnswer::new(answer.account);
 }
 
 answer! {

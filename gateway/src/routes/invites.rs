@@ -1,7 +1,6 @@
 //! Invites over HTTP: bulk create, list and revoke (owners and admins), the public lookup behind the
 //! accept page (`GET /v1/invites/{code}`, no sign-in), and accept (signed in).
 
-use onramp_kit::ApiError;
 use onramp_proto::tenancy::v1 as pb;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -84,15 +83,11 @@ pub(crate) async fn list(
     Query(page): Query<PageQuery>,
     c: Caller<AuthUser>,
 ) -> Result<Json<json::Invites>, Problem> {
-    let filter = match query.state.as_deref() {
-        None | Some("") => pb::InviteState::Unspecified,
-        Some(word) => parse(word).ok_or_else(|| {
-            Problem(ApiError::invalid_field(
-                "state",
-                "state must be pending, accepted, revoked or expired",
-            ))
-        })?,
-    };
+    let filter: pb::InviteState = parse_optional(
+        query.state.as_deref(),
+        "state",
+        "state must be pending, accepted, revoked or expired",
+    )?;
     let request = pb::ListInvitesRequest {
         caller: c.meta(),
         tenant_id,

@@ -14,6 +14,6 @@ pub(crate) use crate::{
         extract::{Json, Path, Query, TenantQuery},
         page::PageQuery,
         shape::{each, known, opt, time, word_of},
-        words::{parse, word},
+        words::{parse, parse_field, parse_optional, word},
     },
 };

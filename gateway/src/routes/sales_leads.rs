@@ -2,7 +2,6 @@
 //! proxy header only) is the rate-limit key, counted by the onboarding service in Postgres.
 
 use axum::http::StatusCode;
-use onramp_kit::ApiError;
 use onramp_proto::onboarding::v1::{CompanySize, SubmitSalesLeadRequest, SubmitSalesLeadResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -56,7 +55,12 @@ pub(crate) async fn submit(
         full_name: body.full_name,
         email: body.email,
         company: body.company,
-        company_size: company_size(body.company_size.as_deref())?.into(),
+        company_size: parse_optional::<CompanySize>(
+            body.company_size.as_deref(),
+            "company_size",
+            "company_size: must be one of solo, small, medium, large, enterprise, huge",
+        )?
+        .into(),
         phone: body.phone,
         message: body.message,
         source: body.source,
@@ -67,16 +71,4 @@ pub(crate) async fn submit(
     )
     .await
     .map(created)
-}
-
-fn company_size(raw: Option<&str>) -> Result<CompanySize, Problem> {
-    match raw {
-        None | Some("") => Ok(CompanySize::Unspecified),
-        Some(word) => parse(word).ok_or_else(|| {
-            Problem(ApiError::invalid_field(
-                "company_size",
-                "company_size: must be one of solo, small, medium, large, enterprise, huge",
-            ))
-        }),
-    }
 }

@@ -184,12 +184,11 @@ pub(crate) async fn update(
     Query(query): Query<TenantQuery>,
     Json(body): Json<StepBody>,
 ) -> Result<Json<ChecklistView>, Problem> {
-    let action = parse::<StepAction>(&body.action).ok_or_else(|| {
-        Problem(ApiError::invalid_field(
-            "action",
-            "action: must be complete, dismiss or restore",
-        ))
-    })?;
+    let action: StepAction = parse_field(
+        &body.action,
+        "action",
+        "action: must be complete, dismiss or restore",
+    )?;
     let request = UpdateStepRequest {
         caller: c.meta(),
         tenant_id: query.tenant_id,

@@ -1,6 +1,5 @@
 //! Members of a tenant: list, change role, remove (or leave).
 
-use onramp_kit::ApiError;
 use onramp_proto::tenancy::v1 as pb;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -36,12 +35,7 @@ pub(crate) struct RoleBody {
 
 /// A role from a JSON body, or a 400 naming `field`.
 pub(crate) fn role(word: &str, field: impl Into<String>) -> Result<pb::Role, Problem> {
-    parse(word).ok_or_else(|| {
-        Problem(ApiError::invalid_field(
-            field,
-            "role must be owner, admin or member",
-        ))
-    })
+    parse_field(word, field, "role must be owner, admin or member")
 }
 
 one_rpc! {

@@ -5,7 +5,7 @@ mod idempotency_key;
 pub(crate) mod json;
 pub(crate) mod members;
 
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use http::{HeaderValue, StatusCode, header};
 use onramp_proto::tenancy::v1::{self as pb, ProvisionTenantRequest};
 
@@ -44,16 +44,16 @@ pub(crate) async fn provision(
     key: IdempotencyKey,
     c: Caller<AuthUser>,
     Json(body): Json<ProvisionBody>,
-) -> Result<Response, Problem> {
+) -> Result<impl IntoResponse, Problem> {
     let request = body.request(c.meta(), key.0);
     let answer = answer(c.tenancy().provision_tenant(request)).await?;
-    let replayed = answer.replayed;
-    let mut response = (StatusCode::CREATED, Json(json::Provisioned::from(answer))).into_response();
-    response.headers_mut().insert(
-        "idempotent-replayed",
-        HeaderValue::from_static(if replayed { "true" } else { "false" }),
-    );
-    Ok(response)
+    let replayed = HeaderValue::from_static(if answer.replayed { "true" } else { "false" });
+    let json = Json(json::Provisioned::from(answer));
+    Ok((
+        StatusCode::CREATED,
+        [("idempotent-replayed", replayed)],
+        json,
+    ))
 }
 
 one_rpc! {
@@ -92,21 +92,16 @@ one_rpc! {
 pub(crate) async fn status(
     Path(tenant_id): Path<String>,
     c: Caller<AuthUser>,
-) -> Result<Response, Problem> {
+) -> Result<impl IntoResponse, Problem> {
     let request = pb::GetTenantStatusRequest {
         caller: c.meta(),
         tenant_id,
     };
     let status = answer(c.tenancy().get_tenant_status(request)).await?.status;
     let status = status.unwrap_or_default();
-    let retry_after = status.retry_after_seconds;
-    let mut response = Json(json::Status::from(status)).into_response();
-    if retry_after > 0 {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    }
-    Ok(response)
+    let seconds = status.retry_after_seconds;
+    let retry_after = (seconds > 0).then(|| [(header::RETRY_AFTER, HeaderValue::from(seconds))]);
+    Ok((retry_after, Json(json::Status::from(status))))
 }
 
 one_rpc! {

@@ -6,7 +6,7 @@ pub(super) mod account;
 
 use axum::{
     http::{HeaderValue, header},
-    response::{IntoResponse, Response},
+    response::IntoResponse,
 };
 use onramp_proto::{
     billing::v1::{
@@ -172,7 +172,7 @@ pub(crate) struct PublicPlans {
 #[utoipa::path(get, path = "/v1/plans/public", tag = "billing", operation_id = "list_public_plans",
     responses((status = 200, description = "The public plans, cacheable", body = PublicPlans,
         headers(("Cache-Control" = String, description = "public, max-age=N")))))]
-pub(crate) async fn public_plans(c: Caller) -> Result<Response, Problem> {
+pub(crate) async fn public_plans(c: Caller) -> Result<impl IntoResponse, Problem> {
     let request = ListPublicPlansRequest { caller: c.meta() };
     let response = answer(c.billing().list_public_plans(request)).await?;
     let max_age = response.cache_max_age_seconds;
@@ -180,11 +180,11 @@ pub(crate) async fn public_plans(c: Caller) -> Result<Response, Problem> {
         provider: word(response.provider()),
         plans: response.plans.into_iter().map(to_json).collect(),
     };
-    let mut response = Json(body).into_response();
-    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
-        response.headers_mut().insert(header::CACHE_CONTROL, value);
-    }
-    Ok(response)
+    let cache = HeaderValue::from_str(&format!("public, max-age={max_age}")).ok();
+    Ok((
+        cache.map(|value| [(header::CACHE_CONTROL, value)]),
+        Json(body),
+    ))
 }
 
 /// The catalog with its version (send it back as `expected_version`).

@@ -1,9 +1,6 @@
 //! Stripe Connect onboarding over HTTP.
 
-use axum::{
-    http::{StatusCode, header},
-    response::{IntoResponse, Response},
-};
+use axum::response::Redirect;
 use onramp_proto::onboarding::v1::{
     self as pb, CreateConnectedAccountRequest, CreateOnboardingTokenRequest,
     GetConnectedAccountRequest, HandleConnectReturnRequest, RefreshConnectAccountRequest,
@@ -70,11 +67,6 @@ answer! {
     }
 }
 
-/// A browser redirect to Stripe's account link.
-fn see_other(url: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, url.to_owned())]).into_response()
-}
-
 /// `GET /v1/onboarding/connect/start?token=…`: 303 to Stripe's onboarding (502 when Stripe failed;
 /// the token stays startable).
 #[utoipa::path(get, path = "/v1/onboarding/connect/start", tag = "connect", operation_id = "start_connect_onboarding",
@@ -83,13 +75,13 @@ fn see_other(url: &str) -> Response {
         (status = 303, description = "To Stripe's onboarding", headers(("Location" = String))),
         TokenRefused,
     ))]
-pub(crate) async fn start(c: Caller, Query(query): Query<TokenQuery>) -> Result<Response, Problem> {
+pub(crate) async fn start(c: Caller, Query(query): Query<TokenQuery>) -> Result<Redirect, Problem> {
     let request = StartConnectOnboardingRequest {
         caller: c.meta(),
         token: query.token,
     };
     let answer = answer(c.onboarding().start_connect_onboarding(request)).await?;
-    Ok(see_other(&answer.account_link_url))
+    Ok(Redirect::to(&answer.account_link_url))
 }
 
 /// `GET /v1/onboarding/connect/refresh?token=…`: Stripe's refresh_url; 303 to a new link.
@@ -102,13 +94,13 @@ pub(crate) async fn start(c: Caller, Query(query): Query<TokenQuery>) -> Result<
 pub(crate) async fn refresh(
     c: Caller,
     Query(query): Query<TokenQuery>,
-) -> Result<Response, Problem> {
+) -> Result<Redirect, Problem> {
     let request = RefreshConnectLinkRequest {
         caller: c.meta(),
         token: query.token,
     };
     let answer = answer(c.onboarding().refresh_connect_link(request)).await?;
-    Ok(see_other(&answer.account_link_url))
+    Ok(Redirect::to(&answer.account_link_url))
 }
 
 answer! {

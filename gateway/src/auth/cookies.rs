@@ -29,7 +29,7 @@ pub(crate) struct CookiePolicy {
 }
 
 /// The cookies a session turns into, with their lifetimes (seconds).
-#[derive(Debug)]
+#[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct SessionCookies<'a> {
     pub(crate) access_token: &'a str,
     pub(crate) access_max_age: i64,
@@ -64,7 +64,8 @@ impl CookiePolicy {
     /// The response headers for a fresh session: its cookies, and the new CSRF token also in
     /// [`CSRF_HEADER`] (a page on another origin cannot read this host's cookies).
     pub(crate) fn set(&self, session: &SessionCookies<'_>) -> CookieHeaders {
-        let (lines, csrf) = self.set_lines(session);
+        let csrf = new_csrf_token();
+        let lines = self.lines(Some(session), &csrf);
         CookieHeaders {
             lines,
             csrf: Some(csrf),
@@ -73,42 +74,29 @@ impl CookiePolicy {
 
     /// The response headers that end the browser session.
     pub(crate) fn clear(&self) -> CookieHeaders {
-        CookieHeaders {
-            lines: self.clear_lines(),
-            csrf: None,
-        }
+        let lines = self.lines(None, "");
+        CookieHeaders { lines, csrf: None }
     }
 
-    fn set_lines(&self, session: &SessionCookies<'_>) -> (Vec<HeaderValue>, String) {
-        let csrf = new_csrf_token();
-        let lines = [
-            self.line(
-                self.access,
-                session.access_token,
-                "/",
-                session.access_max_age,
-                true,
-            ),
-            self.line(
-                self.refresh,
-                session.refresh_token,
-                REFRESH_PATH,
-                session.refresh_max_age,
-                true,
-            ),
-            self.line(self.csrf, &csrf, "/", session.refresh_max_age, false),
-        ];
-        (lines.into_iter().filter_map(valid).collect(), csrf)
-    }
-
-    fn clear_lines(&self) -> Vec<HeaderValue> {
+    /// The three cookies of `session`; without one, the empty and expired ones that end it.
+    fn lines(&self, session: Option<&SessionCookies<'_>>, csrf: &str) -> Vec<HeaderValue> {
+        let s = session.copied().unwrap_or_default();
         [
-            self.line(self.access, "", "/", 0, true),
-            self.line(self.refresh, "", REFRESH_PATH, 0, true),
-            self.line(self.csrf, "", "/", 0, false),
+            (self.access, s.access_token, "/", s.access_max_age, true),
+            (
+                self.refresh,
+                s.refresh_token,
+                REFRESH_PATH,
+                s.refresh_max_age,
+                true,
+            ),
+            (self.csrf, csrf, "/", s.refresh_max_age, false),
         ]
         .into_iter()
-        .filter_map(valid)
+        .map(|(name, value, path, max_age, http_only)| {
+            self.line(name, value, path, max_age, http_only)
+        })
+        .filter_map(|line| HeaderValue::try_from(line).ok())
         .collect()
     }
 
@@ -160,10 +148,6 @@ impl IntoResponseParts for CookieHeaders {
     }
 }
 
-fn valid(line: String) -> Option<HeaderValue> {
-    HeaderValue::try_from(line).ok()
-}
-
 fn new_csrf_token() -> String {
     let mut bytes = [0_u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
@@ -190,7 +174,7 @@ mod tests {
     #[test]
     fn secure_cookies_are_prefixed_http_only_and_scoped() {
         let policy = CookiePolicy::new(&EdgeConfig::default());
-        let (lines, csrf) = policy.set_lines(&SessionCookies {
+        let CookieHeaders { lines, csrf } = policy.set(&SessionCookies {
             access_token: "a.b.c",
             access_max_age: 900,
             refresh_token: "r",
@@ -202,6 +186,7 @@ mod tests {
             "__Host-onramp_access=a.b.c; Path=/; Max-Age=900; SameSite=Lax; Secure; HttpOnly"
         );
         assert!(lines[1].starts_with("__Secure-onramp_refresh=r; Path=/v1/auth;"));
+        let csrf = csrf.expect("a CSRF token");
         assert!(lines[2].contains(&csrf) && !lines[2].contains("HttpOnly"));
         assert_eq!(csrf.len(), 43);
     }

@@ -20,7 +20,7 @@ use http::{HeaderMap, header, request::Parts};
 use onramp_kit::{Code, auth::AccessClaims};
 use onramp_proto::common::v1::Caller;
 
-use crate::problem::Problem;
+use crate::{middleware::header_str, problem::Problem};
 
 pub(crate) use cookies::CookiePolicy;
 pub(crate) use verifier::{Verifier, VerifyError};
@@ -112,13 +112,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthUserAllowUnverified {
 
 /// The `Caller` for an RPC: the verified user (if any) and what the edge knows about the request.
 pub(crate) fn caller(user: Option<&AuthUser>, headers: &HeaderMap) -> Caller {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let header = |name: &str| header_str(headers, name).unwrap_or_default().to_owned();
     Caller {
         user_id: user.map(|user| user.user_id.clone()).unwrap_or_default(),
         // Set by `middleware::client_ip` from the trusted proxy header only (stripped from clients).

@@ -102,21 +102,25 @@ impl FromStr for Limit {
     type Err = String;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let (requests, window) = raw
-            .trim()
-            .split_once('/')
-            .ok_or_else(|| format!("`{raw}`: expected N/window, e.g. 600/1m"))?;
+        let bad = |why: &str| format!("`{raw}`: {why}");
+        let (requests, window) =
+            split(raw, '/').ok_or_else(|| bad("expected N/window, e.g. 600/1m"))?;
         let requests = requests
-            .trim()
             .parse()
-            .map_err(|_| format!("`{raw}`: the count must be a whole number"))?;
-        let window = humantime_serde::re::humantime::parse_duration(window.trim())
-            .map_err(|error| format!("`{raw}`: window: {error}"))?;
+            .map_err(|_| bad("the count must be a whole number"))?;
+        let window = humantime_serde::re::humantime::parse_duration(window)
+            .map_err(|error| bad(&format!("window: {error}")))?;
         if requests == 0 || window.is_zero() {
-            return Err(format!("`{raw}`: count and window must be positive"));
+            return Err(bad("count and window must be positive"));
         }
         Ok(Self { requests, window })
     }
+}
+
+/// `raw` split at the first `at`, both sides trimmed.
+fn split(raw: &str, at: char) -> Option<(&str, &str)> {
+    let (left, right) = raw.trim().split_once(at)?;
+    Some((left.trim(), right.trim()))
 }
 
 impl<'de> Deserialize<'de> for Limit {
@@ -142,27 +146,24 @@ impl FromStr for RouteLimit {
     type Err = String;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let bad = |why: &str| format!("`{raw}`: {why}");
         let (route, limit) = raw
             .trim()
             .rsplit_once('=')
-            .ok_or_else(|| format!("`{raw}`: expected `METHOD /path=N/window`"))?;
-        let (method, path) = route
-            .trim()
-            .split_once(' ')
-            .ok_or_else(|| format!("`{raw}`: expected `METHOD /path`"))?;
+            .ok_or_else(|| bad("expected `METHOD /path=N/window`"))?;
+        let (method, path) = split(route, ' ').ok_or_else(|| bad("expected `METHOD /path`"))?;
         let method = method
-            .trim()
             .to_ascii_uppercase()
             .parse()
-            .map_err(|_| format!("`{raw}`: bad method"))?;
-        let path = path.trim();
+            .map_err(|_| bad("bad method"))?;
         if !path.starts_with('/') {
-            return Err(format!("`{raw}`: the path must start with /"));
+            return Err(bad("the path must start with /"));
         }
+        let (path, limit) = (path.to_owned(), limit.parse()?);
         Ok(Self {
             method,
-            path: path.to_owned(),
-            limit: limit.parse()?,
+            path,
+            limit,
         })
     }
 }

@@ -25,11 +25,12 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use http::{HeaderMap, Method, header};
+use http::{HeaderMap, header};
 use onramp_kit::Code;
 
 use crate::{
     auth::{CookiePolicy, cookies},
+    middleware::{header_str, is_webhook},
     problem::Problem,
 };
 
@@ -40,23 +41,18 @@ pub(crate) struct CsrfGuard {
     pub(crate) cookies: CookiePolicy,
 }
 
-/// Routes whose callers authenticate otherwise (Stripe's signature), never with a session.
-const EXEMPT_PREFIX: &str = "/v1/webhooks/";
-
 /// Refuses a cookie-authenticated mutation without a matching token from an allowed origin (`403`).
 pub(crate) async fn protect(
     State(guard): State<CsrfGuard>,
     request: Request,
     next: Next,
 ) -> Response {
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
+    // GET, HEAD, OPTIONS and TRACE change nothing (and no route answers TRACE).
+    let safe = request.method().is_safe();
     let headers = request.headers();
     let cookie_authenticated =
         !headers.contains_key(header::AUTHORIZATION) && guard.cookies.has_session_cookie(headers);
-    if safe || !cookie_authenticated || request.uri().path().starts_with(EXEMPT_PREFIX) {
+    if safe || !cookie_authenticated || is_webhook(request.uri().path()) {
         return next.run(request).await;
     }
     if let Err(why) = check(&guard, headers) {
@@ -72,10 +68,8 @@ fn check(guard: &CsrfGuard, headers: &HeaderMap) -> Result<(), &'static str> {
     if !guard.allowed_origins.contains(&origin) && !is_own_origin(guard, headers, &origin) {
         return Err("the request's origin is not allowed to use this session");
     }
-    let sent = headers
-        .get(cookies::CSRF_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .ok_or("the X-CSRF-Token header is missing")?;
+    let sent =
+        header_str(headers, cookies::CSRF_HEADER).ok_or("the X-CSRF-Token header is missing")?;
     let expected = cookies::cookie(headers, guard.cookies.csrf)
         .ok_or("the CSRF cookie is missing; sign in again")?;
     if !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
@@ -86,11 +80,11 @@ fn check(guard: &CsrfGuard, headers: &HeaderMap) -> Result<(), &'static str> {
 
 /// The request's origin: `Origin`, else the scheme, host and port of `Referer`.
 fn request_origin(headers: &HeaderMap) -> Option<String> {
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    if let Some(origin) = header_str(headers, "origin") {
         // "null" (sandboxed frames, file: pages) is never on the list.
         return Some(origin.to_owned());
     }
-    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let referer = header_str(headers, "referer")?;
     let (scheme, rest) = referer.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     Some(format!("{scheme}://{authority}"))
@@ -98,7 +92,7 @@ fn request_origin(headers: &HeaderMap) -> Option<String> {
 
 /// Whether `origin` is this server's own: the request's `Host` under an acceptable scheme.
 fn is_own_origin(guard: &CsrfGuard, headers: &HeaderMap, origin: &str) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+    let Some(host) = header_str(headers, "host") else {
         return false;
     };
     let Some((scheme, authority)) = origin.split_once("://") else {

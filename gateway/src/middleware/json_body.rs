@@ -14,7 +14,7 @@ use http::{HeaderMap, Method, header};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use onramp_kit::{ApiError, Code};
 
-use crate::problem::Problem;
+use crate::{middleware::is_webhook, problem::Problem};
 
 /// The limits a JSON body must keep.
 #[derive(Debug, Clone, Copy)]
@@ -22,9 +22,6 @@ pub(crate) struct JsonRules {
     pub(crate) max_bytes: usize,
     pub(crate) max_depth: usize,
 }
-
-/// Routes that take a raw, signed body of Stripe's choosing.
-const RAW_BODY_PREFIX: &str = "/v1/webhooks/";
 
 /// Checks a mutation's body against `rules` and hands the handler the same bytes.
 pub(crate) async fn enforce(
@@ -36,7 +33,7 @@ pub(crate) async fn enforce(
         *request.method(),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
-    if !takes_body || request.uri().path().starts_with(RAW_BODY_PREFIX) {
+    if !takes_body || is_webhook(request.uri().path()) {
         return next.run(request).await;
     }
     match check(rules, request).await {

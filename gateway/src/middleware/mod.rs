@@ -10,3 +10,14 @@ pub(crate) mod problem_fallback;
 pub(crate) mod rate_limit;
 pub(crate) mod security_headers;
 pub(crate) mod trace;
+
+/// A request header's value as text, if it is there and is visible ASCII.
+pub(crate) fn header_str<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name)?.to_str().ok()
+}
+
+/// Stripe's webhook routes: they take a raw body Stripe signed and carry no session, so the
+/// browser-facing checks (CSRF, strict JSON bodies, the per-client limit) let them through.
+fn is_webhook(path: &str) -> bool {
+    path.starts_with("/v1/webhooks/")
+}

@@ -16,12 +16,11 @@ use opentelemetry::trace::TraceContextExt as _;
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
+use crate::middleware::header_str;
+
 /// Opens the request span (parented on the incoming `traceparent`) and stamps the response.
 pub(crate) async fn continue_trace(request: Request, next: Next) -> Response {
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
+    let request_id = header_str(request.headers(), "x-request-id")
         .unwrap_or_default()
         .to_owned();
     let route = request

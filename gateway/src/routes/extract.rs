@@ -42,41 +42,38 @@ pub(crate) struct TenantQuery {
     pub(crate) tenant_id: String,
 }
 
-/// `axum::extract::Query` whose rejection is a 400 problem naming the field `query`.
-#[derive(Debug)]
-pub(crate) struct Query<T>(pub(crate) T);
+/// axum's `$axum` extractor whose rejection is a 400 problem naming the field `$field`
+/// (axum's own answers plain text).
+macro_rules! named_rejection {
+    ($(#[$meta:meta])* $name:ident, $axum:ident, $field:literal, $what:literal) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        pub(crate) struct $name<T>(pub(crate) T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
-    type Rejection = Problem;
+        impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for $name<T> {
+            type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(Self(value)),
-            Err(rejection) => Err(Problem(ApiError::invalid_field(
-                "query",
-                format!("invalid query string: {}", rejection.body_text()),
-            ))),
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+                match axum::extract::$axum::<T>::from_request_parts(parts, state).await {
+                    Ok(axum::extract::$axum(value)) => Ok(Self(value)),
+                    Err(rejection) => Err(Problem(ApiError::invalid_field(
+                        $field,
+                        format!("invalid {}: {}", $what, rejection.body_text()),
+                    ))),
+                }
+            }
         }
-    }
+    };
 }
 
-/// `axum::extract::Path` whose rejection is a 400 problem naming the field `path`.
-#[derive(Debug)]
-pub(crate) struct Path<T>(pub(crate) T);
-
-impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(Self(value)),
-            Err(rejection) => Err(Problem(ApiError::invalid_field(
-                "path",
-                format!("invalid path: {}", rejection.body_text()),
-            ))),
-        }
-    }
-}
+named_rejection!(
+    /// `axum::extract::Query`, its rejection a 400 problem naming `query`.
+    Query, Query, "query", "query string"
+);
+named_rejection!(
+    /// `axum::extract::Path`, its rejection a 400 problem naming `path`.
+    Path, Path, "path", "path"
+);
 
 /// The 400 problem for a JSON body serde refused, naming the field at fault: an unknown field
 /// (every body denies them, so a misspelt or unsupported field is never silently ignored), a

@@ -2,20 +2,11 @@
 //! proxy header only) is the rate-limit key, counted by the onboarding service in Postgres.
 
 use axum::http::StatusCode;
-use onramp_kit::ApiError;
-use onramp_proto::onboarding::v1::{CompanySize, SubmitSalesLeadRequest};
-use serde::{Deserialize, Serialize};
+use onramp_proto::onboarding::v1::{CompanySize, SubmitSalesLeadRequest, SubmitSalesLeadResponse};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::{
-    problem::Problem,
-    routes::{
-        call::{Caller, created, rpc},
-        extract::Json,
-        json_time::rfc3339,
-        words::parse,
-    },
-};
+use crate::routes::prelude::*;
 
 /// The form. Missing text fields are empty and named by the service's validation.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -40,11 +31,12 @@ pub(crate) struct SalesLeadBody {
     source: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct SalesLeadCreated {
-    lead_id: String,
-    #[schema(format = DateTime)]
-    received_at: Option<String>,
+answer! {
+    SalesLeadCreated from SubmitSalesLeadResponse {
+        lead_id: String,
+        #[schema(format = DateTime)]
+        received_at: Option<String> => time,
+    }
 }
 
 /// `POST /v1/sales-leads`: anonymous; 5 per hour per client IP.
@@ -63,29 +55,20 @@ pub(crate) async fn submit(
         full_name: body.full_name,
         email: body.email,
         company: body.company,
-        company_size: company_size(body.company_size.as_deref())?.into(),
+        company_size: parse_optional::<CompanySize>(
+            body.company_size.as_deref(),
+            "company_size",
+            "company_size: must be one of solo, small, medium, large, enterprise, huge",
+        )?
+        .into(),
         phone: body.phone,
         message: body.message,
         source: body.source,
     };
-    rpc(c.onboarding().submit_sales_lead(request), |answer| {
-        SalesLeadCreated {
-            lead_id: answer.lead_id,
-            received_at: rfc3339(answer.received_at),
-        }
-    })
+    rpc(
+        c.onboarding().submit_sales_lead(request),
+        SalesLeadCreated::from,
+    )
     .await
     .map(created)
-}
-
-fn company_size(raw: Option<&str>) -> Result<CompanySize, Problem> {
-    match raw {
-        None | Some("") => Ok(CompanySize::Unspecified),
-        Some(word) => parse(word).ok_or_else(|| {
-            Problem(ApiError::invalid_field(
-                "company_size",
-                "company_size: must be one of solo, small, medium, large, enterprise, huge",
-            ))
-        }),
-    }
 }

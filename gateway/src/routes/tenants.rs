@@ -5,45 +5,23 @@ mod idempotency_key;
 pub(crate) mod json;
 pub(crate) mod members;
 
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use http::{HeaderValue, StatusCode, header};
-use onramp_proto::tenancy::v1 as pb;
-use serde::Deserialize;
-use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use onramp_proto::tenancy::v1::{self as pb, ProvisionTenantRequest};
 
-use crate::{
-    auth::AuthUser,
-    problem::Problem,
-    routes::{
-        Routes,
-        call::{Caller, answer, rpc},
-        extract::{Json, Path, Query},
-        page::{self, PageQuery},
-    },
-};
+use crate::routes::prelude::*;
 
 pub(crate) use idempotency_key::IdempotencyKey;
 
-/// The tenant routes.
-pub(crate) fn routes() -> Routes {
-    OpenApiRouter::new()
-        .routes(routes!(list_mine, provision))
-        .routes(routes!(get_tenant))
-        .routes(routes!(status))
-        .routes(routes!(starter_data))
-        .routes(routes!(members::list))
-        .routes(routes!(members::remove, members::change_role))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ProvisionBody {
-    name: String,
-    #[serde(default)]
-    slug: String,
-    #[serde(default)]
-    plan_id: String,
+body! {
+    #[serde(deny_unknown_fields)]
+    ProvisionBody => ProvisionTenantRequest(idempotency_key: String) {
+        name: String,
+        #[serde(default)]
+        slug: String,
+        #[serde(default)]
+        plan_id: String,
+    }
 }
 
 /// `POST /v1/tenants`: 201 with the first result for the key; replays are byte-identical and say
@@ -62,120 +40,80 @@ pub(crate) struct ProvisionBody {
         (status = 409, description = "The slug is taken"),
         (status = 422, description = "The key was used with other parameters, or provisioning failed as a whole"),
     ))]
-async fn provision(
+pub(crate) async fn provision(
     key: IdempotencyKey,
     c: Caller<AuthUser>,
     Json(body): Json<ProvisionBody>,
-) -> Result<Response, Problem> {
-    let request = pb::ProvisionTenantRequest {
-        caller: c.meta(),
-        idempotency_key: key.0,
-        name: body.name,
-        slug: body.slug,
-        plan_id: body.plan_id,
-    };
+) -> Result<impl IntoResponse, Problem> {
+    let request = body.request(c.meta(), key.0);
     let answer = answer(c.tenancy().provision_tenant(request)).await?;
-    let replayed = answer.replayed;
-    let mut response = (StatusCode::CREATED, Json(json::Provisioned::from(answer))).into_response();
-    response.headers_mut().insert(
-        "idempotent-replayed",
-        HeaderValue::from_static(if replayed { "true" } else { "false" }),
-    );
-    Ok(response)
+    let replayed = HeaderValue::from_static(if answer.replayed { "true" } else { "false" });
+    let json = Json(json::Provisioned::from(answer));
+    Ok((
+        StatusCode::CREATED,
+        [("idempotent-replayed", replayed)],
+        json,
+    ))
 }
 
-#[utoipa::path(get, path = "/v1/tenants", tag = "tenants", operation_id = "list_my_tenants",
-    security(("bearer" = [])), params(PageQuery),
-    responses(
-        (status = 200, description = "The caller's workspaces, one page", body = json::MyTenants),
-        (status = 400, description = "A bad `page_size` or `page_token`"),
-    ))]
-async fn list_mine(
-    Query(page): Query<PageQuery>,
-    c: Caller<AuthUser>,
-) -> Result<Json<json::MyTenants>, Problem> {
-    let request = pb::ListMyTenantsRequest {
-        caller: c.meta(),
-        page: Some(page.request()?),
-    };
-    rpc(c.tenancy().list_my_tenants(request), |answer| {
-        json::MyTenants {
-            tenants: (answer.tenants.into_iter())
-                .map(|t| json::TenantWithRole::new(t.tenant, t.role))
-                .collect(),
-            next_page_token: page::next_page_token(answer.page),
-        }
-    })
-    .await
+one_rpc! {
+    #[utoipa::path(get, path = "/v1/tenants", tag = "tenants", operation_id = "list_my_tenants",
+        security(("bearer" = [])), params(PageQuery),
+        responses(
+            (status = 200, description = "The caller's workspaces, one page", body = json::MyTenants),
+            (status = 400, description = "A bad `page_size` or `page_token`"),
+        ))]
+    pub(crate) fn list_mine(Query(page): Query<PageQuery>, c: Caller<AuthUser>) -> json::MyTenants =
+        c.tenancy().list_my_tenants(pb::ListMyTenantsRequest {
+            caller: c.meta(),
+            page: Some(page.request()?),
+        });
 }
 
-#[utoipa::path(get, path = "/v1/tenants/{tenant_id}", tag = "tenants", operation_id = "get_tenant",
-    security(("bearer" = [])), params(("tenant_id" = String, Path, description = "The tenant's id")),
-    responses(
-        (status = 200, description = "The workspace and the caller's role", body = json::TenantWithRole),
-        (status = 404, description = "No such workspace, or the caller is not a member"),
-    ))]
-async fn get_tenant(
-    Path(tenant_id): Path<String>,
-    c: Caller<AuthUser>,
-) -> Result<Json<json::TenantWithRole>, Problem> {
-    let request = pb::GetTenantRequest {
-        caller: c.meta(),
-        tenant_id,
-    };
-    rpc(c.tenancy().get_tenant(request), |answer| {
-        json::TenantWithRole::new(answer.tenant, answer.caller_role)
-    })
-    .await
+one_rpc! {
+    #[utoipa::path(get, path = "/v1/tenants/{tenant_id}", tag = "tenants", operation_id = "get_tenant",
+        security(("bearer" = [])), params(TenantPath),
+        responses(
+            (status = 200, description = "The workspace and the caller's role", body = json::TenantWithRole),
+            NotAMember,
+        ))]
+    pub(crate) fn get_tenant(Path(tenant_id): Path<String>, c: Caller<AuthUser>) -> json::TenantWithRole =
+        c.tenancy().get_tenant(pb::GetTenantRequest { caller: c.meta(), tenant_id });
 }
 
 /// `GET /v1/tenants/{id}/status`: never gated; carries `Retry-After` while payment is pending.
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/status", tag = "tenants",
-    operation_id = "get_tenant_status", security(("bearer" = [])), params(("tenant_id" = String, Path, description = "The tenant's id")),
+    operation_id = "get_tenant_status", security(("bearer" = [])), params(TenantPath),
     responses(
         (status = 200, description = "Whether the workspace is usable yet", body = json::Status,
             headers(("Retry-After" = u32, description = "Seconds to wait before polling again, while payment is pending"))),
-        (status = 404, description = "No such workspace, or the caller is not a member"),
+        NotAMember,
     ))]
-async fn status(Path(tenant_id): Path<String>, c: Caller<AuthUser>) -> Result<Response, Problem> {
+pub(crate) async fn status(
+    Path(tenant_id): Path<String>,
+    c: Caller<AuthUser>,
+) -> Result<impl IntoResponse, Problem> {
     let request = pb::GetTenantStatusRequest {
         caller: c.meta(),
         tenant_id,
     };
     let status = answer(c.tenancy().get_tenant_status(request)).await?.status;
     let status = status.unwrap_or_default();
-    let retry_after = status.retry_after_seconds;
-    let mut response = Json(json::Status::from(status)).into_response();
-    if retry_after > 0 {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    }
-    Ok(response)
+    let seconds = status.retry_after_seconds;
+    let retry_after = (seconds > 0).then(|| [(header::RETRY_AFTER, HeaderValue::from(seconds))]);
+    Ok((retry_after, Json(json::Status::from(status))))
 }
 
-/// `GET /v1/tenants/{id}/starter-data`: a tenant-scoped, payment-gated route (402 PAYMENT_PENDING
-/// with Retry-After while pending).
-#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/starter-data", tag = "tenants",
-    operation_id = "get_starter_data", security(("bearer" = [])), params(("tenant_id" = String, Path, description = "The tenant's id")),
-    responses(
-        (status = 200, description = "The workspace's starter data", body = json::StarterData),
-        (status = 402, description = "Payment is pending; retry after `Retry-After`"),
-        (status = 404, description = "No such workspace, or the caller is not a member"),
-    ))]
-async fn starter_data(
-    Path(tenant_id): Path<String>,
-    c: Caller<AuthUser>,
-) -> Result<Json<json::StarterData>, Problem> {
-    let request = pb::GetStarterDataRequest {
-        caller: c.meta(),
-        tenant_id,
-    };
-    rpc(c.tenancy().get_starter_data(request), |answer| {
-        json::StarterData {
-            template_version: answer.template_version,
-            items: answer.items.into_iter().map(Into::into).collect(),
-        }
-    })
-    .await
+one_rpc! {
+    /// `GET /v1/tenants/{id}/starter-data`: a tenant-scoped, payment-gated route (402 PAYMENT_PENDING
+    /// with Retry-After while pending).
+    #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/starter-data", tag = "tenants",
+        operation_id = "get_starter_data", security(("bearer" = [])), params(TenantPath),
+        responses(
+            (status = 200, description = "The workspace's starter data", body = json::StarterData),
+            (status = 402, description = "Payment is pending; retry after `Retry-After`"),
+            NotAMember,
+        ))]
+    pub(crate) fn starter_data(Path(tenant_id): Path<String>, c: Caller<AuthUser>) -> json::StarterData =
+        c.tenancy().get_starter_data(pb::GetStarterDataRequest { caller: c.meta(), tenant_id });
 }

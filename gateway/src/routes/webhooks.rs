@@ -2,27 +2,16 @@
 //! billing byte for byte with their `Stripe-Signature`. Billing verifies, stores and applies; the edge
 //! only turns the outcome into the status Stripe acts on (2xx: done; anything else: Stripe retries).
 
-use axum::{Json, Router, body::Bytes, extract::State, routing::post};
+use axum::{Json, body::Bytes};
 use http::HeaderMap;
 use onramp_proto::billing::v1::{HandleStripeWebhookRequest, StripeEventOutcome};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{auth::caller, problem::Problem, routes::AppState};
+use crate::{middleware::header_str, problem::Problem, routes::call::Caller};
 
 /// Headers never forwarded into the stored delivery (credentials) or forwarded separately.
 const NOT_KEPT: [&str; 3] = ["authorization", "cookie", "stripe-signature"];
-
-/// The webhook routes' OpenAPI paths.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(account, connect))]
-pub(crate) struct Api;
-
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/webhooks/stripe", post(account))
-        .route("/v1/webhooks/stripe/connect", post(connect))
-}
 
 /// The acknowledgement body.
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,51 +23,44 @@ pub(crate) struct Ack {
     outcome: &'static str,
 }
 
-/// Stripe's account events (checkout, subscriptions, invoices).
-#[utoipa::path(post, path = "/v1/webhooks/stripe", tag = "webhooks", operation_id = "stripe_webhook",
-    params(("Stripe-Signature" = String, Header, description = "Stripe's `t=…,v1=…` signature over the raw body")),
-    request_body(content = String, content_type = "application/json", description = "A Stripe event, byte for byte"),
-    responses(
-        (status = 200, description = "Stored and applied (or a duplicate: nothing changed)", body = Ack),
-        (status = 400, description = "The signature did not verify, or the body is not a Stripe event"),
-        (status = 403, description = "Webhooks are not configured (no signing secret)"),
-        (status = 500, description = "Applying failed and was rolled back; Stripe retries"),
-    ))]
-async fn account(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Ack>, Problem> {
-    ingest(state, headers, body, false).await
+/// The two delivery routes differ only in what they document and the `connect` flag billing gets.
+macro_rules! webhook {
+    ($(#[$doc:meta])* $name:ident, $path:tt, $operation:tt, $event:tt, $unset:tt, $connect:tt) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = "webhooks", operation_id = $operation,
+            params(("Stripe-Signature" = String, Header, description = "Stripe's `t=…,v1=…` signature over the raw body")),
+            request_body(content = String, content_type = "application/json", description = $event),
+            responses(
+                (status = 200, description = "Stored and applied (or a duplicate: nothing changed)", body = Ack),
+                (status = 400, description = "The signature did not verify, or the body is not a Stripe event"),
+                (status = 403, description = $unset),
+                (status = 500, description = "Applying failed and was rolled back; Stripe retries"),
+            ))]
+        pub(crate) async fn $name(c: Caller, headers: HeaderMap, body: Bytes) -> Result<Json<Ack>, Problem> {
+            ingest(c, headers, body, $connect).await
+        }
+    };
 }
 
-/// Stripe's Connect events (connected accounts).
-#[utoipa::path(post, path = "/v1/webhooks/stripe/connect", tag = "webhooks", operation_id = "stripe_connect_webhook",
-    params(("Stripe-Signature" = String, Header, description = "Stripe's `t=…,v1=…` signature over the raw body")),
-    request_body(content = String, content_type = "application/json", description = "A Stripe Connect event, byte for byte"),
-    responses(
-        (status = 200, description = "Stored and applied (or a duplicate: nothing changed)", body = Ack),
-        (status = 400, description = "The signature did not verify, or the body is not a Stripe event"),
-        (status = 403, description = "Connect webhooks are not configured (no signing secret)"),
-        (status = 500, description = "Applying failed and was rolled back; Stripe retries"),
-    ))]
-async fn connect(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Ack>, Problem> {
-    ingest(state, headers, body, true).await
-}
+webhook!(
+    /// Stripe's account events (checkout, subscriptions, invoices).
+    account, "/v1/webhooks/stripe", "stripe_webhook", "A Stripe event, byte for byte",
+    "Webhooks are not configured (no signing secret)", false
+);
+webhook!(
+    /// Stripe's Connect events (connected accounts).
+    connect, "/v1/webhooks/stripe/connect", "stripe_connect_webhook",
+    "A Stripe Connect event, byte for byte",
+    "Connect webhooks are not configured (no signing secret)", true
+);
 
 async fn ingest(
-    state: AppState,
+    c: Caller,
     headers: HeaderMap,
     body: Bytes,
     connect: bool,
 ) -> Result<Json<Ack>, Problem> {
-    let signature = headers
-        .get("stripe-signature")
-        .and_then(|value| value.to_str().ok())
+    let signature = header_str(&headers, "stripe-signature")
         .unwrap_or_default()
         .to_owned();
     let kept = headers
@@ -89,14 +71,13 @@ async fn ingest(
         })
         .collect();
     let request = HandleStripeWebhookRequest {
-        caller: Some(caller(None, &headers)),
+        caller: c.meta(),
         payload: body.to_vec(),
         stripe_signature: signature,
         headers: kept,
         connect,
     };
-    let response = state
-        .peers
+    let response = c
         .billing()
         .handle_stripe_webhook(request)
         .await?

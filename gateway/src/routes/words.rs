@@ -3,7 +3,10 @@
 //! value's). Out, an unknown number is `unspecified`; in, only a lowercase word of a specified value
 //! parses, so `OWNER` or `unspecified` is refused like any other unknown word.
 
+use onramp_kit::ApiError;
 use onramp_proto::{billing::v1 as billing, onboarding::v1 as onboarding, tenancy::v1 as tenancy};
+
+use crate::problem::Problem;
 
 /// A prost enum (prost generates these two as inherent methods; the trait makes them generic).
 pub(crate) trait Word: Copy + Default + Into<i32> + TryFrom<i32> {
@@ -63,6 +66,27 @@ pub(crate) fn word<E: Word>(value: E) -> String {
 /// The word for an enum field's number (`unspecified` when the number is unknown).
 pub(crate) fn word_of<E: Word>(number: i32) -> String {
     word(E::try_from(number).unwrap_or_default())
+}
+
+/// The value `word` names, else a 400 naming `field` with `message`.
+pub(crate) fn parse_field<E: Word>(
+    word: &str,
+    field: impl Into<String>,
+    message: &str,
+) -> Result<E, Problem> {
+    parse(word).ok_or_else(|| Problem(ApiError::invalid_field(field, message)))
+}
+
+/// As [`parse_field`] for an optional field: absent or empty is the unspecified value.
+pub(crate) fn parse_optional<E: Word>(
+    word: Option<&str>,
+    field: &str,
+    message: &str,
+) -> Result<E, Problem> {
+    match word {
+        None | Some("") => Ok(E::default()),
+        Some(word) => parse_field(word, field, message),
+    }
 }
 
 /// The value a lowercase word names; `None` for anything else, `unspecified` included.

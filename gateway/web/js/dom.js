@@ -97,6 +97,24 @@ export async function busy(form, work) {
   }
 }
 
+/**
+ * Handles the form's submits: the browser's own is stopped, the last errors cleared and the form
+ * busy while `work` runs; a problem it throws is shown on the form, worded by `describe`.
+ */
+export function onSubmit(form, describe, work) {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    busy(form, async () => {
+      try {
+        await work();
+      } catch (err) {
+        showProblem(form, err, describe);
+      }
+    });
+  });
+}
+
 /** A public page's card. */
 export function card(title, ...children) {
   return h('section', { class: 'card' }, h('h1', {}, title), ...children);

@@ -10,34 +10,28 @@ import { signedInFrame, publicFrame, verificationWall, needsWall } from './frame
 import { errorPanel, upgradePrompt } from './widgets.js';
 import { withNext } from './next.js';
 
-const screen = (name) => () => import(`./screens/${name}.js`);
-
-// Public screens.
-route('/', screen('landing'), { access: 'public' });
-route('/pricing', screen('landing'), { access: 'public' });
-route('/signup', screen('signup'), { access: 'public' });
-route('/login', screen('login'), { access: 'public' });
-route('/oauth/callback', screen('oauth_callback'), { access: 'public' });
-route('/verify-email', screen('verify_email'), { access: 'public' });
-route('/forgot-password', screen('forgot_password'), { access: 'public' });
-route('/reset-password', screen('reset_password'), { access: 'public' });
-route('/invites/:code', screen('accept_invite'), { access: 'public' });
-route('/contact-sales', screen('contact_sales'), { access: 'public' });
-route('/dev/mailbox', screen('mailbox'), { access: 'public' });
-// Signed in, no workspace needed.
-route('/app', screen('home'), { access: 'user', bare: true });
-route('/welcome', screen('welcome'), { access: 'user', bare: true });
-route('/account', screen('account'), { access: 'user' });
-route('/account/verify-email', screen('account'), { access: 'user' });
-// Signed in, in a workspace.
-route('/get-started', screen('get_started'), { access: 'tenant' });
-route('/onboarding/setup', screen('setup'), { access: 'tenant' });
-route('/settings/members', screen('members'), { access: 'tenant' });
-route('/settings/payouts', screen('payouts'), { access: 'tenant' });
-route('/billing', screen('billing'), { access: 'tenant' });
-route('/billing/success', screen('payment_pending'), { access: 'tenant', bare: true });
-route('/payment-pending', screen('payment_pending'), { access: 'tenant', bare: true });
-route('/account/billing/select-plan', screen('select_plan'), { access: 'tenant' });
+// Every screen by path, grouped by who may see it (`public`, a signed-in `user`, a member of a
+// `tenant`) and whether it draws without the app's frame (`bare`). A screen is a module of
+// ./screens, loaded on first use.
+const SCREENS = [
+  [{ access: 'public' }, {
+    '/': 'landing', '/pricing': 'landing', '/signup': 'signup', '/login': 'login',
+    '/oauth/callback': 'oauth_callback', '/verify-email': 'verify_email',
+    '/forgot-password': 'forgot_password', '/reset-password': 'reset_password',
+    '/invites/:code': 'accept_invite', '/contact-sales': 'contact_sales', '/dev/mailbox': 'mailbox',
+  }],
+  [{ access: 'user', bare: true }, { '/app': 'home', '/welcome': 'welcome' }],
+  [{ access: 'user' }, { '/account': 'account', '/account/verify-email': 'account' }],
+  [{ access: 'tenant' }, {
+    '/get-started': 'get_started', '/onboarding/setup': 'setup', '/settings/members': 'members',
+    '/settings/payouts': 'payouts', '/billing': 'billing',
+    '/account/billing/select-plan': 'select_plan',
+  }],
+  [{ access: 'tenant', bare: true }, { '/billing/success': 'payment_pending', '/payment-pending': 'payment_pending' }],
+];
+for (const [options, screens] of SCREENS) {
+  for (const [path, name] of Object.entries(screens)) route(path, () => import(`./screens/${name}.js`), options);
+}
 
 hooks.onSignedOut = () => {
   const here = window.location.pathname + window.location.search;

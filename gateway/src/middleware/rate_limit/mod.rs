@@ -24,7 +24,7 @@ use onramp_kit::{ApiError, Code, config::ExposeSecret as _};
 
 use crate::{
     config::{EdgeConfig, Limit},
-    middleware::client_ip::CLIENT_IP_HEADER,
+    middleware::{client_ip::CLIENT_IP_HEADER, header_str, is_webhook},
     problem::Problem,
 };
 use store::{MemoryStore, RedisStore, Store};
@@ -96,9 +96,6 @@ impl RateLimiter {
     }
 }
 
-/// The routes Stripe delivers to, exempt from the global per-client limit.
-const WEBHOOK_ROUTES: &str = "/v1/webhooks/";
-
 /// Counts the request against the global and its route's limit; `429` past either.
 pub(crate) async fn enforce(
     State(limiter): State<RateLimiter>,
@@ -110,9 +107,7 @@ pub(crate) async fn enforce(
         .extensions()
         .get::<MatchedPath>()
         .map(|path| (request.method().clone(), path.as_str().to_owned()));
-    let webhook = route
-        .as_ref()
-        .is_some_and(|(_, path)| path.starts_with(WEBHOOK_ROUTES));
+    let webhook = route.as_ref().is_some_and(|(_, path)| is_webhook(path));
     if !webhook
         && let Some(limit) = limiter.0.global
         && let Err(problem) = limiter
@@ -138,11 +133,7 @@ pub(crate) async fn enforce(
 
 /// The client's key: the trusted-proxy IP, else the TCP peer's IP.
 fn client(request: &Request) -> String {
-    if let Some(ip) = request
-        .headers()
-        .get(&CLIENT_IP_HEADER)
-        .and_then(|value| value.to_str().ok())
-    {
+    if let Some(ip) = header_str(request.headers(), CLIENT_IP_HEADER.as_str()) {
         return ip.to_owned();
     }
     request

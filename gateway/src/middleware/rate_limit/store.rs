@@ -106,9 +106,7 @@ impl RedisStore {
     }
 
     fn warn(&self, error: &redis::RedisError) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = chrono::Utc::now().timestamp().unsigned_abs();
         let last = self.last_warning.load(Ordering::Relaxed);
         if now.saturating_sub(last) >= 60
             && self

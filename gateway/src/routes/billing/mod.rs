@@ -2,44 +2,23 @@
 //! (`/v1/admin/plan-limits`) and the signed-in account routes ([`account`]). JSON <-> proto only;
 //! billing decides everything.
 
-mod account;
+pub(super) mod account;
 
 use axum::{
     http::{HeaderValue, header},
-    response::{IntoResponse, Response},
+    response::IntoResponse,
 };
 use onramp_proto::{
     billing::v1::{
-        self as pb, BillingInterval, GetPlanCatalogRequest, ListPublicPlansRequest, PlanKind,
+        self as pb, BillingInterval, GetPlanCatalogRequest, ListPublicPlansRequest, Plan, PlanKind,
         PutPlanCatalogRequest, limit_value::Value as LimitKind,
     },
     common::v1::Money,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{
-    auth::AuthUser,
-    problem::Problem,
-    routes::{
-        Routes,
-        call::{Caller, answer, rpc},
-        extract::Json,
-        words::{parse, word},
-    },
-};
-
-pub(crate) fn routes() -> Routes {
-    OpenApiRouter::new()
-        .routes(routes!(public_plans))
-        .routes(routes!(get_catalog, put_catalog))
-        .routes(routes!(account::checkout))
-        .routes(routes!(account::portal))
-        .routes(routes!(account::start))
-        .routes(routes!(account::subscription))
-        .routes(routes!(account::usage))
-}
+use crate::routes::prelude::*;
 
 /// A limit: `{"max": 3}`, `{"unlimited": true}` or `{"enabled": false}`.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -99,10 +78,33 @@ pub(crate) struct PlanJson {
     limits: Vec<LimitJson>,
 }
 
+/// `$to { fields… }` plus every field the JSON plan and the proto plan share, copied from `plan`
+/// (written once, for both directions).
+macro_rules! plan {
+    ($to:ident { $($field:ident: $value:expr),* $(,)? } from $plan:ident) => {
+        $to {
+            $($field: $value,)*
+            id: $plan.id,
+            code: $plan.code,
+            name: $plan.name,
+            description: $plan.description,
+            per_seat: $plan.per_seat,
+            trial_days: $plan.trial_days,
+            trial_requires_card: $plan.trial_requires_card,
+            public: $plan.public,
+            archived: $plan.archived,
+            sort_order: $plan.sort_order,
+            highlights: $plan.highlights,
+            stripe_product_id: $plan.stripe_product_id,
+            stripe_price_id: $plan.stripe_price_id,
+        }
+    };
+}
+
 fn to_json(plan: pb::Plan) -> PlanJson {
     let interval = Some(plan.interval()).filter(|i| *i != BillingInterval::Unspecified);
     let price = plan.price.clone().unwrap_or_default();
-    PlanJson {
+    plan!(PlanJson {
         kind: word(plan.kind()),
         interval: interval.map(word),
         price_amount_minor: price.amount_minor,
@@ -125,46 +127,20 @@ fn to_json(plan: pb::Plan) -> PlanJson {
                 json
             })
             .collect(),
-        id: plan.id,
-        code: plan.code,
-        name: plan.name,
-        description: plan.description,
-        per_seat: plan.per_seat,
-        trial_days: plan.trial_days,
-        trial_requires_card: plan.trial_requires_card,
-        public: plan.public,
-        archived: plan.archived,
-        sort_order: plan.sort_order,
-        highlights: plan.highlights,
-        stripe_product_id: plan.stripe_product_id,
-        stripe_price_id: plan.stripe_price_id,
-    }
+    } from plan)
 }
 
 /// Unknown words become UNSPECIFIED, which billing refuses naming the field.
 fn to_proto(plan: PlanJson) -> pb::Plan {
     let kind = parse::<PlanKind>(&plan.kind).unwrap_or_default();
     let interval = (plan.interval.as_deref()).and_then(parse::<BillingInterval>);
-    pb::Plan {
-        id: plan.id,
-        code: plan.code,
-        name: plan.name,
-        description: plan.description,
+    plan!(Plan {
         kind: kind.into(),
         price: Some(Money {
             amount_minor: plan.price_amount_minor,
             currency: plan.currency,
         }),
         interval: interval.unwrap_or_default().into(),
-        per_seat: plan.per_seat,
-        trial_days: plan.trial_days,
-        trial_requires_card: plan.trial_requires_card,
-        public: plan.public,
-        archived: plan.archived,
-        sort_order: plan.sort_order,
-        highlights: plan.highlights,
-        stripe_product_id: plan.stripe_product_id,
-        stripe_price_id: plan.stripe_price_id,
         limits: plan
             .limits
             .into_iter()
@@ -183,7 +159,7 @@ fn to_proto(plan: PlanJson) -> pb::Plan {
                 }
             })
             .collect(),
-    }
+    } from plan)
 }
 
 /// `GET /v1/plans/public` answer.
@@ -196,7 +172,7 @@ pub(crate) struct PublicPlans {
 #[utoipa::path(get, path = "/v1/plans/public", tag = "billing", operation_id = "list_public_plans",
     responses((status = 200, description = "The public plans, cacheable", body = PublicPlans,
         headers(("Cache-Control" = String, description = "public, max-age=N")))))]
-async fn public_plans(c: Caller) -> Result<Response, Problem> {
+pub(crate) async fn public_plans(c: Caller) -> Result<impl IntoResponse, Problem> {
     let request = ListPublicPlansRequest { caller: c.meta() };
     let response = answer(c.billing().list_public_plans(request)).await?;
     let max_age = response.cache_max_age_seconds;
@@ -204,11 +180,11 @@ async fn public_plans(c: Caller) -> Result<Response, Problem> {
         provider: word(response.provider()),
         plans: response.plans.into_iter().map(to_json).collect(),
     };
-    let mut response = Json(body).into_response();
-    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
-        response.headers_mut().insert(header::CACHE_CONTROL, value);
-    }
-    Ok(response)
+    let cache = HeaderValue::from_str(&format!("public, max-age={max_age}")).ok();
+    Ok((
+        cache.map(|value| [(header::CACHE_CONTROL, value)]),
+        Json(body),
+    ))
 }
 
 /// The catalog with its version (send it back as `expected_version`).
@@ -228,35 +204,27 @@ impl CatalogJson {
     }
 }
 
-#[utoipa::path(get, path = "/v1/admin/plan-limits", tag = "billing", operation_id = "get_plan_catalog",
-    security(("bearer" = [])),
-    responses((status = 200, description = "Every plan with its limits (operators only)", body = CatalogJson)))]
-async fn get_catalog(c: Caller<AuthUser>) -> Result<Json<CatalogJson>, Problem> {
-    let request = GetPlanCatalogRequest { caller: c.meta() };
-    rpc(c.billing().get_plan_catalog(request), |answer| {
-        CatalogJson::new(answer.version, answer.plans)
-    })
-    .await
+one_rpc! {
+    #[utoipa::path(get, path = "/v1/admin/plan-limits", tag = "billing", operation_id = "get_plan_catalog",
+        security(("bearer" = [])),
+        responses((status = 200, description = "Every plan with its limits (operators only)", body = CatalogJson)))]
+    pub(crate) fn get_catalog(c: Caller<AuthUser>) -> CatalogJson =
+        c.billing().get_plan_catalog(GetPlanCatalogRequest { caller: c.meta() }),
+        |answer| CatalogJson::new(answer.version, answer.plans);
 }
 
-/// Replaces the catalog in one transaction; `version` must be the one last read.
-#[utoipa::path(put, path = "/v1/admin/plan-limits", tag = "billing", operation_id = "put_plan_catalog",
-    security(("bearer" = [])), request_body = CatalogJson,
-    responses(
-        (status = 200, description = "The new catalog (operators only)", body = CatalogJson),
-        (status = 409, description = "The catalog changed since `version` was read"),
-    ))]
-async fn put_catalog(
-    c: Caller<AuthUser>,
-    Json(body): Json<CatalogJson>,
-) -> Result<Json<CatalogJson>, Problem> {
-    let request = PutPlanCatalogRequest {
-        caller: c.meta(),
-        expected_version: body.version,
-        plans: body.plans.into_iter().map(to_proto).collect(),
-    };
-    rpc(c.billing().put_plan_catalog(request), |answer| {
-        CatalogJson::new(answer.version, answer.plans)
-    })
-    .await
+one_rpc! {
+    /// Replaces the catalog in one transaction; `version` must be the one last read.
+    #[utoipa::path(put, path = "/v1/admin/plan-limits", tag = "billing", operation_id = "put_plan_catalog",
+        security(("bearer" = [])), request_body = CatalogJson,
+        responses(
+            (status = 200, description = "The new catalog (operators only)", body = CatalogJson),
+            (status = 409, description = "The catalog changed since `version` was read"),
+        ))]
+    pub(crate) fn put_catalog(c: Caller<AuthUser>, Json(body): Json<CatalogJson>) -> CatalogJson =
+        c.billing().put_plan_catalog(PutPlanCatalogRequest {
+            caller: c.meta(),
+            expected_version: body.version,
+            plans: body.plans.into_iter().map(to_proto).collect(),
+        }), |answer| CatalogJson::new(answer.version, answer.plans);
 }

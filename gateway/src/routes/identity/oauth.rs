@@ -2,25 +2,16 @@
 //! HttpOnly cookie that binds the `state` to this browser; `callback` sends the code, the state and
 //! that cookie back to identity and answers with a session.
 
-use axum::{
-    Extension,
-    response::{IntoResponse, Response},
-};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
 use onramp_kit::Code;
 use onramp_proto::identity::v1::{CompleteOauthRequest, StartOauthRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::session::{SessionJson, unix_now};
-use crate::{
-    auth::CookiePolicy,
-    problem::Problem,
-    routes::{
-        call::{Caller, answer},
-        extract::{Json, Path, Query},
-    },
-};
+use super::session::{Browser, SessionJson, unix_now};
+use crate::auth::cookies::cookie;
+use crate::routes::prelude::*;
 
 /// The cookie that carries the browser binding between start and callback.
 const BINDING_COOKIE: &str = "onramp_oauth_binding";
@@ -72,26 +63,14 @@ pub(crate) async fn start(
         .into_response())
 }
 
-/// `POST /v1/auth/oauth/{provider}/callback` body: what the provider put on the redirect.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub(crate) struct CallbackBody {
-    code: String,
-    state: String,
-    invite_code: String,
-}
-
-/// The binding cookie's value, if the browser sent it.
-fn binding(headers: &HeaderMap) -> String {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == BINDING_COOKIE)
-        .map(|(_, value)| value.to_owned())
-        .unwrap_or_default()
+body! {
+    /// `POST /v1/auth/oauth/{provider}/callback` body: what the provider put on the redirect.
+    #[serde(default, deny_unknown_fields)]
+    CallbackBody => CompleteOauthRequest(provider_id: String, browser_binding: String) {
+        code: String,
+        state: String,
+        invite_code: String,
+    }
 }
 
 /// `POST /v1/auth/oauth/{provider}/callback` answer.
@@ -107,7 +86,7 @@ pub(crate) struct OauthDone {
     operation_id = "complete_oauth",
     params(
         ("provider" = String, Path, description = "A provider id from /v1/config/public"),
-        ("X-Onramp-Session" = Option<String>, Header, description = "`cookie`: answer without the tokens in the body (browsers; the session is in the HttpOnly cookies)"),
+        SessionMode,
     ),
     request_body = CallbackBody,
     responses(
@@ -118,23 +97,18 @@ pub(crate) struct OauthDone {
     ))]
 pub(crate) async fn callback(
     c: Caller,
-    Extension(policy): Extension<CookiePolicy>,
+    to: Browser,
     Path(provider): Path<String>,
-    headers: HeaderMap,
     Json(body): Json<CallbackBody>,
 ) -> Result<Response, Problem> {
-    let request = CompleteOauthRequest {
-        caller: c.meta(),
-        provider_id: provider,
-        code: body.code,
-        state: body.state,
-        browser_binding: binding(&headers),
-        invite_code: body.invite_code,
-    };
+    let binding = cookie(&to.headers, BINDING_COOKIE)
+        .unwrap_or_default()
+        .to_owned();
+    let request = body.request(c.meta(), provider, binding);
     let done = answer(c.identity().complete_oauth(request)).await?;
     // A browser signing in through a provider gets the same session cookies as a password login
     // (and, when it asks, the same cookie-only answer).
-    let (cookies, session) = SessionJson::answer(done.session, &policy, &headers)?;
+    let (cookies, Json(session)) = to.session(done.session)?;
     let clear = HeaderValue::from_static(
         "onramp_oauth_binding=; Max-Age=0; Path=/v1/auth/oauth; HttpOnly; Secure; SameSite=Lax",
     );

@@ -8,35 +8,35 @@
 
 use axum::{
     Extension,
+    extract::FromRequestParts,
     response::{IntoResponse, Response},
 };
-use http::HeaderMap;
+use http::{HeaderMap, request::Parts};
 use onramp_proto::identity::v1::{
-    LoginRequest, LogoutEverywhereRequest, LogoutRequest, LogoutResponse, RefreshRequest, Session,
+    LoginRequest, LogoutEverywhereRequest, LogoutEverywhereResponse, LogoutRequest, LogoutResponse,
+    RefreshRequest, Session,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::routes::prelude::*;
 use crate::{
     auth::{
-        AuthUserAllowUnverified, CookiePolicy,
+        CookiePolicy,
         cookies::{self, CookieHeaders, SessionCookies},
     },
-    problem::Problem,
-    routes::{
-        call::{Caller, answer, rpc},
-        extract::Json,
-        json_time::rfc3339,
-    },
+    middleware::header_str,
+    routes::json_time::rfc3339,
 };
 
-/// `POST /v1/auth/login` body.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub(crate) struct LoginBody {
-    #[schema(format = "email")]
-    email: String,
-    password: String,
+body! {
+    /// `POST /v1/auth/login` body.
+    #[serde(default, deny_unknown_fields)]
+    LoginBody => LoginRequest {
+        #[schema(format = "email")]
+        email: String,
+        password: String,
+    }
 }
 
 /// A refresh-token body (refresh, logout); a browser sends `{}` and its refresh cookie instead.
@@ -51,9 +51,7 @@ pub(crate) const SESSION_MODE_HEADER: &str = "x-onramp-session";
 
 /// Whether the request asked for the session in cookies only (`X-Onramp-Session: cookie`).
 pub(crate) fn cookie_only(headers: &HeaderMap) -> bool {
-    headers
-        .get(SESSION_MODE_HEADER)
-        .and_then(|value| value.to_str().ok())
+    header_str(headers, SESSION_MODE_HEADER)
         .is_some_and(|value| value.trim().eq_ignore_ascii_case("cookie"))
 }
 
@@ -95,22 +93,6 @@ impl SessionJson {
         })
     }
 
-    /// The cookies for `session`, and the body for the request's answer: without the tokens when
-    /// the request asked for a cookie-only answer.
-    pub(super) fn answer(
-        session: Option<Session>,
-        policy: &CookiePolicy,
-        headers: &HeaderMap,
-    ) -> Result<(CookieHeaders, Self), Problem> {
-        let mut session = Self::from_proto(session)?;
-        let cookies = session.cookies(policy, unix_now());
-        if cookie_only(headers) {
-            session.access_token = None;
-            session.refresh_token = None;
-        }
-        Ok((cookies, session))
-    }
-
     fn from_proto(session: Option<Session>) -> Result<Self, Problem> {
         let session = session.ok_or_else(|| {
             tracing::error!("identity returned no session");
@@ -135,77 +117,92 @@ impl SessionJson {
 }
 
 pub(super) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+    chrono::Utc::now().timestamp()
 }
 
-/// The body's refresh token, else the browser's refresh cookie.
-fn refresh_token(body: RefreshBody, headers: &HeaderMap, policy: &CookiePolicy) -> String {
-    if body.refresh_token.is_empty() {
-        cookies::cookie(headers, policy.refresh)
-            .unwrap_or_default()
-            .to_owned()
-    } else {
-        body.refresh_token
+/// A session answer: its cookies and its JSON.
+pub(super) type SessionAnswer = Result<(CookieHeaders, Json<SessionJson>), Problem>;
+
+/// What a session answer needs of the request: the cookie policy, and the headers that carry the
+/// browser's cookies and its wish for a cookie-only answer.
+pub(crate) struct Browser {
+    pub(super) policy: CookiePolicy,
+    pub(super) headers: HeaderMap,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Browser {
+    type Rejection = <Extension<CookiePolicy> as FromRequestParts<S>>::Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Extension(policy) = Extension::from_request_parts(parts, state).await?;
+        let headers = parts.headers.clone();
+        Ok(Self { policy, headers })
+    }
+}
+
+impl Browser {
+    /// The cookies for `session`, and its JSON: without the tokens when the request asked for a
+    /// cookie-only answer.
+    pub(super) fn session(&self, session: Option<Session>) -> SessionAnswer {
+        let mut session = SessionJson::from_proto(session)?;
+        let cookies = session.cookies(&self.policy, unix_now());
+        if cookie_only(&self.headers) {
+            session.access_token = None;
+            session.refresh_token = None;
+        }
+        Ok((cookies, Json(session)))
+    }
+
+    /// The body's refresh token, else the browser's refresh cookie.
+    fn refresh_token(&self, body: RefreshBody) -> String {
+        if body.refresh_token.is_empty() {
+            let cookie = cookies::cookie(&self.headers, self.policy.refresh);
+            cookie.unwrap_or_default().to_owned()
+        } else {
+            body.refresh_token
+        }
     }
 }
 
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", operation_id = "login",
     request_body = LoginBody,
-    params(
-        ("X-Onramp-Session" = Option<String>, Header, description = "`cookie`: answer without the tokens in the body (browsers; the session is in the HttpOnly cookies)"),
-    ),
+    params(SessionMode),
     responses(
         (status = 200, description = "A new session", body = SessionJson),
         (status = 401, description = "Email or password did not match"),
         (status = 429, description = "Too many attempts"),
     ))]
-pub(crate) async fn login(
-    c: Caller,
-    Extension(policy): Extension<CookiePolicy>,
-    headers: HeaderMap,
-    Json(body): Json<LoginBody>,
-) -> Result<(CookieHeaders, Json<SessionJson>), Problem> {
-    let request = LoginRequest {
-        caller: c.meta(),
-        email: body.email,
-        password: body.password,
-    };
-    let session = answer(c.identity().login(request)).await?.session;
-    let (cookies, session) = SessionJson::answer(session, &policy, &headers)?;
-    Ok((cookies, Json(session)))
+pub(crate) async fn login(c: Caller, to: Browser, Json(body): Json<LoginBody>) -> SessionAnswer {
+    let login = answer(c.identity().login(body.request(c.meta()))).await?;
+    to.session(login.session)
 }
 
 /// Rotates the refresh token; presenting a used one revokes its whole family.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", operation_id = "refresh_session",
     request_body = RefreshBody,
-    params(
-        ("X-Onramp-Session" = Option<String>, Header, description = "`cookie`: answer without the tokens in the body (browsers; the session is in the HttpOnly cookies)"),
-    ),
+    params(SessionMode),
     responses(
         (status = 200, description = "The rotated session", body = SessionJson),
         (status = 401, description = "Unknown, expired or reused refresh token"),
     ))]
 pub(crate) async fn refresh(
     c: Caller,
-    Extension(policy): Extension<CookiePolicy>,
-    headers: HeaderMap,
+    to: Browser,
     Json(body): Json<RefreshBody>,
-) -> Result<(CookieHeaders, Json<SessionJson>), Problem> {
+) -> SessionAnswer {
+    let refresh_token = to.refresh_token(body);
     let request = RefreshRequest {
         caller: c.meta(),
-        refresh_token: refresh_token(body, &headers, &policy),
+        refresh_token,
     };
-    let session = answer(c.identity().refresh(request)).await?.session;
-    let (cookies, session) = SessionJson::answer(session, &policy, &headers)?;
-    Ok((cookies, Json(session)))
+    to.session(answer(c.identity().refresh(request)).await?.session)
 }
 
-/// `POST /v1/auth/logout` answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct LogoutJson {
-    revoked: bool,
+answer! {
+    /// `POST /v1/auth/logout` answer.
+    LogoutJson from LogoutResponse {
+        revoked: bool,
+    }
 }
 
 /// Revokes the session's refresh token; the cookies are cleared whatever identity answers, so a
@@ -213,40 +210,27 @@ pub(crate) struct LogoutJson {
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", operation_id = "logout",
     request_body = RefreshBody,
     responses((status = 200, description = "The refresh token's session is revoked (if it was live)", body = LogoutJson)))]
-pub(crate) async fn logout(
-    c: Caller,
-    Extension(policy): Extension<CookiePolicy>,
-    headers: HeaderMap,
-    Json(body): Json<RefreshBody>,
-) -> Response {
+pub(crate) async fn logout(c: Caller, to: Browser, Json(body): Json<RefreshBody>) -> Response {
+    let refresh_token = to.refresh_token(body);
     let request = LogoutRequest {
         caller: c.meta(),
-        refresh_token: refresh_token(body, &headers, &policy),
+        refresh_token,
     };
-    let revoked = |answer: LogoutResponse| LogoutJson {
-        revoked: answer.revoked,
-    };
-    let answer = rpc(c.identity().logout(request), revoked).await;
-    (policy.clear(), answer).into_response()
+    let answer = rpc(c.identity().logout(request), LogoutJson::from).await;
+    (to.policy.clear(), answer).into_response()
 }
 
-/// `POST /v1/auth/logout-everywhere` answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct LogoutEverywhereJson {
-    sessions_revoked: u32,
+answer! {
+    /// `POST /v1/auth/logout-everywhere` answer.
+    LogoutEverywhereJson from LogoutEverywhereResponse {
+        sessions_revoked: u32,
+    }
 }
 
-#[utoipa::path(post, path = "/v1/auth/logout-everywhere", tag = "auth",
-    operation_id = "logout_everywhere", security(("bearer" = [])),
-    responses((status = 200, description = "Every session of the user is revoked", body = LogoutEverywhereJson)))]
-pub(crate) async fn logout_everywhere(
-    c: Caller<AuthUserAllowUnverified>,
-) -> Result<Json<LogoutEverywhereJson>, Problem> {
-    let request = LogoutEverywhereRequest { caller: c.meta() };
-    rpc(c.identity().logout_everywhere(request), |answer| {
-        LogoutEverywhereJson {
-            sessions_revoked: answer.sessions_revoked,
-        }
-    })
-    .await
+one_rpc! {
+    #[utoipa::path(post, path = "/v1/auth/logout-everywhere", tag = "auth",
+        operation_id = "logout_everywhere", security(("bearer" = [])),
+        responses((status = 200, description = "Every session of the user is revoked", body = LogoutEverywhereJson)))]
+    pub(crate) fn logout_everywhere(c: Caller<AuthUserAllowUnverified>) -> LogoutEverywhereJson =
+        c.identity().logout_everywhere(LogoutEverywhereRequest { caller: c.meta() });
 }

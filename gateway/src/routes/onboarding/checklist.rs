@@ -8,16 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::json;
-use crate::{
-    auth::AuthUser,
-    problem::Problem,
-    routes::{
-        call::{Caller, rpc},
-        extract::{Json, Path, Query, TenantQuery},
-        json_time::rfc3339,
-        words::{parse, word},
-    },
-};
+use crate::routes::prelude::*;
 
 /// `PATCH /v1/onboarding/steps/{id}` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -52,26 +43,46 @@ pub(crate) struct FirstSetupBody {
     time_zone: String,
 }
 
-/// One checklist step (times are RFC 3339).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = ChecklistStep)]
-pub(crate) struct StepView {
-    id: String,
-    title: String,
-    description: String,
-    state: String,
-    source: String,
-    user_completable: bool,
-    data_required: bool,
-    action_path: String,
-    #[schema(format = DateTime)]
-    completed_at: Option<String>,
-    #[schema(format = DateTime)]
-    dismissed_at: Option<String>,
-    /// `{"first_setup": {…}}` or `{"custom": {…}}`, as completed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    data: Option<serde_json::Value>,
+answer! {
+    /// One checklist step (times are RFC 3339).
+    #[schema(as = ChecklistStep)]
+    StepView from pb::ChecklistStep {
+        id <- step_id: String,
+        title: String,
+        description: String,
+        state: String => word_of::<pb::StepState>,
+        source: String => word_of::<pb::StepSource>,
+        user_completable: bool,
+        data_required: bool,
+        action_path: String,
+        #[schema(format = DateTime)]
+        completed_at: Option<String> => time,
+        #[schema(format = DateTime)]
+        dismissed_at: Option<String> => time,
+        /// `{"first_setup": {…}}` or `{"custom": {…}}`, as completed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[schema(value_type = Option<Object>)]
+        data: Option<serde_json::Value> => data_json,
+    }
+}
+
+/// A completed step's data as JSON.
+fn data_json(data: Option<pb::StepData>) -> Option<serde_json::Value> {
+    Some(match data?.kind? {
+        pb::step_data::Kind::FirstSetup(setup) => {
+            let size = Some(setup.team_size()).filter(|s| *s != CompanySize::Unspecified);
+            let body = FirstSetupBody {
+                team_size: size.map(word).unwrap_or_default(),
+                company_name: setup.company_name,
+                use_case: setup.use_case,
+                time_zone: setup.time_zone,
+            };
+            serde_json::json!({ "first_setup": body })
+        }
+        pb::step_data::Kind::Custom(object) => {
+            serde_json::json!({ "custom": json::of_struct(object) })
+        }
+    })
 }
 
 /// A member's onboarding checklist for one workspace.
@@ -91,46 +102,10 @@ pub(crate) struct ChecklistView {
 
 fn view(checklist: Option<pb::Checklist>, dismissed: Option<Vec<String>>) -> ChecklistView {
     let checklist = checklist.unwrap_or_default();
-    let steps = checklist
-        .steps
-        .into_iter()
-        .map(|step| {
-            let (state, source) = (word(step.state()), word(step.source()));
-            let data = match step.data.and_then(|d| d.kind) {
-                Some(pb::step_data::Kind::FirstSetup(setup)) => {
-                    let size = Some(setup.team_size()).filter(|s| *s != CompanySize::Unspecified);
-                    let body = FirstSetupBody {
-                        team_size: size.map(word).unwrap_or_default(),
-                        company_name: setup.company_name,
-                        use_case: setup.use_case,
-                        time_zone: setup.time_zone,
-                    };
-                    Some(serde_json::json!({ "first_setup": body }))
-                }
-                Some(pb::step_data::Kind::Custom(object)) => {
-                    Some(serde_json::json!({ "custom": json::of_struct(object) }))
-                }
-                None => None,
-            };
-            StepView {
-                state,
-                source,
-                id: step.step_id,
-                title: step.title,
-                description: step.description,
-                user_completable: step.user_completable,
-                data_required: step.data_required,
-                action_path: step.action_path,
-                completed_at: rfc3339(step.completed_at),
-                dismissed_at: rfc3339(step.dismissed_at),
-                data,
-            }
-        })
-        .collect();
     ChecklistView {
         tenant_id: checklist.tenant_id,
-        steps,
-        next_step_id: Some(checklist.next_step_id).filter(|id| !id.is_empty()),
+        steps: each(checklist.steps),
+        next_step_id: known(checklist.next_step_id),
         done_count: checklist.done_count,
         finished: checklist.finished,
         rest_dismissed: checklist.rest_dismissed,
@@ -138,25 +113,17 @@ fn view(checklist: Option<pb::Checklist>, dismissed: Option<Vec<String>>) -> Che
     }
 }
 
-/// `GET /v1/onboarding?tenant_id=…`: the ordered checklist and the next step.
-#[utoipa::path(get, path = "/v1/onboarding", tag = "onboarding", operation_id = "get_checklist",
-    security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
-    responses(
-        (status = 200, description = "The ordered checklist", body = ChecklistView),
-        (status = 404, description = "No such workspace, or the caller is not a member"),
-    ))]
-pub(crate) async fn get(
-    c: Caller<AuthUser>,
-    Query(query): Query<TenantQuery>,
-) -> Result<Json<ChecklistView>, Problem> {
-    let request = GetChecklistRequest {
-        caller: c.meta(),
-        tenant_id: query.tenant_id,
-    };
-    rpc(c.onboarding().get_checklist(request), |a| {
-        view(a.checklist, None)
-    })
-    .await
+one_rpc! {
+    /// `GET /v1/onboarding?tenant_id=…`: the ordered checklist and the next step.
+    #[utoipa::path(get, path = "/v1/onboarding", tag = "onboarding", operation_id = "get_checklist",
+        security(("bearer" = [])), params(TenantParam),
+        responses(
+            (status = 200, description = "The ordered checklist", body = ChecklistView),
+            NotAMember,
+        ))]
+    pub(crate) fn get(c: Caller<AuthUser>, Query(query): Query<TenantQuery>) -> ChecklistView =
+        c.onboarding().get_checklist(for_tenant!(GetChecklistRequest, c, query)),
+        |answer| view(answer.checklist, None);
 }
 
 /// Step data that parsed as JSON but breaks the step's rules: 422, like the service's own checks.
@@ -202,7 +169,7 @@ fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem
 /// `PATCH /v1/onboarding/steps/{id}?tenant_id=…` `{action, data?}`.
 #[utoipa::path(patch, path = "/v1/onboarding/steps/{id}", tag = "onboarding", operation_id = "update_step",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The step's id"), ("tenant_id" = String, Query, description = "The tenant's id")),
+    params(("id" = String, Path, description = "The step's id"), TenantParam),
     request_body = StepBody,
     responses(
         (status = 200, description = "The checklist after the change", body = ChecklistView),
@@ -217,12 +184,11 @@ pub(crate) async fn update(
     Query(query): Query<TenantQuery>,
     Json(body): Json<StepBody>,
 ) -> Result<Json<ChecklistView>, Problem> {
-    let action = parse::<StepAction>(&body.action).ok_or_else(|| {
-        Problem(ApiError::invalid_field(
-            "action",
-            "action: must be complete, dismiss or restore",
-        ))
-    })?;
+    let action: StepAction = parse_field(
+        &body.action,
+        "action",
+        "action: must be complete, dismiss or restore",
+    )?;
     let request = UpdateStepRequest {
         caller: c.meta(),
         tenant_id: query.tenant_id,
@@ -236,23 +202,15 @@ pub(crate) async fn update(
     .await
 }
 
-/// `POST /v1/onboarding/dismiss-rest?tenant_id=…`.
-#[utoipa::path(post, path = "/v1/onboarding/dismiss-rest", tag = "onboarding", operation_id = "dismiss_rest",
-    security(("bearer" = [])), params(("tenant_id" = String, Query, description = "The tenant's id")),
-    responses(
-        (status = 200, description = "The checklist, with the steps just dismissed", body = ChecklistView),
-        (status = 404, description = "No such workspace, or the caller is not a member"),
-    ))]
-pub(crate) async fn dismiss_rest(
-    c: Caller<AuthUser>,
-    Query(query): Query<TenantQuery>,
-) -> Result<Json<ChecklistView>, Problem> {
-    let request = DismissRestRequest {
-        caller: c.meta(),
-        tenant_id: query.tenant_id,
-    };
-    rpc(c.onboarding().dismiss_rest(request), |a| {
-        view(a.checklist, Some(a.dismissed_step_ids))
-    })
-    .await
+one_rpc! {
+    /// `POST /v1/onboarding/dismiss-rest?tenant_id=…`.
+    #[utoipa::path(post, path = "/v1/onboarding/dismiss-rest", tag = "onboarding", operation_id = "dismiss_rest",
+        security(("bearer" = [])), params(TenantParam),
+        responses(
+            (status = 200, description = "The checklist, with the steps just dismissed", body = ChecklistView),
+            NotAMember,
+        ))]
+    pub(crate) fn dismiss_rest(c: Caller<AuthUser>, Query(query): Query<TenantQuery>)
+        -> ChecklistView = c.onboarding().dismiss_rest(for_tenant!(DismissRestRequest, c, query)),
+        |answer| view(answer.checklist, Some(answer.dismissed_step_ids));
 }

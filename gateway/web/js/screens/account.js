@@ -1,5 +1,5 @@
 // Account: profile, email verification, log out, log out everywhere.
-import { h, field, values, clearErrors, showProblem, busy, mount } from '../dom.js';
+import { h, field, values, mount, onSubmit } from '../dom.js';
 import { patch, post, describe } from '../api.js';
 import { logout, forget } from '../session.js';
 import { navigate } from '../router.js';
@@ -14,18 +14,10 @@ export async function render({ user }) {
     h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save'));
   const saved = h('p', { class: 'hint', 'aria-live': 'polite' });
   form.append(saved);
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    busy(form, async () => {
-      try {
-        await patch('/v1/users/me', values(form));
-        forget();
-        mount(saved, 'Saved.');
-      } catch (err) {
-        showProblem(form, err, describe);
-      }
-    });
+  onSubmit(form, describe, async () => {
+    await patch('/v1/users/me', values(form));
+    forget();
+    mount(saved, 'Saved.');
   });
   const sessions = h('div', { class: 'form-message', 'aria-live': 'polite' });
   return h('section', {},

@@ -1,5 +1,5 @@
 // Forgot password: always the same answer, so the page does not tell who has an account.
-import { h, field, values, clearErrors, showProblem, busy, card, mount } from '../dom.js';
+import { h, field, values, card, mount, onSubmit } from '../dom.js';
 import { post, describe } from '../api.js';
 
 export const name = 'forgot-password';
@@ -11,17 +11,9 @@ export async function render() {
     h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Send the reset link'));
   const page = card('Reset your password', h('p', {}, 'We will email you a link to choose a new password.'), form,
     h('p', { class: 'links' }, h('a', { href: '/login' }, 'Back to log in')));
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    busy(form, async () => {
-      try {
-        await post('/v1/auth/password-reset', values(form));
-        mount(form, h('p', { class: 'alert alert-ok', role: 'status' }, 'If that address has an account, a reset link is on its way.'));
-      } catch (err) {
-        showProblem(form, err, describe);
-      }
-    });
+  onSubmit(form, describe, async () => {
+    await post('/v1/auth/password-reset', values(form));
+    mount(form, h('p', { class: 'alert alert-ok', role: 'status' }, 'If that address has an account, a reset link is on its way.'));
   });
   return page;
 }

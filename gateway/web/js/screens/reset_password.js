@@ -1,5 +1,5 @@
 // Reset password from the mailed link.
-import { h, field, values, clearErrors, showProblem, busy, card, mount } from '../dom.js';
+import { h, field, values, card, mount, onSubmit } from '../dom.js';
 import { post, describe } from '../api.js';
 
 export const name = 'reset-password';
@@ -14,17 +14,9 @@ export async function render({ query }) {
   const form = h('form', { novalidate: true },
     field({ name: 'new_password', label: 'New password', type: 'password', required: true, autocomplete: 'new-password' }),
     h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Save the new password'));
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    busy(form, async () => {
-      try {
-        await post('/v1/auth/password-reset/complete', { token, ...values(form) });
-        mount(form, h('p', { class: 'alert alert-ok', role: 'status' }, 'Your password is changed. '), h('a', { class: 'btn btn-primary', href: '/login' }, 'Log in'));
-      } catch (err) {
-        showProblem(form, err, describe);
-      }
-    });
+  onSubmit(form, describe, async () => {
+    await post('/v1/auth/password-reset/complete', { token, ...values(form) });
+    mount(form, h('p', { class: 'alert alert-ok', role: 'status' }, 'Your password is changed. '), h('a', { class: 'btn btn-primary', href: '/login' }, 'Log in'));
   });
   return card('Choose a new password', form);
 }

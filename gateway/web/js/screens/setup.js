@@ -1,5 +1,5 @@
 // The first-setup step's form; a 422 naming a field shows beside that field.
-import { h, field, values, clearErrors, showProblem, busy } from '../dom.js';
+import { h, field, values, onSubmit } from '../dom.js';
 import { get, patch, describe } from '../api.js';
 import { navigate } from '../router.js';
 
@@ -21,17 +21,9 @@ export async function render({ tenant }) {
     field({ name: 'use_case', label: 'What will you use it for?', type: 'textarea', value: saved.use_case || '' }),
     field({ name: 'time_zone', label: 'Time zone', value: saved.time_zone || zone }),
     h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save'));
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    busy(form, async () => {
-      try {
-        await patch(`/v1/onboarding/steps/first_setup?${q}`, { action: 'complete', data: { first_setup: values(form) } });
-        navigate('/get-started');
-      } catch (err) {
-        showProblem(form, err, describe);
-      }
-    });
+  onSubmit(form, describe, async () => {
+    await patch(`/v1/onboarding/steps/first_setup?${q}`, { action: 'complete', data: { first_setup: values(form) } });
+    navigate('/get-started');
   });
   return h('section', {}, h('h1', {}, 'Set up your workspace'),
     h('p', { class: 'lead' }, 'Tell us about your team so we can tailor Onramp.'), h('div', { class: 'panel' }, form));

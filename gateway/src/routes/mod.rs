@@ -10,6 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::clients::Peers;
 
+mod admin_funnel;
 mod billing;
 mod call;
 mod extract;
@@ -58,6 +59,7 @@ fn api_routes() -> Routes {
         .merge(invites::routes())
         .merge(onboarding::routes())
         .merge(billing::routes())
+        .routes(routes!(admin_funnel::funnel))
         .merge(webhooks)
 }
 

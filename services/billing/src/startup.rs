@@ -4,6 +4,9 @@ use std::net::SocketAddr;
 
 use onramp_kit::{
     grpc::server::GrpcServer,
+    product_events::{
+        counts::ProductEventsApi, relay::ProductEventRelay, settings::ProductEventSettings,
+    },
     runtime::{self, ServiceSpec},
 };
 use onramp_proto::billing::v1::billing_service_server::BillingServiceServer;
@@ -33,6 +36,7 @@ pub struct Application {
     reconciler: Reconciler,
     reconcile_interval: std::time::Duration,
     expiry_sweep_interval: std::time::Duration,
+    product_events: ProductEventSettings,
 }
 
 impl Application {
@@ -109,6 +113,7 @@ impl Application {
             reconciler,
             reconcile_interval: config.reconcile_interval,
             expiry_sweep_interval: config.expiry_sweep_interval,
+            product_events: config.base.product_events,
         })
     }
 
@@ -137,6 +142,15 @@ impl Application {
             self.reconcile_interval,
             relay_stop.clone(),
         ));
+        let events = ProductEventRelay::spawn(
+            self.pool.clone(),
+            &self.product_events,
+            Self::NAME,
+            relay_stop.clone(),
+        )?;
+        // The funnel's counts are operators' business: the same operators as the admin catalog.
+        let events_api =
+            ProductEventsApi::operators_only(self.pool.clone(), self.api.operators.clone());
         let api = BillingServiceServer::new(self.api);
         let spec = ServiceSpec {
             name: Self::NAME,
@@ -145,12 +159,21 @@ impl Application {
             pool: self.pool,
             migrator: &MIGRATOR,
         };
-        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown).await;
+        let outcome = runtime::run(
+            self.server,
+            spec,
+            Routes::new(api).add_service(events_api),
+            shutdown,
+        )
+        .await;
         relay_stop.cancel();
         relay.await?;
         reconciling.await?;
         expiring.await?;
         counting.await?;
+        if let Some(events) = events {
+            events.await?;
+        }
         outcome
     }
 }

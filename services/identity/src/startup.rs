@@ -5,6 +5,9 @@ use std::net::SocketAddr;
 use onramp_kit::{
     grpc::server::GrpcServer,
     mail::{outbox::OutboxRelay, smtp::Mailer},
+    product_events::{
+        counts::ProductEventsApi, relay::ProductEventRelay, settings::ProductEventSettings,
+    },
     runtime::{self, ServiceSpec},
 };
 use onramp_proto::identity::v1::identity_service_server::IdentityServiceServer;
@@ -21,6 +24,7 @@ pub struct Application {
     pool: PgPool,
     identity: Identity,
     relay: Option<OutboxRelay>,
+    product_events: ProductEventSettings,
 }
 
 impl Application {
@@ -53,6 +57,7 @@ impl Application {
             pool,
             identity,
             relay,
+            product_events: config.base.product_events,
         })
     }
 
@@ -67,6 +72,13 @@ impl Application {
         let relay = self
             .relay
             .map(|relay| tokio::spawn(relay.run(relay_stop.clone())));
+        let events = ProductEventRelay::spawn(
+            self.pool.clone(),
+            &self.product_events,
+            Self::NAME,
+            relay_stop.clone(),
+        )?;
+        let events_api = ProductEventsApi::internal(self.pool.clone());
         let api = IdentityServiceServer::new(IdentityApi::new(self.identity));
         let spec = ServiceSpec {
             name: Self::NAME,
@@ -75,11 +87,20 @@ impl Application {
             pool: self.pool,
             migrator: &MIGRATOR,
         };
-        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown.clone()).await;
+        let outcome = runtime::run(
+            self.server,
+            spec,
+            Routes::new(api).add_service(events_api),
+            shutdown.clone(),
+        )
+        .await;
         // The relay stops with the service; a send in flight finishes or is retried next start.
         relay_stop.cancel();
         if let Some(relay) = relay {
             relay.await?;
+        }
+        if let Some(events) = events {
+            events.await?;
         }
         outcome
     }

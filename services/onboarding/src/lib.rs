@@ -6,6 +6,7 @@ mod config;
 pub mod connect;
 pub mod domain;
 mod error;
+pub mod funnel;
 mod grpc;
 mod leads;
 pub mod peers;

@@ -8,6 +8,9 @@ use onramp_kit::{
         outbox::OutboxRelay,
         smtp::{Mailer, SmtpSettings},
     },
+    product_events::{
+        counts::ProductEventsApi, relay::ProductEventRelay, settings::ProductEventSettings,
+    },
     runtime::{self, ServiceSpec},
 };
 use onramp_proto::onboarding::v1::onboarding_service_server::OnboardingServiceServer;
@@ -33,6 +36,7 @@ pub struct Application {
     pool: PgPool,
     api: OnboardingApi,
     relay: Option<OutboxRelay>,
+    product_events: ProductEventSettings,
 }
 
 impl Application {
@@ -109,6 +113,7 @@ impl Application {
             pool,
             api,
             relay,
+            product_events: config.base.product_events,
         })
     }
 
@@ -119,6 +124,13 @@ impl Application {
 
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let events = ProductEventRelay::spawn(
+            self.pool.clone(),
+            &self.product_events,
+            Self::NAME,
+            shutdown.clone(),
+        )?;
+        let events_api = ProductEventsApi::internal(self.pool.clone());
         let api = OnboardingServiceServer::new(self.api);
         let spec = ServiceSpec {
             name: Self::NAME,
@@ -131,10 +143,19 @@ impl Application {
         let relay = self
             .relay
             .map(|relay| tokio::spawn(relay.run(shutdown.clone())));
-        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown.clone()).await;
+        let outcome = runtime::run(
+            self.server,
+            spec,
+            Routes::new(api).add_service(events_api),
+            shutdown.clone(),
+        )
+        .await;
         shutdown.cancel();
         if let Some(relay) = relay {
             relay.await?;
+        }
+        if let Some(events) = events {
+            events.await?;
         }
         outcome
     }

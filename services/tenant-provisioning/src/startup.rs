@@ -5,6 +5,9 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use onramp_kit::{
     grpc::{client, server::GrpcServer},
     mail::{outbox::OutboxRelay, smtp::Mailer},
+    product_events::{
+        counts::ProductEventsApi, relay::ProductEventRelay, settings::ProductEventSettings,
+    },
     runtime::{self, ServiceSpec},
 };
 use onramp_proto::tenancy::v1::tenancy_service_server::TenancyServiceServer;
@@ -30,6 +33,7 @@ pub struct Application {
     sweep_interval: Duration,
     idempotency_retention: Duration,
     relay: Option<OutboxRelay>,
+    product_events: ProductEventSettings,
 }
 
 impl Application {
@@ -86,6 +90,7 @@ impl Application {
             service,
             sweep_interval: config.sweep_interval,
             idempotency_retention: config.idempotency_retention,
+            product_events: config.base.product_events,
         })
     }
 
@@ -106,6 +111,13 @@ impl Application {
             .relay
             .map(|relay| tokio::spawn(relay.run(shutdown.clone())));
         let pool: PgPool = self.service.pool.clone();
+        let events = ProductEventRelay::spawn(
+            pool.clone(),
+            &self.product_events,
+            Self::NAME,
+            shutdown.clone(),
+        )?;
+        let events_api = ProductEventsApi::internal(pool.clone());
         let api = TenancyServiceServer::new(TenancyApi::new(self.service));
         let spec = ServiceSpec {
             name: Self::NAME,
@@ -114,10 +126,19 @@ impl Application {
             pool,
             migrator: &MIGRATOR,
         };
-        let outcome = runtime::run(self.server, spec, Routes::new(api), shutdown).await;
+        let outcome = runtime::run(
+            self.server,
+            spec,
+            Routes::new(api).add_service(events_api),
+            shutdown,
+        )
+        .await;
         sweeper.abort();
         if let Some(relay) = relay {
             relay.abort();
+        }
+        if let Some(events) = events {
+            events.await?;
         }
         outcome
     }

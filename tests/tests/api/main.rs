@@ -19,6 +19,7 @@ mod faults_billing;
 mod faults_network;
 mod faults_postgres;
 mod faults_provisioning;
+mod funnel;
 mod health;
 mod identity;
 mod identity_email;

@@ -70,6 +70,7 @@ impl BillingApi {
             .checkout
             .checkout(tenant, &plan, request.seats, &success, &cancel)
             .await?;
+        self.checkout.record_started(user, tenant, &plan).await?;
         Ok(CreateCheckoutSessionResponse {
             checkout_url: session.url,
             checkout_session_id: session.id,

@@ -51,7 +51,10 @@ impl BillingApi {
         request: EnsureEntitlementRequest,
     ) -> Result<EnsureEntitlementResponse, BillingError> {
         let tenant = tenant_id(&request.tenant_id, "tenant_id")?;
-        let (row, payment_required) = self.entitlements.ensure(tenant, &request.plan_id).await?;
+        let (row, payment_required) = self
+            .entitlements
+            .ensure(tenant, &request.plan_id, &request.owner_user_id)
+            .await?;
         Ok(EnsureEntitlementResponse {
             entitlement: Some(entitlement(tenant, row)),
             payment_required,
@@ -68,7 +71,7 @@ impl BillingApi {
         self.tenancy
             .check(user, tenant, Needs::OwnerOrAdmin, false)
             .await?;
-        let row = self.entitlements.start(tenant, plan).await?;
+        let row = self.entitlements.start(tenant, plan, user).await?;
         let summary = self.summary_of(tenant).await?;
         Ok(StartPlanWithoutCardResponse {
             summary: Some(summary),

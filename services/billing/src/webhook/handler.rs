@@ -191,6 +191,8 @@ pub(crate) async fn mirror(
         last_event_id: cause.event_id.to_owned(),
     };
     store::subscriptions::put(tx, &row).await?;
+    let before = existing.and_then(|r| SubscriptionStatus::parse(&r.status));
+    crate::funnel::subscription_moved(tx, &row, before, object.status).await?;
     entitle(tx, cause, &row, object.status).await
 }
 
@@ -319,6 +321,7 @@ async fn checkout_completed(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outc
         last_event_id: event.id.clone(),
     };
     store::subscriptions::put(tx, &row).await?;
+    crate::funnel::subscription_moved(tx, &row, None, status).await?;
     entitle(
         tx,
         &Cause {
@@ -363,6 +366,7 @@ async fn invoice(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, Billin
         row.last_event_id = event.id.clone();
     }
     store::subscriptions::put(tx, &row).await?;
+    crate::funnel::subscription_moved(tx, &row, current, next).await?;
     entitle(
         tx,
         &Cause {

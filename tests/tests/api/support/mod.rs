@@ -10,6 +10,7 @@ pub(crate) mod mail;
 pub(crate) mod metrics;
 pub(crate) mod oauth;
 pub(crate) mod onboarding;
+pub(crate) mod posthog;
 pub(crate) mod processes;
 pub(crate) mod stack;
 pub(crate) mod stripe;

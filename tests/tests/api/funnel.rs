@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::support::{
     PASSWORD, TestStack, User,
-    billing::OPERATOR,
+    billing::{OPERATOR, billing_on},
     journey::{Journey, Provider},
     login,
     posthog::{POSTHOG_KEY, PostHogStandIn, Receipt},
@@ -315,7 +315,7 @@ async fn the_funnel_journey_sends_each_fact_once_to_the_capture_api_and_counts_i
     let operator = operator(&world.world).await;
     let (status, answer) = funnel(&world.world, &operator, "").await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    println!("GET /v1/admin/funnel after the journey:\n{answer:#}");
+    eprintln!("GET /v1/admin/funnel after the journey:\n{answer:#}");
     let step = |name: &str| {
         answer["steps"]
             .as_array()
@@ -400,7 +400,7 @@ async fn a_relay_killed_mid_batch_resends_the_same_uuids_and_no_fact_twice() {
     let stop = CancellationToken::new();
     let mut relays = Vec::new();
     for service in SERVICES {
-        let relay = ProductEventRelay::configured(pool(&world, service).await, &settings, "e2e")
+        let relay = ProductEventRelay::configured(pool(&world, service).await, &settings, service)
             .expect("relay")
             .expect("configured");
         relays.push(tokio::spawn(relay.run(stop.clone())));
@@ -468,7 +468,8 @@ async fn a_relay_killed_mid_batch_resends_the_same_uuids_and_no_fact_twice() {
 
 #[tokio::test]
 async fn the_admin_funnel_is_for_operators_and_names_a_bad_window_field() {
-    let world = TestStack::with_mail().await;
+    // Billing trusts OPERATOR (the manual provider: no Stripe needed here).
+    let world = TestStack::with_mail_and(|options| billing_on(options, None)).await;
     let anonymous = world.get("/v1/admin/funnel").await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 

@@ -26,7 +26,9 @@ use crate::support::{
     billing::{OPERATOR, billing_on},
     journey::{Journey, Provider},
     login,
+    metrics::{scrape_in_process, total},
     posthog::{POSTHOG_KEY, PostHogStandIn, Receipt},
+    signup,
     stripe::{Webhooks, event},
 };
 
@@ -493,4 +495,91 @@ async fn the_admin_funnel_is_for_operators_and_names_a_bad_window_field() {
     // The member's signup and verification are in the window; the operator's fixture row is not
     // a signup.
     assert_eq!(answer["steps"][0]["users"], 1, "{answer}");
+}
+
+#[tokio::test]
+async fn a_refused_batch_waits_out_its_backoff_and_a_fact_that_did_not_happen_records_nothing() {
+    onramp_kit::metrics::install();
+    let capture = PostHogStandIn::start().await;
+    let world = TestStack::with_mail().await;
+    let owner = world.verified_user().await;
+    // No fact, no event: a second signup with the address creates no account (the answer is the
+    // same 202), and a taken slug provisions nothing (its transaction rolled back).
+    assert_eq!(
+        signup(&world, &owner.email, PASSWORD).await.status(),
+        StatusCode::ACCEPTED
+    );
+    for expected in [StatusCode::CREATED, StatusCode::CONFLICT] {
+        let response = world
+            .authed(Method::POST, "/v1/tenants", &owner.access_token)
+            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+            .json(&json!({ "name": "Acme Rockets", "slug": "acme-funnel" }))
+            .send()
+            .await
+            .expect("provision");
+        assert_eq!(response.status(), expected);
+    }
+    assert_eq!(
+        stored_events(&world).await,
+        (3, 3),
+        "signup, verify, one workspace"
+    );
+
+    let settings = ProductEventSettings::posthog(&capture.host, POSTHOG_KEY);
+    let identity = pool(&world, "identity").await;
+    let relay = ProductEventRelay::configured(identity.clone(), &settings, "identity")
+        .expect("relay")
+        .expect("configured");
+    let failures = || {
+        total(
+            &scrape_in_process(),
+            "onramp_outbox_relay_failures_total",
+            &[("service", "identity"), ("outbox", "product_events")],
+        )
+    };
+    let before = failures();
+    capture.refuse_batches(true);
+    assert_eq!(relay.relay_once().await.expect("a pass"), 0);
+    assert_eq!(failures() - before, 2.0, "both refused events counted");
+    let rows: Vec<(i32, bool, Option<String>, bool)> = sqlx::query_as(
+        "select attempts, next_attempt_at > now() + interval '1 second', last_error,
+                sent_at is null
+         from product_events",
+    )
+    .fetch_all(&identity)
+    .await
+    .expect("rows");
+    assert_eq!(rows.len(), 2);
+    for (attempts, backing_off, error, unsent) in &rows {
+        assert_eq!(
+            (*attempts, *backing_off, *unsent),
+            (1, true, true),
+            "{rows:?}"
+        );
+        assert!(
+            error.as_deref().is_some_and(|e| e.contains("503")),
+            "{rows:?}"
+        );
+    }
+    // Inside the backoff nothing is sent, even though the capture API is back.
+    capture.refuse_batches(false);
+    assert_eq!(relay.relay_once().await.expect("a pass"), 0);
+    assert_eq!(capture.receipts().len(), 2);
+
+    // The backoff elapsed: the same events (same uuids) are sent and accepted.
+    sqlx::query("update product_events set next_attempt_at = now()")
+        .execute(&identity)
+        .await
+        .expect("due");
+    assert_eq!(relay.relay_once().await.expect("a pass"), 2);
+    let receipts = capture.receipts();
+    assert_eq!(receipts.len(), 4);
+    assert_eq!(
+        receipts[..2],
+        receipts[2..],
+        "the retry resent the same events"
+    );
+    let facts = facts(&receipts);
+    assert_eq!(facts.len(), 2, "{facts:#?}");
+    assert!(facts.values().all(|uuids| uuids.len() == 1), "{facts:#?}");
 }

@@ -93,6 +93,7 @@ impl ProductEventRelay {
                 Ok(sent) if sent > 0 => continue,
                 Ok(_) => {}
                 Err(error) => {
+                    // A pass that could not run fails (at least) one attempt.
                     self.count("onramp_outbox_relay_failures_total", 1);
                     tracing::warn!(
                         service = self.service,
@@ -112,8 +113,9 @@ impl ProductEventRelay {
         metrics::counter!(name, "service" => self.service, "outbox" => OUTBOX).increment(by);
     }
 
-    /// One pass: claims due events, sends them as one batch, marks them sent or schedules a retry.
-    /// Returns how many were sent; a failed send is an error (after its retry is scheduled).
+    /// One pass: claims due events, sends them as one batch, marks them sent or (the capture API
+    /// refused or was unreachable) schedules their retry and counts them failed. Returns how many
+    /// were sent; an error means the pass itself could not run (the database).
     pub async fn relay_once(&self) -> anyhow::Result<usize> {
         let mut tx = self.pool.begin().await?;
         let due: Vec<Pending> = sqlx::query_as(
@@ -153,7 +155,14 @@ impl ProductEventRelay {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                Err(error)
+                self.count("onramp_outbox_relay_failures_total", due.len() as u64);
+                tracing::warn!(
+                    service = self.service,
+                    events = due.len(),
+                    error = message,
+                    "product event batch not accepted; will retry"
+                );
+                Ok(0)
             }
         }
     }

@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{Json, Router, extract::State, routing::post};
+use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
 use serde_json::Value;
 use tokio::sync::Notify;
 
@@ -32,6 +32,7 @@ pub(crate) struct Receipt {
 struct Inbox {
     receipts: Mutex<Vec<Receipt>>,
     hold: AtomicBool,
+    refuse: AtomicBool,
     arrived: Notify,
 }
 
@@ -42,7 +43,10 @@ pub(crate) struct PostHogStandIn {
     inbox: Arc<Inbox>,
 }
 
-async fn batch(State(inbox): State<Arc<Inbox>>, Json(body): Json<Value>) -> Json<Value> {
+async fn batch(
+    State(inbox): State<Arc<Inbox>>,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
     let api_key = body["api_key"].as_str().unwrap_or_default().to_owned();
     let text = |event: &Value, key: &str| event[key].as_str().unwrap_or_default().to_owned();
     let received: Vec<Receipt> = body["batch"]
@@ -67,7 +71,14 @@ async fn batch(State(inbox): State<Arc<Inbox>>, Json(body): Json<Value>) -> Json
         // Recorded, never answered: the sender cannot know the batch arrived.
         std::future::pending::<()>().await;
     }
-    Json(serde_json::json!({ "status": 1 }))
+    if inbox.refuse.load(Ordering::SeqCst) {
+        // Recorded, then refused: the sender must retry the same events.
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": 0 })),
+        );
+    }
+    (StatusCode::OK, Json(serde_json::json!({ "status": 1 })))
 }
 
 impl PostHogStandIn {
@@ -96,6 +107,11 @@ impl PostHogStandIn {
     /// While on, batches are recorded and left unanswered.
     pub(crate) fn hold_answers(&self, hold: bool) {
         self.inbox.hold.store(hold, Ordering::SeqCst);
+    }
+
+    /// While on, batches are recorded and answered 503.
+    pub(crate) fn refuse_batches(&self, refuse: bool) {
+        self.inbox.refuse.store(refuse, Ordering::SeqCst);
     }
 
     /// Waits (bounded) until at least `count` receipts arrived.

@@ -20,3 +20,6 @@ create table product_events (
 );
 create index product_events_pending on product_events (next_attempt_at) where sent_at is null;
 create index product_events_by_time on product_events (occurred_at, name);
+-- Billing only: events Stripe causes go to the tenant's latest billing actor (src/funnel.rs), found
+-- by tenant, newest first.
+create index product_events_by_tenant on product_events ((properties->>'tenant_id'), occurred_at desc);

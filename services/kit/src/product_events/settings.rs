@@ -77,6 +77,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_service_reads_posthog_from_its_config_like_any_other_setting() {
+        use crate::{config::ConfigSources, service_config::ServiceConfig};
+        let sources = ConfigSources::new(
+            None,
+            [
+                ("DATABASE_URL", "postgres://localhost/onramp_identity"),
+                ("POSTHOG_HOST", "https://eu.i.posthog.com"),
+                ("POSTHOG_API_KEY", "phc_key"),
+                ("PRODUCT_EVENTS_POLL_INTERVAL", "250ms"),
+            ],
+        );
+        let config: ServiceConfig = sources.load("identity").expect("loads");
+        let events = &config.product_events;
+        assert_eq!(events.poll_interval, Duration::from_millis(250));
+        let sink = events.sink().expect("configured");
+        assert_eq!(sink.batch_url, "https://eu.i.posthog.com/batch/");
+        assert_eq!(sink.api_key.expose_secret(), "phc_key");
+        // The key is a secret: its Debug form does not show it.
+        assert!(!format!("{events:?}").contains("phc_key"));
+        let unset = ConfigSources::new(None, [("DATABASE_URL", "postgres://localhost/x")]);
+        let config: ServiceConfig = unset.load("identity").expect("loads");
+        assert!(config.product_events.sink().is_none());
+    }
+
+    #[test]
     fn both_host_and_key_turn_the_relay_on() {
         assert!(ProductEventSettings::default().sink().is_none());
         let host_only = ProductEventSettings {

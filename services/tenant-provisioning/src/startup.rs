@@ -111,11 +111,13 @@ impl Application {
             .relay
             .map(|relay| tokio::spawn(relay.run(shutdown.clone())));
         let pool: PgPool = self.service.pool.clone();
+        // Stopped below even when serving ends without a shutdown signal (a failed server).
+        let events_stop = shutdown.child_token();
         let events = ProductEventRelay::spawn(
             pool.clone(),
             &self.product_events,
             Self::NAME,
-            shutdown.clone(),
+            events_stop.clone(),
         )?;
         let events_api = ProductEventsApi::internal(pool.clone());
         let api = TenancyServiceServer::new(TenancyApi::new(self.service));
@@ -137,6 +139,7 @@ impl Application {
         if let Some(relay) = relay {
             relay.abort();
         }
+        events_stop.cancel();
         if let Some(events) = events {
             events.await?;
         }

@@ -92,6 +92,11 @@ impl ProductEventRelay {
             match outcome {
                 Ok(sent) if sent > 0 => continue,
                 Ok(_) => {}
+                // Started with the service, the relay may look before its migrations ran: waiting
+                // for the table is no failure to page on.
+                Err(error) if not_migrated_yet(&error) => {
+                    tracing::debug!(service = self.service, "product_events not migrated yet");
+                }
                 Err(error) => {
                     // A pass that could not run fails (at least) one attempt.
                     self.count("onramp_outbox_relay_failures_total", 1);
@@ -217,4 +222,13 @@ impl ProductEventRelay {
             .set(oldest.max(0.0));
         }
     }
+}
+
+/// Whether `error` is Postgres's "undefined table" (42P01): the schema is not migrated yet.
+fn not_migrated_yet(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<sqlx::Error>()
+        .and_then(sqlx::Error::as_database_error)
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "42P01")
 }

@@ -53,7 +53,7 @@ REQUIRED_TO_START = {
 }
 # Secrets that must be read from a Secret, never given as a literal value.
 SECRET_ENV = {"DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS", "SMTP_URL", "SMTP_PASSWORD",
-              "RATE_LIMIT_REDIS_URL"}
+              "RATE_LIMIT_REDIS_URL", "POSTHOG_API_KEY"}
 
 
 def seconds(value: str) -> float:

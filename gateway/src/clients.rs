@@ -4,6 +4,7 @@ use onramp_kit::grpc::client::{self, TracedChannel};
 use onramp_kit::retry::RetryPolicy;
 use onramp_proto::billing::v1::billing_service_client::BillingServiceClient;
 use onramp_proto::common::v1::service_info_client::ServiceInfoClient;
+use onramp_proto::events::v1::product_events_service_client::ProductEventsServiceClient;
 use onramp_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use onramp_proto::onboarding::v1::onboarding_service_client::OnboardingServiceClient;
 use onramp_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
@@ -38,6 +39,10 @@ impl Peer {
 
     pub(crate) fn info(&self) -> ServiceInfoClient<TracedChannel> {
         ServiceInfoClient::new(self.channel.clone())
+    }
+
+    pub(crate) fn events(&self) -> ProductEventsServiceClient<TracedChannel> {
+        ProductEventsServiceClient::new(self.channel.clone())
     }
 }
 

@@ -42,6 +42,14 @@ pub mod billing {
     }
 }
 
+/// Product events: the self-serve funnel's counts, served by every service.
+pub mod events {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("onramp.events.v1");
+    }
+}
+
 /// Onboarding checklist, Stripe Connect onboarding and sales leads.
 pub mod onboarding {
     /// Version 1.

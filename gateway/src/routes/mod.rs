@@ -12,6 +12,7 @@ use crate::clients::Peers;
 #[macro_use]
 mod shape;
 
+mod admin_funnel;
 mod billing;
 mod call;
 mod doc;
@@ -105,6 +106,8 @@ fn api_routes() -> Routes {
         .routes(routes!(bill::usage))
         .routes(routes!(webhooks::account))
         .routes(routes!(webhooks::connect))
+        // operators
+        .routes(routes!(admin_funnel::funnel))
 }
 
 /// The probes.

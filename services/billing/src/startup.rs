@@ -4,6 +4,9 @@ use std::net::SocketAddr;
 
 use onramp_kit::{
     grpc::server::GrpcServer,
+    product_events::{
+        counts::ProductEventsApi, relay::ProductEventRelay, settings::ProductEventSettings,
+    },
     runtime::{self, ServiceSpec, Worker},
 };
 use onramp_proto::billing::v1::billing_service_server::BillingServiceServer;
@@ -35,6 +38,7 @@ pub struct Application {
     reconciler: Reconciler,
     reconcile_interval: std::time::Duration,
     expiry_sweep_interval: std::time::Duration,
+    product_events: ProductEventSettings,
 }
 
 impl Application {
@@ -114,6 +118,7 @@ impl Application {
             reconciler,
             reconcile_interval: config.reconcile_interval,
             expiry_sweep_interval: config.expiry_sweep_interval,
+            product_events: config.base.product_events,
         })
     }
 
@@ -142,11 +147,20 @@ impl Application {
                 periodic_reconciliation(reconciler, reconcile_interval, stop)
             }),
         ];
+        let events =
+            ProductEventRelay::worker(self.pool.clone(), &self.product_events, Self::NAME)?;
+        // The funnel's counts are operators' business: the same operators as the admin catalog.
+        let events_api = ProductEventsApi::operators_only(
+            self.pool.clone(),
+            self.api.service.access.operators.clone(),
+        );
         let api = BillingServiceServer::new(self.api);
         let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), self.pool, &MIGRATOR)
             .serving::<BillingServiceServer<BillingApi>>()
-            .with_workers(workers);
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+            .with_workers(workers)
+            .with_workers(events);
+        let routes = Routes::new(api).add_service(events_api);
+        runtime::run(self.server, spec, routes, shutdown).await
     }
 }
 

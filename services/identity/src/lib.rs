@@ -4,6 +4,7 @@
 mod config;
 mod domain;
 mod error;
+mod funnel;
 mod grpc;
 mod keys;
 mod oauth;

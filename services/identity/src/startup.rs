@@ -5,6 +5,9 @@ use std::net::SocketAddr;
 use onramp_kit::{
     grpc::server::GrpcServer,
     mail::{outbox::OutboxRelay, smtp::Mailer},
+    product_events::{
+        counts::ProductEventsApi, relay::ProductEventRelay, settings::ProductEventSettings,
+    },
     runtime::{self, ServiceSpec},
 };
 use onramp_proto::identity::v1::identity_service_server::IdentityServiceServer;
@@ -21,6 +24,7 @@ pub struct Application {
     pool: PgPool,
     identity: Identity,
     relay: Option<OutboxRelay>,
+    product_events: ProductEventSettings,
 }
 
 impl Application {
@@ -53,6 +57,7 @@ impl Application {
             pool,
             identity,
             relay,
+            product_events: config.base.product_events,
         })
     }
 
@@ -63,11 +68,16 @@ impl Application {
 
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let events =
+            ProductEventRelay::worker(self.pool.clone(), &self.product_events, Self::NAME)?;
+        let events_api = ProductEventsApi::internal(self.pool.clone());
         let api = IdentityServiceServer::new(IdentityApi::new(self.identity));
         let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), self.pool, &MIGRATOR)
             .serving::<IdentityServiceServer<IdentityApi>>()
-            .with_workers(self.relay.map(OutboxRelay::into_worker));
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+            .with_workers(self.relay.map(OutboxRelay::into_worker))
+            .with_workers(events);
+        let routes = Routes::new(api).add_service(events_api);
+        runtime::run(self.server, spec, routes, shutdown).await
     }
 }
 

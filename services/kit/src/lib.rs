@@ -10,6 +10,7 @@ pub mod error;
 pub mod grpc;
 pub mod mail;
 pub mod metrics;
+pub mod product_events;
 pub mod retry;
 pub mod runtime;
 pub mod service_config;

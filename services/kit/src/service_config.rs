@@ -27,6 +27,9 @@ pub struct ServiceConfig {
     /// Log format and OTLP export.
     #[serde(flatten)]
     pub telemetry: TelemetryConfig,
+    /// Where product events are relayed (`POSTHOG_HOST`, `POSTHOG_API_KEY`).
+    #[serde(flatten)]
+    pub product_events: crate::product_events::settings::ProductEventSettings,
 }
 
 impl ServiceConfig {
@@ -39,6 +42,7 @@ impl ServiceConfig {
             },
             database: DatabaseSettings::new(database_url),
             telemetry: TelemetryConfig::default(),
+            product_events: Default::default(),
         }
     }
 }

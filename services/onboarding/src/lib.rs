@@ -4,6 +4,7 @@
 mod config;
 pub mod domain;
 mod error;
+pub mod funnel;
 mod grpc;
 pub mod peers;
 pub mod service;

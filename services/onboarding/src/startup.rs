@@ -8,6 +8,9 @@ use onramp_kit::{
         outbox::OutboxRelay,
         smtp::{Mailer, SmtpSettings},
     },
+    product_events::{
+        counts::ProductEventsApi, relay::ProductEventRelay, settings::ProductEventSettings,
+    },
     runtime::{self, ServiceSpec},
 };
 use onramp_proto::onboarding::v1::onboarding_service_server::OnboardingServiceServer;
@@ -36,6 +39,7 @@ pub struct Application {
     pool: PgPool,
     api: OnboardingApi,
     relay: Option<OutboxRelay>,
+    product_events: ProductEventSettings,
 }
 
 impl Application {
@@ -113,6 +117,7 @@ impl Application {
             pool,
             api,
             relay,
+            product_events: config.base.product_events,
         })
     }
 
@@ -123,11 +128,16 @@ impl Application {
 
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let events =
+            ProductEventRelay::worker(self.pool.clone(), &self.product_events, Self::NAME)?;
+        let events_api = ProductEventsApi::internal(self.pool.clone());
         let api = OnboardingServiceServer::new(self.api);
         let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), self.pool, &MIGRATOR)
             .serving::<OnboardingServiceServer<OnboardingApi>>()
-            .with_workers(self.relay.map(OutboxRelay::into_worker));
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+            .with_workers(self.relay.map(OutboxRelay::into_worker))
+            .with_workers(events);
+        let routes = Routes::new(api).add_service(events_api);
+        runtime::run(self.server, spec, routes, shutdown).await
     }
 }
 

@@ -5,6 +5,7 @@ pub mod client;
 mod config;
 mod domain;
 mod error;
+mod funnel;
 mod grpc;
 mod peers;
 mod service;

@@ -5,6 +5,9 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use onramp_kit::{
     grpc::{client, server::GrpcServer},
     mail::{outbox::OutboxRelay, smtp::Mailer},
+    product_events::{
+        counts::ProductEventsApi, relay::ProductEventRelay, settings::ProductEventSettings,
+    },
     runtime::{self, ServiceSpec, Worker},
 };
 use onramp_proto::tenancy::v1::tenancy_service_server::TenancyServiceServer;
@@ -30,6 +33,7 @@ pub struct Application {
     sweep_interval: Duration,
     idempotency_retention: Duration,
     relay: Option<OutboxRelay>,
+    product_events: ProductEventSettings,
 }
 
 impl Application {
@@ -86,6 +90,7 @@ impl Application {
             service,
             sweep_interval: config.sweep_interval,
             idempotency_retention: config.idempotency_retention,
+            product_events: config.base.product_events,
         })
     }
 
@@ -107,12 +112,16 @@ impl Application {
             })
         };
         let pool: PgPool = self.service.pool.clone();
+        let events = ProductEventRelay::worker(pool.clone(), &self.product_events, Self::NAME)?;
+        let events_api = ProductEventsApi::internal(pool.clone());
         let api = TenancyServiceServer::new(TenancyApi::new(self.service));
         let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), pool, &MIGRATOR)
             .serving::<TenancyServiceServer<TenancyApi>>()
             .with_workers([sweeper])
-            .with_workers(self.relay.map(OutboxRelay::into_worker));
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+            .with_workers(self.relay.map(OutboxRelay::into_worker))
+            .with_workers(events);
+        let routes = Routes::new(api).add_service(events_api);
+        runtime::run(self.server, spec, routes, shutdown).await
     }
 }
 

@@ -26,6 +26,7 @@ mod faults_postgres;
 mod faults_provisioning;
 mod faults_relay;
 mod faults_retry;
+mod funnel;
 mod health;
 mod identity;
 mod identity_email;

@@ -57,7 +57,7 @@ impl BillingApi {
         let (row, payment_required) = self
             .service
             .entitlements
-            .ensure(tenant, &request.plan_id)
+            .ensure(tenant, &request.plan_id, &request.owner_user_id)
             .await?;
         Ok(EnsureEntitlementResponse {
             entitlement: Some(entitlement(tenant, row)),

@@ -75,10 +75,12 @@ impl Entitlements {
     }
 
     /// Tenancy's provisioning hook: idempotent on the tenant; starts a card-less plan at once.
+    /// `owner` (the provisioning user's id) is who chose the plan.
     pub(crate) async fn ensure(
         &self,
         tenant_id: Uuid,
         plan_hint: &str,
+        owner: &str,
     ) -> Result<(Option<EntitlementRow>, bool), BillingError> {
         let hint = match (plan_hint.is_empty(), &self.default_plan) {
             (false, _) => Some(plan_hint.to_owned()),
@@ -103,6 +105,7 @@ impl Entitlements {
             tx.rollback().await?;
             return Ok((None, false));
         };
+        crate::funnel::plan_chosen(&mut tx, owner, tenant_id, &plan).await?;
         let row = match start_without_card(&plan, self.provider) {
             Start::Active { source, trial_days } => {
                 self.activate(
@@ -164,6 +167,9 @@ impl Entitlements {
                 "the tenant already used this plan's trial".to_owned(),
             ));
         }
+        if trial_days.is_some() {
+            crate::funnel::trial_started(tx, tenant_id, Some(plan_id), false).await?;
+        }
         let change = change(
             tenant_id,
             EntitlementState::Active,
@@ -176,11 +182,13 @@ impl Entitlements {
         Ok(store::entitlements::apply(tx, &change).await?)
     }
 
-    /// Starts a plan that needs no card for a tenant whose membership the caller already checked.
+    /// Starts a plan that needs no card for a tenant whose membership the caller already checked
+    /// (`user`, who chose it).
     pub(crate) async fn start(
         &self,
         tenant_id: Uuid,
         reference: &str,
+        user: &str,
     ) -> Result<EntitlementRow, BillingError> {
         let plan = self.plan(reference, "plan_id", false).await?;
         if plan.archived {
@@ -203,6 +211,7 @@ impl Entitlements {
         }
         let row = match start_without_card(&plan, self.provider) {
             Start::Active { source, trial_days } => {
+                crate::funnel::plan_chosen(&mut tx, user, tenant_id, &plan).await?;
                 self.activate(
                     &mut tx,
                     tenant_id,

@@ -69,9 +69,12 @@ impl Billing {
                 format!("must be at least {members}, the workspace's members"),
             ));
         }
-        self.checkout
+        let session = self
+            .checkout
             .checkout(tenant, &plan, order.seats, &success, &cancel)
-            .await
+            .await?;
+        self.checkout.record_started(user, tenant, &plan).await?;
+        Ok(session)
     }
 
     /// A customer-portal URL for the tenant's customer.

@@ -34,7 +34,7 @@ impl Billing {
         self.access
             .member(user, tenant, Needs::OwnerOrAdmin, false)
             .await?;
-        let row = self.entitlements.start(tenant, plan).await?;
+        let row = self.entitlements.start(tenant, plan, user).await?;
         Ok((row, self.facts(tenant).await?))
     }
 

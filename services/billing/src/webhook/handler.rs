@@ -197,6 +197,8 @@ pub(crate) async fn mirror(
         last_event_id: cause.event_id.to_owned(),
     };
     store::subscriptions::put(tx, &row).await?;
+    let before = existing.and_then(|r| SubscriptionStatus::parse(&r.status));
+    crate::funnel::subscription_moved(tx, &row, before, object.status).await?;
     entitle(tx, cause, &row, object.status).await
 }
 
@@ -325,6 +327,7 @@ async fn checkout_completed(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outc
         last_event_id: event.id.clone(),
     };
     store::subscriptions::put(tx, &row).await?;
+    crate::funnel::subscription_moved(tx, &row, None, status).await?;
     entitle(tx, &Cause::of(event), &row, status).await?;
     Ok(Outcome::Applied)
 }
@@ -359,6 +362,7 @@ async fn invoice(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, Billin
         row.last_event_id = event.id.clone();
     }
     store::subscriptions::put(tx, &row).await?;
+    crate::funnel::subscription_moved(tx, &row, current, next).await?;
     entitle(tx, &Cause::of(event), &row, next).await?;
     Ok(Outcome::Applied)
 }

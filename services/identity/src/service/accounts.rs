@@ -131,6 +131,7 @@ impl Identity {
             audit::record(&mut tx, &used, now).await?;
         }
         if created {
+            crate::funnel::account_created(&mut tx, id, "password", invited).await?;
             self.queue_verification(&mut tx, id, input.email.as_str(), now)
                 .await?;
         } else if !created {

@@ -317,7 +317,10 @@ impl Identity {
             // Someone signed up with the address in the meantime: the same rule as an existing account.
             return Err(IdentityError::UseLogin);
         }
-        if !verified {
+        crate::funnel::account_created(conn, id, provider_id, invited).await?;
+        if verified {
+            crate::funnel::email_verified(conn, id, "oauth_provider").await?;
+        } else {
             self.queue_verification(conn, id, email, now).await?;
         }
         if gate == SignupGate::InternalTester {

@@ -130,7 +130,9 @@ impl Identity {
         email_tokens::mark_used(&mut tx, TokenKind::Reset, &hash, now).await?;
         users::set_password_hash(&mut tx, user.id, &phc).await?;
         // The token proves control of the mailbox.
-        users::mark_verified(&mut tx, user.id, now).await?;
+        if users::mark_verified(&mut tx, user.id, now).await? {
+            crate::funnel::email_verified(&mut tx, user.id, "password_reset").await?;
+        }
         // Whoever locked the account out with wrong guesses no longer keeps its owner out.
         limits::reset_account(&mut tx, &user.email).await?;
         let revoked = sessions::revoke_all(&mut tx, user.id, now, "password_reset").await?;

@@ -78,6 +78,7 @@ impl Identity {
         }
         email_tokens::mark_used(&mut tx, TokenKind::Verification, &hash, now).await?;
         users::mark_verified(&mut tx, user.id, now).await?;
+        crate::funnel::email_verified(&mut tx, user.id, "link").await?;
         let event = AuditEvent {
             kind: "email_verified",
             user_id: Some(user.id),

@@ -197,7 +197,9 @@ impl Checklist {
             }
             StepChange::Restore => store::restore(&self.pool, tenant_id, user_id, &step.id).await?,
         }
-        self.get(tenant_id, user_id).await
+        let view = self.get(tenant_id, user_id).await?;
+        crate::funnel::finished_if_done(&self.pool, &view).await?;
+        Ok(view)
     }
 
     /// Dismisses every step not done yet; answers the checklist and the ids this call dismissed.
@@ -214,7 +216,9 @@ impl Checklist {
             .map(|s| s.step.id.to_string())
             .collect();
         store::dismiss(&self.pool, tenant_id, user_id, &open, true).await?;
-        Ok((self.get(tenant_id, user_id).await?, open))
+        let view = self.get(tenant_id, user_id).await?;
+        crate::funnel::finished_if_done(&self.pool, &view).await?;
+        Ok((view, open))
     }
 }
 

@@ -70,6 +70,7 @@ pub async fn complete(
         .map(serde_json::to_value)
         .transpose()
         .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "insert into checklist_steps (tenant_id, user_id, step_id, state, data)
          values ($1, $2, $3, 'done', $4)
@@ -83,9 +84,10 @@ pub async fn complete(
     .bind(user_id)
     .bind(step_id)
     .bind(data)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    crate::funnel::step_completed(&mut tx, tenant_id, user_id, step_id).await?;
+    tx.commit().await
 }
 
 /// Dismisses steps that are not done by the user (idempotent: a dismissal keeps its first time).

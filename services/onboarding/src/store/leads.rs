@@ -72,6 +72,7 @@ pub async fn store_lead(
     .fetch_one(&mut *tx)
     .await?;
     onramp_kit::mail::outbox::enqueue(&mut tx, notification).await?;
+    crate::funnel::sales_lead(&mut tx, id, lead.company_size).await?;
     tx.commit().await?;
     Ok(Stored::Accepted { id, received_at })
 }

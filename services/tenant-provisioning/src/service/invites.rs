@@ -157,6 +157,7 @@ impl Tenancy {
                         ));
                     }
                     let invite = invites::insert(&mut tx, &new).await?;
+                    crate::funnel::invite_sent(&mut tx, caller, tenant_id, invite.id, role).await?;
                     InviteOutcome::Created {
                         invite,
                         code: code.clone(),
@@ -257,6 +258,8 @@ impl Tenancy {
             None => members::insert(&mut tx, invite.tenant_id, caller, role_of(&invite)?).await?,
         };
         invites::mark_accepted(&mut tx, invite.id, caller).await?;
+        crate::funnel::invite_accepted(&mut tx, caller, tenant.id, invite.id, already_member)
+            .await?;
         tx.commit().await?;
         Ok(Accepted {
             tenant,

@@ -93,6 +93,9 @@ impl Tenancy {
             match current.apply(event.transition) {
                 Step::Move(next) => {
                     tenants::set_state(&mut tx, tenant.id, next, event.billing_version).await?;
+                    if current == TenantState::PendingPayment && next == TenantState::Active {
+                        crate::funnel::workspace_activated(&mut tx, tenant.id).await?;
+                    }
                     (EventOutcome::Applied, next)
                 }
                 Step::Stay => {

@@ -156,6 +156,9 @@ impl Tenancy {
         provisioning::insert_starter_items(conn, tenant_id, &self.template)
             .await
             .map_err(|error| at("insert starter data")(error.into()))?;
+        crate::funnel::workspace_created(conn, input.user_id, tenant_id, params.plan_id, state)
+            .await
+            .map_err(|error| at("record product event")(error.into()))?;
         let status = Status::of(tenant.state, self.settings.payment_retry_after);
         let response = encode(&Provisioned {
             tenant,

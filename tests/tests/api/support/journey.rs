@@ -45,6 +45,14 @@ pub(crate) struct Journey {
 
 impl Journey {
     pub(crate) async fn spawn(provider: Provider) -> Self {
+        Self::spawn_with(provider, |_| {}).await
+    }
+
+    /// [`Journey::spawn`] with `adjust` applied after the journey's own settings.
+    pub(crate) async fn spawn_with(
+        provider: Provider,
+        adjust: impl FnOnce(&mut onramp_stack::StackOptions),
+    ) -> Self {
         let stripe = match provider {
             Provider::Stripe => Some(StripeFake::start().await),
             Provider::Manual => None,
@@ -67,6 +75,7 @@ impl Journey {
                     config.stripe_api_base = base.clone();
                 }
             });
+            adjust(options);
         })
         .await;
         Self {

@@ -12,6 +12,7 @@ pub(crate) mod mail;
 pub(crate) mod metrics;
 pub(crate) mod oauth;
 pub(crate) mod onboarding;
+pub(crate) mod posthog;
 pub(crate) mod private_postgres;
 pub(crate) mod processes;
 pub(crate) mod provisioning_storm;

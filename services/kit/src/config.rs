@@ -85,11 +85,19 @@ pub struct ConfigSources {
 impl ConfigSources {
     /// The process environment and the file it names in `ONRAMP_CONFIG_FILE` (how binaries run).
     pub fn from_process() -> Self {
-        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::from_environment(std::env::vars())
+    }
+
+    /// `env` as the process environment, with the file it names in `ONRAMP_CONFIG_FILE`. A blank
+    /// value counts as unset, as shells and manifests write "no file" (`ONRAMP_CONFIG_FILE=`).
+    pub fn from_environment(env: impl IntoIterator<Item = (String, String)>) -> Self {
+        let env: Vec<(String, String)> = env.into_iter().collect();
         let file = env
             .iter()
             .find(|(name, _)| name == CONFIG_FILE_VAR)
-            .map(|(_, path)| PathBuf::from(path));
+            .map(|(_, path)| path.trim())
+            .filter(|path| !path.is_empty())
+            .map(PathBuf::from);
         Self {
             file,
             env: Variables::new(env),
@@ -397,6 +405,27 @@ mod tests {
             )
             .expect("loads");
         assert_eq!(unset.smtp_url, None);
+    }
+
+    #[test]
+    fn a_blank_config_file_variable_is_no_file() {
+        for blank in ["", "  "] {
+            let env = [
+                (CONFIG_FILE_VAR.to_owned(), blank.to_owned()),
+                ("SMTP_URL".to_owned(), "smtp://env:25".to_owned()),
+            ];
+            let sources = ConfigSources::from_environment(env);
+            assert_eq!(sources.file(), None, "{blank:?}");
+            let loaded: Sample = sources.load("identity").expect("loads without a file");
+            assert_eq!(loaded.smtp_url.as_deref(), Some("smtp://env:25"));
+        }
+        let (_guard, path) = file("smtp_url = \"smtp://file:25\"\n");
+        let named = ConfigSources::from_environment([(
+            CONFIG_FILE_VAR.to_owned(),
+            path.display().to_string(),
+        )]);
+        let loaded: Sample = named.load("identity").expect("loads the file");
+        assert_eq!(loaded.smtp_url.as_deref(), Some("smtp://file:25"));
     }
 
     #[test]

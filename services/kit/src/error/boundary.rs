@@ -8,13 +8,13 @@
 
 use std::fmt::Display;
 
-use super::ApiError;
+use super::{ApiError, contention};
 use crate::db;
 
 impl ApiError {
     /// The answer to a failure nobody expected (a bug, the database): `INTERNAL`, or `UNAVAILABLE`
-    /// with a retry hint when a lost database connection is anywhere in `cause` (the transaction was
-    /// rolled back, so the same request may well succeed).
+    /// with a retry hint when a lost database connection, a deadlock or a serialization failure is
+    /// anywhere in `cause` (the transaction was rolled back, so the same request may well succeed).
     pub fn unexpected(cause: &anyhow::Error) -> Self {
         Self::unexpected_or(cause, Self::internal())
     }
@@ -25,6 +25,9 @@ impl ApiError {
         if db::caused_by_transient(cause) {
             tracing::warn!(error = %format_args!("{cause:#}"), "database connection lost");
             db::unavailable()
+        } else if contention::caused_by_contention(cause) {
+            tracing::warn!(error = %format_args!("{cause:#}"), "transaction lost a race; retry");
+            contention::retry_later()
         } else {
             tracing::error!(error = %format_args!("{cause:#}"), reason = answer.code.reason(),
                 "unexpected error");

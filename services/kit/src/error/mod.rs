@@ -6,6 +6,7 @@
 
 mod boundary;
 mod code;
+mod contention;
 
 use std::{collections::HashMap, time::Duration};
 

@@ -4,8 +4,13 @@
 //! crash between PostHog's answer and the commit that marks the rows sent resends them: each event
 //! carries its row id as PostHog's `uuid`, which PostHog deduplicates on. A failed batch is retried
 //! with exponential backoff (2 s doubling, capped at an hour).
+//!
+//! The relay also prunes: once an hour it deletes relayed events older than the retention
+//! (`PRODUCT_EVENTS_RETENTION`), so the table holds what the funnel and billing's actor lookup read
+//! and does not grow forever. Events keyed [`super::ProductEvent::once`] are kept: deleting one
+//! would let its fact be recorded a second time.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
@@ -26,6 +31,12 @@ const BATCH: i64 = 100;
 /// A batch that takes longer than this failed (and is retried).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How often the relay deletes relayed events past their retention.
+const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Rows deleted per statement, so pruning a large backlog never holds a long lock.
+const PRUNE_BATCH: i64 = 1000;
+
 /// Relays product events until shutdown.
 #[derive(Debug, Clone)]
 pub struct ProductEventRelay {
@@ -33,6 +44,7 @@ pub struct ProductEventRelay {
     sink: Sink,
     client: reqwest::Client,
     poll_interval: Duration,
+    retention: Duration,
     service: &'static str,
 }
 
@@ -72,6 +84,7 @@ impl ProductEventRelay {
             sink,
             client,
             poll_interval: settings.poll_interval,
+            retention: settings.retention,
             service,
         }))
     }
@@ -89,7 +102,12 @@ impl ProductEventRelay {
 
     /// Relays until `shutdown` fires; a failed pass is counted, logged and retried.
     pub async fn run(self, shutdown: CancellationToken) {
+        let mut pruned_at: Option<Instant> = None;
         loop {
+            if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                self.prune_logged().await;
+                pruned_at = Some(Instant::now());
+            }
             let outcome = self.relay_once().await;
             self.sample_depth().await;
             match outcome {
@@ -113,6 +131,49 @@ impl ProductEventRelay {
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(self.poll_interval) => {}
+            }
+        }
+    }
+
+    /// Prunes, logging a failure (the next hour tries again) but not an unmigrated table.
+    async fn prune_logged(&self) {
+        match self.prune_once().await {
+            Ok(0) => {}
+            Ok(deleted) => {
+                tracing::info!(
+                    service = self.service,
+                    deleted,
+                    "pruned relayed product events"
+                );
+            }
+            Err(error) if not_migrated_yet(&error) => {}
+            Err(error) => tracing::warn!(
+                service = self.service,
+                error = format!("{error:#}"),
+                "pruning product events failed; will retry"
+            ),
+        }
+    }
+
+    /// Deletes events relayed longer ago than the retention (except once-keyed ones, see the
+    /// module's comment), in batches. Returns how many were deleted.
+    pub async fn prune_once(&self) -> anyhow::Result<u64> {
+        let mut deleted = 0;
+        loop {
+            let done = sqlx::query(
+                "delete from product_events where id in (
+                     select id from product_events
+                     where sent_at < now() - make_interval(secs => $1) and once_key is null
+                     limit $2)",
+            )
+            .bind(self.retention.as_secs_f64())
+            .bind(PRUNE_BATCH)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            deleted += done;
+            if done < PRUNE_BATCH as u64 {
+                return Ok(deleted);
             }
         }
     }

@@ -23,10 +23,22 @@ pub struct ProductEventSettings {
         rename = "product_events_poll_interval"
     )]
     pub poll_interval: Duration,
+    /// `PRODUCT_EVENTS_RETENTION`: how long a relayed event is kept (for the funnel's counts and
+    /// billing's actor lookup) before the relay deletes it; default 30 days.
+    #[serde(
+        default = "default_retention",
+        with = "humantime_serde",
+        rename = "product_events_retention"
+    )]
+    pub retention: Duration,
 }
 
 fn default_poll_interval() -> Duration {
     Duration::from_secs(2)
+}
+
+fn default_retention() -> Duration {
+    Duration::from_secs(30 * 24 * 60 * 60)
 }
 
 impl Default for ProductEventSettings {
@@ -35,6 +47,7 @@ impl Default for ProductEventSettings {
             posthog_host: None,
             posthog_api_key: None,
             poll_interval: default_poll_interval(),
+            retention: default_retention(),
         }
     }
 }
@@ -86,11 +99,13 @@ mod tests {
                 ("POSTHOG_HOST", "https://eu.i.posthog.com"),
                 ("POSTHOG_API_KEY", "phc_key"),
                 ("PRODUCT_EVENTS_POLL_INTERVAL", "250ms"),
+                ("PRODUCT_EVENTS_RETENTION", "7days"),
             ],
         );
         let config: ServiceConfig = sources.load("identity").expect("loads");
         let events = &config.product_events;
         assert_eq!(events.poll_interval, Duration::from_millis(250));
+        assert_eq!(events.retention, Duration::from_secs(7 * 24 * 3600));
         let sink = events.sink().expect("configured");
         assert_eq!(sink.batch_url, "https://eu.i.posthog.com/batch/");
         assert_eq!(sink.api_key.expose_secret(), "phc_key");
@@ -99,6 +114,7 @@ mod tests {
         let unset = ConfigSources::new(None, [("DATABASE_URL", "postgres://localhost/x")]);
         let config: ServiceConfig = unset.load("identity").expect("loads");
         assert!(config.product_events.sink().is_none());
+        assert_eq!(config.product_events.retention, default_retention());
     }
 
     #[test]

@@ -220,3 +220,33 @@ fn a_status_without_error_info_falls_back_on_its_grpc_code() {
         "transport details stay internal"
     );
 }
+
+/// Postgres aborting one side of a deadlock (40P01) or a serialization conflict (40001) is a lost
+/// race, not a bug: the answer is the retryable 503 with `Retry-After`, never a 500.
+#[tokio::test]
+async fn deadlocks_and_serialization_failures_say_retry() {
+    let db = crate::support::TestDb::empty().await;
+    for sqlstate in ["40P01", "40001"] {
+        let raised = sqlx::raw_sql(&format!(
+            "do $$ begin raise exception 'lost a race' using errcode = '{sqlstate}'; end $$"
+        ))
+        .execute(&db.pool)
+        .await
+        .expect_err("the block raises");
+        let cause = anyhow::Error::from(raised).context("updating the row");
+        let answer = ApiError::unexpected(&cause);
+        assert_eq!(answer.code, Code::Unavailable, "{sqlstate}");
+        assert_eq!(answer.code.http_status(), 503, "{sqlstate}");
+        assert!(answer.retry_after.is_some(), "{sqlstate}: Retry-After");
+        assert!(
+            !answer.message.contains("lost a race"),
+            "{sqlstate}: cause stays internal"
+        );
+    }
+    let bug = sqlx::raw_sql("do $$ begin raise exception 'a bug' using errcode = 'P0001'; end $$")
+        .execute(&db.pool)
+        .await
+        .expect_err("the block raises");
+    assert_eq!(ApiError::unexpected(&bug.into()).code, Code::Internal);
+    db.drop().await;
+}

@@ -2,6 +2,7 @@
 
 mod error_table;
 mod mail_outbox;
+mod product_events;
 mod retry;
 mod runtime;
 mod support;

@@ -4,9 +4,7 @@ use std::net::SocketAddr;
 
 use onramp_kit::{
     grpc::server::GrpcServer,
-    product_events::{
-        counts::ProductEventsApi, relay::ProductEventRelay, settings::ProductEventSettings,
-    },
+    product_events::{counts::ProductEventsApi, settings::ProductEventSettings},
     runtime::{self, ServiceSpec, Worker},
 };
 use onramp_proto::billing::v1::billing_service_server::BillingServiceServer;
@@ -147,8 +145,6 @@ impl Application {
                 periodic_reconciliation(reconciler, reconcile_interval, stop)
             }),
         ];
-        let events =
-            ProductEventRelay::worker(self.pool.clone(), &self.product_events, Self::NAME)?;
         // The funnel's counts are operators' business: the same operators as the admin catalog.
         let events_api = ProductEventsApi::operators_only(
             self.pool.clone(),
@@ -158,9 +154,8 @@ impl Application {
         let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), self.pool, &MIGRATOR)
             .serving::<BillingServiceServer<BillingApi>>()
             .with_workers(workers)
-            .with_workers(events);
-        let routes = Routes::new(api).add_service(events_api);
-        runtime::run(self.server, spec, routes, shutdown).await
+            .with_product_events(&self.product_events, events_api)?;
+        runtime::run(self.server, spec, Routes::new(api), shutdown).await
     }
 }
 

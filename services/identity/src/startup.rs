@@ -4,10 +4,8 @@ use std::net::SocketAddr;
 
 use onramp_kit::{
     grpc::server::GrpcServer,
-    mail::{outbox::OutboxRelay, smtp::Mailer},
-    product_events::{
-        counts::ProductEventsApi, relay::ProductEventRelay, settings::ProductEventSettings,
-    },
+    mail::outbox::OutboxRelay,
+    product_events::{counts::ProductEventsApi, settings::ProductEventSettings},
     runtime::{self, ServiceSpec},
 };
 use onramp_proto::identity::v1::identity_service_server::IdentityServiceServer;
@@ -35,22 +33,12 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
         let identity = Identity::new(pool.clone(), &config)?;
-        let relay = match &config.smtp {
-            Some(smtp) => Some(
-                OutboxRelay::new(
-                    pool.clone(),
-                    Mailer::new(smtp)?,
-                    config.email_outbox_poll_interval,
-                )
-                .for_service(Self::NAME),
-            ),
-            None => {
-                tracing::warn!(
-                    "SMTP_URL and MAIL_FROM are not both set: emails wait in the outbox until a replica can send them"
-                );
-                None
-            }
-        };
+        let relay = OutboxRelay::configured(
+            pool.clone(),
+            config.smtp.as_ref(),
+            config.email_outbox_poll_interval,
+            Self::NAME,
+        )?;
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
         Ok(Self {
             server,
@@ -68,16 +56,13 @@ impl Application {
 
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let events =
-            ProductEventRelay::worker(self.pool.clone(), &self.product_events, Self::NAME)?;
         let events_api = ProductEventsApi::internal(self.pool.clone());
         let api = IdentityServiceServer::new(IdentityApi::new(self.identity));
         let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), self.pool, &MIGRATOR)
             .serving::<IdentityServiceServer<IdentityApi>>()
             .with_workers(self.relay.map(OutboxRelay::into_worker))
-            .with_workers(events);
-        let routes = Routes::new(api).add_service(events_api);
-        runtime::run(self.server, spec, routes, shutdown).await
+            .with_product_events(&self.product_events, events_api)?;
+        runtime::run(self.server, spec, Routes::new(api), shutdown).await
     }
 }
 

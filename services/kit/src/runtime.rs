@@ -12,6 +12,9 @@ use crate::{
     db,
     grpc::server::{GrpcServer, Readiness},
     metrics::sampler,
+    product_events::{
+        counts::ProductEventsServer, relay::ProductEventRelay, settings::ProductEventSettings,
+    },
     service_info::ServiceInfoService,
 };
 
@@ -31,6 +34,8 @@ pub struct ServiceSpec {
     /// Background work on the service's tables (outbox relays, sweeps), started by [`run`] only once
     /// the migrations are applied.
     pub workers: Vec<Worker>,
+    /// The count RPC over the service's product events, served beside its own services.
+    pub product_events: Option<ProductEventsServer>,
 }
 
 impl ServiceSpec {
@@ -49,6 +54,7 @@ impl ServiceSpec {
             pool,
             migrator,
             workers: Vec::new(),
+            product_events: None,
         }
     }
 
@@ -64,6 +70,19 @@ impl ServiceSpec {
     pub fn with_workers(mut self, workers: impl IntoIterator<Item = Worker>) -> Self {
         self.workers.extend(workers);
         self
+    }
+
+    /// Records the funnel: relays the service's product events (when `settings` name a capture
+    /// API, see [`ProductEventRelay::worker`]) and serves `api`, their count RPC.
+    pub fn with_product_events(
+        mut self,
+        settings: &ProductEventSettings,
+        api: ProductEventsServer,
+    ) -> anyhow::Result<Self> {
+        let relay = ProductEventRelay::worker(self.pool.clone(), settings, self.name)?;
+        self.workers.extend(relay);
+        self.product_events = Some(api);
+        Ok(self)
     }
 }
 
@@ -115,11 +134,14 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let readiness = server.readiness(&spec.grpc_names);
-    let routes = routes.add_service(ServiceInfoService::server(
+    let mut routes = routes.add_service(ServiceInfoService::server(
         spec.name,
         spec.version,
         spec.pool.clone(),
     ));
+    if let Some(product_events) = spec.product_events {
+        routes = routes.add_service(product_events);
+    }
     sampler::set_ready(spec.name, false);
     let stop_sampling = shutdown.child_token();
     let sampling = tokio::spawn(sampler::run(

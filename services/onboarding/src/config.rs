@@ -85,7 +85,7 @@ pub struct Config {
     #[serde(default)]
     pub smtp_url: Option<SecretString>,
     /// `MAIL_FROM`: the sender of notifications; default `Onramp <no-reply@localhost>`.
-    #[serde(default = "default_mail_from")]
+    #[serde(default = "onramp_kit::mail::smtp::default_mail_from")]
     pub mail_from: String,
     /// `MAIL_RELAY_INTERVAL`: how often the outbox relay looks for unsent email; default `1s`.
     #[serde(default = "default_mail_relay_interval", with = "humantime_serde")]
@@ -203,10 +203,6 @@ fn default_return_read_timeout() -> Duration {
 
 fn default_leads_per_hour() -> u32 {
     5
-}
-
-fn default_mail_from() -> String {
-    "Onramp <no-reply@localhost>".into()
 }
 
 fn default_mail_relay_interval() -> Duration {

@@ -4,13 +4,8 @@ use std::net::SocketAddr;
 
 use onramp_kit::{
     grpc::server::GrpcServer,
-    mail::{
-        outbox::OutboxRelay,
-        smtp::{Mailer, SmtpSettings},
-    },
-    product_events::{
-        counts::ProductEventsApi, relay::ProductEventRelay, settings::ProductEventSettings,
-    },
+    mail::{outbox::OutboxRelay, smtp::SmtpSettings},
+    product_events::{counts::ProductEventsApi, settings::ProductEventSettings},
     runtime::{self, ServiceSpec},
 };
 use onramp_proto::onboarding::v1::onboarding_service_server::OnboardingServiceServer;
@@ -93,24 +88,13 @@ impl Application {
             peers,
         };
         let api = OnboardingApi { service };
-        let relay = match &config.smtp_url {
-            Some(url) => {
-                let mailer = Mailer::new(&SmtpSettings {
-                    smtp_url: url.clone(),
-                    mail_from: config.mail_from.clone(),
-                })?;
-                Some(
-                    OutboxRelay::new(pool.clone(), mailer, config.mail_relay_interval)
-                        .for_service(Self::NAME),
-                )
-            }
-            None => {
-                tracing::info!(
-                    "SMTP_URL unset: sales-lead notifications stay queued in the outbox"
-                );
-                None
-            }
-        };
+        let smtp = SmtpSettings::when_set(config.smtp_url.as_ref(), &config.mail_from);
+        let relay = OutboxRelay::configured(
+            pool.clone(),
+            smtp.as_ref(),
+            config.mail_relay_interval,
+            Self::NAME,
+        )?;
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
         Ok(Self {
             server,
@@ -128,16 +112,13 @@ impl Application {
 
     /// Migrates, serves until `shutdown` fires, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let events =
-            ProductEventRelay::worker(self.pool.clone(), &self.product_events, Self::NAME)?;
         let events_api = ProductEventsApi::internal(self.pool.clone());
         let api = OnboardingServiceServer::new(self.api);
         let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), self.pool, &MIGRATOR)
             .serving::<OnboardingServiceServer<OnboardingApi>>()
             .with_workers(self.relay.map(OutboxRelay::into_worker))
-            .with_workers(events);
-        let routes = Routes::new(api).add_service(events_api);
-        runtime::run(self.server, spec, routes, shutdown).await
+            .with_product_events(&self.product_events, events_api)?;
+        runtime::run(self.server, spec, Routes::new(api), shutdown).await
     }
 }
 

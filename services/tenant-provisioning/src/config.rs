@@ -80,15 +80,11 @@ pub struct Config {
     #[serde(default)]
     pub smtp_url: Option<SecretString>,
     /// `MAIL_FROM`: the sender of invite emails; default `Onramp <no-reply@localhost>`.
-    #[serde(default = "default_mail_from")]
+    #[serde(default = "onramp_kit::mail::smtp::default_mail_from")]
     pub mail_from: String,
     /// `OUTBOX_POLL_INTERVAL`: how often the email relay looks for unsent mail; default `1s`.
     #[serde(default = "default_outbox_poll", with = "humantime_serde")]
     pub outbox_poll_interval: Duration,
-}
-
-fn default_mail_from() -> String {
-    "Onramp <no-reply@localhost>".to_owned()
 }
 
 fn default_outbox_poll() -> Duration {
@@ -128,10 +124,7 @@ impl Config {
     }
 
     pub(crate) fn smtp(&self) -> Option<SmtpSettings> {
-        use onramp_kit::config::ExposeSecret as _;
-        self.smtp_url
-            .as_ref()
-            .map(|url| SmtpSettings::new(url.expose_secret(), self.mail_from.clone()))
+        SmtpSettings::when_set(self.smtp_url.as_ref(), &self.mail_from)
     }
 
     pub(crate) fn operators(&self) -> anyhow::Result<Vec<Uuid>> {

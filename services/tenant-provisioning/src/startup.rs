@@ -4,10 +4,8 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use onramp_kit::{
     grpc::{client, server::GrpcServer},
-    mail::{outbox::OutboxRelay, smtp::Mailer},
-    product_events::{
-        counts::ProductEventsApi, relay::ProductEventRelay, settings::ProductEventSettings,
-    },
+    mail::outbox::OutboxRelay,
+    product_events::{counts::ProductEventsApi, settings::ProductEventSettings},
     runtime::{self, ServiceSpec, Worker},
 };
 use onramp_proto::tenancy::v1::tenancy_service_server::TenancyServiceServer;
@@ -72,17 +70,12 @@ impl Application {
                 invite_link_base: config.invite_link_base.clone(),
             }),
         };
-        let relay = match config.smtp() {
-            Some(smtp) => Some(
-                OutboxRelay::new(
-                    service.pool.clone(),
-                    Mailer::new(&smtp)?,
-                    config.outbox_poll_interval,
-                )
-                .for_service(Self::NAME),
-            ),
-            None => None,
-        };
+        let relay = OutboxRelay::configured(
+            service.pool.clone(),
+            config.smtp().as_ref(),
+            config.outbox_poll_interval,
+            Self::NAME,
+        )?;
         let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
         Ok(Self {
             relay,
@@ -112,16 +105,14 @@ impl Application {
             })
         };
         let pool: PgPool = self.service.pool.clone();
-        let events = ProductEventRelay::worker(pool.clone(), &self.product_events, Self::NAME)?;
         let events_api = ProductEventsApi::internal(pool.clone());
         let api = TenancyServiceServer::new(TenancyApi::new(self.service));
         let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), pool, &MIGRATOR)
             .serving::<TenancyServiceServer<TenancyApi>>()
             .with_workers([sweeper])
             .with_workers(self.relay.map(OutboxRelay::into_worker))
-            .with_workers(events);
-        let routes = Routes::new(api).add_service(events_api);
-        runtime::run(self.server, spec, routes, shutdown).await
+            .with_product_events(&self.product_events, events_api)?;
+        runtime::run(self.server, spec, Routes::new(api), shutdown).await
     }
 }
 

@@ -12,7 +12,10 @@ use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{Email, smtp::Mailer};
+use super::{
+    Email,
+    smtp::{Mailer, SmtpSettings},
+};
 use crate::runtime::Worker;
 
 /// The outbox table's DDL, to copy into a service's migrations.
@@ -66,6 +69,25 @@ impl OutboxRelay {
             poll_interval,
             service: "unknown",
         }
+    }
+
+    /// `service`'s relay when SMTP is configured, or `None` (logged): mail then waits in the
+    /// outbox until a replica that can send it runs.
+    pub fn configured(
+        pool: PgPool,
+        smtp: Option<&SmtpSettings>,
+        poll_interval: Duration,
+        service: &'static str,
+    ) -> anyhow::Result<Option<Self>> {
+        let Some(smtp) = smtp else {
+            tracing::info!(
+                service,
+                "SMTP_URL is not set: emails wait in the outbox until a replica can send them"
+            );
+            return Ok(None);
+        };
+        let relay = Self::new(pool, Mailer::new(smtp)?, poll_interval).for_service(service);
+        Ok(Some(relay))
     }
 
     /// Names the service in the relay's metrics (`onramp_outbox_relay_failures_total{service}`);

@@ -22,7 +22,8 @@ pub struct SmtpSettings {
     pub mail_from: String,
 }
 
-fn default_mail_from() -> String {
+/// `MAIL_FROM`'s default, for services that keep `SMTP_URL` and `MAIL_FROM` as fields of their own.
+pub fn default_mail_from() -> String {
     "Onramp <no-reply@localhost>".to_owned()
 }
 
@@ -33,6 +34,14 @@ impl SmtpSettings {
             smtp_url: SecretString::from(smtp_url.into()),
             mail_from: mail_from.into(),
         }
+    }
+
+    /// The settings when `smtp_url` is set (a service's own `SMTP_URL` and `MAIL_FROM` fields).
+    pub fn when_set(smtp_url: Option<&SecretString>, mail_from: &str) -> Option<Self> {
+        smtp_url.map(|smtp_url| Self {
+            smtp_url: smtp_url.clone(),
+            mail_from: mail_from.to_owned(),
+        })
     }
 }
 

@@ -42,6 +42,9 @@ enum Access {
     Internal,
 }
 
+/// The gRPC server of a service's [`ProductEventsApi`].
+pub type ProductEventsServer = ProductEventsServiceServer<ProductEventsApi>;
+
 /// `ProductEventsService` over one service's `product_events`.
 #[derive(Debug, Clone)]
 pub struct ProductEventsApi {
@@ -51,7 +54,7 @@ pub struct ProductEventsApi {
 
 impl ProductEventsApi {
     /// An internal service: callers are trusted (the gateway checked the operator with billing).
-    pub fn internal(pool: PgPool) -> ProductEventsServiceServer<Self> {
+    pub fn internal(pool: PgPool) -> ProductEventsServer {
         ProductEventsServiceServer::new(Self {
             pool,
             access: Access::Internal,
@@ -59,10 +62,7 @@ impl ProductEventsApi {
     }
 
     /// A service that answers only `operators` (user ids), as the admin catalog does.
-    pub fn operators_only(
-        pool: PgPool,
-        operators: Vec<String>,
-    ) -> ProductEventsServiceServer<Self> {
+    pub fn operators_only(pool: PgPool, operators: Vec<String>) -> ProductEventsServer {
         ProductEventsServiceServer::new(Self {
             pool,
             access: Access::Operators(operators),

@@ -131,45 +131,11 @@ pub struct Config {
     pub clock: Clock,
 }
 
-impl Config {
-    /// A config with defaults for everything beyond the shared part (right for `onramp up` and tests).
-    pub fn new(base: ServiceConfig) -> Self {
-        Self {
-            base,
-            token_issuer: default_issuer(),
-            token_audience: default_audience(),
-            access_token_ttl: default_access_ttl(),
-            refresh_token_ttl: default_refresh_ttl(),
-            refresh_reuse_window: default_refresh_reuse_window(),
-            signing_keys_file: None,
-            signing_keys_pem: None,
-            signing_keys_dir: None,
-            tenant_provisioning_service_addr: None,
-            self_serve_enabled: true,
-            internal_tester_emails: Vec::new(),
-            email_verification_grace: default_grace(),
-            login_max_failures_per_account: default_account_failures(),
-            login_account_window: default_account_window(),
-            login_max_failures_per_ip: default_ip_failures(),
-            login_ip_window: default_ip_window(),
-            password_hash_memory_limit_mib: default_hash_memory(),
-            password_hash_queue_wait: default_hash_queue_wait(),
-            smtp: None,
-            email_outbox_poll_interval: default_outbox_poll(),
-            app_base_url: default_app_base_url(),
-            email_verification_token_ttl: default_verification_ttl(),
-            verification_resend_cooldown: default_resend_cooldown(),
-            password_reset_token_ttl: default_reset_ttl(),
-            password_reset_max_per_hour: default_reset_max(),
-            oauth_providers: Vec::new(),
-            oauth_redirect_uris: Vec::new(),
-            oauth_token_key: None,
-            oauth_discovery_refresh: default_discovery_refresh(),
-            oauth_state_ttl: default_state_ttl(),
-            clock: Clock::system(),
-        }
-    }
-}
+onramp_kit::service_settings!(
+    Config,
+    crate::Application::NAME,
+    onramp_kit::config::derive_nothing
+);
 
 impl Config {
     /// The redirect URIs StartOauth accepts: `OAUTH_REDIRECT_URIS`, else the app's own callback page.

@@ -3,7 +3,9 @@
 use std::net::{IpAddr, SocketAddr};
 
 use anyhow::Context as _;
-use onramp_kit::{config::Variables, db, grpc::server::PreboundListener};
+use onramp_kit::{
+    config::Variables, db, grpc::server::PreboundListener, service_config::ServiceSettings,
+};
 use sqlx::postgres::PgConnectOptions;
 
 use crate::{options::StackOptions, postgres::PgServer};
@@ -46,7 +48,7 @@ pub struct RunningStack {
 /// Starts one service on its reserved address: its config is loaded as its binary loads it, under
 /// what the stack owns (`$owned`: peers, listen address, database); `$adjust` runs the hooks.
 macro_rules! spawn_service {
-    ($krate:ident, $derive:expr, $options:expr, $owned:expr, $created:expr, $addr:expr, $adjust:expr) => {{
+    ($krate:ident, $options:expr, $owned:expr, $created:expr, $addr:expr, $adjust:expr) => {{
         let options: &StackOptions = $options;
         let name = $krate::Application::NAME;
         let database = options.database_name(name);
@@ -59,7 +61,12 @@ macro_rules! spawn_service {
         owned.set("GRPC_LISTEN_ADDR", addr.to_string());
         let mut config: $krate::Config = options
             .config
-            .load_derived(name, $derive, options.defaults(), owned)
+            .load_derived(
+                name,
+                <$krate::Config as ServiceSettings>::DERIVE,
+                options.defaults(),
+                owned,
+            )
             .map_err(|error| anyhow::anyhow!("{name}'s configuration: {error}"))?;
         config.base.server.prebound = Some(listener.clone());
         #[allow(
@@ -116,7 +123,6 @@ impl RunningStack {
         let services = vec![
             spawn_service!(
                 onramp_identity,
-                onramp_kit::config::derive_nothing,
                 &options,
                 owned,
                 created,
@@ -127,7 +133,6 @@ impl RunningStack {
             ),
             spawn_service!(
                 onramp_tenant_provisioning,
-                onramp_tenant_provisioning::Config::derived_from_app_base_url,
                 &options,
                 owned,
                 created,
@@ -138,7 +143,6 @@ impl RunningStack {
             ),
             spawn_service!(
                 onramp_billing,
-                onramp_billing::Config::derived_from_app_base_url,
                 &options,
                 owned,
                 created,
@@ -153,7 +157,6 @@ impl RunningStack {
             ),
             spawn_service!(
                 onramp_onboarding,
-                onramp_onboarding::Config::derived_from_app_base_url,
                 &options,
                 owned,
                 created,

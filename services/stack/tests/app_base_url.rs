@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-use onramp_kit::config::{ConfigSources, Variables};
+use onramp_kit::{
+    config::{ConfigSources, Variables},
+    service_config::ServiceSettings,
+};
 
 struct ConfigFile(PathBuf);
 
@@ -31,6 +34,13 @@ fn owned() -> Variables {
     ])
 }
 
+/// `T` as its binary (and `onramp up`) loads it from `sources`, under the stack's addresses.
+fn load<T: ServiceSettings>(sources: &ConfigSources) -> T {
+    sources
+        .load_derived(T::NAME, T::DERIVE, Variables::default(), owned())
+        .unwrap_or_else(|error| panic!("{} loads: {error}", T::NAME))
+}
+
 #[test]
 fn every_url_default_follows_app_base_url_and_explicit_values_win() {
     let file = ConfigFile::new(
@@ -39,24 +49,10 @@ fn every_url_default_follows_app_base_url_and_explicit_values_win() {
     );
     let sources = ConfigSources::new(Some(file.0.clone()), Vec::<(String, String)>::new());
 
-    let billing: onramp_billing::Config = sources
-        .load_derived(
-            "billing",
-            onramp_billing::Config::derived_from_app_base_url,
-            Variables::default(),
-            owned(),
-        )
-        .expect("billing loads");
+    let billing: onramp_billing::Config = load(&sources);
     assert_eq!(billing.billing_app_url, "https://app.example.com");
 
-    let onboarding: onramp_onboarding::Config = sources
-        .load_derived(
-            "onboarding",
-            onramp_onboarding::Config::derived_from_app_base_url,
-            Variables::default(),
-            owned(),
-        )
-        .expect("onboarding loads");
+    let onboarding: onramp_onboarding::Config = load(&sources);
     assert_eq!(
         onboarding.connect_return_url.map(String::from).as_deref(),
         Some("https://app.example.com/settings/payouts?connect=return")
@@ -79,34 +75,13 @@ fn every_url_default_follows_app_base_url_and_explicit_values_win() {
         vec!["https://app.example.com".to_owned()]
     );
 
-    let identity: onramp_identity::Config = sources
-        .load_derived(
-            "identity",
-            onramp_kit::config::derive_nothing,
-            Variables::default(),
-            owned(),
-        )
-        .expect("identity loads");
+    let identity: onramp_identity::Config = load(&sources);
     assert_eq!(identity.app_base_url, "https://app.example.com/");
 
     // The tenancy table sets its own invite links: the explicit value wins over the derived one.
-    let tenancy: onramp_tenant_provisioning::Config = sources
-        .load_derived(
-            "tenant-provisioning",
-            onramp_tenant_provisioning::Config::derived_from_app_base_url,
-            Variables::default(),
-            owned(),
-        )
-        .expect("tenancy loads");
+    let tenancy: onramp_tenant_provisioning::Config = load(&sources);
     assert_eq!(tenancy.invite_link_base, "https://join.example.com/i/");
     let without_table = ConfigSources::new(None, [("APP_BASE_URL", "https://app.example.com")]);
-    let tenancy: onramp_tenant_provisioning::Config = without_table
-        .load_derived(
-            "tenant-provisioning",
-            onramp_tenant_provisioning::Config::derived_from_app_base_url,
-            Variables::default(),
-            owned(),
-        )
-        .expect("tenancy loads");
+    let tenancy: onramp_tenant_provisioning::Config = load(&without_table);
     assert_eq!(tenancy.invite_link_base, "https://app.example.com/invites/");
 }

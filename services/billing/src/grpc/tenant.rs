@@ -11,10 +11,11 @@ use chrono::{DateTime, Utc};
 use onramp_kit::grpc::convert::datetime;
 use onramp_proto::billing::v1::{
     CheckEntitlementRequest, CheckEntitlementResponse, EnsureEntitlementRequest,
-    EnsureEntitlementResponse, EntitlementDenial, GetLimitRequest, GetLimitResponse,
-    GetSubscriptionSummaryRequest, GetSubscriptionSummaryResponse, GetUsageRequest,
-    GetUsageResponse, GrantComplimentaryRequest, GrantComplimentaryResponse, RecordUsageRequest,
-    RecordUsageResponse, StartPlanWithoutCardRequest, StartPlanWithoutCardResponse,
+    EnsureEntitlementResponse, EntitlementDenial, GetEntitlementRequest, GetEntitlementResponse,
+    GetLimitRequest, GetLimitResponse, GetSubscriptionSummaryRequest,
+    GetSubscriptionSummaryResponse, GetUsageRequest, GetUsageResponse, GrantComplimentaryRequest,
+    GrantComplimentaryResponse, RecordUsageRequest, RecordUsageResponse,
+    StartPlanWithoutCardRequest, StartPlanWithoutCardResponse,
 };
 
 /// The signed-in caller's user id.
@@ -49,6 +50,17 @@ fn time(
 }
 
 impl BillingApi {
+    pub(super) async fn entitlement_of(
+        &self,
+        request: GetEntitlementRequest,
+    ) -> Result<GetEntitlementResponse, BillingError> {
+        let tenant = tenant_id(&request.tenant_id, "tenant_id")?;
+        let row = self.service.entitlement(tenant).await?;
+        Ok(GetEntitlementResponse {
+            entitlement: Some(entitlement(tenant, row)),
+        })
+    }
+
     pub(super) async fn ensure(
         &self,
         request: EnsureEntitlementRequest,

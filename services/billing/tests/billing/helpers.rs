@@ -1,27 +1,23 @@
 //! The harness: billing (and a real tenancy server for its relay to call) on ephemeral ports, each on
 //! a fresh, uniquely named database that the test drops when it stops.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use onramp_billing::{Application, Config};
+pub(crate) use onramp_kit::testing::{caller, eventually};
 use onramp_kit::{
     ApiError, Code,
     config::SecretString,
-    testing::{self, TestDatabase, serving_channel},
+    testing::{self, RunningService, TestDatabase, serving_channel},
 };
-use onramp_proto::{
-    billing::v1::{
-        GetPlanCatalogRequest, GetPlanCatalogResponse, HandleStripeWebhookRequest,
-        HandleStripeWebhookResponse, Plan, PutPlanCatalogRequest, PutPlanCatalogResponse,
-        billing_service_client::BillingServiceClient,
-    },
-    common::v1::Caller,
+use onramp_proto::billing::v1::{
+    GetPlanCatalogRequest, GetPlanCatalogResponse, HandleStripeWebhookRequest,
+    HandleStripeWebhookResponse, Plan, PutPlanCatalogRequest, PutPlanCatalogResponse,
+    billing_service_client::BillingServiceClient,
 };
 use serde_json::json;
 use sqlx::{Encode, FromRow, PgPool, Postgres, Type, postgres::PgRow};
 use stripe_webhook::Webhook;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
@@ -33,11 +29,6 @@ pub(crate) fn secret() -> String {
         .clone()
 }
 
-struct Running {
-    stop: CancellationToken,
-    task: JoinHandle<anyhow::Result<()>>,
-}
-
 /// Billing plus tenancy, running.
 pub(crate) struct TestBilling {
     pub(crate) client: BillingServiceClient<Channel>,
@@ -46,7 +37,7 @@ pub(crate) struct TestBilling {
     /// The config billing runs with (for commands that run beside the service).
     pub(crate) config: Config,
     databases: Vec<TestDatabase>,
-    running: Vec<Running>,
+    running: Vec<RunningService>,
 }
 
 impl TestBilling {
@@ -126,8 +117,7 @@ impl TestBilling {
         .await
         .expect("tenancy builds");
         let tenancy_addr = tenancy.local_addr().expect("addr");
-        let tenancy_stop = CancellationToken::new();
-        let tenancy_task = tokio::spawn(tenancy.run_until_stopped(tenancy_stop.clone()));
+        let tenancy = RunningService::spawn(|stop| tenancy.run_until_stopped(stop));
 
         let mut config = Config::new(billing_db.service_config());
         config.stripe_webhook_secrets = vec![SecretString::from(secret())];
@@ -140,8 +130,7 @@ impl TestBilling {
             .await
             .expect("billing builds");
         let addr = app.local_addr().expect("addr");
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(app.run_until_stopped(stop.clone()));
+        let billing = RunningService::spawn(|stop| app.run_until_stopped(stop));
         let channel = serving_channel(addr, "billing").await;
         let db = billing_db.connect().await;
         Self {
@@ -149,13 +138,7 @@ impl TestBilling {
             db,
             config,
             databases: vec![billing_db, tenancy_db],
-            running: vec![
-                Running { stop, task },
-                Running {
-                    stop: tenancy_stop,
-                    task: tenancy_task,
-                },
-            ],
+            running: vec![billing, tenancy],
         }
     }
 
@@ -224,28 +207,11 @@ impl TestBilling {
     pub(crate) async fn stop(self) {
         self.db.close().await;
         for running in self.running {
-            running.stop.cancel();
-            running.task.await.expect("join").expect("clean stop");
+            running.stop().await;
         }
         for database in self.databases {
             database.remove().await;
         }
-    }
-}
-
-/// Polls `check` until it holds (bounded).
-pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "never happened: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
@@ -258,14 +224,6 @@ pub(crate) fn stripe_id(prefix: &str) -> String {
 pub(crate) fn use_stripe(config: &mut Config, key: &str, base: String) {
     config.stripe_secret_key = Some(SecretString::from(key.to_owned()));
     config.stripe_api_base = base;
-}
-
-/// A signed-in caller.
-pub(crate) fn caller(user: &str) -> Option<Caller> {
-    Some(Caller {
-        user_id: user.to_owned(),
-        ..Caller::default()
-    })
 }
 
 /// Asserts `status` is INVALID_ARGUMENT naming `field`.

@@ -1,5 +1,8 @@
 //! Support for the services' own test suites (feature `testing`): throw-away databases on the
-//! Postgres at `DATABASE_URL`, and a bounded wait for a server to report SERVING.
+//! Postgres at `DATABASE_URL`, a bounded wait for a server to report SERVING, a running service and
+//! calls made and checked as the gateway makes and decodes them.
+
+mod calls;
 
 use std::{
     net::SocketAddr,
@@ -14,18 +17,22 @@ use tonic_health::pb::{
 
 use crate::{db, service_config::ServiceConfig};
 
+pub use calls::{RunningService, assert_error, caller, error_of, eventually};
+
 /// The Postgres server tests use: `DATABASE_URL`, else the local one (user `postgres`, trust).
 pub fn server_url() -> String {
     std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-/// A uniquely named database a test creates, and removes with [`TestDatabase::remove`].
+/// A uniquely named database a test creates, and removes with [`TestDatabase::remove`]; one that
+/// is dropped instead (its test panicked first) is removed on the way out all the same.
 #[derive(Debug)]
 pub struct TestDatabase {
     /// The database's name: `onramp_test_<random>_<label>`.
     pub name: String,
     server: PgConnectOptions,
+    removed: bool,
 }
 
 impl TestDatabase {
@@ -40,7 +47,11 @@ impl TestDatabase {
                 .expect("create the test database"),
             "{name} already existed"
         );
-        Self { name, server }
+        Self {
+            name,
+            server,
+            removed: false,
+        }
     }
 
     /// The database's URL, as a service's `DATABASE_URL` (the server's, with this database).
@@ -81,10 +92,32 @@ impl TestDatabase {
     }
 
     /// Drops the database (its sessions are disconnected first).
-    pub async fn remove(self) {
+    pub async fn remove(mut self) {
         db::drop_database(&self.server, &self.name)
             .await
             .expect("drop the test database");
+        self.removed = true;
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if self.removed {
+            return;
+        }
+        // Drop cannot await, and the test's runtime may be unwinding: drop the database from a
+        // thread and runtime of its own. Failing here would only hide the test's own panic.
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(db::drop_database(&server, &name))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            tracing::warn!(database = %self.name, "could not drop the test database");
+        }
     }
 }
 

@@ -6,3 +6,4 @@ mod product_events;
 mod retry;
 mod runtime;
 mod support;
+mod testing;

@@ -2,18 +2,11 @@
 
 use std::net::SocketAddr;
 
-use onramp_kit::{
-    ApiError, Code,
-    testing::{self, TestDatabase, serving_channel},
-};
-use onramp_proto::{
-    common::v1::Caller,
-    tenancy::v1::{self as pb, Role, tenancy_service_client::TenancyServiceClient},
-};
+use onramp_kit::testing::{self, RunningService, TestDatabase, serving_channel};
+pub(crate) use onramp_kit::testing::{assert_error, caller};
+use onramp_proto::tenancy::v1::{self as pb, Role, tenancy_service_client::TenancyServiceClient};
 use onramp_tenant_provisioning::{Application, Config, StandaloneState};
 use sqlx::PgPool;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
@@ -24,8 +17,7 @@ pub(crate) struct TestTenancy {
     pub(crate) client: TenancyServiceClient<Channel>,
     pub(crate) db: PgPool,
     database: TestDatabase,
-    stop: CancellationToken,
-    task: JoinHandle<anyhow::Result<()>>,
+    running: RunningService,
 }
 
 impl TestTenancy {
@@ -46,8 +38,7 @@ impl TestTenancy {
         adjust(&mut config);
         let app = Application::build(config).await.expect("build");
         let addr = app.local_addr().expect("addr");
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(app.run_until_stopped(stop.clone()));
+        let running = RunningService::spawn(|stop| app.run_until_stopped(stop));
         let channel = serving_channel(addr, "tenancy").await;
         let db = database.connect().await;
         Self {
@@ -55,16 +46,14 @@ impl TestTenancy {
             client: TenancyServiceClient::new(channel),
             db,
             database,
-            stop,
-            task,
+            running,
         }
     }
 
     /// Stops the server and drops the database.
     pub(crate) async fn stop(self) {
         self.db.close().await;
-        self.stop.cancel();
-        self.task.await.expect("join").expect("clean stop");
+        self.running.stop().await;
         self.database.remove().await;
     }
 
@@ -120,16 +109,6 @@ impl TestTenancy {
     }
 }
 
-/// A signed-in caller, as the gateway builds it.
-pub(crate) fn caller(user: &str) -> Option<Caller> {
-    Some(Caller {
-        user_id: user.to_owned(),
-        client_ip: String::new(),
-        user_agent: "tests".to_owned(),
-        request_id: Uuid::new_v4().to_string(),
-    })
-}
-
 pub(crate) fn new_user() -> String {
     Uuid::new_v4().to_string()
 }
@@ -147,25 +126,6 @@ pub(crate) fn provision_request(
         slug: slug.to_owned(),
         plan_id: String::new(),
     }
-}
-
-/// The table code and field of a failed call, as the gateway will decode them.
-pub(crate) fn error_of<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> ApiError {
-    ApiError::from_status(&result.expect_err("the call should fail"))
-}
-
-/// Asserts the failure's code (and field, when given).
-pub(crate) fn assert_error<T: std::fmt::Debug>(
-    result: Result<T, tonic::Status>,
-    code: Code,
-    field: Option<&str>,
-) -> ApiError {
-    let error = error_of(result);
-    assert_eq!(error.code, code, "{error:?}");
-    if let Some(field) = field {
-        assert_eq!(error.field.as_deref(), Some(field), "{error:?}");
-    }
-    error
 }
 
 /// Adds a member directly (fixture: inviting needs identity, which these tests do not run).

@@ -367,17 +367,20 @@ mod tests {
         fn derive(base: &str) -> Variables {
             Variables::new([("SMTP_URL", format!("{base}/derived"))])
         }
+        fn smtp_url(sources: &ConfigSources) -> Option<String> {
+            let loaded: Sample = sources
+                .load_derived(
+                    "billing",
+                    derive,
+                    Variables::default(),
+                    Variables::default(),
+                )
+                .expect("loads");
+            loaded.smtp_url
+        }
         let sources = ConfigSources::new(None, [("APP_BASE_URL", "https://app.example/")]);
-        let loaded: Sample = sources
-            .load_derived(
-                "billing",
-                derive,
-                Variables::default(),
-                Variables::default(),
-            )
-            .expect("loads");
         assert_eq!(
-            loaded.smtp_url.as_deref(),
+            smtp_url(&sources).as_deref(),
             Some("https://app.example/derived")
         );
         let explicit = ConfigSources::new(
@@ -387,24 +390,8 @@ mod tests {
                 ("SMTP_URL", "smtp://x:25"),
             ],
         );
-        let loaded: Sample = explicit
-            .load_derived(
-                "billing",
-                derive,
-                Variables::default(),
-                Variables::default(),
-            )
-            .expect("loads");
-        assert_eq!(loaded.smtp_url.as_deref(), Some("smtp://x:25"));
-        let unset: Sample = ConfigSources::default()
-            .load_derived(
-                "billing",
-                derive,
-                Variables::default(),
-                Variables::default(),
-            )
-            .expect("loads");
-        assert_eq!(unset.smtp_url, None);
+        assert_eq!(smtp_url(&explicit).as_deref(), Some("smtp://x:25"));
+        assert_eq!(smtp_url(&ConfigSources::default()), None);
     }
 
     #[test]

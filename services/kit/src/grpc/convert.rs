@@ -1,8 +1,19 @@
-//! Conversions every service's `grpc` layer needs: protobuf timestamps <-> `chrono`, and the page
-//! requests of list RPCs (the page token is the offset of the next page, opaque to clients).
+//! Conversions every service's `grpc` layer needs: the signed-in caller, protobuf timestamps <->
+//! `chrono`, and the page requests of list RPCs (the page token is the offset of the next page,
+//! opaque to clients).
 
 use chrono::{DateTime, Utc};
-use onramp_proto::common::v1::PageRequest;
+use onramp_proto::common::v1::{Caller, PageRequest};
+use uuid::Uuid;
+
+/// The signed-in user of a request: `None` without a caller, or when its user id is empty (an
+/// anonymous public route) or not a UUID. Each service answers `None` with its UNAUTHENTICATED.
+pub fn signed_in_user(caller: Option<&Caller>) -> Option<Uuid> {
+    caller
+        .map(|caller| caller.user_id.trim())
+        .filter(|id| !id.is_empty())
+        .and_then(|id| Uuid::parse_str(id).ok())
+}
 
 /// `at` as a protobuf timestamp.
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
@@ -76,6 +87,19 @@ impl Page {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_uuid_user_id_is_signed_in() {
+        let user = Uuid::now_v7();
+        let caller = |user_id: &str| Caller {
+            user_id: user_id.to_owned(),
+            ..Caller::default()
+        };
+        assert_eq!(signed_in_user(Some(&caller(&user.to_string()))), Some(user));
+        assert_eq!(signed_in_user(Some(&caller(""))), None);
+        assert_eq!(signed_in_user(Some(&caller("not-a-uuid"))), None);
+        assert_eq!(signed_in_user(None), None);
+    }
 
     #[test]
     fn timestamps_round_trip() {

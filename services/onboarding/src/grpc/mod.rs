@@ -3,6 +3,7 @@
 
 mod convert;
 
+use onramp_kit::grpc::convert::signed_in_user;
 use onramp_proto::{
     common::v1::Caller,
     onboarding::v1::{self as pb, onboarding_service_server::OnboardingService},
@@ -35,11 +36,7 @@ type Answer<T> = Result<Response<T>, Status>;
 
 /// The signed-in user, or UNAUTHENTICATED.
 fn user_id(caller: Option<&Caller>) -> Result<Uuid, OnboardingError> {
-    let raw = caller.map(|c| c.user_id.as_str()).unwrap_or_default();
-    if raw.is_empty() {
-        return Err(OnboardingError::Unauthenticated);
-    }
-    Uuid::parse_str(raw).map_err(|_| OnboardingError::Unauthenticated)
+    signed_in_user(caller).ok_or(OnboardingError::Unauthenticated)
 }
 
 fn tenant_id(raw: &str) -> Result<Uuid, OnboardingError> {

@@ -1,6 +1,7 @@
 //! proto <-> domain conversions, the only place they happen.
 
 use chrono::Utc;
+use onramp_kit::grpc::convert::signed_in_user;
 use onramp_proto::{
     common::v1::{Caller, PageRequest},
     tenancy::v1 as pb,
@@ -23,11 +24,7 @@ pub(crate) use onramp_kit::grpc::convert::{datetime as from_ts, timestamp as ts}
 
 /// The signed-in user, or UNAUTHENTICATED.
 pub(crate) fn signed_in(caller: Option<&Caller>) -> Result<Uuid, TenancyError> {
-    caller
-        .map(|caller| caller.user_id.trim())
-        .filter(|id| !id.is_empty())
-        .and_then(|id| Uuid::parse_str(id).ok())
-        .ok_or(TenancyError::Unauthenticated)
+    signed_in_user(caller).ok_or(TenancyError::Unauthenticated)
 }
 
 pub(crate) fn page(request: Option<&PageRequest>) -> Result<Page, Invalid> {

@@ -129,24 +129,19 @@ async fn a_tie_in_created_is_settled_by_stripe() {
     .await;
     let tenant = Uuid::new_v4();
     let subscription = stripe_id("sub");
-    app.deliver(&subscription_event(
-        &stripe_id("evt"),
-        "customer.subscription.updated",
-        T0,
-        &subscription,
-        "active",
-        tenant,
-    ))
-    .await
-    .expect("first");
-    let tie = subscription_event(
-        &stripe_id("evt"),
-        "customer.subscription.updated",
-        T0,
-        &subscription,
-        "active",
-        tenant,
-    );
+    // Two different events that say the same thing at the same second.
+    let active_at_t0 = || {
+        subscription_event(
+            &stripe_id("evt"),
+            "customer.subscription.updated",
+            T0,
+            &subscription,
+            "active",
+            tenant,
+        )
+    };
+    app.deliver(&active_at_t0()).await.expect("first");
+    let tie = active_at_t0();
 
     // Stripe unreachable: nothing applied, the event stays unclaimed so Stripe's retry can apply it.
     let status = app.deliver(&tie).await.expect_err("re-read failed");

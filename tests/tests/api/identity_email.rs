@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::support::{
     MAIL_WAIT, PASSWORD, TestStack, access_of, comparable, complete_reset, link_token, login,
     login_json, mail_text, me, me_json, new_email, post, postgres, problem, signed_up, signup,
+    with_refresh_token,
 };
 
 /// A stack mailing to a sink whose identity shares `clock` with the gateway.
@@ -62,12 +63,7 @@ async fn signup_sends_a_verification_link_that_verifies_once() {
     let user = me_json(&app, &access_of(&session)).await;
     assert_eq!(user["email_verified"], true);
     assert_eq!(user["verification_grace_ends_at"], Value::Null);
-    let refreshed = post(
-        &app,
-        "/v1/auth/refresh",
-        json!({ "refresh_token": session["refresh_token"] }),
-    )
-    .await;
+    let refreshed = with_refresh_token(&app, "/v1/auth/refresh", &session).await;
     assert_eq!(refreshed.status(), StatusCode::OK);
 
     // A second signup with the address answers the same, and the owner is told by email.
@@ -130,12 +126,7 @@ async fn after_the_grace_period_gated_routes_are_walled_but_the_allow_list_is_no
     let session = login_json(&app, &email, PASSWORD).await;
     let access = access_of(&session);
     assert_eq!(rename(access, "Ada L.").await.status(), StatusCode::OK);
-    let logout = post(
-        &app,
-        "/v1/auth/logout",
-        json!({ "refresh_token": session["refresh_token"] }),
-    )
-    .await;
+    let logout = with_refresh_token(&app, "/v1/auth/logout", &session).await;
     assert_eq!(logout.status(), StatusCode::OK);
 }
 
@@ -179,12 +170,7 @@ async fn password_reset_is_enumeration_safe_single_use_and_ends_every_session() 
     let reused = post(&app, "/v1/auth/password-reset/complete", body).await;
     assert_eq!(problem(reused, 401).await["reason"], "UNAUTHENTICATED");
 
-    let old_session = post(
-        &app,
-        "/v1/auth/refresh",
-        json!({ "refresh_token": session["refresh_token"] }),
-    )
-    .await;
+    let old_session = with_refresh_token(&app, "/v1/auth/refresh", &session).await;
     assert_eq!(problem(old_session, 401).await["reason"], "UNAUTHENTICATED");
     assert_eq!(
         login(&app, &email, PASSWORD).await.status(),

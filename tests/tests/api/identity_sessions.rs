@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::support::{
     PASSWORD, TestStack, comparable, login, login_json, me, new_email, post, problem, signed_in,
-    signup,
+    signup, with_refresh_token,
 };
 
 /// The reuse window the tests configure: a rotated token presented again within it is a second tab.
@@ -106,8 +106,7 @@ async fn logout_ends_one_session_and_logout_everywhere_ends_them_all() {
     let three = login_json(&app, &email, PASSWORD).await;
 
     let logout_one = async || {
-        let body = json!({ "refresh_token": one["refresh_token"] });
-        let answer = post(&app, "/v1/auth/logout", body).await;
+        let answer = with_refresh_token(&app, "/v1/auth/logout", &one).await;
         answer.json::<Value>().await.expect("json")
     };
     assert_eq!(logout_one().await, json!({ "revoked": true }));

@@ -558,13 +558,14 @@ pub(crate) async fn post_webhook(
     body: &str,
     signature: Option<&str>,
 ) -> reqwest::Response {
-    let mut request = app
+    let raw = app
         .http
         .post(app.url("/v1/webhooks/stripe"))
         .header("content-type", "application/json")
         .body(body.to_owned());
-    if let Some(signature) = signature {
-        request = request.header("stripe-signature", signature);
-    }
+    let request = match signature {
+        Some(signature) => raw.header("stripe-signature", signature),
+        None => raw,
+    };
     request.send().await.expect("the gateway answers")
 }

@@ -66,6 +66,12 @@ pub(crate) async fn signup_with_invite(
     post(app, "/v1/auth/signup", body).await
 }
 
+/// `POST <path>` (`/v1/auth/refresh`, `/v1/auth/logout`) with `session`'s refresh token.
+pub(crate) async fn with_refresh_token(app: &TestStack, path: &str, session: &Value) -> Response {
+    let body = json!({ "refresh_token": session["refresh_token"] });
+    post(app, path, body).await
+}
+
 /// Signs a new account up (asserting the 202); its email.
 pub(crate) async fn signed_up(app: &TestStack) -> String {
     let email = new_email();

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::support::{
     TestStack,
-    billing::{add_plan, get_json, paid_plan, post_json, provision, stripe_world},
+    billing::{add_plan, assert_url_under, paid_plan, provision, stripe_world, subscription},
     link_param, new_email,
     stripe::{StripeFake, new_webhook_secret},
 };
@@ -19,13 +19,13 @@ async fn join(
     tenant: &str,
     invitee: &crate::support::User,
 ) {
-    let (status, created) = post_json(
-        world,
-        owner,
-        &format!("/v1/tenants/{tenant}/invites"),
-        json!({"invites": [{"email": invitee.email, "role": "member"}]}),
-    )
-    .await;
+    let (status, created) = world
+        .post_as(
+            owner,
+            &format!("/v1/tenants/{tenant}/invites"),
+            json!({"invites": [{"email": invitee.email, "role": "member"}]}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let code = match created["results"][0]["code"].as_str() {
         Some(code) if !code.is_empty() => code.to_owned(),
@@ -56,12 +56,7 @@ async fn members_use_billing_and_seats_follow_memberships() {
     let tenant = provisioned["tenant"]["id"].as_str().expect("id").to_owned();
     assert_eq!(provisioned["status"]["state"], "active");
 
-    let (status, summary) = get_json(
-        &world,
-        &owner,
-        &format!("/v1/billing/subscription?tenant_id={tenant}"),
-    )
-    .await;
+    let (status, summary) = subscription(&world, &owner, &tenant).await;
     assert_eq!(status, StatusCode::OK, "{summary}");
     assert_eq!(summary["plan"]["code"], "pro");
     assert_eq!(summary["trial_state"], "pristine", "{summary}");
@@ -71,99 +66,69 @@ async fn members_use_billing_and_seats_follow_memberships() {
     );
     assert_eq!(summary["has_billing_account"], false);
 
-    let (status, problem) = post_json(
-        &world,
-        &owner,
-        "/v1/billing/portal",
-        json!({"tenant_id": tenant}),
-    )
-    .await;
+    let (status, problem) = world
+        .post_as(&owner, "/v1/billing/portal", json!({"tenant_id": tenant}))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
     assert_eq!(problem["reason"], "NO_BILLING_ACCOUNT");
 
-    let (status, usage) = get_json(
-        &world,
-        &owner,
-        &format!("/v1/usage/seats?tenant_id={tenant}"),
-    )
-    .await;
+    let (status, usage) = world
+        .get_as(&owner, &format!("/v1/usage/seats?tenant_id={tenant}"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{usage}");
     assert_eq!(
         (usage["used"].as_i64(), usage["limit"].as_i64()),
         (Some(1), Some(50))
     );
-    let (status, usage) = get_json(
-        &world,
-        &owner,
-        &format!("/v1/usage/projects?tenant_id={tenant}"),
-    )
-    .await;
+    let (status, usage) = world
+        .get_as(&owner, &format!("/v1/usage/projects?tenant_id={tenant}"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{usage}");
     assert_eq!(usage["used"], 0);
     assert!(usage["limit"].is_null(), "unlimited on pro: {usage}");
-    let (status, problem) = get_json(
-        &world,
-        &owner,
-        &format!("/v1/usage/widgets?tenant_id={tenant}"),
-    )
-    .await;
+    let (status, problem) = world
+        .get_as(&owner, &format!("/v1/usage/widgets?tenant_id={tenant}"))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
 
     // A second member joins through the invite flow: two seats used.
     let member = world.verified_user_with_email(&new_email()).await;
     join(&world, &owner, &tenant, &member).await;
-    let (_, usage) = get_json(
-        &world,
-        &member,
-        &format!("/v1/usage/seats?tenant_id={tenant}"),
-    )
-    .await;
+    let (_, usage) = world
+        .get_as(&member, &format!("/v1/usage/seats?tenant_id={tenant}"))
+        .await;
     assert_eq!(usage["used"], 2, "{usage}");
 
     // Upgrading: more seats than the plan allows, or fewer than the members, is refused naming the
     // field; within both, a URL.
     for seats in [6, 1] {
-        let (status, problem) = post_json(
-            &world,
-            &owner,
-            "/v1/billing/checkout",
-            json!({"tenant_id": tenant, "plan_id": "team", "seats": seats}),
-        )
-        .await;
+        let (status, problem) = world
+            .post_as(
+                &owner,
+                "/v1/billing/checkout",
+                json!({"tenant_id": tenant, "plan_id": "team", "seats": seats}),
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{seats}: {problem}");
         assert_eq!(problem["field"], "seats", "{seats}");
     }
-    let (status, answer) = post_json(
-        &world,
-        &owner,
-        "/v1/billing/checkout",
-        json!({"tenant_id": tenant, "plan_id": "team", "seats": 2}),
-    )
-    .await;
+    let (status, answer) = world
+        .post_as(
+            &owner,
+            "/v1/billing/checkout",
+            json!({"tenant_id": tenant, "plan_id": "team", "seats": 2}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    assert!(
-        answer["checkout_url"]
-            .as_str()
-            .is_some_and(|url| url.starts_with("https://checkout.stripe.test/")),
-        "{answer}"
-    );
+    assert_url_under(&answer, "checkout_url", "https://checkout.stripe.test/");
     let customer = fake.sessions()[0].field("customer").to_owned();
 
     // Checkout made the customer: the portal opens for it now.
-    let (status, portal) = post_json(
-        &world,
-        &owner,
-        "/v1/billing/portal",
-        json!({"tenant_id": tenant}),
-    )
-    .await;
+    let (status, portal) = world
+        .post_as(&owner, "/v1/billing/portal", json!({"tenant_id": tenant}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{portal}");
-    assert!(
-        portal["portal_url"]
-            .as_str()
-            .is_some_and(|url| url.starts_with("https://billing.stripe.test/")),
-        "{portal}"
-    );
+    assert_url_under(&portal, "portal_url", "https://billing.stripe.test/");
     assert_eq!(fake.portal_customers(), [customer]);
 
     // A user of another workspace sees none of it.
@@ -174,7 +139,7 @@ async fn members_use_billing_and_seats_follow_memberships() {
         format!("/v1/usage/seats?tenant_id={tenant}"),
     ];
     for path in reads {
-        let (status, problem) = get_json(&world, &stranger, &path).await;
+        let (status, problem) = world.get_as(&stranger, &path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {problem}");
     }
     for (path, body) in [
@@ -184,7 +149,7 @@ async fn members_use_billing_and_seats_follow_memberships() {
             json!({"tenant_id": tenant, "plan_id": "team", "seats": 1}),
         ),
     ] {
-        let (status, problem) = post_json(&world, &stranger, path, body).await;
+        let (status, problem) = world.post_as(&stranger, path, body).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {problem}");
     }
     assert_eq!(fake.sessions().len(), 1, "the stranger created nothing");

@@ -8,8 +8,7 @@ use serde_json::{Value, json};
 
 use crate::support::{
     billing::{
-        add_plan, get_json, paid_plan, post_json, provision, stripe_world, tenant_status,
-        wait_for_state,
+        add_plan, paid_plan, provision, stripe_world, subscription, tenant_status, wait_for_state,
     },
     stripe::{StripeFake, Webhooks, event, new_webhook_secret},
 };
@@ -41,8 +40,9 @@ async fn checkout_and_webhooks_activate_the_workspace_then_past_due_then_cancele
     );
 
     let checkout = json!({"tenant_id": tenant, "plan_id": "team", "seats": 2});
-    let (status, answer) =
-        post_json(&world, &owner, "/v1/billing/checkout", checkout.clone()).await;
+    let (status, answer) = world
+        .post_as(&owner, "/v1/billing/checkout", checkout.clone())
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let url = answer["checkout_url"].as_str().expect("checkout url");
     let sessions = fake.sessions();
@@ -60,7 +60,9 @@ async fn checkout_and_webhooks_activate_the_workspace_then_past_due_then_cancele
         "Checkout is created idempotently"
     );
     // The browser comes back and asks again: the tenant keeps its one customer.
-    let (status, _) = post_json(&world, &owner, "/v1/billing/checkout", checkout).await;
+    let (status, _) = world
+        .post_as(&owner, "/v1/billing/checkout", checkout)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         fake.sessions()[1].field("customer"),
@@ -103,12 +105,7 @@ async fn checkout_and_webhooks_activate_the_workspace_then_past_due_then_cancele
     hooks.expect(&updated, "duplicate").await;
 
     wait_for_state(&world, &owner, &tenant, "active").await;
-    let (status, summary) = get_json(
-        &world,
-        &owner,
-        &format!("/v1/billing/subscription?tenant_id={tenant}"),
-    )
-    .await;
+    let (status, summary) = subscription(&world, &owner, &tenant).await;
     assert_eq!(status, StatusCode::OK, "{summary}");
     assert_eq!(summary["status"], "active", "{summary}");
     assert_eq!(summary["trial_state"], "paid");
@@ -120,12 +117,7 @@ async fn checkout_and_webhooks_activate_the_workspace_then_past_due_then_cancele
     let failed = event("invoice.payment_failed", t0 + 10, &paid.invoice);
     hooks.expect(&failed, "applied").await;
     wait_for_state(&world, &owner, &tenant, "past_due").await;
-    let (_, summary) = get_json(
-        &world,
-        &owner,
-        &format!("/v1/billing/subscription?tenant_id={tenant}"),
-    )
-    .await;
+    let (_, summary) = subscription(&world, &owner, &tenant).await;
     assert_eq!(summary["trial_state"], "past_due", "{summary}");
 
     // The subscription is deleted at Stripe: canceled, through tenancy.

@@ -2,42 +2,34 @@
 //! gateway: a subscription with a trial, then its cancellation, reach billing's mirror and the tenant's
 //! entitlement, with the lifecycle effect written to the outbox.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use onramp_kit::config::SecretString;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::support::{TestStack, stripe::LocalStripe};
+use crate::support::{
+    poll::eventually,
+    stripe::{LocalStripe, stack_with_webhook_secret},
+};
 
 async fn wait_for(db: &PgPool, what: &str, sql: &str, bind: &str) {
-    let start = Instant::now();
-    loop {
+    eventually(Duration::from_secs(20), async || {
         let found: i64 = sqlx::query_scalar(sql)
             .bind(bind)
             .fetch_one(db)
             .await
             .expect(what);
-        if found > 0 {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "never happened: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (found > 0)
+            .then_some(())
+            .ok_or(format!("never happened: {what}"))
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn localstripes_signed_webhooks_drive_the_mirror_and_the_entitlement() {
-    let secret = format!("whsec_{}", Uuid::new_v4().simple());
-    let configured = SecretString::from(secret.clone());
-    let app =
-        TestStack::spawn_with(|options| options.billing_webhook_secrets = vec![configured]).await;
-    let db = PgPool::connect_with(app.stack.database("billing").expect("db"))
-        .await
-        .expect("connect");
+    let (app, secret) = stack_with_webhook_secret().await;
+    let db = app.pool("billing").await;
     let stripe = LocalStripe::start().await;
     let hook = app.url("/v1/webhooks/stripe");
     let events = [

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::support::billing::{
-    add_plan, complimentary_plan, get_json, manual_world, paid_plan, provision, tenant_status,
+    add_plan, complimentary_plan, manual_world, paid_plan, provision, subscription, tenant_status,
 };
 
 #[tokio::test]
@@ -33,12 +33,7 @@ async fn the_manual_provider_activates_complimentary_and_trial_workspaces_at_onc
             "{plan}: {now}"
         );
 
-        let (code, summary) = get_json(
-            &world,
-            &owner,
-            &format!("/v1/billing/subscription?tenant_id={tenant}"),
-        )
-        .await;
+        let (code, summary) = subscription(&world, &owner, &tenant).await;
         assert_eq!(code, StatusCode::OK, "{summary}");
         assert_eq!(summary["provider"], "manual");
         assert_eq!(summary["plan"]["code"], plan);

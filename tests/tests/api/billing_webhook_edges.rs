@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 
 use onramp_kit::config::SecretString;
 use onramp_stack::StackOptions;
-use serde_json::{Value, json};
-use sqlx::PgPool;
-use stripe_webhook::Webhook;
+use serde_json::json;
 use uuid::Uuid;
 
-use crate::support::TestStack;
+use crate::support::{
+    TestStack,
+    stripe::{Webhooks, new_webhook_secret},
+};
 
 /// Stripe's clock in these tests (only order matters).
 const T0: i64 = 1_790_000_000;
@@ -36,33 +37,8 @@ async fn stack(
     .await
 }
 
-fn new_secret() -> String {
-    format!("whsec_{}", Uuid::new_v4().simple())
-}
-
 fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", &Uuid::new_v4().simple().to_string()[..16])
-}
-
-async fn deliver(app: &TestStack, path: &str, body: &str, secret: &str) -> (u16, Value) {
-    let signature = Webhook::generate_test_header(body, secret, None);
-    let response = app
-        .http
-        .post(app.url(path))
-        .header("content-type", "application/json")
-        .header("stripe-signature", signature.as_str())
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("gateway answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn billing_db(app: &TestStack) -> PgPool {
-    PgPool::connect_with(app.stack.database("billing").expect("billing db"))
-        .await
-        .expect("connect")
 }
 
 fn checkout_completed(event_id: &str, created: i64, subscription: &str, tenant: Uuid) -> String {
@@ -102,11 +78,11 @@ fn subscription_created(
 
 #[tokio::test]
 async fn the_connect_endpoint_acts_only_on_connected_account_events() {
-    let (secret, connect_secret) = (new_secret(), new_secret());
+    let (secret, connect_secret) = (new_webhook_secret(), new_webhook_secret());
     let app = stack(&secret, &connect_secret, |_| {}).await;
     let tenant = Uuid::new_v4();
     let subscription = new_id("sub");
-    let connect = "/v1/webhooks/stripe/connect";
+    let connect = Webhooks::new(app.url("/v1/webhooks/stripe/connect"), &connect_secret);
     for body in [
         checkout_completed(&new_id("evt"), T0, &subscription, tenant),
         subscription_created(
@@ -117,14 +93,9 @@ async fn the_connect_endpoint_acts_only_on_connected_account_events() {
             (T0 + 9, T0 + 99),
         ),
     ] {
-        let (status, ack) = deliver(&app, connect, &body, &connect_secret).await;
-        assert_eq!(
-            (status, ack["outcome"].as_str()),
-            (200, Some("ignored")),
-            "{ack}"
-        );
+        connect.expect(&body, "ignored").await;
     }
-    let db = billing_db(&app).await;
+    let db = app.pool("billing").await;
     let touched: i64 = sqlx::query_scalar(
         "select (select count(*) from subscriptions) + (select count(*) from entitlements)
               + (select count(*) from customers)",
@@ -142,18 +113,13 @@ async fn the_connect_endpoint_acts_only_on_connected_account_events() {
             "charges_enabled": true, "payouts_enabled": true}},
     })
     .to_string();
-    let (status, ack) = deliver(&app, connect, &account, &connect_secret).await;
-    assert_eq!(
-        (status, ack["outcome"].as_str()),
-        (200, Some("applied")),
-        "{ack}"
-    );
+    connect.expect(&account, "applied").await;
     db.close().await;
 }
 
 #[tokio::test]
 async fn stripe_deliveries_are_not_throttled_per_ip_like_browser_traffic() {
-    let (secret, connect_secret) = (new_secret(), new_secret());
+    let (secret, connect_secret) = (new_webhook_secret(), new_webhook_secret());
     let prefix = format!("onramp-test:{}", Uuid::new_v4().simple());
     let app = stack(&secret, &connect_secret, |options| {
         options.gateway(move |config: &mut onramp_gateway::Config| {
@@ -163,6 +129,7 @@ async fn stripe_deliveries_are_not_throttled_per_ip_like_browser_traffic() {
     })
     .await;
     // Stripe sends every tenant's events from a few addresses: ten from one IP all get through.
+    let webhooks = Webhooks::new(app.url("/v1/webhooks/stripe"), &secret);
     for _ in 0..10 {
         let body = subscription_created(
             &new_id("evt"),
@@ -171,7 +138,7 @@ async fn stripe_deliveries_are_not_throttled_per_ip_like_browser_traffic() {
             Uuid::new_v4(),
             (T0 + 9, T0 + 99),
         );
-        let (status, ack) = deliver(&app, "/v1/webhooks/stripe", &body, &secret).await;
+        let (status, ack) = webhooks.deliver(&body).await;
         assert_eq!(status, 200, "{ack}");
     }
     // The browser routes keep their per-client budget.
@@ -185,12 +152,12 @@ async fn stripe_deliveries_are_not_throttled_per_ip_like_browser_traffic() {
 
 #[tokio::test]
 async fn a_flood_of_forged_deliveries_does_not_queue_on_one_counter_row() {
-    let (secret, connect_secret) = (new_secret(), new_secret());
+    let (secret, connect_secret) = (new_webhook_secret(), new_webhook_secret());
     let app = stack(&secret, &connect_secret, |options| {
         options.request_budget = Duration::from_secs(3);
     })
     .await;
-    let db = billing_db(&app).await;
+    let db = app.pool("billing").await;
     // Whoever writes the rejection counter now waits: as every forged delivery did, one at a time.
     let mut held = db.begin().await.expect("tx");
     sqlx::query("lock table webhook_rejections in exclusive mode")
@@ -198,23 +165,11 @@ async fn a_flood_of_forged_deliveries_does_not_queue_on_one_counter_row() {
         .await
         .expect("lock");
     let body = subscription_created(&new_id("evt"), T0, &new_id("sub"), Uuid::new_v4(), (1, 2));
-    let forged = Webhook::generate_test_header(&body, "whsec_forged", None);
+    let forged = Webhooks::new(app.url("/v1/webhooks/stripe"), "whsec_forged");
     let flood: Vec<_> = (0..20)
         .map(|_| {
-            let request = app
-                .http
-                .post(app.url("/v1/webhooks/stripe"))
-                .header("content-type", "application/json")
-                .header("stripe-signature", forged.clone())
-                .body(body.clone());
-            tokio::spawn(async move {
-                let response = request.send().await.expect("gateway answers");
-                let status = response.status().as_u16();
-                (
-                    status,
-                    response.json::<Value>().await.unwrap_or(Value::Null),
-                )
-            })
+            let (forged, body) = (forged.clone(), body.clone());
+            tokio::spawn(async move { forged.deliver(&body).await })
         })
         .collect();
     let mut answers = Vec::new();
@@ -252,20 +207,15 @@ async fn a_flood_of_forged_deliveries_does_not_queue_on_one_counter_row() {
 
 #[tokio::test]
 async fn a_checkout_that_overtakes_its_older_subscription_event_does_not_make_it_stale() {
-    let (secret, connect_secret) = (new_secret(), new_secret());
+    let (secret, connect_secret) = (new_webhook_secret(), new_webhook_secret());
     let app = stack(&secret, &connect_secret, |_| {}).await;
     let tenant = Uuid::new_v4();
     let subscription = new_id("sub");
-    let path = "/v1/webhooks/stripe";
+    let webhooks = Webhooks::new(app.url("/v1/webhooks/stripe"), &secret);
     // Stripe created the subscription (T0) before the session completed (T0 + 5), but the session's
     // event is delivered first.
     let checkout = checkout_completed(&new_id("evt"), T0 + 5, &subscription, tenant);
-    let (status, ack) = deliver(&app, path, &checkout, &secret).await;
-    assert_eq!(
-        (status, ack["outcome"].as_str()),
-        (200, Some("applied")),
-        "{ack}"
-    );
+    webhooks.expect(&checkout, "applied").await;
     let (trial_end, period_end) = (T0 + 14 * 86_400, T0 + 14 * 86_400);
     let created = subscription_created(
         &new_id("evt"),
@@ -274,14 +224,9 @@ async fn a_checkout_that_overtakes_its_older_subscription_event_does_not_make_it
         tenant,
         (trial_end, period_end),
     );
-    let (status, ack) = deliver(&app, path, &created, &secret).await;
-    assert_eq!(
-        (status, ack["outcome"].as_str()),
-        (200, Some("applied")),
-        "{ack}"
-    );
+    webhooks.expect(&created, "applied").await;
 
-    let db = billing_db(&app).await;
+    let db = app.pool("billing").await;
     let (status, seats, trial, period): (String, i32, Option<i64>, Option<i64>) = sqlx::query_as(
         "select status, seats, extract(epoch from trial_end)::bigint,
                 extract(epoch from current_period_end)::bigint
@@ -306,11 +251,6 @@ async fn a_checkout_that_overtakes_its_older_subscription_event_does_not_make_it
 
     // A later event from before the checkout is still judged against the subscription's own events.
     let older = subscription_created(&new_id("evt"), T0 - 1, &subscription, tenant, (1, 2));
-    let (status, ack) = deliver(&app, path, &older, &secret).await;
-    assert_eq!(
-        (status, ack["outcome"].as_str()),
-        (200, Some("stale")),
-        "{ack}"
-    );
+    webhooks.expect(&older, "stale").await;
     db.close().await;
 }

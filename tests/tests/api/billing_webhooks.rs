@@ -1,21 +1,11 @@
 //! `POST /v1/webhooks/stripe` end to end: Stripe's raw bytes and signature go through the gateway to
 //! billing unchanged; the status Stripe sees decides whether it retries.
 
-use onramp_kit::config::SecretString;
 use serde_json::{Value, json};
-use sqlx::PgPool;
 use stripe_webhook::Webhook;
 use uuid::Uuid;
 
-use crate::support::TestStack;
-
-async fn stack_with_secret() -> (TestStack, String) {
-    let secret = format!("whsec_{}", Uuid::new_v4().simple());
-    let configured = SecretString::from(secret.clone());
-    let app =
-        TestStack::spawn_with(|options| options.billing_webhook_secrets = vec![configured]).await;
-    (app, secret)
-}
+use crate::support::{TestStack, stripe::stack_with_webhook_secret};
 
 fn subscription_event(event_id: &str, tenant: Uuid) -> String {
     json!({
@@ -48,15 +38,9 @@ async fn post(app: &TestStack, body: &str, signature: Option<&str>) -> (u16, Val
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn billing_db(app: &TestStack) -> PgPool {
-    PgPool::connect_with(app.stack.database("billing").expect("billing db"))
-        .await
-        .expect("connect")
-}
-
 #[tokio::test]
 async fn a_signed_delivery_is_applied_once_and_stored_with_its_headers() {
-    let (app, secret) = stack_with_secret().await;
+    let (app, secret) = stack_with_webhook_secret().await;
     let event_id = format!("evt_{}", Uuid::new_v4().simple());
     let body = subscription_event(&event_id, Uuid::new_v4());
     let signature = Webhook::generate_test_header(&body, &secret, None);
@@ -75,7 +59,7 @@ async fn a_signed_delivery_is_applied_once_and_stored_with_its_headers() {
         "{ack}"
     );
 
-    let db = billing_db(&app).await;
+    let db = app.pool("billing").await;
     let rows: Vec<(Value, Vec<u8>)> =
         sqlx::query_as("select headers, payload from stripe_deliveries where event_id = $1")
             .bind(&event_id)
@@ -99,7 +83,7 @@ async fn a_signed_delivery_is_applied_once_and_stored_with_its_headers() {
 
 #[tokio::test]
 async fn a_bad_signature_is_a_400_problem() {
-    let (app, _secret) = stack_with_secret().await;
+    let (app, _secret) = stack_with_webhook_secret().await;
     let body = subscription_event(&format!("evt_{}", Uuid::new_v4().simple()), Uuid::new_v4());
     let forged = Webhook::generate_test_header(&body, "whsec_forged", None);
     for signature in [Some(forged.as_str()), None] {
@@ -107,7 +91,7 @@ async fn a_bad_signature_is_a_400_problem() {
         assert_eq!(status, 400);
         assert_eq!(problem["reason"], "WEBHOOK_SIGNATURE_INVALID");
     }
-    let db = billing_db(&app).await;
+    let db = app.pool("billing").await;
     let stored: i64 = sqlx::query_scalar("select count(*) from stripe_deliveries")
         .fetch_one(&db)
         .await
@@ -118,8 +102,8 @@ async fn a_bad_signature_is_a_400_problem() {
 
 #[tokio::test]
 async fn a_failed_handler_is_a_500_and_stripes_retry_applies_it() {
-    let (app, secret) = stack_with_secret().await;
-    let db = billing_db(&app).await;
+    let (app, secret) = stack_with_webhook_secret().await;
+    let db = app.pool("billing").await;
     sqlx::raw_sql(
         "create function refuse() returns trigger language plpgsql as
              $$ begin raise exception 'injected failure'; end $$;

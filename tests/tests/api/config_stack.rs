@@ -2,72 +2,21 @@
 //! and variables built here: the settings reach the services (self-serve switch, OAuth providers,
 //! SMTP, webhook secrets, default plan), and without SMTP every mail lands in the dev mailbox.
 
-use std::{
-    path::PathBuf,
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
 use onramp_kit::{config::ConfigSources, mail::sink::SmtpSink};
-use onramp_stack::up::{self, Up, UpOptions};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::support::{
     PASSWORD, TestStack,
-    billing::provision,
-    login, new_email, post, postgres, problem, signup,
+    billing::{provision, subscription},
+    login, new_email,
+    poll::eventually,
+    post, problem, signed_up, signup,
     stripe::{Webhooks, event, new_webhook_secret},
-    unique_prefix,
+    up::{ConfigFile, up_with},
 };
-
-/// A TOML file under the temp directory, removed when dropped.
-pub(crate) struct ConfigFile(PathBuf);
-
-impl ConfigFile {
-    pub(crate) fn new(contents: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("{}.toml", unique_prefix()));
-        std::fs::write(&path, contents).expect("write the config file");
-        Self(path)
-    }
-}
-
-impl Drop for ConfigFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// What `onramp up` reported besides the stack.
-pub(crate) struct Started {
-    pub(crate) mailbox: bool,
-    pub(crate) app_url: String,
-    pub(crate) first_screen: String,
-}
-
-/// `onramp up` on its own databases with `config`, ready to serve.
-pub(crate) async fn up_with(config: ConfigSources) -> (Started, TestStack) {
-    let Up {
-        stack,
-        mailbox,
-        app_url,
-        first_screen,
-    } = up::start(UpOptions {
-        config,
-        server: postgres(),
-        database_prefix: unique_prefix(),
-        port: 0,
-    })
-    .await
-    .expect("onramp up starts");
-    let app = TestStack::adopt(stack);
-    app.wait_until_ready().await;
-    let started = Started {
-        mailbox: mailbox.is_some(),
-        app_url,
-        first_screen,
-    };
-    (started, app)
-}
 
 #[tokio::test]
 async fn the_self_serve_switch_and_oauth_providers_in_the_file_reach_identity() {
@@ -88,7 +37,7 @@ display_name = "Acme SSO"
 "#,
     );
     let (started, app) = up_with(ConfigSources::new(
-        Some(file.0.clone()),
+        Some(file.path()),
         Vec::<(String, String)>::new(),
     ))
     .await;
@@ -98,12 +47,7 @@ display_name = "Acme SSO"
         started.first_screen
     );
 
-    let config: Value = app
-        .get("/v1/config/public")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let config: Value = app.get_json("/v1/config/public").await;
     assert_eq!(config["self_serve_enabled"], json!(false), "{config}");
     assert_eq!(
         config["oauth_providers"][0]["id"],
@@ -142,7 +86,7 @@ async fn smtp_webhook_secrets_and_the_default_plan_reach_their_services() {
         ("SMTP_URL", sink.url()),
         ("EMAIL_OUTBOX_POLL_INTERVAL", "50ms".to_owned()),
     ];
-    let (started, app) = up_with(ConfigSources::new(Some(file.0.clone()), env)).await;
+    let (started, app) = up_with(ConfigSources::new(Some(file.path()), env)).await;
     assert!(!started.mailbox, "SMTP_URL is configured: no dev mailbox");
     let world = app.mailing_to(sink);
 
@@ -155,18 +99,7 @@ async fn smtp_webhook_secrets_and_the_default_plan_reach_their_services() {
         .as_str()
         .expect("tenant id")
         .to_owned();
-    let summary: Value = world
-        .authed(
-            Method::GET,
-            &format!("/v1/billing/subscription?tenant_id={tenant_id}"),
-            &owner.access_token,
-        )
-        .send()
-        .await
-        .expect("subscription")
-        .json()
-        .await
-        .expect("json");
+    let (_, summary) = subscription(&world, &owner, &tenant_id).await;
     assert_eq!(summary["plan"]["code"], json!("free"), "{summary}");
 
     // Webhook secrets: billing verifies deliveries with the configured secret, and only with it.
@@ -186,9 +119,8 @@ async fn smtp_webhook_secrets_and_the_default_plan_reach_their_services() {
 
 /// The dev mailbox page's mails (bounded wait until `count` are there for `to`).
 async fn mailbox_mails(app: &TestStack, to: &str, count: usize) -> Vec<Value> {
-    let start = Instant::now();
-    loop {
-        let page: Value = app.get("/v1/dev/mailbox").await.json().await.expect("json");
+    eventually(Duration::from_secs(15), async || {
+        let page: Value = app.get_json("/v1/dev/mailbox").await;
         let mails: Vec<Value> = page["mails"]
             .as_array()
             .expect("mails")
@@ -196,15 +128,11 @@ async fn mailbox_mails(app: &TestStack, to: &str, count: usize) -> Vec<Value> {
             .filter(|mail| mail["to"] == json!(to))
             .cloned()
             .collect();
-        if mails.len() >= count {
-            return mails;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
+        (mails.len() >= count).then_some(mails).ok_or(format!(
             "{count} mails to {to} never reached the mailbox: {page}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        ))
+    })
+    .await
 }
 
 #[tokio::test]
@@ -217,11 +145,7 @@ async fn without_smtp_verification_reset_invite_and_sales_mails_land_in_the_dev_
         started.first_screen
     );
 
-    let email = new_email();
-    assert_eq!(
-        signup(&app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
+    let email = signed_up(&app).await;
     let verification = &mailbox_mails(&app, &email, 1).await[0];
     let link = verification["links"][0]
         .as_str()

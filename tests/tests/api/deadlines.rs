@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::{Connection, PgConnection};
+use sqlx::Connection;
 
 use crate::support::{TestStack, attribute, new_trace_id, wait_for_span};
 
@@ -13,9 +13,7 @@ async fn a_budget_shorter_than_a_slow_rpc_gives_504_in_time_and_the_service_saw_
 
     // Make identity's ServiceInfo.Describe slow for real: it reads the migrations table, which
     // this transaction locks until it ends.
-    let mut blocker = PgConnection::connect_with(&app.stack.database("identity").expect("options"))
-        .await
-        .expect("connect");
+    let mut blocker = app.connect("identity").await;
     let mut lock = blocker.begin().await.expect("begin");
     sqlx::query("lock table _sqlx_migrations in access exclusive mode")
         .execute(&mut *lock)
@@ -24,13 +22,7 @@ async fn a_budget_shorter_than_a_slow_rpc_gives_504_in_time_and_the_service_saw_
 
     let trace_id = new_trace_id();
     let started = Instant::now();
-    let response = app
-        .http
-        .get(app.url("/v1/status"))
-        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
-        .send()
-        .await
-        .expect("status");
+    let response = app.get_traced("/v1/status", &trace_id).await;
     let elapsed = started.elapsed();
 
     assert_eq!(response.status(), 504);

@@ -5,7 +5,7 @@
 use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, TestStack, login, new_email, problem, signup};
+use crate::support::{PASSWORD, TestStack, login, new_email, problem, signed_up};
 
 const APP: &str = "https://app.example";
 const EVIL: &str = "https://evil.example";
@@ -47,11 +47,7 @@ fn cookie_header(set_cookies: &[String]) -> String {
 }
 
 async fn browser_login(app: &TestStack) -> BrowserSession {
-    let email = new_email();
-    assert_eq!(
-        signup(app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
+    let email = signed_up(app).await;
     let response = app
         .http
         .post(app.url("/v1/auth/login"))
@@ -62,16 +58,23 @@ async fn browser_login(app: &TestStack) -> BrowserSession {
         .expect("login");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
-    let csrf = response.headers()["x-csrf-token"]
-        .to_str()
-        .expect("csrf")
-        .to_owned();
-    let set_cookies = set_cookies(&response);
-    BrowserSession {
-        cookie_header: cookie_header(&set_cookies),
-        csrf,
-        set_cookies,
-        body: response.json().await.expect("session"),
+    BrowserSession::handed(response).await
+}
+
+impl BrowserSession {
+    /// The session a login or refresh answer hands the browser.
+    async fn handed(response: Response) -> Self {
+        let csrf = response.headers()["x-csrf-token"]
+            .to_str()
+            .expect("csrf")
+            .to_owned();
+        let set_cookies = set_cookies(&response);
+        Self {
+            cookie_header: cookie_header(&set_cookies),
+            csrf,
+            set_cookies,
+            body: response.json().await.expect("session"),
+        }
     }
 }
 
@@ -84,6 +87,17 @@ fn with_cookies(
     app.http
         .request(method, app.url(path))
         .header(header::COOKIE, &session.cookie_header)
+}
+
+/// A cookie-authenticated POST of `{}` from the allowed origin, with the session's CSRF token.
+async fn csrf_post(app: &TestStack, path: &str, session: &BrowserSession) -> Response {
+    with_cookies(app, Method::POST, path, session)
+        .header(header::ORIGIN, APP)
+        .header("x-csrf-token", &session.csrf)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("post")
 }
 
 #[tokio::test]
@@ -206,40 +220,32 @@ async fn cookie_mutations_need_the_csrf_token_from_an_allowed_origin_and_bearer_
     let app = stack().await;
     let session = browser_login(&app).await;
     let rename = |name: &str| json!({ "display_name": name });
+    // A cookie-authenticated rename from `origin`, with `token` as its CSRF header if any.
+    let cookie_rename = async |origin: &str, token: Option<&str>, name: &str| {
+        let mut request = with_cookies(&app, Method::PATCH, "/v1/users/me", &session)
+            .header(header::ORIGIN, origin)
+            .json(&rename(name));
+        if let Some(token) = token {
+            request = request.header("x-csrf-token", token);
+        }
+        request.send().await.expect("patch")
+    };
 
-    let no_token = with_cookies(&app, Method::PATCH, "/v1/users/me", &session)
-        .header(header::ORIGIN, APP)
-        .json(&rename("No Token"))
-        .send()
-        .await
-        .expect("patch");
-    assert_eq!(problem(no_token, 403).await["reason"], "CSRF_FAILED");
+    let refused = [
+        ("no token", APP, None),
+        ("wrong token", APP, Some("not-the-token")),
+        ("foreign origin", EVIL, Some(session.csrf.as_str())),
+    ];
+    for (case, origin, token) in refused {
+        let response = cookie_rename(origin, token, case).await;
+        assert_eq!(
+            problem(response, 403).await["reason"],
+            "CSRF_FAILED",
+            "{case}"
+        );
+    }
 
-    let wrong_token = with_cookies(&app, Method::PATCH, "/v1/users/me", &session)
-        .header(header::ORIGIN, APP)
-        .header("x-csrf-token", "not-the-token")
-        .json(&rename("Wrong Token"))
-        .send()
-        .await
-        .expect("patch");
-    assert_eq!(problem(wrong_token, 403).await["reason"], "CSRF_FAILED");
-
-    let foreign_origin = with_cookies(&app, Method::PATCH, "/v1/users/me", &session)
-        .header(header::ORIGIN, EVIL)
-        .header("x-csrf-token", &session.csrf)
-        .json(&rename("Foreign"))
-        .send()
-        .await
-        .expect("patch");
-    assert_eq!(problem(foreign_origin, 403).await["reason"], "CSRF_FAILED");
-
-    let proper = with_cookies(&app, Method::PATCH, "/v1/users/me", &session)
-        .header(header::ORIGIN, APP)
-        .header("x-csrf-token", &session.csrf)
-        .json(&rename("Cookie Person"))
-        .send()
-        .await
-        .expect("patch");
+    let proper = cookie_rename(APP, Some(&session.csrf), "Cookie Person").await;
     assert_eq!(proper.status(), StatusCode::OK, "{:?}", proper.text().await);
 
     // A bearer client sends no cookie, no Origin and no token.
@@ -276,39 +282,17 @@ async fn refresh_and_logout_work_from_cookies_and_logout_clears_them() {
     let app = stack().await;
     let session = browser_login(&app).await;
 
-    let refreshed = with_cookies(&app, Method::POST, "/v1/auth/refresh", &session)
-        .header(header::ORIGIN, APP)
-        .header("x-csrf-token", &session.csrf)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("refresh");
+    let refreshed = csrf_post(&app, "/v1/auth/refresh", &session).await;
     assert_eq!(
         refreshed.status(),
         StatusCode::OK,
         "{:?}",
         refreshed.text().await
     );
-    let new_csrf = refreshed.headers()["x-csrf-token"]
-        .to_str()
-        .expect("csrf")
-        .to_owned();
-    let lines = set_cookies(&refreshed);
-    let renewed = BrowserSession {
-        cookie_header: cookie_header(&lines),
-        csrf: new_csrf,
-        set_cookies: lines,
-        body: refreshed.json().await.expect("session"),
-    };
+    let renewed = BrowserSession::handed(refreshed).await;
     assert_ne!(renewed.body["refresh_token"], session.body["refresh_token"]);
 
-    let logout = with_cookies(&app, Method::POST, "/v1/auth/logout", &renewed)
-        .header(header::ORIGIN, APP)
-        .header("x-csrf-token", &renewed.csrf)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("logout");
+    let logout = csrf_post(&app, "/v1/auth/logout", &renewed).await;
     assert_eq!(logout.status(), StatusCode::OK);
     let cleared = set_cookies(&logout);
     assert_eq!(cleared.len(), 3, "{cleared:?}");
@@ -320,13 +304,7 @@ async fn refresh_and_logout_work_from_cookies_and_logout_clears_them() {
     assert_eq!(body["revoked"], true);
 
     // The revoked refresh cookie no longer refreshes.
-    let again = with_cookies(&app, Method::POST, "/v1/auth/refresh", &renewed)
-        .header(header::ORIGIN, APP)
-        .header("x-csrf-token", &renewed.csrf)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("refresh");
+    let again = csrf_post(&app, "/v1/auth/refresh", &renewed).await;
     problem(again, 401).await;
 }
 

@@ -2,13 +2,12 @@
 //! 4xx problem naming the problem, never a 5xx), and rate limits that two gateway replicas count
 //! together in Redis (and, without Redis, each replica alone).
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 
 use onramp_kit::config::SecretString;
 use reqwest::{StatusCode, header};
 use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio_util::sync::CancellationToken;
 
 use crate::support::{TestStack, problem};
 
@@ -197,28 +196,6 @@ fn limits(config: &mut onramp_gateway::Config, redis: Option<String>, prefix: &s
     config.edge.rate_limit_routes = vec!["GET /v1/status=3/1m".parse().expect("route limit")];
 }
 
-/// A second gateway in front of the same services, configured by `adjust`.
-async fn second_gateway(
-    app: &TestStack,
-    adjust: impl FnOnce(&mut onramp_gateway::Config),
-) -> (String, CancellationToken) {
-    let peers = onramp_stack::SERVICES.map(|name| {
-        format!(
-            "http://{}",
-            app.stack.service_addr(name).expect("service running")
-        )
-    });
-    let mut config = onramp_gateway::Config::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), peers);
-    adjust(&mut config);
-    let gateway = onramp_gateway::Application::build(config)
-        .await
-        .expect("gateway");
-    let url = format!("http://{}", gateway.local_addr().expect("addr"));
-    let stop = CancellationToken::new();
-    tokio::spawn(gateway.run_until_stopped(stop.clone()));
-    (url, stop)
-}
-
 #[tokio::test]
 async fn two_gateways_share_route_and_global_limits_through_redis() {
     let prefix = unique_key_prefix();
@@ -229,8 +206,9 @@ async fn two_gateways_share_route_and_global_limits_through_redis() {
         });
     })
     .await;
-    let (b, stop_b) =
-        second_gateway(&app, |config| limits(config, Some(redis_url()), &prefix)).await;
+    let (b, stop_b) = app
+        .second_gateway(|config| limits(config, Some(redis_url()), &prefix))
+        .await;
     let a = app.stack.gateway_url();
     let get = |base: &str, path: &str| app.http.get(format!("{base}{path}")).send();
 
@@ -272,7 +250,9 @@ async fn without_redis_each_gateway_counts_alone() {
         });
     })
     .await;
-    let (b, stop_b) = second_gateway(&app, |config| limits(config, None, &prefix)).await;
+    let (b, stop_b) = app
+        .second_gateway(|config| limits(config, None, &prefix))
+        .await;
     let a = app.stack.gateway_url();
     let get = |base: &str| app.http.get(format!("{base}/v1/status")).send();
     for _ in 0..3 {

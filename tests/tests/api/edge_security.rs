@@ -11,32 +11,14 @@ use std::{
 use onramp_kit::auth::Clock;
 use reqwest::StatusCode;
 use tokio::{net::TcpListener, task::JoinHandle};
-use tokio_util::sync::CancellationToken;
 
 use crate::support::{
-    TestStack, attribute, new_email, new_trace_id, problem, signed_in, spans,
+    TestStack, attribute,
+    gateways::{lone_gateway, start_gateway},
+    new_email, new_trace_id, problem, signed_in, spans,
     tenancy::{invite, new_tenant},
     wait_for_span,
 };
-
-/// A gateway alone, its peers unreachable: for what the edge decides before any RPC.
-async fn lone_gateway(
-    adjust: impl FnOnce(&mut onramp_gateway::Config),
-) -> (String, CancellationToken) {
-    let nowhere = "http://127.0.0.1:1".to_owned();
-    let mut config = onramp_gateway::Config::new(
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        [nowhere.clone(), nowhere.clone(), nowhere.clone(), nowhere],
-    );
-    adjust(&mut config);
-    let gateway = onramp_gateway::Application::build(config)
-        .await
-        .expect("gateway");
-    let url = format!("http://{}", gateway.local_addr().expect("addr"));
-    let stop = CancellationToken::new();
-    tokio::spawn(gateway.run_until_stopped(stop.clone()));
-    (url, stop)
-}
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_a_repeated_forwarded_for_header_is_read_to_its_last_line() {
@@ -80,12 +62,8 @@ async fn request_spans_are_named_by_route_template_so_an_invite_code_is_never_re
     let code = invite(&world, &owner, &tenant, &new_email(), "member").await;
     let trace_id = new_trace_id();
     let response = world
-        .http
-        .get(world.url(&format!("/v1/invites/{code}")))
-        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
-        .send()
-        .await
-        .expect("gateway answers");
+        .get_traced(&format!("/v1/invites/{code}"), &trace_id)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let gateway = wait_for_span(|span| {
         span.span_context.trace_id().to_string() == trace_id
@@ -206,30 +184,21 @@ async fn a_peer_that_dies_mid_call_answers_503_with_retry_after_never_500() {
     let billing = app.stack.service_addr("billing").expect("billing runs");
     let proxy = CuttableProxy::start(billing).await;
     let peers = onramp_stack::SERVICES.map(|name| {
-        let addr = if name == "billing" {
-            proxy.addr
+        if name == "billing" {
+            format!("http://{}", proxy.addr)
         } else {
-            app.stack.service_addr(name).expect("service runs")
-        };
-        format!("http://{addr}")
+            app.service_url(name)
+        }
     });
-    let mut config = onramp_gateway::Config::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), peers);
-    config.request_budget = Duration::from_secs(5);
-    let gateway = onramp_gateway::Application::build(config)
-        .await
-        .expect("gateway");
-    let url = format!(
-        "http://{}/v1/plans/public",
-        gateway.local_addr().expect("addr")
-    );
-    let stop = CancellationToken::new();
-    tokio::spawn(gateway.run_until_stopped(stop.clone()));
+    let (gateway, stop) = start_gateway(peers, |config| {
+        config.request_budget = Duration::from_secs(5);
+    })
+    .await;
+    let url = format!("{gateway}/v1/plans/public");
     let http = reqwest::Client::new();
     assert_eq!(http.get(&url).send().await.expect("plans").status(), 200);
 
-    let db = sqlx::PgPool::connect_with(app.stack.database("billing").expect("db"))
-        .await
-        .expect("billing db");
+    let db = app.pool("billing").await;
     let mut lock = db.begin().await.expect("tx");
     sqlx::query("lock table plans in access exclusive mode")
         .execute(&mut *lock)

@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::support::{
     fleet::{Fleet, bounded},
+    poll::eventually,
     tally::{Tally, until_answered},
 };
 
@@ -68,22 +69,17 @@ fn message_id(data: &str) -> Option<String> {
 
 /// Waits (bounded) until identity's outbox has no unsent row; returns every row id.
 async fn wait_outbox_drained(db: &sqlx::PgPool) -> Vec<Uuid> {
-    let start = Instant::now();
-    loop {
+    eventually(Duration::from_secs(30), async || {
         let unsent: i64 =
             sqlx::query_scalar("select count(*) from email_outbox where sent_at is null")
                 .fetch_one(db)
                 .await
                 .expect("unsent");
-        if unsent == 0 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{unsent} mails were never sent"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (unsent == 0)
+            .then_some(())
+            .ok_or(format!("{unsent} mails were never sent"))
+    })
+    .await;
     sqlx::query_scalar("select id from email_outbox")
         .fetch_all(db)
         .await

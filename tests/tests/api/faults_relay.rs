@@ -4,10 +4,7 @@
 //! exactly once (its `billing_events` rows are the delivered rows, one each), and every workspace is
 //! in the state its subscription's latest event says.
 
-use std::{
-    collections::BTreeSet,
-    time::{Duration, Instant},
-};
+use std::{collections::BTreeSet, time::Duration};
 
 use serde_json::Value;
 use sqlx::PgPool;
@@ -15,6 +12,7 @@ use uuid::Uuid;
 
 use crate::support::{
     fleet::{Fleet, PEER, bounded},
+    poll::eventually,
     stripe::new_webhook_secret,
     webhook_storm::{Storm, lifecycle},
 };
@@ -23,23 +21,18 @@ const WORKSPACES: i64 = 8;
 
 /// Waits (bounded) until billing's outbox has no row left to deliver; returns the delivered ids.
 async fn wait_relayed(billing: &PgPool) -> BTreeSet<Uuid> {
-    let start = Instant::now();
-    loop {
+    eventually(Duration::from_secs(40), async || {
         let waiting: i64 = sqlx::query_scalar(
             "select count(*) from outbox where delivered_at is null and parked_at is null",
         )
         .fetch_one(billing)
         .await
         .expect("waiting rows");
-        if waiting == 0 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(40),
-            "{waiting} outbox rows were never delivered"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (waiting == 0)
+            .then_some(())
+            .ok_or(format!("{waiting} outbox rows were never delivered"))
+    })
+    .await;
     let parked: Vec<(Uuid, Option<String>)> =
         sqlx::query_as("select id, last_error from outbox where parked_at is not null")
             .fetch_all(billing)

@@ -18,7 +18,6 @@ use onramp_stack::StackOptions;
 use onramp_tenant_provisioning::client::Readiness;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::support::{
@@ -30,6 +29,7 @@ use crate::support::{
     posthog::{POSTHOG_KEY, PostHogStandIn, Receipt},
     signup,
     stripe::{Webhooks, event},
+    tenancy,
 };
 
 const SERVICES: [&str; 4] = ["identity", "tenant-provisioning", "billing", "onboarding"];
@@ -52,12 +52,6 @@ fn relay_to(options: &mut StackOptions, host: &str) {
     options.onboarding(move |config| config.base.product_events = d.clone());
 }
 
-async fn pool(world: &TestStack, service: &str) -> PgPool {
-    PgPool::connect_with(world.stack.database(service).expect("database"))
-        .await
-        .expect("connect")
-}
-
 /// Product-event rows (all of them, and those not yet relayed) across the four services.
 async fn stored_events(world: &TestStack) -> (i64, i64) {
     let mut totals = (0, 0);
@@ -65,7 +59,7 @@ async fn stored_events(world: &TestStack) -> (i64, i64) {
         let (all, unsent): (i64, i64) = sqlx::query_as(
             "select count(*), count(*) filter (where sent_at is null) from product_events",
         )
-        .fetch_one(&pool(world, service).await)
+        .fetch_one(&world.pool(service).await)
         .await
         .expect("count");
         totals = (totals.0 + all, totals.1 + unsent);
@@ -137,7 +131,7 @@ async fn operator(world: &TestStack) -> User {
     .bind(OPERATOR)
     .bind(&email)
     .bind(hash)
-    .execute(&pool(world, "identity").await)
+    .execute(&world.pool("identity").await)
     .await
     .expect("operator row");
     let session: Value = login(world, &email, PASSWORD)
@@ -379,13 +373,9 @@ async fn a_relay_killed_mid_batch_resends_the_same_uuids_and_no_fact_twice() {
     // The stack records events without relaying them (no POSTHOG_*): this test runs the relay.
     let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
-    let created = world
-        .authed(Method::POST, "/v1/tenants", &owner.access_token)
-        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
-        .json(&json!({ "name": "Acme Rockets" }))
-        .send()
-        .await
-        .expect("provision");
+    let key = uuid::Uuid::new_v4().to_string();
+    let body = json!({ "name": "Acme Rockets" });
+    let created = tenancy::provision(&world, &owner, &key, body).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let (stored, unsent) = stored_events(&world).await;
     assert_eq!((stored, unsent), (3, 3), "recorded, not relayed, while off");
@@ -394,7 +384,7 @@ async fn a_relay_killed_mid_batch_resends_the_same_uuids_and_no_fact_twice() {
         poll_interval: std::time::Duration::from_millis(50),
         ..ProductEventSettings::posthog(&capture.host, POSTHOG_KEY)
     };
-    let identity = pool(&world, "identity").await;
+    let identity = world.pool("identity").await;
     // The first relay sends its batch and dies before hearing back (the answer is held).
     capture.hold_answers(true);
     let first = ProductEventRelay::configured(identity.clone(), &settings, "identity")
@@ -416,7 +406,7 @@ async fn a_relay_killed_mid_batch_resends_the_same_uuids_and_no_fact_twice() {
     let stop = CancellationToken::new();
     let mut relays = Vec::new();
     for service in SERVICES {
-        let relay = ProductEventRelay::configured(pool(&world, service).await, &settings, service)
+        let relay = ProductEventRelay::configured(world.pool(service).await, &settings, service)
             .expect("relay")
             .expect("configured");
         relays.push(tokio::spawn(relay.run(stop.clone())));
@@ -533,7 +523,7 @@ async fn a_refused_batch_waits_out_its_backoff_and_a_fact_that_did_not_happen_re
     );
 
     let settings = ProductEventSettings::posthog(&capture.host, POSTHOG_KEY);
-    let identity = pool(&world, "identity").await;
+    let identity = world.pool("identity").await;
     let relay = ProductEventRelay::configured(identity.clone(), &settings, "identity")
         .expect("relay")
         .expect("configured");

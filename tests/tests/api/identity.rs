@@ -117,11 +117,6 @@ async fn with_self_serve_off_signup_without_an_invite_is_refused() {
     .await;
     let problem = problem(signup(&app, &new_email(), PASSWORD).await, 403).await;
     assert_eq!(problem["reason"], "SELF_SERVE_DISABLED");
-    let config: Value = app
-        .get("/v1/config/public")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let config: Value = app.get_json("/v1/config/public").await;
     assert_eq!(config["self_serve_enabled"], false);
 }

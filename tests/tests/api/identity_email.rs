@@ -5,74 +5,35 @@ use std::time::Duration;
 
 use onramp_kit::{
     auth::Clock,
-    mail::{
-        sink::{ReceivedMail, SmtpSink},
-        smtp::SmtpSettings,
-    },
+    mail::{sink::SmtpSink, smtp::SmtpSettings},
     service_config::ServiceConfig,
 };
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
+use sqlx::Connection;
 use tokio_util::sync::CancellationToken;
 
 use crate::support::{
-    PASSWORD, TestStack, comparable, link_token, login, mail_text, me, new_email, post, postgres,
-    problem, signup,
+    MAIL_WAIT, PASSWORD, TestStack, access_of, comparable, complete_reset, link_token, login,
+    login_json, mail_text, me, me_json, new_email, post, postgres, problem, signed_up, signup,
+    with_refresh_token,
 };
 
-const MAIL_WAIT: Duration = Duration::from_secs(10);
-
-fn smtp(sink: &SmtpSink) -> SmtpSettings {
-    SmtpSettings::new(sink.url(), "Onramp <no-reply@onramp.test>")
-}
-
-/// A stack whose identity mails to `sink` and shares `clock` with the gateway.
-async fn stack_with_mail(sink: &SmtpSink, clock: &Clock) -> TestStack {
-    let (settings, identity_clock, gateway_clock) = (smtp(sink), clock.clone(), clock.clone());
-    TestStack::spawn_with(move |options| {
-        options.identity(move |config: &mut onramp_identity::Config| {
-            config.smtp = Some(settings.clone());
-            config.email_outbox_poll_interval = Duration::from_millis(50);
-            config.clock = identity_clock.clone();
-        });
-        options.gateway(move |config: &mut onramp_gateway::Config| {
-            config.clock = gateway_clock.clone()
-        });
+/// A stack mailing to a sink whose identity shares `clock` with the gateway.
+async fn stack_with_clock(clock: &Clock) -> TestStack {
+    let (identity_clock, gateway_clock) = (clock.clone(), clock.clone());
+    TestStack::with_mail_and(move |options| {
+        options.identity(move |config| config.clock = identity_clock.clone());
+        options.gateway(move |config| config.clock = gateway_clock.clone());
     })
     .await
 }
 
-/// Waits for the `n`th mail to `to` and returns it.
-async fn nth_mail(sink: &SmtpSink, to: &str, n: usize) -> ReceivedMail {
-    let mails = sink.wait_for(to, n, MAIL_WAIT).await;
-    assert!(
-        mails.len() >= n,
-        "expected {n} mails to {to}, got {}",
-        mails.len()
-    );
-    mails[n - 1].clone()
-}
-
-async fn authed(
-    app: &TestStack,
-    method: reqwest::Method,
-    path: &str,
-    token: &str,
-) -> reqwest::RequestBuilder {
-    app.http.request(method, app.url(path)).bearer_auth(token)
-}
-
 #[tokio::test]
 async fn signup_sends_a_verification_link_that_verifies_once() {
-    let sink = SmtpSink::start().expect("smtp sink");
-    let app = stack_with_mail(&sink, &Clock::system()).await;
-    let email = new_email();
-    assert_eq!(
-        signup(&app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
-    let mail = nth_mail(&sink, &email, 1).await;
+    let app = stack_with_clock(&Clock::system()).await;
+    let email = signed_up(&app).await;
+    let mail = app.nth_mail(&email, 1).await;
     assert!(mail_text(&mail).contains("Verify your email address"));
     let token = link_token(&mail);
 
@@ -98,24 +59,11 @@ async fn signup_sends_a_verification_link_that_verifies_once() {
     assert_eq!(problem(empty, 400).await["field"], "token");
 
     // Login → refresh works, and the access token now says verified.
-    let session: Value = login(&app, &email, PASSWORD)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let user: Value = me(&app, session["access_token"].as_str().expect("access"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let session = login_json(&app, &email, PASSWORD).await;
+    let user = me_json(&app, &access_of(&session)).await;
     assert_eq!(user["email_verified"], true);
     assert_eq!(user["verification_grace_ends_at"], Value::Null);
-    let refreshed = post(
-        &app,
-        "/v1/auth/refresh",
-        json!({ "refresh_token": session["refresh_token"] }),
-    )
-    .await;
+    let refreshed = with_refresh_token(&app, "/v1/auth/refresh", &session).await;
     assert_eq!(refreshed.status(), StatusCode::OK);
 
     // A second signup with the address answers the same, and the owner is told by email.
@@ -123,31 +71,21 @@ async fn signup_sends_a_verification_link_that_verifies_once() {
         signup(&app, &email, PASSWORD).await.status(),
         StatusCode::ACCEPTED
     );
-    let notice = nth_mail(&sink, &email, 2).await;
+    let notice = app.nth_mail(&email, 2).await;
     assert!(mail_text(&notice).contains("Someone tried to sign up"));
 }
 
 #[tokio::test]
 async fn after_the_grace_period_gated_routes_are_walled_but_the_allow_list_is_not() {
-    let sink = SmtpSink::start().expect("smtp sink");
     let clock = Clock::system();
-    let app = stack_with_mail(&sink, &clock).await;
-    let email = new_email();
-    assert_eq!(
-        signup(&app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
-    let session: Value = login(&app, &email, PASSWORD)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let access = session["access_token"].as_str().expect("access").to_owned();
+    let app = stack_with_clock(&clock).await;
+    let email = signed_up(&app).await;
+    let session = login_json(&app, &email, PASSWORD).await;
+    let access = access_of(&session);
     let rename = |token: String, name: &'static str| {
         let app = &app;
         async move {
-            authed(app, reqwest::Method::PATCH, "/v1/users/me", &token)
-                .await
+            app.authed(Method::PATCH, "/v1/users/me", &token)
                 .json(&json!({ "display_name": name }))
                 .send()
                 .await
@@ -158,12 +96,8 @@ async fn after_the_grace_period_gated_routes_are_walled_but_the_allow_list_is_no
     assert_eq!(rename(access.clone(), "Ada").await.status(), StatusCode::OK);
 
     clock.advance(Duration::from_secs(8 * 24 * 3600));
-    let session: Value = login(&app, &email, PASSWORD)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let access = session["access_token"].as_str().expect("access").to_owned();
+    let session = login_json(&app, &email, PASSWORD).await;
+    let access = access_of(&session);
     let walled = problem(rename(access.clone(), "Ada L.").await, 403).await;
     assert_eq!(walled["reason"], "EMAIL_VERIFICATION_REQUIRED");
     let user: Value = me(&app, &access).await.json().await.expect("me is allowed");
@@ -173,67 +107,34 @@ async fn after_the_grace_period_gated_routes_are_walled_but_the_allow_list_is_no
     assert_eq!(config.status(), StatusCode::OK);
 
     // The signup link has expired by now (48 h); a resend is allowed behind the wall.
-    let first = link_token(&nth_mail(&sink, &email, 1).await);
+    let first = link_token(&app.nth_mail(&email, 1).await);
     let expired = post(&app, "/v1/auth/verify-email", json!({ "token": first })).await;
     assert_eq!(problem(expired, 401).await["reason"], "UNAUTHENTICATED");
-    let resend = authed(
-        &app,
-        reqwest::Method::POST,
-        "/v1/auth/resend-verification",
-        &access,
-    )
-    .await
-    .send()
-    .await
-    .expect("request");
-    assert_eq!(resend.status(), StatusCode::OK);
-    let too_soon = authed(
-        &app,
-        reqwest::Method::POST,
-        "/v1/auth/resend-verification",
-        &access,
-    )
-    .await
-    .send()
-    .await
-    .expect("request");
+    let resend = || {
+        app.authed(Method::POST, "/v1/auth/resend-verification", &access)
+            .send()
+    };
+    assert_eq!(resend().await.expect("request").status(), StatusCode::OK);
+    let too_soon = resend().await.expect("request");
     assert!(too_soon.headers().contains_key("retry-after"));
     assert_eq!(problem(too_soon, 429).await["reason"], "RATE_LIMITED");
-    let fresh = link_token(&nth_mail(&sink, &email, 2).await);
+    let fresh = link_token(&app.nth_mail(&email, 2).await);
     let verified = post(&app, "/v1/auth/verify-email", json!({ "token": fresh })).await;
     assert_eq!(verified.status(), StatusCode::OK);
 
     // A token minted after verification passes the wall (logout stays allowed throughout).
-    let session: Value = login(&app, &email, PASSWORD)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let access = session["access_token"].as_str().expect("access").to_owned();
+    let session = login_json(&app, &email, PASSWORD).await;
+    let access = access_of(&session);
     assert_eq!(rename(access, "Ada L.").await.status(), StatusCode::OK);
-    let logout = post(
-        &app,
-        "/v1/auth/logout",
-        json!({ "refresh_token": session["refresh_token"] }),
-    )
-    .await;
+    let logout = with_refresh_token(&app, "/v1/auth/logout", &session).await;
     assert_eq!(logout.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn password_reset_is_enumeration_safe_single_use_and_ends_every_session() {
-    let sink = SmtpSink::start().expect("smtp sink");
-    let app = stack_with_mail(&sink, &Clock::system()).await;
-    let email = new_email();
-    assert_eq!(
-        signup(&app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
-    let session: Value = login(&app, &email, PASSWORD)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let app = stack_with_clock(&Clock::system()).await;
+    let email = signed_up(&app).await;
+    let session = login_json(&app, &email, PASSWORD).await;
 
     let unknown_email = new_email();
     let known =
@@ -253,15 +154,10 @@ async fn password_reset_is_enumeration_safe_single_use_and_ends_every_session() 
     assert_eq!(problem(malformed, 400).await["field"], "email");
 
     // Mail 1 is the verification link, mail 2 the reset link.
-    let reset = nth_mail(&sink, &email, 2).await;
+    let reset = app.nth_mail(&email, 2).await;
     assert!(mail_text(&reset).contains("Reset your password"));
     let token = link_token(&reset);
-    let weak = post(
-        &app,
-        "/v1/auth/password-reset/complete",
-        json!({ "token": token, "new_password": "short" }),
-    )
-    .await;
+    let weak = complete_reset(&app, &token, "short").await;
     assert_eq!(problem(weak, 400).await["field"], "new_password");
 
     let new_password = "a brand new long password";
@@ -274,27 +170,14 @@ async fn password_reset_is_enumeration_safe_single_use_and_ends_every_session() 
     let reused = post(&app, "/v1/auth/password-reset/complete", body).await;
     assert_eq!(problem(reused, 401).await["reason"], "UNAUTHENTICATED");
 
-    let old_session = post(
-        &app,
-        "/v1/auth/refresh",
-        json!({ "refresh_token": session["refresh_token"] }),
-    )
-    .await;
+    let old_session = with_refresh_token(&app, "/v1/auth/refresh", &session).await;
     assert_eq!(problem(old_session, 401).await["reason"], "UNAUTHENTICATED");
     assert_eq!(
         login(&app, &email, PASSWORD).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    let session: Value = login(&app, &email, new_password)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let user: Value = me(&app, session["access_token"].as_str().expect("access"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let session = login_json(&app, &email, new_password).await;
+    let user = me_json(&app, &access_of(&session)).await;
     assert_eq!(
         user["email_verified"], true,
         "a reset proves control of the mailbox"
@@ -302,7 +185,8 @@ async fn password_reset_is_enumeration_safe_single_use_and_ends_every_session() 
 
     // Nothing was ever sent to the unknown address.
     assert!(
-        sink.messages()
+        app.sink()
+            .messages()
             .iter()
             .all(|mail| !mail.to.contains(&unknown_email))
     );
@@ -312,16 +196,10 @@ async fn password_reset_is_enumeration_safe_single_use_and_ends_every_session() 
 async fn an_email_committed_before_a_restart_is_sent_exactly_once_after_it() {
     // First life: no SMTP, so the verification email is committed but cannot be sent.
     let mut app = TestStack::spawn().await;
-    let email = new_email();
-    assert_eq!(
-        signup(&app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
+    let email = signed_up(&app).await;
     let database = app.stack.database("identity").expect("options");
     let name = database.get_database().expect("name").to_owned();
-    let mut conn = PgConnection::connect_with(&database)
-        .await
-        .expect("connect");
+    let mut conn = app.connect("identity").await;
     let pending: i64 = sqlx::query_scalar(
         "select count(*) from email_outbox where to_address = $1 and sent_at is null",
     )
@@ -339,7 +217,10 @@ async fn an_email_committed_before_a_restart_is_sent_exactly_once_after_it() {
     let sink = SmtpSink::start().expect("smtp sink");
     let base = ServiceConfig::new(([127, 0, 0, 1], 0).into(), postgres().database_url(&name));
     let mut config = onramp_identity::Config::new(base);
-    config.smtp = Some(smtp(&sink));
+    config.smtp = Some(SmtpSettings::new(
+        sink.url(),
+        "Onramp <no-reply@onramp.test>",
+    ));
     config.email_outbox_poll_interval = Duration::from_millis(50);
     let identity = onramp_identity::Application::build(config)
         .await

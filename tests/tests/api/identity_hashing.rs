@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{PASSWORD, TestStack, login, new_email, post, signup};
+use crate::support::{PASSWORD, TestStack, login, new_email, post, signed_up, signup};
 
 /// A stack whose identity hashes in one slot (19 MiB: one argon2 hash) and waits `queue_wait` for it.
 async fn one_hashing_slot(queue_wait: Duration) -> TestStack {
@@ -26,11 +26,7 @@ async fn a_hundred_bogus_reset_completions_never_hash_and_a_login_still_succeeds
     // With one slot and a short queue, any bogus completion that hashed would crowd the others
     // out into 503s; checked before hashing, every one is a plain 401.
     let app = one_hashing_slot(Duration::from_millis(200)).await;
-    let email = new_email();
-    assert_eq!(
-        signup(&app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
+    let email = signed_up(&app).await;
     let bogus = (0..100).map(|n| {
         post(
             &app,

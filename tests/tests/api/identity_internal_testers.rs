@@ -5,12 +5,12 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
+use sqlx::Connection;
 
 use crate::support::{
-    PASSWORD, TestStack, User, login, me_json, new_email,
+    PASSWORD, TestStack, login, me_json, new_email,
     oauth::{browser, mock_provider_hook, sign_in_as, start_provider},
-    post, problem, signup,
+    post, problem, signup, signup_with_invite,
     tenancy::{invite, new_tenant},
     verify_from_mail,
 };
@@ -70,10 +70,7 @@ async fn with_self_serve_off_only_listed_testers_sign_up_by_password_or_oauth() 
     );
 
     // Each use is in the audit trail.
-    let database = app.stack.database("identity").expect("options");
-    let mut conn = PgConnection::connect_with(&database)
-        .await
-        .expect("connect");
+    let mut conn = app.connect("identity").await;
     let audited: Vec<(String, String)> = sqlx::query_as(
         "select email, detail->>'method' from audit_events
          where kind = 'internal_tester_signup' order by id",
@@ -117,32 +114,12 @@ async fn with_self_serve_off_an_invite_still_admits_the_invited_address() {
     let tenant = new_tenant(&world, &owner, "Closed Beta Co").await;
     let invitee = new_email();
     let code = invite(&world, &owner, &tenant, &invitee, "member").await;
-    let admitted = post(
-        &world,
-        "/v1/auth/signup",
-        json!({ "email": invitee, "password": PASSWORD, "display_name": "Invitee",
-                "invite_code": code }),
-    )
-    .await;
+    let admitted = signup_with_invite(&world, &invitee, "Invitee", &code).await;
     assert_eq!(admitted.status(), StatusCode::ACCEPTED);
     // Admitted, but not verified by the code: the mailed link does that.
-    let session: Value = login(&world, &invitee, PASSWORD)
-        .await
-        .json()
-        .await
-        .expect("session");
-    let user = User {
-        email: invitee.clone(),
-        id: String::new(),
-        access_token: session["access_token"].as_str().expect("access").to_owned(),
-    };
-    assert_eq!(
-        me_json(&world, &user.access_token).await["email_verified"],
-        false
-    );
+    let invited = world.logged_in(&invitee).await;
+    let verified = async || me_json(&world, &invited.access_token).await["email_verified"].clone();
+    assert_eq!(verified().await, false);
     verify_from_mail(&world, &invitee).await;
-    assert_eq!(
-        me_json(&world, &user.access_token).await["email_verified"],
-        true
-    );
+    assert_eq!(verified().await, true);
 }

@@ -4,10 +4,11 @@
 //! trusted for linking) until the mailed link is used.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
 
 use crate::support::{
-    PASSWORD, TestStack, User, login, me_json, post,
+    TestStack, me_json,
+    oauth::{browser, sign_in_as, world_with_provider},
+    problem, signup_with_invite,
     tenancy::{accept, invite, new_tenant},
     verify_from_mail,
 };
@@ -22,27 +23,11 @@ async fn a_signup_with_the_invite_code_leaves_the_invited_address_unverified_unt
     let code = invite(&world, &inviter, &tenant, &victim, "admin").await;
 
     // The inviter read the code from the 201 and signs up as the victim with it.
-    let signed_up = post(
-        &world,
-        "/v1/auth/signup",
-        json!({ "email": victim, "password": PASSWORD, "display_name": "Not The CEO",
-                "invite_code": code }),
-    )
-    .await;
+    let signed_up = signup_with_invite(&world, &victim, "Not The CEO", &code).await;
     assert_eq!(signed_up.status(), StatusCode::ACCEPTED);
-    let session: Value = login(&world, &victim, PASSWORD)
-        .await
-        .json()
-        .await
-        .expect("session");
-    let access_token = session["access_token"].as_str().expect("access").to_owned();
-    let me = me_json(&world, &access_token).await;
+    let holder = world.logged_in(&victim).await;
+    let me = me_json(&world, &holder.access_token).await;
     assert_eq!(me["email_verified"], false, "{me}");
-    let holder = User {
-        email: victim.clone(),
-        id: me["id"].as_str().expect("id").to_owned(),
-        access_token,
-    };
     // Without the mailbox the holder of the code cannot join.
     let (status, refused) = accept(&world, &holder, &code).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
@@ -59,26 +44,19 @@ async fn a_signup_with_the_invite_code_leaves_the_invited_address_unverified_unt
 
 #[tokio::test]
 async fn the_real_owners_provider_login_never_links_into_an_account_made_with_the_code() {
-    let http = crate::support::oauth::browser();
-    let (world, provider) = crate::support::oauth::world_with_provider(&http).await;
+    let http = browser();
+    let (world, provider) = world_with_provider(&http).await;
     let inviter = world.verified_user().await;
     let tenant = new_tenant(&world, &inviter, "Pre-owned Co").await;
     let victim = format!("ceo-{}@victim.example", uuid::Uuid::new_v4().simple());
     let code = invite(&world, &inviter, &tenant, &victim, "admin").await;
-    let signed_up = post(
-        &world,
-        "/v1/auth/signup",
-        json!({ "email": victim, "password": PASSWORD, "display_name": "Not The CEO",
-                "invite_code": code }),
-    )
-    .await;
+    let signed_up = signup_with_invite(&world, &victim, "Not The CEO", &code).await;
     assert_eq!(signed_up.status(), StatusCode::ACCEPTED);
 
     // The victim signs in with a provider that vouches for the address: the inviter's account is
     // not proven, so the provider login is not handed to it (nor it to the provider login).
     let sub = format!("sub-{}", uuid::Uuid::new_v4().simple());
-    let owner =
-        crate::support::oauth::sign_in_as(&world, &http, &provider, &sub, (&victim, true)).await;
-    let refused = crate::support::problem(owner, 409).await;
+    let owner = sign_in_as(&world, &http, &provider, &sub, (&victim, true)).await;
+    let refused = problem(owner, 409).await;
     assert_eq!(refused["reason"], "EMAIL_ALREADY_REGISTERED_USE_LOGIN");
 }

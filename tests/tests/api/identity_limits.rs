@@ -1,31 +1,10 @@
 //! Brute-force limits are counted in Postgres, so every gateway (and identity replica) shares them.
 
-use std::net::{Ipv4Addr, SocketAddr};
-
 use reqwest::StatusCode;
-use tokio_util::sync::CancellationToken;
 
-use crate::support::{PASSWORD, TestStack, login, new_email, problem, signup};
+use crate::support::{PASSWORD, TestStack, login, new_email, problem, signed_up};
 
 const LIMIT: u32 = 3;
-
-/// A second gateway in front of the same services.
-async fn second_gateway(app: &TestStack) -> (String, CancellationToken) {
-    let peers = onramp_stack::SERVICES.map(|name| {
-        format!(
-            "http://{}",
-            app.stack.service_addr(name).expect("service running")
-        )
-    });
-    let config = onramp_gateway::Config::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), peers);
-    let gateway = onramp_gateway::Application::build(config)
-        .await
-        .expect("gateway");
-    let url = format!("http://{}", gateway.local_addr().expect("addr"));
-    let stop = CancellationToken::new();
-    tokio::spawn(gateway.run_until_stopped(stop.clone()));
-    (url, stop)
-}
 
 #[tokio::test]
 async fn failed_logins_lock_the_account_across_gateways_with_retry_after() {
@@ -35,12 +14,8 @@ async fn failed_logins_lock_the_account_across_gateways_with_retry_after() {
         });
     })
     .await;
-    let (other, stop_other) = second_gateway(&app).await;
-    let email = new_email();
-    assert_eq!(
-        signup(&app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
+    let (other, stop_other) = app.second_gateway(|_| {}).await;
+    let email = signed_up(&app).await;
 
     // A success before the limit resets the counter.
     for _ in 0..LIMIT - 1 {
@@ -89,11 +64,7 @@ async fn failed_logins_lock_the_account_across_gateways_with_retry_after() {
         assert_eq!(problem(response, 429).await["reason"], "RATE_LIMITED");
     }
     // Another account is not affected.
-    let bystander = new_email();
-    assert_eq!(
-        signup(&app, &bystander, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
+    let bystander = signed_up(&app).await;
     assert_eq!(
         login(&app, &bystander, PASSWORD).await.status(),
         StatusCode::OK
@@ -164,11 +135,7 @@ async fn concurrent_guesses_cannot_slip_past_the_account_limit() {
         });
     })
     .await;
-    let email = new_email();
-    assert_eq!(
-        signup(&app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
+    let email = signed_up(&app).await;
     let guesses = (0..3 * LIMIT).map(|i| {
         let (http, url, email) = (app.http.clone(), app.url("/v1/auth/login"), email.clone());
         async move {

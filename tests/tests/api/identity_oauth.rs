@@ -2,14 +2,14 @@
 //! (`oidc-provider-mock` from PyPI, installed by `tests/run`): PKCE + state + nonce, a forged state,
 //! a replayed code, safe linking, and the provider's refresh token encrypted at rest.
 
-use reqwest::{StatusCode, redirect::Policy};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
+use sqlx::Connection;
 
 use crate::support::{
-    PASSWORD, TestStack, me, new_email,
-    oauth::{REDIRECT_URI, approve, mock_provider_hook, provider_user, start, start_provider},
-    problem, signup,
+    TestStack, me, new_email,
+    oauth::{self, REDIRECT_URI, approve, browser, provider_user, stack_with_provider, start},
+    problem, signed_up,
 };
 
 async fn callback(
@@ -19,25 +19,26 @@ async fn callback(
     code: &str,
     state: &str,
 ) -> reqwest::Response {
-    http.post(app.url("/v1/auth/oauth/mock/callback"))
-        .header("cookie", cookie)
-        .json(&json!({ "code": code, "state": state }))
-        .send()
-        .await
-        .expect("callback")
+    let body = json!({ "code": code, "state": state });
+    oauth::callback(app, http, cookie, body).await
+}
+
+/// The field a callback's 400 names (`state` or `code`).
+async fn refused_field(
+    app: &TestStack,
+    http: &reqwest::Client,
+    cookie: &str,
+    code: &str,
+    state: &str,
+) -> Value {
+    let refused = problem(callback(app, http, cookie, code, state).await, 400).await;
+    refused["field"].clone()
 }
 
 #[tokio::test]
 async fn oidc_login_with_pkce_rejects_forged_state_and_replayed_code() {
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .expect("client");
-    let provider = start_provider(&http).await;
-    let hook = mock_provider_hook(&provider);
-    let app =
-        TestStack::spawn_with(move |options| options.identity(move |config| hook.apply(config)))
-            .await;
+    let http = browser();
+    let (app, provider) = stack_with_provider(&http).await;
     let config: Value = http
         .get(app.url("/v1/config/public"))
         .send()
@@ -71,8 +72,8 @@ async fn oidc_login_with_pkce_rejects_forged_state_and_replayed_code() {
         ("onramp_oauth_binding=someone-else", state.as_str()),
         ("", state.as_str()),
     ] {
-        let refused = problem(callback(&app, &http, cookie, &code, state).await, 400).await;
-        assert_eq!(refused["field"], "state");
+        let field = refused_field(&app, &http, cookie, &code, state).await;
+        assert_eq!(field, "state", "{cookie:?} {state:?}");
     }
 
     let response = callback(&app, &http, &started.cookie, &code, &state).await;
@@ -107,21 +108,13 @@ async fn oidc_login_with_pkce_rejects_forged_state_and_replayed_code() {
     assert_eq!(user["display_name"], "Grace Hopper");
 
     // Replaying the callback is refused (the state is spent) ...
-    let replay = problem(
-        callback(&app, &http, &started.cookie, &code, &state).await,
-        400,
-    )
-    .await;
-    assert_eq!(replay["field"], "state");
+    let replay = refused_field(&app, &http, &started.cookie, &code, &state).await;
+    assert_eq!(replay, "state");
     // ... and so is the code under a fresh state: the provider will not redeem it twice.
     let again = start(&app, &http).await;
     let (_, fresh_state) = approve(&http, &again, &sub).await;
-    let replayed_code = problem(
-        callback(&app, &http, &again.cookie, &code, &fresh_state).await,
-        400,
-    )
-    .await;
-    assert_eq!(replayed_code["field"], "code");
+    let replayed_code = refused_field(&app, &http, &again.cookie, &code, &fresh_state).await;
+    assert_eq!(replayed_code, "code");
 
     // The next login finds the linked account.
     let third = start(&app, &http).await;
@@ -135,10 +128,7 @@ async fn oidc_login_with_pkce_rejects_forged_state_and_replayed_code() {
     assert_eq!(login["session"]["user_id"], user["id"]);
 
     // The provider's refresh token is stored, encrypted: never the token itself.
-    let database = app.stack.database("identity").expect("options");
-    let mut conn = PgConnection::connect_with(&database)
-        .await
-        .expect("connect");
+    let mut conn = app.connect("identity").await;
     let stored: Option<Vec<u8>> = sqlx::query_scalar(
         "select refresh_token_encrypted from oauth_identities where subject = $1",
     )
@@ -154,20 +144,9 @@ async fn oidc_login_with_pkce_rejects_forged_state_and_replayed_code() {
 
 #[tokio::test]
 async fn oidc_never_takes_over_a_password_account_with_an_unverified_email() {
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .expect("client");
-    let provider = start_provider(&http).await;
-    let hook = mock_provider_hook(&provider);
-    let app =
-        TestStack::spawn_with(move |options| options.identity(move |config| hook.apply(config)))
-            .await;
-    let email = new_email();
-    assert_eq!(
-        signup(&app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
+    let http = browser();
+    let (app, provider) = stack_with_provider(&http).await;
+    let email = signed_up(&app).await;
     let sub = format!("sub-{}", uuid::Uuid::new_v4().simple());
     provider_user(&http, &provider, &sub, &email, true).await;
     let started = start(&app, &http).await;

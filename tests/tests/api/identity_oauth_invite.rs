@@ -4,50 +4,27 @@
 //! code itself proves nothing: a provider that does not assert `email_verified` leaves the invitee
 //! unverified until the mailed link, invite or not.
 
-use reqwest::{Method, StatusCode, redirect::Policy};
-use serde_json::{Value, json};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
 
 use crate::support::{
     TestStack, User, me_json, new_email,
-    oauth::{Provider, approve, mock_provider_hook, provider_user, start, start_provider},
+    oauth::{Provider, browser, sign_in_carrying, world_with_provider},
     tenancy::{accept, invite, new_tenant},
     verify_from_mail,
 };
 
-/// Signs `email` in through the provider (as a new provider user whose address the provider calls
-/// verified), carrying `invite_code` if any.
+/// Signs `email` in through the provider as a new provider user (whose address the provider calls
+/// verified, or not), carrying `invite_code` if any.
 async fn oauth_sign_in(
     world: &TestStack,
     http: &reqwest::Client,
     provider: &Provider,
-    email: &str,
-    invite_code: Option<&str>,
-) -> reqwest::Response {
-    oauth_sign_in_as(world, http, provider, (email, true), invite_code).await
-}
-
-/// [`oauth_sign_in`] with the provider's `email_verified` claim chosen.
-pub(crate) async fn oauth_sign_in_as(
-    world: &TestStack,
-    http: &reqwest::Client,
-    provider: &Provider,
-    (email, provider_verified): (&str, bool),
+    email: (&str, bool),
     invite_code: Option<&str>,
 ) -> reqwest::Response {
     let sub = format!("sub-{}", uuid::Uuid::new_v4().simple());
-    provider_user(http, provider, &sub, email, provider_verified).await;
-    let started = start(world, http).await;
-    let (code, state) = approve(http, &started, &sub).await;
-    let mut body = json!({ "code": code, "state": state });
-    if let Some(invite_code) = invite_code {
-        body["invite_code"] = json!(invite_code);
-    }
-    http.post(world.url("/v1/auth/oauth/mock/callback"))
-        .header("cookie", &started.cookie)
-        .json(&body)
-        .send()
-        .await
-        .expect("callback")
+    sign_in_carrying(world, http, provider, &sub, email, invite_code).await
 }
 
 /// The signed-in user an OAuth callback answered with.
@@ -58,51 +35,38 @@ async fn user_of(world: &TestStack, email: &str, response: reqwest::Response) ->
         .as_str()
         .expect("access")
         .to_owned();
-    let me: Value = world
-        .authed(Method::GET, "/v1/users/me", &access_token)
-        .send()
-        .await
-        .expect("me")
-        .json()
-        .await
-        .expect("json");
-    User {
-        email: email.to_owned(),
-        id: me["id"].as_str().expect("id").to_owned(),
-        access_token,
-    }
+    world.user_with_token(email, access_token).await
 }
 
 #[tokio::test]
 async fn an_oauth_sign_in_carrying_an_invite_code_admits_only_the_invited_address() {
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .expect("client");
-    let provider = start_provider(&http).await;
-    let hook = mock_provider_hook(&provider);
-    let world = TestStack::with_mail_and(move |options| {
-        options.identity(move |config| hook.apply(config));
-    })
-    .await;
+    let http = browser();
+    let (world, provider) = world_with_provider(&http).await;
     let owner_email = new_email();
-    let signed_in = oauth_sign_in(&world, &http, &provider, &owner_email, None).await;
+    let signed_in = oauth_sign_in(&world, &http, &provider, (&owner_email, true), None).await;
     let owner = user_of(&world, &owner_email, signed_in).await;
     let tenant = new_tenant(&world, &owner, "Federated Co").await;
     let invitee = new_email();
     let code = invite(&world, &owner, &tenant, &invitee, "admin").await;
 
     // An unknown code, and the right code at another provider address, make no account.
-    let unknown = oauth_sign_in(&world, &http, &provider, &invitee, Some("no-such-code")).await;
+    let unknown = oauth_sign_in(
+        &world,
+        &http,
+        &provider,
+        (&invitee, true),
+        Some("no-such-code"),
+    )
+    .await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     let stranger = new_email();
-    let refused = oauth_sign_in(&world, &http, &provider, &stranger, Some(&code)).await;
+    let refused = oauth_sign_in(&world, &http, &provider, (&stranger, true), Some(&code)).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let refused: Value = refused.json().await.expect("json");
     assert_eq!(refused["reason"], "PERMISSION_DENIED", "{refused}");
 
     // The invited address gets in, and joins as the invite says once it accepts.
-    let joined = oauth_sign_in(&world, &http, &provider, &invitee, Some(&code)).await;
+    let joined = oauth_sign_in(&world, &http, &provider, (&invitee, true), Some(&code)).await;
     let jane = user_of(&world, &invitee, joined).await;
     let (status, accepted) = accept(&world, &jane, &code).await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
@@ -125,23 +89,14 @@ async fn an_oauth_sign_in_carrying_an_invite_code_admits_only_the_invited_addres
 
 #[tokio::test]
 async fn an_invite_code_does_not_verify_an_address_the_provider_left_unverified() {
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .expect("client");
-    let provider = start_provider(&http).await;
-    let hook = mock_provider_hook(&provider);
-    let world = TestStack::with_mail_and(move |options| {
-        options.identity(move |config| hook.apply(config));
-    })
-    .await;
+    let http = browser();
+    let (world, provider) = world_with_provider(&http).await;
     let owner = world.verified_user().await;
     let tenant = new_tenant(&world, &owner, "Unproven Co").await;
     let invitee = new_email();
     let code = invite(&world, &owner, &tenant, &invitee, "member").await;
 
-    let signed_in =
-        oauth_sign_in_as(&world, &http, &provider, (&invitee, false), Some(&code)).await;
+    let signed_in = oauth_sign_in(&world, &http, &provider, (&invitee, false), Some(&code)).await;
     assert_eq!(signed_in.status(), StatusCode::OK);
     let body: Value = signed_in.json().await.expect("json");
     assert_eq!(body["user_created"], true, "{body}");

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::support::oauth::{browser, sign_in_as, world_with_provider};
-use crate::support::{mailed_token, new_email, post, problem};
+use crate::support::{complete_reset, new_email, post, problem, requested_reset};
 
 #[tokio::test]
 async fn a_provider_login_never_links_into_an_account_made_from_an_unverified_claim() {
@@ -31,14 +31,7 @@ async fn a_provider_login_never_links_into_an_account_made_from_an_unverified_cl
     assert_eq!(refused["reason"], "EMAIL_ALREADY_REGISTERED_USE_LOGIN");
 
     // The owner takes the address back by a password reset; the mail lists the linked provider.
-    let requested = post(
-        &world,
-        "/v1/auth/password-reset",
-        json!({ "email": victim }),
-    )
-    .await;
-    assert_eq!(requested.status(), StatusCode::ACCEPTED);
-    let (text, token) = mailed_token(&world, &victim, "/reset-password?token=").await;
+    let (text, token) = requested_reset(&world, &victim).await;
     assert!(text.contains(&format!("- mock ({victim})")), "{text}");
 
     // Unlinking a provider that is not linked is a 400 naming the field, and changes nothing.
@@ -80,15 +73,8 @@ async fn a_reset_that_unlinks_nothing_shows_the_links_that_stay() {
     let sub = format!("sub-{}", uuid::Uuid::new_v4().simple());
     let made = sign_in_as(&world, &http, &provider, &sub, (&email, true)).await;
     assert_eq!(made.status(), StatusCode::OK);
-    let requested = post(&world, "/v1/auth/password-reset", json!({ "email": email })).await;
-    assert_eq!(requested.status(), StatusCode::ACCEPTED);
-    let (_, token) = mailed_token(&world, &email, "/reset-password?token=").await;
-    let done = post(
-        &world,
-        "/v1/auth/password-reset/complete",
-        json!({ "token": token, "new_password": "a brand new passphrase" }),
-    )
-    .await;
+    let (_, token) = requested_reset(&world, &email).await;
+    let done = complete_reset(&world, &token, "a brand new passphrase").await;
     assert_eq!(done.status(), StatusCode::OK);
     let done: Value = done.json().await.expect("json");
     assert_eq!(done["linked_oauth_providers"], json!(["mock"]), "{done}");

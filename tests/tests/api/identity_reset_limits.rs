@@ -5,30 +5,30 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::json;
-use sqlx::{Connection, PgConnection};
+use sqlx::Connection;
 
 use crate::support::{
-    MAIL_WAIT, PASSWORD, TestStack, login, mail_text, mailed_token, new_email, post, problem,
-    signup,
+    MAIL_WAIT, PASSWORD, TestStack, complete_reset, login, mail_text, post, problem,
+    requested_reset, signed_up,
 };
 
 const FAILURES: u32 = 3;
 const RESETS_PER_HOUR: u32 = 5;
 
+/// A stack mailing to a sink, identity configured by `adjust`, and a new account's address.
+async fn signed_up_with(adjust: fn(&mut onramp_identity::Config)) -> (TestStack, String) {
+    let world = TestStack::with_mail_and(|options| options.identity(adjust)).await;
+    let email = signed_up(&world).await;
+    (world, email)
+}
+
 #[tokio::test]
 async fn a_completed_password_reset_clears_the_accounts_lockout() {
-    let world = TestStack::with_mail_and(|options| {
-        options.identity(|config| {
-            config.login_max_failures_per_account = FAILURES;
-        });
+    let (world, email) = signed_up_with(|config| {
+        config.login_max_failures_per_account = FAILURES;
     })
     .await;
     let app = &world;
-    let email = new_email();
-    assert_eq!(
-        signup(app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
     for _ in 0..FAILURES {
         assert_eq!(
             login(app, &email, "a guess, not the password")
@@ -40,16 +40,9 @@ async fn a_completed_password_reset_clears_the_accounts_lockout() {
     let locked = problem(login(app, &email, PASSWORD).await, 429).await;
     assert_eq!(locked["reason"], "RATE_LIMITED");
 
-    let requested = post(app, "/v1/auth/password-reset", json!({ "email": email })).await;
-    assert_eq!(requested.status(), StatusCode::ACCEPTED);
-    let (_, token) = mailed_token(&world, &email, "/reset-password?token=").await;
+    let (_, token) = requested_reset(app, &email).await;
     let new_password = "the owner's new passphrase";
-    let done = post(
-        app,
-        "/v1/auth/password-reset/complete",
-        json!({ "token": token, "new_password": new_password }),
-    )
-    .await;
+    let done = complete_reset(app, &token, new_password).await;
     assert_eq!(done.status(), StatusCode::OK);
     // The owner is in at once, although the failure window has not passed.
     assert_eq!(
@@ -60,18 +53,11 @@ async fn a_completed_password_reset_clears_the_accounts_lockout() {
 
 #[tokio::test]
 async fn twenty_parallel_reset_requests_send_at_most_the_limit_of_mails() {
-    let world = TestStack::with_mail_and(|options| {
-        options.identity(|config| {
-            config.password_reset_max_per_hour = RESETS_PER_HOUR;
-        });
+    let (world, email) = signed_up_with(|config| {
+        config.password_reset_max_per_hour = RESETS_PER_HOUR;
     })
     .await;
     let app = &world;
-    let email = new_email();
-    assert_eq!(
-        signup(app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
     let requests = (0..20).map(|_| post(app, "/v1/auth/password-reset", json!({ "email": email })));
     let statuses: Vec<u16> = futures::future::join_all(requests)
         .await
@@ -84,10 +70,7 @@ async fn twenty_parallel_reset_requests_send_at_most_the_limit_of_mails() {
     assert_eq!(accepted + limited, 20, "{statuses:?}");
 
     // Exactly the accepted requests queued a mail ...
-    let database = app.stack.database("identity").expect("options");
-    let mut conn = PgConnection::connect_with(&database)
-        .await
-        .expect("connect");
+    let mut conn = app.connect("identity").await;
     let queued: i64 = sqlx::query_scalar(
         "select count(*) from email_outbox where to_address = $1 and subject = 'Reset your password'",
     )

@@ -8,7 +8,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::support::{
-    PASSWORD, TestStack, comparable, login, me, new_email, post, problem, signed_in, signup,
+    PASSWORD, TestStack, comparable, login, login_json, me, new_email, post, problem, signed_in,
+    signup, with_refresh_token,
 };
 
 /// The reuse window the tests configure: a rotated token presented again within it is a second tab.
@@ -101,41 +102,19 @@ async fn two_tabs_refreshing_one_token_at_once_both_stay_signed_in() {
 async fn logout_ends_one_session_and_logout_everywhere_ends_them_all() {
     let app = TestStack::spawn().await;
     let (email, one) = signed_in(&app).await;
-    let two: Value = login(&app, &email, PASSWORD)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let three: Value = login(&app, &email, PASSWORD)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let two = login_json(&app, &email, PASSWORD).await;
+    let three = login_json(&app, &email, PASSWORD).await;
 
-    let logout = post(
-        &app,
-        "/v1/auth/logout",
-        json!({ "refresh_token": one["refresh_token"] }),
-    )
-    .await;
-    assert_eq!(
-        logout.json::<Value>().await.expect("json"),
-        json!({ "revoked": true })
-    );
+    let logout_one = async || {
+        let answer = with_refresh_token(&app, "/v1/auth/logout", &one).await;
+        answer.json::<Value>().await.expect("json")
+    };
+    assert_eq!(logout_one().await, json!({ "revoked": true }));
     assert_eq!(
         problem(refresh(&app, &one["refresh_token"]).await, 401).await["reason"],
         "UNAUTHENTICATED"
     );
-    let again = post(
-        &app,
-        "/v1/auth/logout",
-        json!({ "refresh_token": one["refresh_token"] }),
-    )
-    .await;
-    assert_eq!(
-        again.json::<Value>().await.expect("json"),
-        json!({ "revoked": false })
-    );
+    assert_eq!(logout_one().await, json!({ "revoked": false }), "again");
 
     let everywhere = app
         .http

@@ -53,12 +53,7 @@ async fn only_well_formed_tokens_signed_by_a_published_key_are_accepted() {
         });
     })
     .await;
-    let jwks: Value = app
-        .get("/.well-known/jwks.json")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let jwks: Value = app.get_json("/.well-known/jwks.json").await;
     assert_eq!(jwks["keys"].as_array().expect("keys").len(), 2);
     assert_eq!(jwks["keys"][0]["alg"], "EdDSA");
     let (current_kid, previous_kid) = (kid_of(&jwks, &current), kid_of(&jwks, &previous));

@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use crate::support::{
     journey::{Journey, Provider, traceparent},
     journey_team::{assert_span, team_and_payouts},
+    users::status_and_json,
 };
 use onramp_tenant_provisioning::client::Readiness;
 
@@ -31,7 +32,7 @@ async fn card_less_journey(provider: Provider, plan: &str) -> Value {
     let (start_trace, start_trace_id) = traceparent();
     let start = async {
         first_pending.notified().await;
-        let response = journey
+        let request = journey
             .world
             .authed(
                 reqwest::Method::POST,
@@ -39,12 +40,8 @@ async fn card_less_journey(provider: Provider, plan: &str) -> Value {
                 &owner.access_token,
             )
             .header("traceparent", &start_trace)
-            .json(&json!({ "tenant_id": tenant, "plan_id": plan }))
-            .send()
-            .await
-            .expect("start");
-        let status = response.status();
-        let summary: Value = response.json().await.expect("json");
+            .json(&json!({ "tenant_id": tenant, "plan_id": plan }));
+        let (status, summary) = status_and_json(request).await;
         assert_eq!(status, StatusCode::OK, "{summary}");
         summary
     };

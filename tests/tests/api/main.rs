@@ -27,6 +27,7 @@ mod faults_provisioning;
 mod faults_relay;
 mod faults_retry;
 mod funnel;
+mod harness;
 mod health;
 mod identity;
 mod identity_email;

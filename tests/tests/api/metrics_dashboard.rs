@@ -11,9 +11,11 @@ use serde_json::Value;
 use stripe_webhook::Webhook;
 use uuid::Uuid;
 
-use crate::{
-    support::metrics::{recording_stack, scrape_in_process},
-    support::{PASSWORD, login, new_email, signup},
+use crate::support::{
+    PASSWORD, login,
+    metrics::{recording_stack, scrape_in_process},
+    signed_up,
+    stripe::{new_webhook_secret, post_webhook},
 };
 
 const MONITORING: &str = concat!(
@@ -153,14 +155,10 @@ fn referenced() -> (BTreeSet<String>, BTreeSet<String>) {
 /// A short journey: signup, a failed and a good login, an invite lookup, webhooks with no, a
 /// forged and a genuine signature. Returns the metric families in the scrape afterwards.
 async fn journey_scrape() -> BTreeSet<String> {
-    let secret = format!("whsec_{}", Uuid::new_v4().simple());
+    let secret = new_webhook_secret();
     let configured = SecretString::from(secret.clone());
     let app = recording_stack(|options| options.billing_webhook_secrets = vec![configured]).await;
-    let email = new_email();
-    assert_eq!(
-        signup(&app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
+    let email = signed_up(&app).await;
     let _ = login(&app, &email, "not the password").await;
     assert_eq!(login(&app, &email, PASSWORD).await.status(), StatusCode::OK);
     let body = serde_json::json!({
@@ -172,15 +170,7 @@ async fn journey_scrape() -> BTreeSet<String> {
     let genuine = Webhook::generate_test_header(&body, &secret, None);
     let forged = Webhook::generate_test_header(&body, "whsec_forged", None);
     for signature in [None, Some(forged), Some(genuine)] {
-        let mut request = app
-            .http
-            .post(app.url("/v1/webhooks/stripe"))
-            .header("content-type", "application/json")
-            .body(body.clone());
-        if let Some(signature) = signature {
-            request = request.header("stripe-signature", signature);
-        }
-        request.send().await.expect("webhook answered");
+        post_webhook(&app, &body, signature.as_deref()).await;
     }
     // The samplers (pool, outbox, readiness) run every few seconds: wait (bounded) until a pass
     // has written the outbox gauges for the services with mail.
@@ -192,7 +182,7 @@ async fn journey_scrape() -> BTreeSet<String> {
     {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let names = scrape_in_process()
+    scrape_in_process()
         .into_iter()
         .map(|sample| {
             ["_bucket", "_count", "_sum"]
@@ -200,9 +190,7 @@ async fn journey_scrape() -> BTreeSet<String> {
                 .find_map(|suffix| sample.name.strip_suffix(suffix))
                 .map_or(sample.name.clone(), str::to_owned)
         })
-        .collect();
-    app.stop().await;
-    names
+        .collect()
 }
 
 fn missing(wanted: &BTreeSet<String>, scraped: &BTreeSet<String>) -> Vec<String> {

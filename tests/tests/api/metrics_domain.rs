@@ -10,9 +10,11 @@ use serde_json::json;
 use stripe_webhook::Webhook;
 use uuid::Uuid;
 
-use crate::{
-    support::metrics::{Sample, recording_stack, scrape_in_process, total},
-    support::{PASSWORD, login, new_email, signup},
+use crate::support::{
+    PASSWORD, login,
+    metrics::{Sample, recording_stack, scrape_in_process, total},
+    signed_up,
+    stripe::{new_webhook_secret, post_webhook},
 };
 
 fn delta(before: &[Sample], after: &[Sample], name: &str, want: &[(&str, &str)]) -> f64 {
@@ -23,11 +25,7 @@ fn delta(before: &[Sample], after: &[Sample], name: &str, want: &[(&str, &str)])
 async fn a_signup_and_logins_move_the_signup_and_login_counters_by_result() {
     let app = recording_stack(|_| {}).await;
     let before = scrape_in_process();
-    let email = new_email();
-    assert_eq!(
-        signup(&app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
+    let email = signed_up(&app).await;
     assert_eq!(
         login(&app, &email, "not the password").await.status(),
         StatusCode::UNAUTHORIZED
@@ -41,7 +39,6 @@ async fn a_signup_and_logins_move_the_signup_and_login_counters_by_result() {
     assert!(delta(&before, &after, "onramp_logins_total", &good) >= 1.0);
     let bad = [("method", "password"), ("result", "bad_credentials")];
     assert!(delta(&before, &after, "onramp_logins_total", &bad) >= 1.0);
-    app.stop().await;
 }
 
 /// An event type billing acknowledges without acting on: counted, nothing changes.
@@ -56,7 +53,7 @@ fn ignored_event(event_id: &str) -> String {
 
 #[tokio::test]
 async fn webhook_signatures_are_counted_by_rejection_reason_and_deliveries_by_outcome() {
-    let secret = format!("whsec_{}", Uuid::new_v4().simple());
+    let secret = new_webhook_secret();
     let configured = SecretString::from(secret.clone());
     let app = recording_stack(|options| options.billing_webhook_secrets = vec![configured]).await;
     let body = ignored_event(&format!("evt_{}", Uuid::new_v4().simple()));
@@ -64,15 +61,7 @@ async fn webhook_signatures_are_counted_by_rejection_reason_and_deliveries_by_ou
     let genuine = Webhook::generate_test_header(&body, &secret, None);
     let before = scrape_in_process();
     for signature in [None, Some(forged.as_str()), Some(genuine.as_str())] {
-        let mut request = app
-            .http
-            .post(app.url("/v1/webhooks/stripe"))
-            .header("content-type", "application/json")
-            .body(body.clone());
-        if let Some(signature) = signature {
-            request = request.header("stripe-signature", signature);
-        }
-        let status = request.send().await.expect("gateway answers").status();
+        let status = post_webhook(&app, &body, signature).await.status();
         let expected = if signature == Some(genuine.as_str()) {
             200
         } else {
@@ -103,5 +92,4 @@ async fn webhook_signatures_are_counted_by_rejection_reason_and_deliveries_by_ou
             &delivered
         ) >= 1.0
     );
-    app.stop().await;
 }

@@ -8,13 +8,11 @@
 
 use onramp_kit::config::ConfigSources;
 
-use crate::{
-    config_stack::up_with,
-    support::{
-        PASSWORD, login,
-        metrics::{looks_identifying, parse, recording_stack, scrape_in_process, total},
-        new_email, signup,
-    },
+use crate::support::{
+    PASSWORD, login,
+    metrics::{looks_identifying, parse, recording_stack, scrape_in_process, total},
+    new_email, signup,
+    up::up_with,
 };
 
 /// The metrics URL on `onramp up`'s first screen (`  metrics   http://…/metrics   (…)`).
@@ -141,7 +139,6 @@ async fn onramp_up_serves_prometheus_text_at_the_address_on_its_first_screen() {
         .await
         .expect("other path");
     assert_eq!(other_path.status(), 404, "only /metrics is served there");
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -154,19 +151,9 @@ async fn an_rpc_through_the_gateway_moves_both_durations_labelled_by_route_templ
     );
     // A path with a parameter only this test sends: its raw value must never become a label.
     let code = format!("metricsprobe{}", uuid::Uuid::new_v4().simple());
-    let lookup = app
-        .http
-        .get(app.url(&format!("/v1/invites/{code}")))
-        .send()
-        .await
-        .expect("lookup");
+    let lookup = app.get(&format!("/v1/invites/{code}")).await;
     let lookup_status = lookup.status().as_u16().to_string();
-    let unmatched = app
-        .http
-        .get(app.url(&format!("/v1/no-such-route/{code}")))
-        .send()
-        .await
-        .expect("unmatched");
+    let unmatched = app.get(&format!("/v1/no-such-route/{code}")).await;
     assert_eq!(unmatched.status(), 404);
     let after = scrape_in_process();
 
@@ -215,7 +202,6 @@ async fn an_rpc_through_the_gateway_moves_both_durations_labelled_by_route_templ
             assert!(!value.contains(&code), "raw path in a label: {sample:?}");
         }
     }
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -241,5 +227,4 @@ async fn no_label_value_carries_an_id_an_email_or_a_token() {
         .filter(|s| s.labels.values().any(|v| looks_identifying(v)))
         .collect();
     assert!(offending.is_empty(), "identifying labels: {offending:#?}");
-    app.stop().await;
 }

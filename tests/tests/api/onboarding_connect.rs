@@ -3,13 +3,12 @@
 //! browser follows the public start, refresh and return links. Stripe is a fake (wiremock) with
 //! failure injection.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::support::onboarding::OnboardingRig;
 use crate::support::onboarding::{
-    ACCOUNT, LINK, back, create_account, create_token, latest_state, mount_account_read,
-    mount_links, start, tenant_with_token, token_row,
+    ACCOUNT, LINK, OnboardingRig, back, create_account, create_token, follow, latest_state,
+    mount_links, read_account, start, started_payouts, tenant_with_token, token_row,
 };
 
 #[tokio::test]
@@ -35,18 +34,8 @@ async fn stripe_failure_answers_502_keeps_the_token_pending_and_the_retry_starts
         ("in_progress".to_owned(), true, true)
     );
     // The owner sees the same through the account route.
-    let account: Value = rig
-        .authed(
-            Method::GET,
-            &format!(
-                "/v1/onboarding/connect/account?tenant_id={}",
-                payouts.tenant
-            ),
-            &payouts.owner,
-        )
-        .send()
+    let account: Value = read_account(&rig, &payouts.owner, &payouts.tenant)
         .await
-        .expect("request")
         .json()
         .await
         .expect("json");
@@ -70,7 +59,7 @@ async fn the_account_is_created_once_with_an_idempotency_key_derived_from_the_te
     let again: Value = again.json().await.expect("json");
     assert_eq!(again["created"], false);
     assert_eq!(again["account"]["stripe_account_id"], ACCOUNT);
-    let requests = rig.stripe.received_requests().await.expect("recording");
+    let requests = rig.stripe.requests().await;
     let creates: Vec<_> = requests
         .iter()
         .filter(|r| r.url.path() == "/v1/accounts")
@@ -106,9 +95,7 @@ async fn two_concurrent_starts_of_one_token_make_exactly_one_transition() {
 #[tokio::test]
 async fn a_forged_or_reused_state_is_refused_and_the_return_never_completes_by_itself() {
     let rig = OnboardingRig::spawn().await;
-    let payouts = tenant_with_token(&rig).await;
-    mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
+    let payouts = started_payouts(&rig, false).await;
     let state = latest_state(&rig).await;
 
     let forged = back(&rig, "forged-state").await;
@@ -131,17 +118,9 @@ async fn a_forged_or_reused_state_is_refused_and_the_return_never_completes_by_i
 #[tokio::test]
 async fn the_refresh_url_issues_a_new_link_and_retires_the_old_state() {
     let rig = OnboardingRig::spawn().await;
-    let payouts = tenant_with_token(&rig).await;
-    mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
+    let payouts = started_payouts(&rig, false).await;
     let first_state = latest_state(&rig).await;
-    let refreshed = rig
-        .http
-        .get(rig.url(0, "/v1/onboarding/connect/refresh"))
-        .query(&[("token", &payouts.token)])
-        .send()
-        .await
-        .expect("request");
+    let refreshed = follow(&rig, "refresh", ("token", &payouts.token)).await;
     assert_eq!(refreshed.status(), StatusCode::SEE_OTHER);
     let second_state = latest_state(&rig).await;
     assert_ne!(first_state, second_state);
@@ -168,9 +147,7 @@ async fn unknown_and_missing_tokens_are_refused_with_clear_errors() {
 #[tokio::test]
 async fn the_return_completes_only_when_the_account_read_from_stripe_meets_requirements() {
     let rig = OnboardingRig::spawn().await;
-    let payouts = tenant_with_token(&rig).await;
-    mount_account_read(&rig, true).await;
-    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
+    let payouts = started_payouts(&rig, true).await;
     let state = latest_state(&rig).await;
     let body: Value = back(&rig, &state).await.json().await.expect("json");
     assert_eq!(body["account"]["status"], "complete", "{body}");
@@ -199,32 +176,10 @@ async fn connect_management_needs_an_owner_or_admin_of_the_workspace() {
             .status(),
         StatusCode::NOT_FOUND
     );
-    let read = rig
-        .authed(
-            Method::GET,
-            &format!(
-                "/v1/onboarding/connect/account?tenant_id={}",
-                payouts.tenant
-            ),
-            &stranger,
-        )
-        .send()
-        .await
-        .expect("request");
+    let read = read_account(&rig, &stranger, &payouts.tenant).await;
     assert_eq!(read.status(), StatusCode::NOT_FOUND);
     // A plain member sees the account but may not manage payouts.
-    let seen = rig
-        .authed(
-            Method::GET,
-            &format!(
-                "/v1/onboarding/connect/account?tenant_id={}",
-                payouts.tenant
-            ),
-            &teammate,
-        )
-        .send()
-        .await
-        .expect("request");
+    let seen = read_account(&rig, &teammate, &payouts.tenant).await;
     assert_eq!(seen.status(), StatusCode::OK);
     let member = create_token(&rig, &teammate, &payouts.tenant).await;
     assert_eq!(member.status(), StatusCode::FORBIDDEN);

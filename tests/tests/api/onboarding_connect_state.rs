@@ -2,7 +2,7 @@
 //! Connect webhook, verified and stored by billing and relayed to onboarding; explicit refreshes
 //! over HTTP; version ties settled by re-reading Stripe; superseded and expired tokens.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use onramp_proto::onboarding::v1::{
     ApplyConnectAccountUpdateRequest, ConnectUpdateOutcome,
@@ -18,24 +18,26 @@ use wiremock::{
 
 use crate::support::onboarding::{
     ACCOUNT, OnboardingRig, back, issue_token, latest_state, mount_account_read, mount_links,
-    start, tenant_with_token, token_row,
+    read_account, start, started_payouts, tenant_with_token, token_row,
 };
+use crate::support::poll::eventually;
 
 async fn account_reads(rig: &OnboardingRig) -> usize {
-    let requests = rig.stripe.received_requests().await.expect("recording");
+    let requests = rig.stripe.requests().await;
     requests
         .iter()
         .filter(|r| r.method.as_str() == "GET" && r.url.path() == format!("/v1/accounts/{ACCOUNT}"))
         .count()
 }
 
-/// A signed `account.updated` for the rig's account, as Stripe sends it to the Connect endpoint.
+/// Delivers a signed `account.updated` for the rig's account, as Stripe sends it to the Connect
+/// endpoint, asserting that it was acknowledged.
 async fn deliver_account_updated(
     rig: &OnboardingRig,
     event_id: &str,
     created: i64,
     requirements_met: bool,
-) -> StatusCode {
+) {
     let mut account = crate::support::onboarding::account_json(requirements_met);
     account["requirements"]["currently_due"] = if requirements_met {
         json!([])
@@ -48,90 +50,61 @@ async fn deliver_account_updated(
     })
     .to_string();
     let signature = Webhook::generate_test_header(&body, &rig.connect_webhook_secret, None);
-    rig.http
+    let delivered = rig
+        .http
         .post(rig.url(0, "/v1/webhooks/stripe/connect"))
         .header("content-type", "application/json")
         .header("stripe-signature", signature)
         .body(body)
         .send()
         .await
-        .expect("delivery")
-        .status()
+        .expect("delivery");
+    assert!(
+        delivered.status().is_success(),
+        "{event_id}: {}",
+        delivered.status()
+    );
 }
 
 /// Waits (bounded) until onboarding has applied `event_id` (relayed by billing's outbox).
 async fn applied(rig: &OnboardingRig, event_id: &str) {
-    let start = Instant::now();
-    loop {
+    eventually(Duration::from_secs(20), async || {
         let seen: bool =
             sqlx::query_scalar("select exists (select 1 from connect_events where event_id = $1)")
                 .bind(event_id)
                 .fetch_one(&rig.db)
                 .await
                 .expect("query");
-        if seen {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "{event_id} never relayed"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+        seen.then_some(())
+            .ok_or(format!("{event_id} never relayed"))
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn account_updated_relayed_by_billing_completes_only_when_requirements_are_met() {
     let rig = OnboardingRig::spawn().await;
-    let payouts = tenant_with_token(&rig).await;
-    mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
+    let payouts = started_payouts(&rig, false).await;
     let now = chrono::Utc::now().timestamp() + 60;
 
-    assert!(
-        deliver_account_updated(&rig, "evt_not_yet", now, false)
-            .await
-            .is_success()
-    );
+    deliver_account_updated(&rig, "evt_not_yet", now, false).await;
     applied(&rig, "evt_not_yet").await;
     assert_eq!(token_row(&rig, &payouts.tenant).await.0, "in_progress");
 
-    assert!(
-        deliver_account_updated(&rig, "evt_met", now + 1, true)
-            .await
-            .is_success()
-    );
+    deliver_account_updated(&rig, "evt_met", now + 1, true).await;
     applied(&rig, "evt_met").await;
     assert_eq!(token_row(&rig, &payouts.tenant).await.0, "complete");
-    let account: Value = rig
-        .authed(
-            Method::GET,
-            &format!(
-                "/v1/onboarding/connect/account?tenant_id={}",
-                payouts.tenant
-            ),
-            &payouts.owner,
-        )
-        .send()
+    let account: Value = read_account(&rig, &payouts.owner, &payouts.tenant)
         .await
-        .expect("request")
         .json()
         .await
         .expect("json");
     assert_eq!(account["account"]["status"], "complete", "{account}");
 
     // Stripe retries a delivery: acknowledged, applied once.
-    assert!(
-        deliver_account_updated(&rig, "evt_met", now + 1, true)
-            .await
-            .is_success()
-    );
+    deliver_account_updated(&rig, "evt_met", now + 1, true).await;
     // An older event arriving late never overwrites the newer state.
-    assert!(
-        deliver_account_updated(&rig, "evt_stale", now - 30, false)
-            .await
-            .is_success()
-    );
+    deliver_account_updated(&rig, "evt_stale", now - 30, false).await;
     applied(&rig, "evt_stale").await;
     assert_eq!(token_row(&rig, &payouts.tenant).await.0, "complete");
     let applied_once: i64 =
@@ -156,9 +129,7 @@ async fn account_updated_relayed_by_billing_completes_only_when_requirements_are
 #[tokio::test]
 async fn an_explicit_refresh_completes_in_progress_tokens_only_when_stripe_says_so() {
     let rig = OnboardingRig::spawn().await;
-    let payouts = tenant_with_token(&rig).await;
-    mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
+    let payouts = started_payouts(&rig, false).await;
     let refresh = || {
         rig.authed(
             Method::POST,
@@ -178,11 +149,11 @@ async fn an_explicit_refresh_completes_in_progress_tokens_only_when_stripe_says_
     assert_eq!(token_row(&rig, &payouts.tenant).await.0, "in_progress");
 
     // Stripe fails: nothing changes, and the error says so.
-    rig.stripe.reset().await;
+    rig.stripe.mock.reset().await;
     Mock::given(method("GET"))
         .and(path_regex("^/v1/accounts/"))
         .respond_with(ResponseTemplate::new(503))
-        .mount(&rig.stripe)
+        .mount(&rig.stripe.mock)
         .await;
     let failed = refresh().await.expect("request");
     assert_eq!(failed.status(), StatusCode::BAD_GATEWAY);
@@ -224,33 +195,24 @@ fn event(id: &str, created: i64, requirements_met: bool) -> ApplyConnectAccountU
 #[tokio::test]
 async fn a_tie_on_stripe_time_with_different_content_is_settled_by_reading_stripe() {
     let rig = OnboardingRig::spawn().await;
-    let payouts = tenant_with_token(&rig).await;
     // Stripe's account (the truth) is not complete, whatever the second event claims.
-    mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
+    let payouts = started_payouts(&rig, false).await;
     // The relay's own call, as billing makes it (an internal RPC, no membership involved).
-    let addr = rig
-        .world
-        .stack
-        .service_addr("onboarding")
-        .expect("onboarding runs");
-    let mut grpc = OnboardingServiceClient::connect(format!("http://{addr}"))
+    let mut grpc = OnboardingServiceClient::connect(rig.world.service_url("onboarding"))
         .await
         .expect("grpc");
     let at = chrono::Utc::now().timestamp() + 60;
-    let first = grpc
-        .apply_connect_account_update(event("evt_a", at, false))
-        .await
-        .expect("applied")
-        .into_inner();
+    let mut apply = async |request| {
+        grpc.apply_connect_account_update(request)
+            .await
+            .expect("applied")
+            .into_inner()
+    };
+    let first = apply(event("evt_a", at, false)).await;
     assert_eq!(first.outcome(), ConnectUpdateOutcome::Applied);
     let reads_before = account_reads(&rig).await;
 
-    let tie = grpc
-        .apply_connect_account_update(event("evt_b", at, true))
-        .await
-        .expect("applied")
-        .into_inner();
+    let tie = apply(event("evt_b", at, true)).await;
     assert_eq!(tie.outcome(), ConnectUpdateOutcome::Applied);
     assert_eq!(
         account_reads(&rig).await,
@@ -265,28 +227,22 @@ async fn a_tie_on_stripe_time_with_different_content_is_settled_by_reading_strip
     assert_eq!(token_row(&rig, &payouts.tenant).await.0, "in_progress");
 
     // Same time and the same content as mirrored is no tie: no read.
-    let same = grpc
-        .apply_connect_account_update(ApplyConnectAccountUpdateRequest {
-            requirements_currently_due: vec![
-                "external_account".to_owned(),
-                "individual.dob.day".to_owned(),
-            ],
-            ..event("evt_c", at, false)
-        })
-        .await
-        .expect("applied")
-        .into_inner();
+    let same = apply(ApplyConnectAccountUpdateRequest {
+        requirements_currently_due: vec![
+            "external_account".to_owned(),
+            "individual.dob.day".to_owned(),
+        ],
+        ..event("evt_c", at, false)
+    })
+    .await;
     assert_eq!(same.outcome(), ConnectUpdateOutcome::Applied);
     assert_eq!(account_reads(&rig).await, reads_before + 1);
 
-    let unknown = grpc
-        .apply_connect_account_update(ApplyConnectAccountUpdateRequest {
-            stripe_account_id: "acct_unknown".to_owned(),
-            ..event("evt_d", at + 2, true)
-        })
-        .await
-        .expect("answered")
-        .into_inner();
+    let unknown = apply(ApplyConnectAccountUpdateRequest {
+        stripe_account_id: "acct_unknown".to_owned(),
+        ..event("evt_d", at + 2, true)
+    })
+    .await;
     assert_eq!(unknown.outcome(), ConnectUpdateOutcome::UnknownAccount);
     let missing = grpc
         .apply_connect_account_update(ApplyConnectAccountUpdateRequest::default())
@@ -317,9 +273,7 @@ async fn a_newer_token_expires_the_older_one() {
 #[tokio::test]
 async fn expired_tokens_and_expired_states_are_refused() {
     let rig = OnboardingRig::spawn().await;
-    let payouts = tenant_with_token(&rig).await;
-    mount_account_read(&rig, false).await;
-    assert_eq!(start(&rig, &payouts.token).await.status(), 303);
+    let payouts = started_payouts(&rig, false).await;
     let state = latest_state(&rig).await;
     // Time passes (the clock is Postgres's): the link's state runs out first.
     sqlx::query("update onboarding_tokens set state_expires_at = now() - interval '1 second'")

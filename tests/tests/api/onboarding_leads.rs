@@ -1,11 +1,14 @@
 //! The public sales-lead form end to end: validation, the per-IP limit shared by every gateway and
 //! service replica (counted in Postgres), and exactly one notification email per lead via the outbox.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::onboarding::{OnboardingRig, PROXY_HEADER, RigOptions};
+use crate::support::{
+    onboarding::{OnboardingRig, PROXY_HEADER, RigOptions},
+    poll::eventually,
+};
 
 const SALES: &str = "sales@localhost";
 
@@ -26,22 +29,17 @@ fn lead(name: &str) -> Value {
 
 /// Waits (bounded) until the outbox holds no unsent email.
 async fn outbox_drained(rig: &OnboardingRig) {
-    let start = Instant::now();
-    loop {
+    eventually(Duration::from_secs(20), async || {
         let unsent: i64 =
             sqlx::query_scalar("select count(*) from email_outbox where sent_at is null")
                 .fetch_one(&rig.db)
                 .await
                 .expect("count");
-        if unsent == 0 {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "outbox never drained"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+        (unsent == 0)
+            .then_some(())
+            .ok_or("outbox never drained".to_owned())
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -10,22 +10,31 @@ use crate::support::{
     onboarding::{OnboardingRig, RigOptions, get_checklist, state_of},
 };
 
-async fn patch(
-    rig: &OnboardingRig,
-    user: &User,
-    tenant: &str,
-    step: &str,
-    body: &Value,
-) -> reqwest::Response {
-    rig.authed(
-        Method::PATCH,
-        &format!("/v1/onboarding/steps/{step}?tenant_id={tenant}"),
-        user,
-    )
-    .json(body)
-    .send()
-    .await
-    .expect("request")
+/// One member's checklist in one workspace.
+struct Steps<'a> {
+    rig: &'a OnboardingRig,
+    user: &'a User,
+    tenant: &'a str,
+}
+
+impl<'a> Steps<'a> {
+    fn of(rig: &'a OnboardingRig, user: &'a User, tenant: &'a str) -> Self {
+        Self { rig, user, tenant }
+    }
+
+    /// `PATCH /v1/onboarding/steps/{step}` with `body`.
+    async fn patch(&self, step: &str, body: Value) -> reqwest::Response {
+        self.rig
+            .authed(
+                Method::PATCH,
+                &format!("/v1/onboarding/steps/{step}?tenant_id={}", self.tenant),
+                self.user,
+            )
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
 }
 
 /// Asserts a refusal with `status` naming `field`.
@@ -53,86 +62,66 @@ async fn step_updates_are_validated_and_complete_only_with_the_data_the_step_nee
     // On a plan: the workspace is usable, so a teammate can be invited below.
     let tenant = rig.workspace_on_plan(&owner, "free").await;
 
-    let unknown = patch(
-        &rig,
-        &owner,
-        &tenant,
-        "launch_rocket",
-        &json!({"action": "dismiss"}),
-    )
-    .await;
+    let steps = Steps::of(&rig, &owner, &tenant);
+
+    let unknown = steps
+        .patch("launch_rocket", json!({"action": "dismiss"}))
+        .await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     let problem: Value = unknown.json().await.expect("json");
     assert_eq!(problem["reason"], "NOT_FOUND");
 
-    let no_data = json!({ "action": "complete" });
-    refused(
-        patch(&rig, &owner, &tenant, "first_setup", &no_data).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "data",
-    )
-    .await;
+    let invalid = StatusCode::UNPROCESSABLE_ENTITY;
     let cases = [
-        (setup(" ", "small", ""), "data.first_setup.company_name"),
-        (setup("Acme", "vast", ""), "data.first_setup.team_size"),
-        (setup("Acme", "", ""), "data.first_setup.team_size"),
+        (json!({ "action": "complete" }), invalid, "data"),
+        (
+            setup(" ", "small", ""),
+            invalid,
+            "data.first_setup.company_name",
+        ),
+        (
+            setup("Acme", "vast", ""),
+            invalid,
+            "data.first_setup.team_size",
+        ),
+        (setup("Acme", "", ""), invalid, "data.first_setup.team_size"),
         (
             setup("Acme", "small", "Mars/Olympus"),
+            invalid,
             "data.first_setup.time_zone",
         ),
-        (json!({ "action": "complete", "data": {} }), "data"),
+        (json!({ "action": "complete", "data": {} }), invalid, "data"),
         (
             json!({ "action": "complete", "data": { "custom": { "source": "csv" } } }),
+            invalid,
             "data",
         ),
+        // Malformed requests (not the step's data) are plain 400s naming what is wrong.
+        (
+            json!({"action": "finish"}),
+            StatusCode::BAD_REQUEST,
+            "action",
+        ),
+        (
+            json!({"action": "complete", "colour": 1}),
+            StatusCode::BAD_REQUEST,
+            "colour",
+        ),
     ];
-    for (body, field) in cases {
-        let response = patch(&rig, &owner, &tenant, "first_setup", &body).await;
-        refused(response, StatusCode::UNPROCESSABLE_ENTITY, field).await;
+    for (body, status, field) in cases {
+        refused(steps.patch("first_setup", body).await, status, field).await;
     }
-    // Malformed requests (not the step's data) are plain 400s naming what is wrong.
-    refused(
-        patch(
-            &rig,
-            &owner,
-            &tenant,
-            "first_setup",
-            &json!({"action": "finish"}),
-        )
-        .await,
-        StatusCode::BAD_REQUEST,
-        "action",
-    )
-    .await;
-    refused(
-        patch(
-            &rig,
-            &owner,
-            &tenant,
-            "first_setup",
-            &json!({"action": "complete", "colour": 1}),
-        )
-        .await,
-        StatusCode::BAD_REQUEST,
-        "colour",
-    )
-    .await;
     // A step another context decides cannot be completed by hand.
-    let by_hand = patch(
-        &rig,
-        &owner,
-        &tenant,
-        "verify_email",
-        &json!({"action": "complete"}),
-    )
-    .await;
+    let by_hand = steps
+        .patch("verify_email", json!({"action": "complete"}))
+        .await;
     assert_eq!(by_hand.status(), StatusCode::CONFLICT);
     // Nothing refused was stored.
     let view = get_checklist(&rig, &owner, &tenant).await;
     assert_eq!(state_of(&view, "first_setup"), "pending");
 
     let valid = setup("Acme", "small", "Europe/Berlin");
-    let completed = patch(&rig, &owner, &tenant, "first_setup", &valid).await;
+    let completed = steps.patch("first_setup", valid.clone()).await;
     assert_eq!(completed.status(), StatusCode::OK);
     let view: Value = completed.json().await.expect("json");
     let step = &view["steps"][4];
@@ -142,7 +131,7 @@ async fn step_updates_are_validated_and_complete_only_with_the_data_the_step_nee
     assert_eq!(step["data"]["first_setup"]["team_size"], "small");
     assert!(step["completed_at"].is_string());
     // Completing again with the same data is fine (idempotent).
-    let again = patch(&rig, &owner, &tenant, "first_setup", &valid).await;
+    let again = steps.patch("first_setup", valid).await;
     assert_eq!(again.status(), StatusCode::OK);
 
     // Steps are per user: a teammate's first_setup is still open.
@@ -156,14 +145,8 @@ async fn dismiss_rest_dismisses_every_open_step_and_restore_brings_one_back() {
     let rig = OnboardingRig::spawn().await;
     let owner = rig.world.verified_user().await;
     let tenant = rig.workspace(&owner).await;
-    let done = patch(
-        &rig,
-        &owner,
-        &tenant,
-        "first_setup",
-        &setup("Acme", "solo", ""),
-    )
-    .await;
+    let steps = Steps::of(&rig, &owner, &tenant);
+    let done = steps.patch("first_setup", setup("Acme", "solo", "")).await;
     assert_eq!(done.status(), StatusCode::OK);
 
     let dismiss_rest = || {
@@ -200,27 +183,17 @@ async fn dismiss_rest_dismisses_every_open_step_and_restore_brings_one_back() {
         .expect("json");
     assert_eq!(again["dismissed_step_ids"], json!([]), "idempotent");
 
-    let restored = patch(
-        &rig,
-        &owner,
-        &tenant,
-        "connect_payouts",
-        &json!({"action": "restore"}),
-    )
-    .await;
+    let restored = steps
+        .patch("connect_payouts", json!({"action": "restore"}))
+        .await;
     assert_eq!(restored.status(), StatusCode::OK);
     let view: Value = restored.json().await.expect("json");
     assert_eq!(state_of(&view, "connect_payouts"), "pending");
     assert_eq!(view["next_step_id"], "connect_payouts");
 
-    let done_step = patch(
-        &rig,
-        &owner,
-        &tenant,
-        "first_setup",
-        &json!({"action": "dismiss"}),
-    )
-    .await;
+    let done_step = steps
+        .patch("first_setup", json!({"action": "dismiss"}))
+        .await;
     assert_eq!(
         done_step.status(),
         StatusCode::CONFLICT,
@@ -244,10 +217,10 @@ async fn configured_steps_follow_the_built_in_ones_and_take_custom_data_with_the
     assert_eq!(view["steps"][5]["id"], "import_data");
     assert_eq!(view["steps"][5]["state"], "pending");
 
-    let (r, o, t) = (&rig, &owner, &tenant);
-    let complete = move |data: Value| {
+    let steps = Steps::of(&rig, &owner, &tenant);
+    let complete = async |data: Value| {
         let body = json!({ "action": "complete", "data": data });
-        async move { patch(r, o, t, "import_data", &body).await }
+        steps.patch("import_data", body).await
     };
     let cases = [
         (json!({"custom": {"rows": 3}}), "data.custom.source"),

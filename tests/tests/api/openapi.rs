@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::process::Command;
 
-use crate::support::TestStack;
+use crate::support::{TestStack, routes::concrete_path, tenancy::provision};
 
 /// Examples per operation and phase: enough to reach every field, within ~2 minutes on 2 cores.
 const MAX_EXAMPLES: &str = "25";
@@ -36,17 +36,7 @@ async fn the_served_document_is_the_committed_one_and_names_only_real_routes() {
     let paths = served["paths"].as_object().expect("paths");
     let mut operations = 0;
     for (path, item) in paths {
-        let concrete = path
-            .split('/')
-            .map(|segment| {
-                if segment.starts_with('{') {
-                    "00000000-0000-4000-8000-000000000000"
-                } else {
-                    segment
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("/");
+        let concrete = concrete_path(path);
         for method in item.as_object().expect("path item").keys() {
             operations += 1;
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
@@ -88,13 +78,9 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
     let world = TestStack::with_mail().await;
     let user = world.verified_user().await;
     // A workspace the user owns, so tenant-scoped routes have something real to find.
-    let provisioned = world
-        .authed(Method::POST, "/v1/tenants", &user.access_token)
-        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
-        .json(&json!({ "name": "Fuzzed Workspace" }))
-        .send()
-        .await
-        .expect("provision");
+    let key = uuid::Uuid::new_v4().to_string();
+    let body = json!({ "name": "Fuzzed Workspace" });
+    let provisioned = provision(&world, &user, &key, body).await;
     assert_eq!(provisioned.status(), StatusCode::CREATED);
 
     let report = tempdir();

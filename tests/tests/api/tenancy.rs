@@ -5,18 +5,9 @@ use onramp_proto::{
     common::v1::Caller,
     tenancy::v1::{ProvisionTenantRequest, tenancy_service_client::TenancyServiceClient},
 };
-use sqlx::{Connection, PgConnection};
+use sqlx::Connection;
 
-use crate::support::TestStack;
-
-async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    response.json().await.expect("json")
-}
+use crate::support::{TestStack, problem, tenancy::PROVISIONING_TABLES};
 
 #[tokio::test]
 async fn post_tenants_requires_a_well_formed_idempotency_key_before_anything_else() {
@@ -64,10 +55,7 @@ async fn post_tenants_requires_a_well_formed_idempotency_key_before_anything_els
 #[tokio::test]
 async fn the_public_invite_lookup_shows_a_masked_preview_and_404s_unknown_or_expired_codes() {
     let app = TestStack::spawn().await;
-    let mut db =
-        PgConnection::connect_with(&app.stack.database("tenant-provisioning").expect("options"))
-            .await
-            .expect("connect");
+    let mut db = app.connect("tenant-provisioning").await;
     // Fixture rows, so the lookup is tested on its own (tenancy_invites_http covers the whole flow).
     for sql in [
         "insert into tenants (id, name, slug, state) values ('7d2c1a8e-0000-4000-8000-000000000001', 'Acme', 'acme', 'active')",
@@ -100,11 +88,7 @@ async fn provisioning_while_billing_is_down_answers_unavailable_and_writes_nothi
         .stop_service("billing")
         .await
         .expect("stop billing");
-    let addr = app
-        .stack
-        .service_addr("tenant-provisioning")
-        .expect("tenancy runs");
-    let mut tenancy = TenancyServiceClient::connect(format!("http://{addr}"))
+    let mut tenancy = TenancyServiceClient::connect(app.service_url("tenant-provisioning"))
         .await
         .expect("connect");
     let status = tenancy
@@ -124,16 +108,8 @@ async fn provisioning_while_billing_is_down_answers_unavailable_and_writes_nothi
         onramp_kit::ApiError::from_status(&status).code,
         onramp_kit::Code::Unavailable
     );
-    let mut db =
-        PgConnection::connect_with(&app.stack.database("tenant-provisioning").expect("options"))
-            .await
-            .expect("connect");
-    for table in [
-        "tenants",
-        "memberships",
-        "starter_items",
-        "provisioning_requests",
-    ] {
+    let mut db = app.connect("tenant-provisioning").await;
+    for table in PROVISIONING_TABLES {
         let rows: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
             .fetch_one(&mut db)
             .await

@@ -9,7 +9,7 @@ use sqlx::Connection;
 
 use crate::support::{
     TestStack,
-    tenancy::{count, provision, tenancy_db},
+    tenancy::{PROVISIONING_TABLES, count, provision},
 };
 
 #[tokio::test]
@@ -17,7 +17,7 @@ async fn a_connection_terminated_mid_provisioning_answers_503_with_retry_after_a
  {
     let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
-    let mut db = tenancy_db(&world).await;
+    let mut db = world.connect("tenant-provisioning").await;
     // The provisioning transaction's own backend ends itself on its first starter-data row.
     sqlx::query(
         "create function terminate_own_backend() returns trigger language plpgsql as \
@@ -47,12 +47,7 @@ async fn a_connection_terminated_mid_provisioning_answers_503_with_retry_after_a
     assert!(retry_after >= 1, "{retry_after}");
     let problem: Value = cut.json().await.expect("json");
     assert_eq!(problem["reason"], "UNAVAILABLE");
-    for table in [
-        "tenants",
-        "memberships",
-        "starter_items",
-        "provisioning_requests",
-    ] {
+    for table in PROVISIONING_TABLES {
         let rows = count(&mut db, &format!("select count(*) from {table}")).await;
         assert_eq!(rows, 0, "{table} after a terminated connection");
     }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 
 use crate::support::TestStack;
-use crate::support::tenancy::{FREE_PLAN, count, get, new_tenant, provision, tenancy_db};
+use crate::support::tenancy::{FREE_PLAN, PROVISIONING_TABLES, count, get, new_tenant, provision};
 
 #[tokio::test]
 async fn a_verified_user_provisions_a_workspace_and_reads_it_back() {
@@ -52,7 +52,7 @@ async fn a_verified_user_provisions_a_workspace_and_reads_it_back() {
 async fn a_failure_at_any_step_answers_422_and_leaves_no_tenant_membership_or_starter_rows() {
     let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
-    let mut db = tenancy_db(&world).await;
+    let mut db = world.connect("tenant-provisioning").await;
     sqlx::query(
         "create function injected_failure() returns trigger language plpgsql as \
          $$ begin raise exception 'injected failure on %', tg_table_name; end $$",
@@ -61,12 +61,7 @@ async fn a_failure_at_any_step_answers_422_and_leaves_no_tenant_membership_or_st
     .await
     .expect("function");
     // Each step of the provisioning transaction, in order: a row-level trigger makes it fail.
-    for table in [
-        "tenants",
-        "memberships",
-        "starter_items",
-        "provisioning_requests",
-    ] {
+    for table in PROVISIONING_TABLES {
         sqlx::query(&format!(
             "create trigger injected before insert on {table} \
              for each row execute function injected_failure()"
@@ -87,12 +82,7 @@ async fn a_failure_at_any_step_answers_422_and_leaves_no_tenant_membership_or_st
             !problem.to_string().contains("injected"),
             "the cause stays internal: {problem}"
         );
-        for kept in [
-            "tenants",
-            "memberships",
-            "starter_items",
-            "provisioning_requests",
-        ] {
+        for kept in PROVISIONING_TABLES {
             let rows = count(&mut db, &format!("select count(*) from {kept}")).await;
             assert_eq!(rows, 0, "{kept} after a failure at {table}");
         }
@@ -144,7 +134,7 @@ async fn twenty_concurrent_requests_with_one_key_make_one_tenant_and_twenty_iden
     }
     assert!(bodies.iter().all(|body| *body == bodies[0]));
     assert_eq!(replayed, 19, "one request made it, the others replayed it");
-    let mut db = tenancy_db(&world).await;
+    let mut db = world.connect("tenant-provisioning").await;
     assert_eq!(count(&mut db, "select count(*) from tenants").await, 1);
     assert_eq!(count(&mut db, "select count(*) from memberships").await, 1);
     assert_eq!(
@@ -179,7 +169,7 @@ async fn reusing_a_key_with_a_different_body_is_refused_and_keys_belong_to_their
     let theirs = provision(&world, &other, &key, json!({ "name": "First" })).await;
     assert_eq!(theirs.status(), StatusCode::CREATED);
     assert_eq!(theirs.headers()["idempotent-replayed"], "false");
-    let mut db = tenancy_db(&world).await;
+    let mut db = world.connect("tenant-provisioning").await;
     assert_eq!(count(&mut db, "select count(*) from tenants").await, 2);
     db.close().await.expect("close");
 }

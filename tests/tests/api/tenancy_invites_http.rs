@@ -5,10 +5,10 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::tenancy::{accept, invite};
 use crate::support::{
-    PASSWORD, TestStack, User, mail_text,
-    tenancy::{get, new_tenant, tenancy_db},
+    TestStack, User, mail_text, me_json, signup_with_invite,
+    tenancy::{accept, get, invite, new_tenant},
+    verify_from_mail,
 };
 
 async fn lookup(world: &TestStack, code: &str) -> (StatusCode, Value) {
@@ -20,11 +20,17 @@ fn invitee_email() -> String {
     format!("jane-{}@example.com", uuid::Uuid::new_v4().simple())
 }
 
-#[tokio::test]
-async fn an_invitee_with_the_invited_verified_email_joins_and_anyone_else_is_refused() {
+/// A stack mailing to a sink, with a verified owner's workspace named `name`.
+async fn workspace(name: &str) -> (TestStack, User, String) {
     let world = TestStack::with_mail().await;
     let owner = world.verified_user().await;
-    let tenant = new_tenant(&world, &owner, "Invite Co").await;
+    let tenant = new_tenant(&world, &owner, name).await;
+    (world, owner, tenant)
+}
+
+#[tokio::test]
+async fn an_invitee_with_the_invited_verified_email_joins_and_anyone_else_is_refused() {
+    let (world, owner, tenant) = workspace("Invite Co").await;
     let email = invitee_email();
     // Jane already has an account (signed up and verified: her first mail); the invite is her second.
     let jane = world.verified_user_with_email(&email).await;
@@ -71,9 +77,7 @@ async fn an_invitee_with_the_invited_verified_email_joins_and_anyone_else_is_ref
 
 #[tokio::test]
 async fn an_unverified_invitee_must_verify_first() {
-    let world = TestStack::with_mail().await;
-    let owner = world.verified_user().await;
-    let tenant = new_tenant(&world, &owner, "Verify Co").await;
+    let (world, owner, tenant) = workspace("Verify Co").await;
     let email = invitee_email();
     let code = invite(&world, &owner, &tenant, &email, "member").await;
     let unverified = world.unverified_user_with_email(&email).await;
@@ -84,13 +88,11 @@ async fn an_unverified_invitee_must_verify_first() {
 
 #[tokio::test]
 async fn expired_and_unknown_codes_are_404_for_lookup_and_accept() {
-    let world = TestStack::with_mail().await;
-    let owner = world.verified_user().await;
-    let tenant = new_tenant(&world, &owner, "Late Co").await;
+    let (world, owner, tenant) = workspace("Late Co").await;
     let email = invitee_email();
     let jane = world.verified_user_with_email(&email).await;
     let code = invite(&world, &owner, &tenant, &email, "member").await;
-    let mut db = tenancy_db(&world).await;
+    let mut db = world.connect("tenant-provisioning").await;
     sqlx::query("update invites set expires_at = now() - interval '1 minute'")
         .execute(&mut db)
         .await
@@ -113,37 +115,35 @@ async fn set_role(
     user: &User,
     role: &str,
 ) -> (StatusCode, Value) {
-    let response = world
-        .authed(
-            Method::PATCH,
-            &format!("/v1/tenants/{tenant}/members/{}", user.id),
-            &by.access_token,
-        )
-        .json(&json!({ "role": role }))
-        .send()
-        .await
-        .expect("patch");
-    (response.status(), response.json().await.expect("json"))
+    change_member(world, by, tenant, user, Some(role)).await
 }
 
 async fn remove(world: &TestStack, by: &User, tenant: &str, user: &User) -> (StatusCode, Value) {
-    let response = world
-        .authed(
-            Method::DELETE,
-            &format!("/v1/tenants/{tenant}/members/{}", user.id),
-            &by.access_token,
-        )
-        .send()
-        .await
-        .expect("delete");
+    change_member(world, by, tenant, user, None).await
+}
+
+/// As `by`, gives `user` a new role in `tenant` (`PATCH`) or, with none, removes them (`DELETE`).
+async fn change_member(
+    world: &TestStack,
+    by: &User,
+    tenant: &str,
+    user: &User,
+    role: Option<&str>,
+) -> (StatusCode, Value) {
+    let path = format!("/v1/tenants/{tenant}/members/{}", user.id);
+    let request = match role {
+        Some(role) => world
+            .authed(Method::PATCH, &path, &by.access_token)
+            .json(&json!({ "role": role })),
+        None => world.authed(Method::DELETE, &path, &by.access_token),
+    };
+    let response = request.send().await.expect("member change");
     (response.status(), response.json().await.expect("json"))
 }
 
 #[tokio::test]
 async fn the_last_owner_can_be_neither_removed_nor_demoted() {
-    let world = TestStack::with_mail().await;
-    let alice = world.verified_user().await;
-    let tenant = new_tenant(&world, &alice, "Owners Co").await;
+    let (world, alice, tenant) = workspace("Owners Co").await;
     for (status, problem) in [
         set_role(&world, &alice, &tenant, &alice, "admin").await,
         remove(&world, &alice, &tenant, &alice).await,
@@ -195,60 +195,30 @@ async fn the_last_owner_can_be_neither_removed_nor_demoted() {
     assert_eq!(owners, 1);
 }
 
-/// `POST /v1/auth/signup` carrying an invite code.
-async fn signup_with_invite(world: &TestStack, email: &str, code: &str) -> reqwest::Response {
-    crate::support::post(
-        world,
-        "/v1/auth/signup",
-        json!({ "email": email, "password": PASSWORD, "display_name": "Jane Invitee",
-                "invite_code": code }),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_password_signup_carrying_the_invite_code_is_admitted_and_joins_after_the_mailed_link() {
-    let world = TestStack::with_mail().await;
-    let owner = world.verified_user().await;
-    let tenant = new_tenant(&world, &owner, "Signup Co").await;
+    let (world, owner, tenant) = workspace("Signup Co").await;
     let email = invitee_email();
     let code = invite(&world, &owner, &tenant, &email, "member").await;
 
     // The code is resolved with tenancy: unknown codes and other addresses are refused.
-    let unknown = signup_with_invite(&world, &email, "no-such-code").await;
+    let unknown = signup_with_invite(&world, &email, "Jane Invitee", "no-such-code").await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    let other = signup_with_invite(&world, &invitee_email(), &code).await;
+    let other = signup_with_invite(&world, &invitee_email(), "Jane Invitee", &code).await;
     assert_eq!(other.status(), StatusCode::FORBIDDEN);
     let problem: Value = other.json().await.expect("json");
     assert_eq!(problem["reason"], "PERMISSION_DENIED");
 
-    let signed_up = signup_with_invite(&world, &email.to_uppercase(), &code).await;
+    let signed_up = signup_with_invite(&world, &email.to_uppercase(), "Jane Invitee", &code).await;
     assert_eq!(signed_up.status(), StatusCode::ACCEPTED);
-    let session: Value = crate::support::login(&world, &email, PASSWORD)
-        .await
-        .json()
-        .await
-        .expect("session");
-    let token = session["access_token"].as_str().expect("access").to_owned();
-    let me: Value = world
-        .authed(Method::GET, "/v1/users/me", &token)
-        .send()
-        .await
-        .expect("me")
-        .json()
-        .await
-        .expect("json");
+    let jane = world.logged_in(&email).await;
+    let me = me_json(&world, &jane.access_token).await;
     // The code proves nothing about the mailbox (the inviter saw it): unverified until the mailed
     // verification link is used, and accepting waits for it.
     assert_eq!(me["email_verified"], false, "{me}");
-    let jane = User {
-        email: email.clone(),
-        id: me["id"].as_str().expect("id").to_owned(),
-        access_token: token,
-    };
     let (status, refused) = accept(&world, &jane, &code).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
-    crate::support::verify_from_mail(&world, &email).await;
+    verify_from_mail(&world, &email).await;
     let (status, accepted) = accept(&world, &jane, &code).await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
     assert_eq!(accepted["membership"]["role"], "member");

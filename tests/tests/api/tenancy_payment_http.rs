@@ -17,7 +17,7 @@ use tonic::transport::Channel;
 
 use crate::support::{
     TestStack, User,
-    tenancy::{count, get, new_tenant_on, tenancy_db},
+    tenancy::{count, get, new_tenant_on, starter_data},
 };
 
 /// A workspace provisioned without a plan: tenancy asks the real billing service, which has no
@@ -28,11 +28,7 @@ async fn pending_tenant(world: &TestStack, owner: &User, name: &str) -> String {
 
 /// Tenancy's gRPC client, as billing's outbox relay holds it.
 async fn billing_relay(world: &TestStack) -> TenancyServiceClient<Channel> {
-    let addr = world
-        .stack
-        .service_addr("tenant-provisioning")
-        .expect("tenancy runs");
-    TenancyServiceClient::connect(format!("http://{addr}"))
+    TenancyServiceClient::connect(world.service_url("tenant-provisioning"))
         .await
         .expect("connect")
 }
@@ -85,15 +81,7 @@ async fn a_pending_workspace_answers_402_until_the_activation_lands_and_the_clie
     let owner = world.verified_user().await;
     let tenant = pending_tenant(&world, &owner, "Waiting Room").await;
 
-    let gated = world
-        .authed(
-            Method::GET,
-            &format!("/v1/tenants/{tenant}/starter-data"),
-            &owner.access_token,
-        )
-        .send()
-        .await
-        .expect("get");
+    let gated = starter_data(&world, &owner, &tenant).await;
     assert_eq!(gated.status(), StatusCode::PAYMENT_REQUIRED);
     // Tenancy's PAYMENT_RETRY_AFTER (default 2 s) is the hint.
     assert_eq!(gated.headers()[RETRY_AFTER], "2");
@@ -140,15 +128,7 @@ async fn a_pending_workspace_answers_402_until_the_activation_lands_and_the_clie
         "{readiness:?}"
     );
 
-    let usable = world
-        .authed(
-            Method::GET,
-            &format!("/v1/tenants/{tenant}/starter-data"),
-            &owner.access_token,
-        )
-        .send()
-        .await
-        .expect("get");
+    let usable = starter_data(&world, &owner, &tenant).await;
     assert_eq!(usable.status(), StatusCode::OK);
     assert!(usable.headers().get(RETRY_AFTER).is_none());
 }
@@ -191,7 +171,7 @@ async fn duplicate_activation_events_change_nothing() {
         read["tenant"]["activated_at"],
         active["tenant"]["activated_at"]
     );
-    let mut db = tenancy_db(&world).await;
+    let mut db = world.connect("tenant-provisioning").await;
     assert_eq!(
         count(&mut db, "select count(*) from billing_events").await,
         2

@@ -7,13 +7,7 @@ async fn a_callers_traceparent_reaches_a_span_recorded_inside_a_service() {
     let app = TestStack::spawn().await;
     let trace_id = new_trace_id();
 
-    let response = app
-        .http
-        .get(app.url("/v1/status"))
-        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
-        .send()
-        .await
-        .expect("status");
+    let response = app.get_traced("/v1/status", &trace_id).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-trace-id"], trace_id.as_str());
     let traceparent = response.headers()["traceparent"].to_str().expect("ascii");

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::TestStack;
+use crate::support::{TestStack, routes::concrete_path, tenancy::provision};
 
 /// A field no request body has.
 const UNKNOWN: &str = "onramp_unknown_field";
@@ -29,7 +29,7 @@ fn body_schema<'a>(document: &'a Value, operation: &Value) -> Option<&'a Value> 
 async fn every_json_body_refuses_an_unknown_field_by_name() {
     let world = TestStack::with_mail().await;
     let user = world.verified_user().await;
-    let document: Value = world.get("/openapi.json").await.json().await.expect("json");
+    let document: Value = world.get_json("/openapi.json").await;
     let mut checked = Vec::new();
     for (path, item) in document["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("path item") {
@@ -43,17 +43,7 @@ async fn every_json_body_refuses_an_unknown_field_by_name() {
                 json!(false),
                 "{method} {path}: the schema refuses unknown fields"
             );
-            let concrete = path
-                .split('/')
-                .map(|segment| {
-                    if segment.starts_with('{') {
-                        "00000000-0000-4000-8000-000000000000"
-                    } else {
-                        segment
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("/");
+            let concrete = concrete_path(path);
             let url = format!("{concrete}?tenant_id={}", Uuid::new_v4());
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let response = world
@@ -83,35 +73,20 @@ async fn a_plan_named_in_a_provisioning_body_is_refused_not_ignored() {
     // waited for a payment that was never chosen. Nothing is provisioned.
     let world = TestStack::with_mail().await;
     let user = world.verified_user().await;
-    let response = world
-        .authed(Method::POST, "/v1/tenants", &user.access_token)
-        .header("idempotency-key", Uuid::new_v4().to_string())
-        .json(&json!({ "name": "Acme", "plan": "pro" }))
-        .send()
-        .await
-        .expect("gateway answers");
+    let key = Uuid::new_v4().to_string();
+    let body = json!({ "name": "Acme", "plan": "pro" });
+    let response = provision(&world, &user, &key, body).await;
     assert_eq!(response.status().as_u16(), 400);
     let problem: Value = response.json().await.expect("problem");
     assert_eq!(problem["field"], json!("plan"), "{problem}");
-    let mine: Value = world
-        .authed(Method::GET, "/v1/tenants", &user.access_token)
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let (_, mine) = world.get_as(&user, "/v1/tenants").await;
     assert_eq!(mine["tenants"], json!([]), "no partial write: {mine}");
 
     // The answer to a good request carries no empty-string placeholders: the owner's email and
     // display name were not looked up at provisioning, so they are absent, not "".
-    let provisioned: Value = world
-        .authed(Method::POST, "/v1/tenants", &user.access_token)
-        .header("idempotency-key", Uuid::new_v4().to_string())
-        .json(&json!({ "name": "Acme" }))
-        .send()
+    let key = Uuid::new_v4().to_string();
+    let provisioned: Value = provision(&world, &user, &key, json!({ "name": "Acme" }))
         .await
-        .expect("provision")
         .json()
         .await
         .expect("json");

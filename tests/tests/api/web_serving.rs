@@ -6,7 +6,7 @@
 use reqwest::{Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, TestStack, new_email, signup};
+use crate::support::{PASSWORD, TestStack, signed_up};
 
 fn csp(response: &Response) -> String {
     response.headers()[header::CONTENT_SECURITY_POLICY]
@@ -65,7 +65,7 @@ async fn app_paths_serve_the_app_and_api_paths_stay_problem_json() {
     let status = app.get("/v1/status").await;
     assert_eq!(csp(&status), "default-src 'none'; frame-ancestors 'none'");
     // The app is not API: it never enters the OpenAPI document.
-    let doc: Value = app.get("/openapi.json").await.json().await.expect("json");
+    let doc: Value = app.get_json("/openapi.json").await;
     let paths = doc["paths"].as_object().expect("paths");
     assert!(paths.keys().all(|p| p.starts_with("/v1/")
         || p.starts_with("/.well-known/")
@@ -76,11 +76,7 @@ async fn app_paths_serve_the_app_and_api_paths_stay_problem_json() {
 
 /// Logs in as a browser on the gateway's own origin; returns (cookie header, csrf token, body).
 async fn own_origin_login(app: &TestStack, cookie_only: bool) -> (String, String, Value) {
-    let email = new_email();
-    assert_eq!(
-        signup(app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
-    );
+    let email = signed_up(app).await;
     let mut request = app
         .http
         .post(app.url("/v1/auth/login"))

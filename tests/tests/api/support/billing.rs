@@ -2,7 +2,7 @@
 //! provider against a [`StripeFake`] (or the `manual` provider), an operator who edits the catalog
 //! through billing's own RPC, and helpers for workspaces and their status.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use onramp_kit::config::SecretString;
 use onramp_proto::{
@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::{
     TestStack, User,
+    poll::eventually,
     stripe::{STRIPE_KEY, StripeFake},
 };
 
@@ -73,8 +74,7 @@ pub(crate) async fn manual_world() -> TestStack {
 pub(crate) async fn billing_rpc(
     world: &TestStack,
 ) -> BillingServiceClient<tonic::transport::Channel> {
-    let addr = world.stack.service_addr("billing").expect("billing");
-    BillingServiceClient::connect(format!("http://{addr}"))
+    BillingServiceClient::connect(world.service_url("billing"))
         .await
         .expect("connect to billing")
 }
@@ -192,44 +192,31 @@ pub(crate) async fn tenant_status(world: &TestStack, user: &User, tenant_id: &st
 
 /// Polls the status (as a browser would) until the tenant is in `state`.
 pub(crate) async fn wait_for_state(world: &TestStack, user: &User, tenant_id: &str, state: &str) {
-    let start = Instant::now();
-    loop {
+    eventually(RELAY_WAIT, async || {
         let status = tenant_status(world, user, tenant_id).await;
-        if status["state"] == state {
-            return;
-        }
-        assert!(
-            start.elapsed() < RELAY_WAIT,
-            "the tenant never became {state}: {status}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (status["state"] == state)
+            .then_some(())
+            .ok_or(format!("the tenant never became {state}: {status}"))
+    })
+    .await;
 }
 
-/// A GET as `user`: the status and JSON body.
-pub(crate) async fn get_json(world: &TestStack, user: &User, path: &str) -> (StatusCode, Value) {
-    let response = world
-        .authed(Method::GET, path, &user.access_token)
-        .send()
-        .await
-        .expect("get");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// A POST of `body` as `user`: the status and JSON body.
-pub(crate) async fn post_json(
+/// `GET /v1/billing/subscription` of `tenant` as `user`: the status and the summary.
+pub(crate) async fn subscription(
     world: &TestStack,
     user: &User,
-    path: &str,
-    body: Value,
+    tenant: &str,
 ) -> (StatusCode, Value) {
-    let response = world
-        .authed(Method::POST, path, &user.access_token)
-        .json(&body)
-        .send()
-        .await
-        .expect("post");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let path = format!("/v1/billing/subscription?tenant_id={tenant}");
+    world.get_as(user, &path).await
+}
+
+/// Asserts that `answer[field]` is a URL under `prefix` (Stripe's hosted pages).
+pub(crate) fn assert_url_under(answer: &Value, field: &str, prefix: &str) {
+    assert!(
+        answer[field]
+            .as_str()
+            .is_some_and(|url| url.starts_with(prefix)),
+        "{field}: {answer}"
+    );
 }

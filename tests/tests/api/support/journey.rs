@@ -7,10 +7,7 @@
 use std::{sync::Arc, time::Duration};
 
 use onramp_kit::config::SecretString;
-use onramp_proto::{
-    billing::v1::{SyncStripePricesRequest, billing_service_client::BillingServiceClient},
-    common::v1::Caller,
-};
+use onramp_proto::{billing::v1::SyncStripePricesRequest, common::v1::Caller};
 use onramp_tenant_provisioning::client::{Observation, Readiness, ReadinessPolicy};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -23,8 +20,10 @@ use wiremock::{
 
 use super::{
     TestStack, User,
-    billing::{OPERATOR, billing_on},
+    billing::{OPERATOR, billing_on, billing_rpc},
     stripe::{STRIPE_KEY, StripeFake},
+    tenancy::starter_data,
+    users::status_and_json,
 };
 
 /// Which billing provider the journey runs against.
@@ -132,14 +131,7 @@ impl Journey {
             })))
             .mount(&stripe.mock)
             .await;
-        let addr = self
-            .world
-            .stack
-            .service_addr("billing")
-            .expect("billing runs");
-        let mut billing = BillingServiceClient::connect(format!("http://{addr}"))
-            .await
-            .expect("billing");
+        let mut billing = billing_rpc(&self.world).await;
         let synced = billing
             .sync_stripe_prices(SyncStripePricesRequest {
                 caller: Some(Caller {
@@ -175,16 +167,7 @@ impl Journey {
 
     /// A signed-in GET answering 200 with JSON.
     pub(crate) async fn get_json(&self, user: &User, path: &str) -> Value {
-        let response = self
-            .world
-            .authed(Method::GET, path, &user.access_token)
-            .send()
-            .await
-            .expect("get");
-        let status = response.status();
-        let body: Value = response.json().await.expect("json");
-        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
-        body
+        self.world.get_ok(user, path).await
     }
 
     /// A signed-in POST of JSON; (status, body).
@@ -207,23 +190,13 @@ impl Journey {
         if let Some(traceparent) = traceparent {
             request = request.header("traceparent", traceparent);
         }
-        let response = request.send().await.expect("post");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let (status, body) = status_and_json(request).await;
+        (status.as_u16(), body)
     }
 
     /// The payment-gated starter data: asserts 402 `PAYMENT_PENDING` with a `Retry-After`.
     pub(crate) async fn assert_payment_pending(&self, owner: &User, tenant: &str) {
-        let response = self
-            .world
-            .authed(
-                Method::GET,
-                &format!("/v1/tenants/{tenant}/starter-data"),
-                &owner.access_token,
-            )
-            .send()
-            .await
-            .expect("starter data");
+        let response = starter_data(&self.world, owner, tenant).await;
         assert_eq!(response.status(), StatusCode::PAYMENT_REQUIRED);
         let retry_after = response
             .headers()
@@ -292,5 +265,5 @@ impl Journey {
 /// A fresh sampled `traceparent` and its trace id.
 pub(crate) fn traceparent() -> (String, String) {
     let trace_id = crate::support::new_trace_id();
-    (format!("00-{trace_id}-00f067aa0ba902b7-01"), trace_id)
+    (crate::support::traceparent_of(&trace_id), trace_id)
 }

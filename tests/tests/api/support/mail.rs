@@ -1,10 +1,10 @@
 //! Reading what the stack mailed to the test's SMTP sink: the text, its links and their tokens.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use onramp_kit::mail::sink::ReceivedMail;
 
-use super::TestStack;
+use super::{TestStack, poll::eventually};
 
 /// How long a test waits for a mail the outbox should send within a poll interval or two.
 pub(crate) const MAIL_WAIT: Duration = Duration::from_secs(10);
@@ -35,8 +35,12 @@ pub(crate) fn link_param(mail: &ReceivedMail, name: &str) -> String {
     let text = mail_text(mail);
     let marker = format!("{name}=");
     let start = text.find(&marker).expect("a link with the parameter") + marker.len();
-    text[start..]
-        .chars()
+    token_at(&text[start..])
+}
+
+/// The token `text` starts with (up to the first character a token never holds).
+fn token_at(text: &str) -> String {
+    text.chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect()
 }
@@ -53,9 +57,8 @@ pub(crate) async fn verification_token(world: &TestStack, to: &str) -> String {
 
 /// The text and token of the first mail to `to` with a link containing `marker` (`/reset-password?token=`).
 pub(crate) async fn mailed_token(world: &TestStack, to: &str, marker: &str) -> (String, String) {
-    let start = Instant::now();
-    loop {
-        let found = world
+    eventually(MAIL_WAIT, async || {
+        world
             .sink()
             .messages()
             .iter()
@@ -63,21 +66,12 @@ pub(crate) async fn mailed_token(world: &TestStack, to: &str, marker: &str) -> (
             .map(mail_text)
             .find_map(|text| {
                 let at = text.find(marker)? + marker.len();
-                let token = text[at..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                    .collect::<String>();
+                let token = token_at(&text[at..]);
                 Some((text, token))
-            });
-        if let Some(token) = found {
-            return token;
-        }
-        assert!(
-            start.elapsed() < MAIL_WAIT,
-            "no mail with {marker} reached {to}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+            })
+            .ok_or(format!("no mail with {marker} reached {to}"))
+    })
+    .await
 }
 
 impl TestStack {

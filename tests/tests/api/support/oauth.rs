@@ -1,20 +1,15 @@
 //! The real OIDC test provider (`oidc-provider-mock`) and signing in through it as a browser does.
 
-use std::{
-    net::TcpListener,
-    path::PathBuf,
-    process::Stdio,
-    time::{Duration, Instant},
-};
+use std::{net::TcpListener, path::PathBuf, process::Stdio, time::Duration};
 
 use onramp_identity::{OauthProviderConfig, ProviderKind};
 use onramp_kit::config::SecretString;
-use onramp_stack::ConfigHook;
+use onramp_stack::{ConfigHook, StackOptions};
 use reqwest::{StatusCode, redirect::Policy};
 use serde_json::json;
 use tokio::process::{Child, Command};
 
-use super::TestStack;
+use super::{TestStack, poll::eventually};
 
 pub(crate) const REDIRECT_URI: &str = "http://app.onramp.test/oauth/callback";
 
@@ -84,21 +79,17 @@ async fn start_provider_on(http: &reqwest::Client, port: u16) -> Provider {
             )
         });
     let issuer = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
-    loop {
+    eventually(Duration::from_secs(20), async || {
         let discovery = http
             .get(format!("{issuer}/.well-known/openid-configuration"))
             .send()
             .await;
-        if discovery.is_ok_and(|r| r.status() == 200) {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the OIDC provider never answered"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        discovery
+            .is_ok_and(|r| r.status() == 200)
+            .then_some(())
+            .ok_or("the OIDC provider never answered".to_owned())
+    })
+    .await;
     Provider {
         issuer,
         _child: child,
@@ -205,30 +196,71 @@ pub(crate) async fn sign_in_as(
     http: &reqwest::Client,
     provider: &Provider,
     sub: &str,
+    email: (&str, bool),
+) -> reqwest::Response {
+    sign_in_carrying(world, http, provider, sub, email, None).await
+}
+
+/// [`sign_in_as`] carrying `invite_code` (if any) in the callback, as the web app does for an
+/// invitee.
+pub(crate) async fn sign_in_carrying(
+    world: &TestStack,
+    http: &reqwest::Client,
+    provider: &Provider,
+    sub: &str,
     (email, provider_verified): (&str, bool),
+    invite_code: Option<&str>,
 ) -> reqwest::Response {
     provider_user(http, provider, sub, email, provider_verified).await;
     let started = start(world, http).await;
     let (code, state) = approve(http, &started, sub).await;
-    http.post(world.url("/v1/auth/oauth/mock/callback"))
-        .header("cookie", &started.cookie)
-        .json(&json!({ "code": code, "state": state }))
+    let mut body = json!({ "code": code, "state": state });
+    if let Some(invite_code) = invite_code {
+        body["invite_code"] = json!(invite_code);
+    }
+    callback(world, http, &started.cookie, body).await
+}
+
+/// `POST /v1/auth/oauth/mock/callback` with the binding cookie and `body` (`code`, `state`, …).
+pub(crate) async fn callback(
+    app: &TestStack,
+    http: &reqwest::Client,
+    cookie: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    http.post(app.url("/v1/auth/oauth/mock/callback"))
+        .header("cookie", cookie)
+        .json(&body)
         .send()
         .await
         .expect("callback")
 }
 
-/// A TestStack whose identity also knows the mock provider.
+/// A TestStack mailing to a sink whose identity also knows the mock provider.
 pub(crate) async fn world_with_provider(http: &reqwest::Client) -> (TestStack, Provider) {
-    let provider = start_provider(http).await;
-    let hook = mock_provider_hook(&provider);
-    let world = TestStack::with_mail_and(move |options| {
-        options.identity(move |config| hook.apply(config));
-    })
-    .await;
-    (world, provider)
+    with_provider(http, true).await
 }
 
+/// [`world_with_provider`] without mail.
+pub(crate) async fn stack_with_provider(http: &reqwest::Client) -> (TestStack, Provider) {
+    with_provider(http, false).await
+}
+
+async fn with_provider(http: &reqwest::Client, mail: bool) -> (TestStack, Provider) {
+    let provider = start_provider(http).await;
+    let hook = mock_provider_hook(&provider);
+    let adjust = move |options: &mut StackOptions| {
+        options.identity(move |config| hook.apply(config));
+    };
+    let app = if mail {
+        TestStack::with_mail_and(adjust).await
+    } else {
+        TestStack::spawn_with(adjust).await
+    };
+    (app, provider)
+}
+
+/// An HTTP client that, like a browser's fetch with `redirect: manual`, shows redirects to the test.
 pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())

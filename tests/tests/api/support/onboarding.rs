@@ -1,5 +1,6 @@
 //! A rig for onboarding's end-to-end tests: the whole stack with real sessions ([`TestStack`]), its
-//! onboarding service pointed at a Stripe fake (wiremock), billing verifying Connect webhooks with a
+//! onboarding service pointed at the Stripe stand-in ([`StripeFake`]: a test mounts the Connect answers
+//! it wants on its `mock`), billing verifying Connect webhooks with a
 //! known secret, and one or more gateways (each trusting [`PROXY_HEADER`]) — all real servers on
 //! ephemeral ports, each service with its own database. Tenant-scoped calls go through tenancy's real
 //! membership check: the rig makes workspaces and teammates the way a browser does.
@@ -12,14 +13,14 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 use uuid::Uuid;
 use wiremock::{
-    Mock, MockServer, ResponseTemplate,
+    Mock, ResponseTemplate,
     matchers::{method, path, path_regex},
 };
 
-use crate::support::{TestStack, User, postgres};
+use crate::support::{TestStack, User, gateways::start_gateway, postgres, stripe::StripeFake};
 
 /// The trusted proxy header the rig's gateways read the client IP from.
 pub(crate) const PROXY_HEADER: &str = "x-forwarded-for";
@@ -77,7 +78,8 @@ impl Drop for Running {
 /// The rig; dropping it stops its servers and drops its databases.
 pub(crate) struct OnboardingRig {
     pub(crate) world: TestStack,
-    pub(crate) stripe: MockServer,
+    /// Onboarding's Stripe: a test mounts the Connect answers it wants on `stripe.mock`.
+    pub(crate) stripe: StripeFake,
     /// A client that does not follow redirects (the start route answers 303 to Stripe).
     pub(crate) http: reqwest::Client,
     /// Base URLs of the gateways; the first is the stack's own.
@@ -92,7 +94,8 @@ pub(crate) struct OnboardingRig {
     /// Where the extra gateways send onboarding calls.
     gateway_onboarding_addr: SocketAddr,
     replicas: Vec<Running>,
-    extra_gateways: Vec<Running>,
+    /// Each stops its gateway when dropped.
+    extra_gateways: Vec<DropGuard>,
 }
 
 impl OnboardingRig {
@@ -103,9 +106,9 @@ impl OnboardingRig {
 
     /// Starts everything as `options` says.
     pub(crate) async fn spawn_with(options: RigOptions) -> Self {
-        let stripe = MockServer::start().await;
+        let stripe = StripeFake::start().await;
         let secret = format!("whsec_{}", uuid::Uuid::new_v4().simple());
-        let stripe_uri = stripe.uri();
+        let stripe_uri = stripe.base.clone();
         let rig_options = options.clone();
         let billing_secret = SecretString::from(secret.clone());
         let world = TestStack::with_mail_and(move |stack| {
@@ -123,9 +126,7 @@ impl OnboardingRig {
         })
         .await;
         let stack = &world.stack;
-        let db = PgPool::connect_with(stack.database("onboarding").expect("onboarding db"))
-            .await
-            .expect("connect");
+        let db = world.pool("onboarding").await;
         let onboarding_addr = stack.service_addr("onboarding").expect("onboarding runs");
         let mut rig = Self {
             gateways: vec![stack.gateway_url()],
@@ -154,26 +155,18 @@ impl OnboardingRig {
     }
 
     async fn add_gateway(&mut self) {
-        let stack = &self.world.stack;
-        let peer = |name: &str| format!("http://{}", service_addr(stack, name));
-        let mut config = onramp_gateway::Config::new(
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-            [
-                peer("identity"),
-                peer("tenant-provisioning"),
-                peer("billing"),
-                format!("http://{}", self.gateway_onboarding_addr),
-            ],
-        );
-        config.trusted_proxy_header = Some(PROXY_HEADER.to_owned());
-        let gateway = onramp_gateway::Application::build(config)
-            .await
-            .expect("gateway builds");
-        self.gateways
-            .push(format!("http://{}", gateway.local_addr().expect("addr")));
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(gateway.run_until_stopped(stop.clone()));
-        self.extra_gateways.push(Running { stop, task });
+        let peers = [
+            self.world.service_url("identity"),
+            self.world.service_url("tenant-provisioning"),
+            self.world.service_url("billing"),
+            format!("http://{}", self.gateway_onboarding_addr),
+        ];
+        let (url, stop) = start_gateway(peers, |config| {
+            config.trusted_proxy_header = Some(PROXY_HEADER.to_owned());
+        })
+        .await;
+        self.gateways.push(url);
+        self.extra_gateways.push(stop.drop_guard());
     }
 
     /// Stops onboarding and starts a new one on the same port and database (as a deploy or a crash
@@ -221,16 +214,15 @@ impl OnboardingRig {
         let mut base = ServiceConfig::new(addr, &url);
         base.server.drain_period = Duration::from_millis(50);
         let mut config = Config::new(base);
-        config.identity_service_addr = format!("http://{}", service_addr(stack, "identity"));
-        config.tenant_provisioning_service_addr =
-            format!("http://{}", service_addr(stack, "tenant-provisioning"));
-        config.billing_service_addr = format!("http://{}", service_addr(stack, "billing"));
+        config.identity_service_addr = self.world.service_url("identity");
+        config.tenant_provisioning_service_addr = self.world.service_url("tenant-provisioning");
+        config.billing_service_addr = self.world.service_url("billing");
         let options = RigOptions {
             onboarding_mails: mails,
             ..self.options.clone()
         };
         config.smtp_url = Some(SecretString::from(self.world.sink().url()));
-        rig_settings(&mut config, &self.stripe.uri(), &options);
+        rig_settings(&mut config, &self.stripe.base, &options);
         config
     }
 
@@ -328,10 +320,6 @@ async fn wait_until_serving(addr: SocketAddr) {
         assert!(started.elapsed() < Duration::from_secs(20), "never serving");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-}
-
-fn service_addr(stack: &onramp_stack::RunningStack, name: &str) -> SocketAddr {
-    stack.service_addr(name).expect("service runs")
 }
 
 /// The rig's onboarding settings, applied after the stack's peers and the world's SMTP.
@@ -436,7 +424,7 @@ pub(crate) async fn tenant_with_token(rig: &OnboardingRig) -> Payouts {
     Mock::given(method("POST"))
         .and(path("/v1/accounts"))
         .respond_with(ResponseTemplate::new(200).set_body_json(account_json(false)))
-        .mount(&rig.stripe)
+        .mount(&rig.stripe.mock)
         .await;
     let owner = rig.world.verified_user().await;
     let tenant = rig.workspace_on_plan(&owner, "free").await;
@@ -463,40 +451,35 @@ pub(crate) async fn mount_links(rig: &OnboardingRig, first: Option<u16>) {
             ))
             .up_to_n_times(1)
             .with_priority(1)
-            .mount(&rig.stripe)
+            .mount(&rig.stripe.mock)
             .await;
     }
     Mock::given(method("POST"))
         .and(path("/v1/account_links"))
         .respond_with(ResponseTemplate::new(200).set_body_json(link_json(1)))
         .with_priority(2)
-        .mount(&rig.stripe)
+        .mount(&rig.stripe.mock)
         .await;
 }
 
 pub(crate) async fn mount_account_read(rig: &OnboardingRig, requirements_met: bool) {
-    rig.stripe.reset().await;
+    rig.stripe.mock.reset().await;
     mount_links(rig, None).await;
     Mock::given(method("GET"))
         .and(path_regex("^/v1/accounts/acct_"))
         .respond_with(ResponseTemplate::new(200).set_body_json(account_json(requirements_met)))
-        .mount(&rig.stripe)
+        .mount(&rig.stripe.mock)
         .await;
 }
 
 /// The `state` onboarding put in the return URL of its latest account-link request to Stripe.
 pub(crate) async fn latest_state(rig: &OnboardingRig) -> String {
-    let requests = rig.stripe.received_requests().await.expect("recording");
-    let link = requests
+    let link = rig.stripe.last_form("/v1/account_links").await;
+    let (_, return_url) = link
         .iter()
-        .rev()
-        .find(|r| r.url.path() == "/v1/account_links")
-        .expect("an account link request");
-    let return_url = url::form_urlencoded::parse(&link.body)
         .find(|(k, _)| k == "return_url")
-        .map(|(_, v)| v.into_owned())
         .expect("return_url");
-    url::Url::parse(&return_url)
+    url::Url::parse(return_url)
         .expect("url")
         .query_pairs()
         .find(|(k, _)| k == "state")
@@ -519,22 +502,52 @@ pub(crate) async fn token_row(rig: &OnboardingRig, tenant: &str) -> (String, boo
 
 /// The browser following the start link (public: the token is the credential).
 pub(crate) async fn start(rig: &OnboardingRig, token: &str) -> reqwest::Response {
+    follow(rig, "start", ("token", token)).await
+}
+
+/// The browser coming back from Stripe with `state`.
+pub(crate) async fn back(rig: &OnboardingRig, state: &str) -> reqwest::Response {
+    follow(rig, "return", ("state", state)).await
+}
+
+/// The browser at the public Connect link `link` (`start`, `refresh`, `return`) with one query
+/// parameter.
+pub(crate) async fn follow(
+    rig: &OnboardingRig,
+    link: &str,
+    (name, value): (&str, &str),
+) -> reqwest::Response {
     rig.http
-        .get(rig.url(0, "/v1/onboarding/connect/start"))
-        .query(&[("token", token)])
+        .get(rig.url(0, &format!("/v1/onboarding/connect/{link}")))
+        .query(&[(name, value)])
         .send()
         .await
         .expect("request")
 }
 
-/// The browser coming back from Stripe with `state`.
-pub(crate) async fn back(rig: &OnboardingRig, state: &str) -> reqwest::Response {
-    rig.http
-        .get(rig.url(0, "/v1/onboarding/connect/return"))
-        .query(&[("state", state)])
-        .send()
-        .await
-        .expect("request")
+/// [`tenant_with_token`], its token started (303) against an account Stripe reads as meeting its
+/// requirements or not.
+pub(crate) async fn started_payouts(rig: &OnboardingRig, requirements_met: bool) -> Payouts {
+    let payouts = tenant_with_token(rig).await;
+    mount_account_read(rig, requirements_met).await;
+    assert_eq!(start(rig, &payouts.token).await.status(), 303, "start");
+    payouts
+}
+
+/// `GET /v1/onboarding/connect/account` of `tenant` as `user`.
+pub(crate) async fn read_account(
+    rig: &OnboardingRig,
+    user: &User,
+    tenant: &str,
+) -> reqwest::Response {
+    rig.authed(
+        Method::GET,
+        &format!("/v1/onboarding/connect/account?tenant_id={tenant}"),
+        user,
+    )
+    .send()
+    .await
+    .expect("request")
 }
 
 pub(crate) async fn get_checklist(rig: &OnboardingRig, user: &User, tenant: &str) -> Value {

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::support::{
-    fleet::{Fleet, template_items},
+    fleet::{Fleet, bounded, template_items},
     tally::{Tally, until_answered},
 };
 
@@ -201,4 +201,18 @@ impl Storm {
         assert_one_whole_workspace_per_key(&db, &self.requests, &self.seen).await;
         db.close().await;
     }
+}
+
+/// A [`Storm`] through a fresh fleet's gateway, with `crash` (a `kill -9` and a restart) a third of
+/// the way through; then the storm's own checks.
+pub(crate) async fn storm_with_crash(crash: impl AsyncFnOnce(&mut Fleet)) {
+    bounded(Duration::from_secs(150), async {
+        let mut fleet = Fleet::services(&[]).await;
+        fleet.start_gateway("5s", &[]).await;
+        let storm = Storm::start(&fleet).await;
+        storm.wait_a_third().await;
+        crash(&mut fleet).await;
+        storm.finish(&fleet).await;
+    })
+    .await;
 }

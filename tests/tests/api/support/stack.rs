@@ -115,14 +115,18 @@ impl TestStack {
             .expect("the gateway answers")
     }
 
+    /// The JSON body of `GET <path>` on the gateway, with no credentials.
+    pub(crate) async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path).await.json().await.expect("json")
+    }
+
     /// Polls `/readyz` until 200 (bounded).
     pub(crate) async fn wait_until_ready(&self) {
+        // A plain loop, not `eventually`: its async closure's future is not `Send` for every
+        // lifetime, and a test may start a stack inside `tokio::spawn` (cleanup.rs does).
         let start = Instant::now();
-        loop {
-            let response = self.http.get(self.url("/readyz")).send().await;
-            if response.is_ok_and(|r| r.status() == 200) {
-                return;
-            }
+        let ready = || self.http.get(self.url("/readyz")).send();
+        while !ready().await.is_ok_and(|r| r.status() == 200) {
             assert!(
                 start.elapsed() < Duration::from_secs(30),
                 "the stack never became ready"

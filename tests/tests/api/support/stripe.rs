@@ -28,11 +28,14 @@ use axum::{
     http::{HeaderMap, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
 };
+use onramp_kit::config::SecretString;
 use serde_json::{Value, json};
 use stripe_webhook::Webhook;
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 use wiremock::MockServer;
+
+use super::{TestStack, users::status_and_json};
 
 /// The API key tests give billing and use themselves (localstripe accepts any `sk_…`).
 pub(crate) const STRIPE_KEY: &str = "sk_test_onramp_e2e";
@@ -366,9 +369,14 @@ impl StripeFake {
         }
     }
 
-    /// The form fields of the last request on `path` (every request passes the mock server first).
+    /// Every request the fake received, oldest first (each passes the mock server first).
+    pub(crate) async fn requests(&self) -> Vec<wiremock::Request> {
+        self.mock.received_requests().await.expect("recording")
+    }
+
+    /// The form fields of the last request on `path`.
     pub(crate) async fn last_form(&self, path: &str) -> Vec<(String, String)> {
-        let requests = self.mock.received_requests().await.expect("recording");
+        let requests = self.requests().await;
         let request = requests
             .iter()
             .rev()
@@ -470,6 +478,7 @@ pub(crate) fn event(kind: &str, created: i64, object: &Value) -> String {
 }
 
 /// Posts signed deliveries to the gateway's Stripe endpoint.
+#[derive(Clone)]
 pub(crate) struct Webhooks {
     url: String,
     secret: String,
@@ -513,9 +522,8 @@ impl Webhooks {
         if let Some(traceparent) = traceparent {
             request = request.header("traceparent", traceparent);
         }
-        let response = request.send().await.expect("gateway answers");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let (status, answer) = status_and_json(request).await;
+        (status.as_u16(), answer)
     }
 
     /// [`Webhooks::deliver`], asserting a 200 with `outcome`.
@@ -532,4 +540,32 @@ impl Webhooks {
 /// A fresh `whsec_…` endpoint secret.
 pub(crate) fn new_webhook_secret() -> String {
     format!("whsec_{}", Uuid::new_v4().simple())
+}
+
+/// A stack whose billing takes deliveries signed with a fresh secret, and that secret.
+pub(crate) async fn stack_with_webhook_secret() -> (TestStack, String) {
+    let secret = new_webhook_secret();
+    let configured = SecretString::from(secret.clone());
+    let app =
+        TestStack::spawn_with(|options| options.billing_webhook_secrets = vec![configured]).await;
+    (app, secret)
+}
+
+/// `body` posted to the gateway's Stripe endpoint as Stripe's raw bytes, with `signature` (forged,
+/// say) as its `Stripe-Signature` or none at all.
+pub(crate) async fn post_webhook(
+    app: &TestStack,
+    body: &str,
+    signature: Option<&str>,
+) -> reqwest::Response {
+    let raw = app
+        .http
+        .post(app.url("/v1/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    let request = match signature {
+        Some(signature) => raw.header("stripe-signature", signature),
+        None => raw,
+    };
+    request.send().await.expect("the gateway answers")
 }

@@ -2,7 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{Connection as _, PgConnection};
+use sqlx::PgConnection;
 
 use super::{TestStack, User};
 
@@ -54,15 +54,29 @@ pub(crate) async fn get(world: &TestStack, user: &User, path: &str) -> (StatusCo
     (response.status(), response.json().await.expect("json"))
 }
 
-/// A direct connection to tenancy's own database (to inject failures and count rows).
-pub(crate) async fn tenancy_db(world: &TestStack) -> PgConnection {
-    let options = world
-        .stack
-        .database("tenant-provisioning")
-        .expect("options");
-    PgConnection::connect_with(&options).await.expect("connect")
+/// `GET /v1/tenants/{tenant}/starter-data` as `user`: the payment-gated read.
+pub(crate) async fn starter_data(
+    world: &TestStack,
+    user: &User,
+    tenant: &str,
+) -> reqwest::Response {
+    let path = format!("/v1/tenants/{tenant}/starter-data");
+    world
+        .authed(Method::GET, &path, &user.access_token)
+        .send()
+        .await
+        .expect("starter data")
 }
 
+/// Every table a workspace's provisioning writes, in the order its transaction writes them.
+pub(crate) const PROVISIONING_TABLES: [&str; 4] = [
+    "tenants",
+    "memberships",
+    "starter_items",
+    "provisioning_requests",
+];
+
+/// A count from a service's own tables (`sql` returns one bigint).
 pub(crate) async fn count(db: &mut PgConnection, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(db).await.expect(sql)
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{
     TestStack,
-    mail::{link_token, verification_token},
+    mail::{link_token, mailed_token, verification_token},
 };
 
 /// A password that satisfies the policy.
@@ -40,13 +40,52 @@ pub(crate) async fn login(app: &TestStack, email: &str, password: &str) -> Respo
     .await
 }
 
-/// Signs a new account up and logs it in; its email and the session JSON.
-pub(crate) async fn signed_in(app: &TestStack) -> (String, Value) {
+/// The session JSON a login answers with (its status unchecked: a test reads what it needs).
+pub(crate) async fn login_json(app: &TestStack, email: &str, password: &str) -> Value {
+    login(app, email, password)
+        .await
+        .json()
+        .await
+        .expect("session json")
+}
+
+/// The access token of a session JSON.
+pub(crate) fn access_of(session: &Value) -> String {
+    session["access_token"].as_str().expect("access").to_owned()
+}
+
+/// `POST /v1/auth/signup` carrying an invite code.
+pub(crate) async fn signup_with_invite(
+    app: &TestStack,
+    email: &str,
+    display_name: &str,
+    invite_code: &str,
+) -> Response {
+    let body = json!({ "email": email, "password": PASSWORD, "display_name": display_name,
+                       "invite_code": invite_code });
+    post(app, "/v1/auth/signup", body).await
+}
+
+/// `POST <path>` (`/v1/auth/refresh`, `/v1/auth/logout`) with `session`'s refresh token.
+pub(crate) async fn with_refresh_token(app: &TestStack, path: &str, session: &Value) -> Response {
+    let body = json!({ "refresh_token": session["refresh_token"] });
+    post(app, path, body).await
+}
+
+/// Signs a new account up (asserting the 202); its email.
+pub(crate) async fn signed_up(app: &TestStack) -> String {
     let email = new_email();
     assert_eq!(
         signup(app, &email, PASSWORD).await.status(),
-        StatusCode::ACCEPTED
+        StatusCode::ACCEPTED,
+        "signup"
     );
+    email
+}
+
+/// Signs a new account up and logs it in; its email and the session JSON.
+pub(crate) async fn signed_in(app: &TestStack) -> (String, Value) {
+    let email = signed_up(app).await;
     let response = login(app, &email, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
     (email, response.json().await.expect("session json"))
@@ -118,12 +157,17 @@ impl TestStack {
             StatusCode::ACCEPTED,
             "signup"
         );
-        let session: Value = login(self, email, PASSWORD)
-            .await
-            .json()
-            .await
-            .expect("session json");
-        let access_token = session["access_token"].as_str().expect("access").to_owned();
+        self.logged_in(email).await
+    }
+
+    /// `email`'s account logged in with [`PASSWORD`], verified or not.
+    pub(crate) async fn logged_in(&self, email: &str) -> User {
+        let session = login_json(self, email, PASSWORD).await;
+        self.user_with_token(email, access_of(&session)).await
+    }
+
+    /// The user `access_token` belongs to, its id read from `GET /v1/users/me`.
+    pub(crate) async fn user_with_token(&self, email: &str, access_token: String) -> User {
         let me: Value = self
             .authed(Method::GET, "/v1/users/me", &access_token)
             .send()
@@ -150,6 +194,30 @@ impl TestStack {
         }
     }
 
+    /// A GET as `user`: the status and JSON body (null when there is none).
+    pub(crate) async fn get_as(&self, user: &User, path: &str) -> (StatusCode, Value) {
+        let request = self.authed(Method::GET, path, &user.access_token);
+        status_and_json(request).await
+    }
+
+    /// A GET as `user` that must answer 200: its JSON body.
+    pub(crate) async fn get_ok(&self, user: &User, path: &str) -> Value {
+        let (status, body) = self.get_as(user, path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
+    /// A POST of `body` as `user`: the status and JSON body (null when there is none).
+    pub(crate) async fn post_as(
+        &self,
+        user: &User,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let request = self.authed(Method::POST, path, &user.access_token);
+        status_and_json(request.json(&body)).await
+    }
+
     /// A request to the gateway with the user's bearer token.
     pub(crate) fn authed(&self, method: Method, path: &str, access_token: &str) -> RequestBuilder {
         self.http
@@ -174,4 +242,24 @@ pub(crate) async fn verify_from_mail(world: &TestStack, email: &str) {
     let token = verification_token(world, email).await;
     let verified = post(world, "/v1/auth/verify-email", json!({ "token": token })).await;
     assert_eq!(verified.status(), StatusCode::OK, "verify-email");
+}
+
+/// Sends `request`: the status and JSON body (null when there is none).
+pub(crate) async fn status_and_json(request: RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.expect("the gateway answers");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Asks for a password reset of `email` (asserting the 202); the mailed link's text and token.
+pub(crate) async fn requested_reset(world: &TestStack, email: &str) -> (String, String) {
+    let requested = post(world, "/v1/auth/password-reset", json!({ "email": email })).await;
+    assert_eq!(requested.status(), StatusCode::ACCEPTED, "password reset");
+    mailed_token(world, email, "/reset-password?token=").await
+}
+
+/// `POST /v1/auth/password-reset/complete` with `token` and `new_password`.
+pub(crate) async fn complete_reset(world: &TestStack, token: &str, new_password: &str) -> Response {
+    let body = json!({ "token": token, "new_password": new_password });
+    post(world, "/v1/auth/password-reset/complete", body).await
 }

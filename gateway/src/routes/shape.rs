@@ -83,8 +83,16 @@ macro_rules! body {
 
 /// A handler that is one RPC: `$call` is the call (the handler's extractors are in scope), and its
 /// reply becomes the JSON answer through `From` (or `$shape`), a failure the problem its status
-/// stands for. `-> (CREATED, T)` answers with that status instead of 200.
+/// stands for. `-> (CREATED, T)` answers with that status instead of 200; `-> Redirect` answers
+/// `303 See Other` to the URL `$shape` reads from the reply.
 macro_rules! one_rpc {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident $params:tt -> Redirect = $call:expr, $url:expr;) => {
+        $(#[$meta])*
+        $vis async fn $name $params -> Result<axum::response::Redirect, $crate::problem::Problem> {
+            let reply = $crate::routes::call::answer($call).await?;
+            Ok(axum::response::Redirect::to(&($url)(reply)))
+        }
+    };
     ($(#[$meta:meta])* $vis:vis fn $name:ident $params:tt -> ($status:ident, $answer:ty)
         = $call:expr $(, $shape:expr)?;) => {
         $(#[$meta])*

@@ -55,9 +55,7 @@ answer! {
         user_completable: bool,
         data_required: bool,
         action_path: String,
-        #[schema(format = DateTime)]
         completed_at: Option<String> => time,
-        #[schema(format = DateTime)]
         dismissed_at: Option<String> => time,
         /// `{"first_setup": {…}}` or `{"custom": {…}}`, as completed.
         #[serde(skip_serializing_if = "Option::is_none")]

@@ -41,11 +41,8 @@ answer! {
     TokenView from pb::OnboardingToken {
         id: String,
         status: String => word_of::<pb::OnboardingTokenStatus>,
-        #[schema(format = DateTime)]
         expires_at: Option<String> => time,
-        #[schema(format = DateTime)]
         state_expires_at: Option<String> => time,
-        #[schema(format = DateTime)]
         completed_at: Option<String> => time,
     }
 }

@@ -316,3 +316,57 @@ async fn rate_limit_refusals_are_counted_by_limit_name() {
     assert_eq!(count("GET /v1/tenants/{tenant_id}"), "1", "{text}");
     assert_eq!(count("global"), "1", "{text}");
 }
+
+#[tokio::test]
+async fn a_streamed_body_is_held_to_the_same_rules_and_no_body_needs_no_content_type() {
+    let app = router(|_| {}).await;
+    // A body of unknown size (chunked; no Content-Length): read up to the limit, then refused.
+    let streamed = |content_type: Option<&str>| {
+        let chunk = axum::body::Bytes::from(vec![b' '; 70 * 1024]);
+        let body = Body::from_stream(futures::stream::iter([Ok::<_, std::io::Error>(chunk)]));
+        let headers: Vec<_> = content_type
+            .map(|t| ("content-type", t))
+            .into_iter()
+            .collect();
+        let bare = request(Method::POST, "/v1/auth/login", &headers, None);
+        Request::from_parts(bare.into_parts().0, body)
+    };
+    let answer = problem(send(&app, streamed(Some("application/json"))).await, 413).await;
+    assert_eq!(answer["reason"], "PAYLOAD_TOO_LARGE");
+    let answer = problem(send(&app, streamed(None)).await, 415).await;
+    assert_eq!(answer["field"], "content-type");
+    // A mutation without a body passes the body checks and reaches the sign-in check.
+    let bare = request(Method::POST, "/v1/auth/logout-everywhere", &[], None);
+    assert_eq!(
+        problem(send(&app, bare).await, 401).await["reason"],
+        "UNAUTHENTICATED"
+    );
+}
+
+#[tokio::test]
+async fn without_an_origin_the_referers_origin_is_checked() {
+    let app = router(|config| {
+        config.edge.cors_allowed_origins = vec!["https://app.example".to_owned()];
+    })
+    .await;
+    let cookies = "__Host-onramp_access=token; __Host-onramp_csrf=secret";
+    for (referer, reason, status) in [
+        ("https://app.example/settings?tab=1", "UNAUTHENTICATED", 401),
+        ("https://evil.example/app.example", "CSRF_FAILED", 403),
+        ("not a url", "CSRF_FAILED", 403),
+    ] {
+        let headers = [
+            ("cookie", cookies),
+            ("referer", referer),
+            ("x-csrf-token", "secret"),
+        ];
+        let portal = request(
+            Method::POST,
+            "/v1/billing/portal",
+            &headers,
+            Some(json!({})),
+        );
+        let answer = problem(send(&app, portal).await, status).await;
+        assert_eq!(answer["reason"], reason, "{referer}");
+    }
+}

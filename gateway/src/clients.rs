@@ -78,6 +78,13 @@ impl Peers {
         ]
     }
 
+    /// Billing, then every other peer: billing decides who is an operator before the others are
+    /// asked anything (the admin funnel).
+    pub(crate) fn billing_first(&self) -> (&Peer, [&Peer; 3]) {
+        let others = [&self.identity, &self.tenancy, &self.onboarding];
+        (&self.billing, others)
+    }
+
     pub(crate) fn identity(&self) -> IdentityServiceClient<TracedChannel> {
         IdentityServiceClient::new(self.identity.channel.clone())
     }

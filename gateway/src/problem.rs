@@ -37,6 +37,11 @@ impl Problem {
     pub(crate) fn new(code: Code, message: impl Into<String>) -> Self {
         Self(ApiError::new(code, message))
     }
+
+    /// The opaque 500 (the caller logs the cause).
+    pub(crate) fn internal() -> Self {
+        Self(ApiError::internal())
+    }
 }
 
 /// The `Retry-After` of a `503` or `504` that gave no hint (a peer that died or is restarting, a

@@ -21,8 +21,7 @@ use crate::{
         json_body::{self, JsonRules},
         problem_fallback,
         rate_limit::{self, RateLimiter},
-        security_headers::{self, SecurityHeaders},
-        trace,
+        security_headers, trace,
     },
     routes::{self, AppState},
 };
@@ -84,8 +83,8 @@ impl Application {
             router = router.merge(dev_routes);
         }
         let router = router.layer(
-            // Outermost first: every response (preflights and errors too) gets the security
-            // headers and CORS; the request id exists before the span that records it; every error
+            // Outermost first: every response (preflights and errors too) gets CORS and, when
+            // credentialed, no-store; the request id exists before the span that records it; every error
             // leaves as problem+json (inside the span, so it carries the trace id); the client
             // IP is known before the rate limit counts it.
             ServiceBuilder::new()
@@ -93,8 +92,8 @@ impl Application {
                 // routing: the duration is labelled with the route template, never the raw path.
                 .layer(middleware::from_fn(onramp_kit::metrics::http::track))
                 .layer(middleware::from_fn_with_state(
-                    SecurityHeaders::new(&edge.strict_transport_security, cookies),
-                    security_headers::stamp,
+                    cookies,
+                    security_headers::no_store,
                 ))
                 .layer(cors::layer(&edge.cors_allowed_origins))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -107,6 +106,11 @@ impl Application {
                 ))
                 .layer(RequestBodyLimitLayer::new(config.body_limit_bytes)),
         );
+        // Outermost of all: every response, whatever answered it, carries the security headers.
+        let stamps = security_headers::stamps(&edge.strict_transport_security);
+        let router = stamps
+            .into_iter()
+            .fold(router, |router, stamp| router.layer(stamp));
         let listener = TcpListener::bind(config.http_listen_addr).await?;
         Ok(Self { listener, router })
     }

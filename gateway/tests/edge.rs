@@ -168,6 +168,17 @@ async fn a_cookie_mutation_needs_the_csrf_token_from_an_allowed_origin() {
             ("x-csrf-token", "guess"),
         ],
         vec![("cookie", cookies), ("origin", "https://app.example")],
+        // Without an Origin, the Referer's origin is the one checked.
+        vec![
+            ("cookie", cookies),
+            ("referer", "https://evil.example/app.example"),
+            ("x-csrf-token", "secret"),
+        ],
+        vec![
+            ("cookie", cookies),
+            ("referer", "not a url"),
+            ("x-csrf-token", "secret"),
+        ],
     ];
     // Refused without the token from an allowed origin; let through to the sign-in check with it
     // (or with a bearer token, which no page sends by itself).
@@ -178,6 +189,11 @@ async fn a_cookie_mutation_needs_the_csrf_token_from_an_allowed_origin() {
             ("x-csrf-token", "secret"),
         ],
         vec![("cookie", cookies), ("authorization", "Bearer not-a-jwt")],
+        vec![
+            ("cookie", cookies),
+            ("referer", "https://app.example/settings?tab=1"),
+            ("x-csrf-token", "secret"),
+        ],
     ];
     let cases = (refused.into_iter().map(|h| (h, "CSRF_FAILED", 403)))
         .chain(allowed.into_iter().map(|h| (h, "UNAUTHENTICATED", 401)));
@@ -315,4 +331,30 @@ async fn rate_limit_refusals_are_counted_by_limit_name() {
     };
     assert_eq!(count("GET /v1/tenants/{tenant_id}"), "1", "{text}");
     assert_eq!(count("global"), "1", "{text}");
+}
+
+#[tokio::test]
+async fn a_streamed_body_is_held_to_the_same_rules_and_no_body_needs_no_content_type() {
+    let app = router(|_| {}).await;
+    // A body of unknown size (chunked; no Content-Length): read up to the limit, then refused.
+    let streamed = |content_type: Option<&str>| {
+        let chunk = axum::body::Bytes::from(vec![b' '; 70 * 1024]);
+        let body = Body::from_stream(futures::stream::iter([Ok::<_, std::io::Error>(chunk)]));
+        let headers: Vec<_> = content_type
+            .map(|t| ("content-type", t))
+            .into_iter()
+            .collect();
+        let bare = request(Method::POST, "/v1/auth/login", &headers, None);
+        Request::from_parts(bare.into_parts().0, body)
+    };
+    let answer = problem(send(&app, streamed(Some("application/json"))).await, 413).await;
+    assert_eq!(answer["reason"], "PAYLOAD_TOO_LARGE");
+    let answer = problem(send(&app, streamed(None)).await, 415).await;
+    assert_eq!(answer["field"], "content-type");
+    // A mutation without a body passes the body checks and reaches the sign-in check.
+    let bare = request(Method::POST, "/v1/auth/logout-everywhere", &[], None);
+    assert_eq!(
+        problem(send(&app, bare).await, 401).await["reason"],
+        "UNAUTHENTICATED"
+    );
 }

@@ -61,7 +61,7 @@ async fn claims(parts: &Parts) -> Result<AccessClaims, Problem> {
         .ok_or_else(|| Problem::new(Code::Unauthenticated, "sign-in required"))?;
     let verifier = parts.extensions.get::<Verifier>().ok_or_else(|| {
         tracing::error!("no access-token verifier installed");
-        Problem::new(Code::Internal, "an internal error occurred")
+        Problem::internal()
     })?;
     verifier.verify(token).await.map_err(|error| match error {
         VerifyError::Rejected(why) => {

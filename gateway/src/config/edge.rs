@@ -6,46 +6,40 @@ use std::{fmt, str::FromStr, time::Duration};
 use onramp_kit::config::SecretString;
 use serde::{Deserialize, Deserializer, de};
 
-/// Browser support and edge hardening (all from the environment; every field has a default).
+/// Browser support and edge hardening (all from the environment; a missing field takes its value
+/// from [`EdgeConfig::default`]).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct EdgeConfig {
     /// `CORS_ALLOWED_ORIGINS`: the browser origins (`https://app.example.com`, comma-separated) that
     /// may call the API with credentials, and that cookie-authenticated mutations must come from.
     /// Empty (the default): no cross-origin access, and cookie-authenticated mutations are refused.
-    #[serde(default, deserialize_with = "comma_list")]
+    #[serde(deserialize_with = "comma_list")]
     pub cors_allowed_origins: Vec<String>,
     /// `COOKIE_SECURE`: session cookies carry `Secure` and the `__Host-`/`__Secure-` name prefixes;
     /// default `true`. Only a plain-HTTP development setup turns it off.
-    #[serde(default = "yes")]
     pub cookie_secure: bool,
     /// `COOKIE_SAME_SITE`: `lax` (default), `strict`, or `none` (frontend on another site; needs
     /// `COOKIE_SECURE`).
-    #[serde(default)]
     pub cookie_same_site: SameSite,
     /// `STRICT_TRANSPORT_SECURITY`: the HSTS header value on every response; empty turns it off.
     /// Default `max-age=31536000; includeSubDomains`.
-    #[serde(default = "default_hsts")]
     pub strict_transport_security: String,
     /// `JSON_BODY_LIMIT_BYTES`: the largest JSON request body; default 64 KiB (`BODY_LIMIT_BYTES`
     /// still bounds the raw webhook bodies).
-    #[serde(default = "default_json_limit")]
     pub json_body_limit_bytes: usize,
     /// `JSON_MAX_DEPTH`: the deepest nesting of arrays and objects a JSON body may have; default 32.
-    #[serde(default = "default_json_depth")]
     pub json_max_depth: usize,
     /// `RATE_LIMIT_REDIS_URL`: the Redis every replica counts in (`redis://host:6379/0`). Unset: each
     /// replica counts alone, in process, and says so at startup.
-    #[serde(default)]
     pub rate_limit_redis_url: Option<SecretString>,
     /// `RATE_LIMIT_KEY_PREFIX`: the prefix of every counter key; default `onramp:ratelimit`.
-    #[serde(default = "default_key_prefix")]
     pub rate_limit_key_prefix: String,
     /// `RATE_LIMIT_GLOBAL`: requests per client (IP) over all API routes, e.g. `600/1m`. Unset: none.
-    #[serde(default)]
     pub rate_limit_global: Option<Limit>,
     /// `RATE_LIMIT_ROUTES`: per-route limits per client, comma-separated `METHOD /path/{param}=N/window`
     /// (the route as declared), e.g. `POST /v1/auth/login=10/1m,POST /v1/auth/signup=5/1m`.
-    #[serde(default, deserialize_with = "route_limits")]
+    #[serde(deserialize_with = "route_limits")]
     pub rate_limit_routes: Vec<RouteLimit>,
 }
 
@@ -55,11 +49,11 @@ impl Default for EdgeConfig {
             cors_allowed_origins: Vec::new(),
             cookie_secure: true,
             cookie_same_site: SameSite::default(),
-            strict_transport_security: default_hsts(),
-            json_body_limit_bytes: default_json_limit(),
-            json_max_depth: default_json_depth(),
+            strict_transport_security: "max-age=31536000; includeSubDomains".to_owned(),
+            json_body_limit_bytes: 64 * 1024,
+            json_max_depth: 32,
             rate_limit_redis_url: None,
-            rate_limit_key_prefix: default_key_prefix(),
+            rate_limit_key_prefix: "onramp:ratelimit".to_owned(),
             rate_limit_global: None,
             rate_limit_routes: Vec::new(),
         }
@@ -208,26 +202,6 @@ fn route_limits<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<RouteL
         .iter()
         .map(|raw| raw.parse().map_err(de::Error::custom))
         .collect()
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn default_hsts() -> String {
-    "max-age=31536000; includeSubDomains".to_owned()
-}
-
-fn default_json_limit() -> usize {
-    64 * 1024
-}
-
-fn default_json_depth() -> usize {
-    32
-}
-
-fn default_key_prefix() -> String {
-    "onramp:ratelimit".to_owned()
 }
 
 #[cfg(test)]

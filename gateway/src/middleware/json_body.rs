@@ -5,12 +5,12 @@
 //! the parser. Stripe's webhooks take their raw body as Stripe sent it and are exempt.
 
 use axum::{
-    body::Body,
+    body::{Body, HttpBody as _},
     extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use http::{HeaderMap, Method, header};
+use http::{Method, header};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use onramp_kit::{ApiError, Code};
 
@@ -43,10 +43,10 @@ pub(crate) async fn enforce(
 }
 
 async fn check(rules: JsonRules, request: Request) -> Result<Request, Problem> {
-    let headers = request.headers();
-    let length = declared_length(headers);
-    let has_body = length.map_or(headers.contains_key(header::TRANSFER_ENCODING), |n| n > 0);
-    match headers.get(header::CONTENT_TYPE) {
+    // The body knows its Content-Length (exact), or that it is chunked (no exact size).
+    let size = request.body().size_hint();
+    let has_body = size.upper() != Some(0);
+    match request.headers().get(header::CONTENT_TYPE) {
         Some(value) if !is_json(value.to_str().unwrap_or_default()) => {
             return Err(unsupported(
                 "this route accepts application/json bodies only",
@@ -60,7 +60,7 @@ async fn check(rules: JsonRules, request: Request) -> Result<Request, Problem> {
         None => return Ok(request),
         Some(_) => {}
     }
-    if length.is_some_and(|n| n > rules.max_bytes as u64) {
+    if size.lower() > rules.max_bytes as u64 {
         return Err(too_large(rules.max_bytes));
     }
     let (parts, body) = request.into_parts();
@@ -79,16 +79,6 @@ async fn check(rules: JsonRules, request: Request) -> Result<Request, Problem> {
         )));
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
-}
-
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 /// `application/json` or any `application/*+json`, parameters (`; charset=utf-8`) aside.

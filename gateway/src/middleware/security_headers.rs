@@ -8,38 +8,14 @@ use axum::{
     response::Response,
 };
 use http::{HeaderValue, header};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::CookiePolicy;
 
-/// What the stamp needs.
-#[derive(Debug, Clone)]
-pub(crate) struct SecurityHeaders {
-    /// `Strict-Transport-Security`, unless turned off.
-    pub(crate) hsts: Option<HeaderValue>,
-    pub(crate) cookies: CookiePolicy,
-}
-
-impl SecurityHeaders {
-    pub(crate) fn new(strict_transport_security: &str, cookies: CookiePolicy) -> Self {
-        let hsts = Some(strict_transport_security)
-            .filter(|value| !value.is_empty())
-            .and_then(|value| HeaderValue::try_from(value).ok());
-        Self { hsts, cookies }
-    }
-}
-
-/// Stamps the headers (each unless the handler chose its own), and `Cache-Control: no-store` on
-/// every response to a credentialed request or that sets a session cookie.
-pub(crate) async fn stamp(
-    State(config): State<SecurityHeaders>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let credentialed = request.headers().contains_key(header::AUTHORIZATION)
-        || config.cookies.has_session_cookie(request.headers());
-    let mut response = next.run(request).await;
-    let sets_cookie = response.headers().contains_key(header::SET_COOKIE);
-    let headers = response.headers_mut();
+/// One layer per header every response carries, each unless the handler chose its own (the web
+/// app's pages set their own CSP): the fixed ones, and `Strict-Transport-Security` unless `hsts`
+/// is empty.
+pub(crate) fn stamps(hsts: &str) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
     let fixed = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
@@ -48,19 +24,31 @@ pub(crate) async fn stamp(
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; frame-ancestors 'none'",
         ),
-    ];
-    for (name, value) in fixed {
-        headers
-            .entry(name)
-            .or_insert(HeaderValue::from_static(value));
-    }
-    if let Some(hsts) = &config.hsts {
-        headers
-            .entry(header::STRICT_TRANSPORT_SECURITY)
-            .or_insert(hsts.clone());
-    }
-    if credentialed || sets_cookie {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    ]
+    .map(|(name, value)| (name, HeaderValue::from_static(value)));
+    let hsts = (HeaderValue::try_from(hsts).ok())
+        .filter(|value| !value.is_empty())
+        .map(|value| (header::STRICT_TRANSPORT_SECURITY, value));
+    (fixed.into_iter().chain(hsts))
+        .map(|(name, value)| SetResponseHeaderLayer::if_not_present(name, value))
+        .collect()
+}
+
+/// `Cache-Control: no-store` on every response to a credentialed request or that sets a session
+/// cookie (it depends on the request, so it is not one of the [`stamps`]).
+pub(crate) async fn no_store(
+    State(cookies): State<CookiePolicy>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let credentialed = request.headers().contains_key(header::AUTHORIZATION)
+        || cookies.has_session_cookie(request.headers());
+    let mut response = next.run(request).await;
+    if credentialed || response.headers().contains_key(header::SET_COOKIE) {
+        let no_store = HeaderValue::from_static("no-store");
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, no_store);
     }
     response
 }

@@ -5,6 +5,8 @@
 //! identity, tenancy and onboarding asked, in parallel. Each counts its own events; the steps are
 //! put in funnel order here, the one place that knows the order is [`FUNNEL`].
 
+use std::time::SystemTime;
+
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use futures::future::try_join_all;
 use onramp_kit::{
@@ -17,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     auth::AuthUser,
+    clients::Peer,
     problem::Problem,
     routes::{
         call::{Caller, answer},
@@ -108,56 +111,48 @@ impl Window {
     }
 }
 
-fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
-
 fn ratio(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
+/// One event's count, summed over the services that record it.
+fn counted(counts: &[EventCount], name: &str) -> SideEvent {
+    let (events, users) = (counts.iter())
+        .filter(|count| count.name == name)
+        .fold((0, 0), |(events, users), count| {
+            (events + count.events, users + count.users)
+        });
+    let name = name.to_owned();
+    SideEvent {
+        name,
+        events,
+        users,
+    }
+}
+
 /// Orders the counts of every service into the funnel's steps and the side events.
 fn shape(counts: &[EventCount]) -> (Vec<FunnelStep>, Vec<SideEvent>) {
-    let of = |name: &str| {
-        counts
-            .iter()
-            .filter(|count| count.name == name)
-            .fold((0, 0), |(events, users), count| {
-                (events + count.events, users + count.users)
-            })
-    };
-    let first_users = FUNNEL.first().map_or(0, |name| of(name).1);
+    let first_users = FUNNEL.first().map_or(0, |name| counted(counts, name).users);
     let mut previous: Option<i64> = None;
-    let steps = FUNNEL
-        .iter()
-        .map(|name| {
-            let (events, users) = of(name);
-            let step = FunnelStep {
-                name: (*name).to_owned(),
-                events,
-                users,
-                conversion_from_previous: previous.and_then(|before| ratio(users, before)),
-                conversion_from_first: ratio(users, first_users),
-            };
-            previous = Some(users);
-            step
-        })
-        .collect();
-    let other = SIDE_EVENTS
-        .iter()
-        .map(|name| {
-            let (events, users) = of(name);
-            SideEvent {
-                name: (*name).to_owned(),
-                events,
-                users,
-            }
-        })
-        .collect();
-    (steps, other)
+    let steps = FUNNEL.iter().map(|name| {
+        let SideEvent {
+            name,
+            events,
+            users,
+        } = counted(counts, name);
+        let conversion_from_previous = previous.and_then(|before| ratio(users, before));
+        previous = Some(users);
+        let conversion_from_first = ratio(users, first_users);
+        FunnelStep {
+            name,
+            events,
+            users,
+            conversion_from_previous,
+            conversion_from_first,
+        }
+    });
+    let other = SIDE_EVENTS.iter().map(|name| counted(counts, name));
+    (steps.collect(), other.collect())
 }
 
 /// The self-serve funnel (operators only): per step, events, distinct users and conversion.
@@ -175,25 +170,17 @@ pub(crate) async fn funnel(
     let (from, to) = window.bounds()?;
     let request = CountProductEventsRequest {
         caller: c.meta(),
-        from: Some(timestamp(from)),
-        to: Some(timestamp(to)),
+        from: Some(SystemTime::from(from).into()),
+        to: Some(SystemTime::from(to).into()),
     };
-    let (billing, others): (Vec<_>, Vec<_>) =
-        c.all().into_iter().partition(|peer| peer.name == "billing");
+    let ask = |peer: &Peer| {
+        let (mut events, request) = (peer.events(), request.clone());
+        async move { answer(events.count_product_events(request)).await }
+    };
+    let (billing, others) = c.billing_first();
     // Billing first: it refuses anyone but an operator, before any other service is asked.
-    let mut counts = Vec::new();
-    for peer in billing {
-        counts.extend(
-            answer(peer.events().count_product_events(request.clone()))
-                .await?
-                .counts,
-        );
-    }
-    let asked = others.into_iter().map(|peer| {
-        let request = request.clone();
-        async move { answer(peer.events().count_product_events(request)).await }
-    });
-    for answered in try_join_all(asked).await? {
+    let mut counts = ask(billing).await?.counts;
+    for answered in try_join_all(others.map(ask)).await? {
         counts.extend(answered.counts);
     }
     let (steps, other) = shape(&counts);

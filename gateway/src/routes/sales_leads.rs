@@ -34,7 +34,6 @@ pub(crate) struct SalesLeadBody {
 answer! {
     SalesLeadCreated from SubmitSalesLeadResponse {
         lead_id: String,
-        #[schema(format = DateTime)]
         received_at: Option<String> => time,
     }
 }

@@ -18,24 +18,32 @@ macro_rules! pick {
 }
 
 /// A JSON answer and its `From` the proto message whose fields it copies (`=> f` converts one;
-/// `name <- field` reads a proto field of another name).
+/// `name <- field` reads a proto field of another name). A field converted `=> time` is documented
+/// as a date-time here, once, rather than by a `#[schema(format = DateTime)]` above each.
 macro_rules! answer {
-    // One page of a list: its items, then `next_page_token` from the proto's `page`.
-    ($(#[$meta:meta])* $name:ident from $proto:ty, paged { $($fields:tt)* }) => {
-        answer! {
-            $(#[$meta])*
-            $name from $proto {
-                $($fields)*
-                /// The token for the next page (`?page_token=`); null on the last page.
-                #[schema(required = true)]
-                next_page_token <- page: Option<String> => $crate::routes::page::next_page_token,
-            }
-        }
+    // The fields, one at a time, into `[done]`; then the struct and its `From`.
+    (@fields $head:tt [$($done:tt)*]) => {
+        answer!(@emit $head $($done)*);
     };
-    ($(#[$meta:meta])* $name:ident from $proto:ty {
+    (@fields $head:tt [$($done:tt)*]
+        $(#[$fm:meta])* $field:ident $(<- $source:ident)?: Option<String> => time $(, $($rest:tt)*)?
+    ) => {
+        answer!(@fields $head [
+            $($done)* $(#[$fm])* #[schema(format = DateTime)]
+            $field $(<- $source)?: Option<String> => time,
+        ] $($($rest)*)?);
+    };
+    (@fields $head:tt [$($done:tt)*]
+        $(#[$fm:meta])* $field:ident $(<- $source:ident)?: $ty:ty $(=> $convert:expr)? $(, $($rest:tt)*)?
+    ) => {
+        answer!(@fields $head [
+            $($done)* $(#[$fm])* $field $(<- $source)?: $ty $(=> $convert)?,
+        ] $($($rest)*)?);
+    };
+    (@emit [$(#[$meta:meta])* $name:ident from $proto:ty]
         $($(#[$field_meta:meta])* $field:ident $(<- $source:ident)?: $ty:ty $(=> $convert:expr)?),*
         $(,)?
-    }) => {
+    ) => {
         #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
         $(#[$meta])*
         pub(crate) struct $name {
@@ -51,6 +59,21 @@ macro_rules! answer {
                 }
             }
         }
+    };
+    // One page of a list: its items, then `next_page_token` from the proto's `page`.
+    ($(#[$meta:meta])* $name:ident from $proto:ty, paged { $($fields:tt)* }) => {
+        answer! {
+            $(#[$meta])*
+            $name from $proto {
+                $($fields)*
+                /// The token for the next page (`?page_token=`); null on the last page.
+                #[schema(required = true)]
+                next_page_token <- page: Option<String> => $crate::routes::page::next_page_token,
+            }
+        }
+    };
+    ($(#[$meta:meta])* $name:ident from $proto:ty { $($fields:tt)* }) => {
+        answer!(@fields [$(#[$meta])* $name from $proto] [] $($fields)*);
     };
 }
 
@@ -83,8 +106,16 @@ macro_rules! body {
 
 /// A handler that is one RPC: `$call` is the call (the handler's extractors are in scope), and its
 /// reply becomes the JSON answer through `From` (or `$shape`), a failure the problem its status
-/// stands for. `-> (CREATED, T)` answers with that status instead of 200.
+/// stands for. `-> (CREATED, T)` answers with that status instead of 200; `-> Redirect` answers
+/// `303 See Other` to the URL `$shape` reads from the reply.
 macro_rules! one_rpc {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident $params:tt -> Redirect = $call:expr, $url:expr;) => {
+        $(#[$meta])*
+        $vis async fn $name $params -> Result<axum::response::Redirect, $crate::problem::Problem> {
+            let reply = $crate::routes::call::answer($call).await?;
+            Ok(axum::response::Redirect::to(&($url)(reply)))
+        }
+    };
     ($(#[$meta:meta])* $vis:vis fn $name:ident $params:tt -> ($status:ident, $answer:ty)
         = $call:expr $(, $shape:expr)?;) => {
         $(#[$meta])*

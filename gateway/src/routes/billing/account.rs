@@ -32,7 +32,6 @@ answer! {
     CheckoutAnswer from pb::CreateCheckoutSessionResponse {
         checkout_url: String,
         checkout_session_id: String,
-        #[schema(format = DateTime)]
         expires_at: Option<String> => time,
     }
 }
@@ -112,9 +111,7 @@ answer! {
         /// `pristine`, `warning`, `urgent`, `expired`, `paid`, `complimentary`, `past_due` or `canceled`.
         trial_state: String => word_of::<pb::TrialState>,
         trial_days_left: u32,
-        #[schema(format = DateTime)]
         trial_ends_at: Option<String> => time,
-        #[schema(format = DateTime)]
         current_period_end: Option<String> => time,
         cancel_at_period_end: bool,
         seats: u32,

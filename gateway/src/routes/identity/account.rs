@@ -55,14 +55,11 @@ answer! {
         email: String,
         display_name: String,
         email_verified: bool,
-        #[schema(format = DateTime)]
         email_verified_at: Option<String> => time,
-        #[schema(format = DateTime)]
         verification_grace_ends_at: Option<String> => time,
         email_verification_required: bool,
         has_password: bool,
         linked_oauth_providers: Vec<String>,
-        #[schema(format = DateTime)]
         created_at: Option<String> => time,
     }
 }

@@ -39,7 +39,6 @@ answer! {
     /// `POST /v1/auth/resend-verification` answer (times are RFC 3339 UTC).
     Resent from pb::ResendVerificationResponse {
         already_verified: bool,
-        #[schema(format = DateTime)]
         next_resend_allowed_at: Option<String> => time,
     }
 }

@@ -4,7 +4,6 @@
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
-use onramp_kit::Code;
 use onramp_proto::identity::v1::{CompleteOauthRequest, StartOauthRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -50,12 +49,11 @@ pub(crate) async fn start(
         "{BINDING_COOKIE}={}; Max-Age={max_age}; Path=/v1/auth/oauth; HttpOnly; Secure; SameSite=Lax",
         started.browser_binding
     );
-    let internal = || Problem::new(Code::Internal, "an internal error occurred");
     let location = HeaderValue::from_str(&started.authorization_url).map_err(|_| {
         tracing::error!("identity returned an authorization URL that is not a header value");
-        internal()
+        Problem::internal()
     })?;
-    let cookie = HeaderValue::from_str(&cookie).map_err(|_| internal())?;
+    let cookie = HeaderValue::from_str(&cookie).map_err(|_| Problem::internal())?;
     Ok((
         StatusCode::FOUND,
         [(header::LOCATION, location), (header::SET_COOKIE, cookie)],

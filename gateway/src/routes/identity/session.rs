@@ -96,7 +96,7 @@ impl SessionJson {
     fn from_proto(session: Option<Session>) -> Result<Self, Problem> {
         let session = session.ok_or_else(|| {
             tracing::error!("identity returned no session");
-            Problem::new(onramp_kit::Code::Internal, "an internal error occurred")
+            Problem::internal()
         })?;
         let seconds = |t: Option<prost_types::Timestamp>| t.map_or(0, |t| t.seconds);
         let access_expires = seconds(session.access_token_expires_at);

@@ -55,9 +55,7 @@ answer! {
         user_completable: bool,
         data_required: bool,
         action_path: String,
-        #[schema(format = DateTime)]
         completed_at: Option<String> => time,
-        #[schema(format = DateTime)]
         dismissed_at: Option<String> => time,
         /// `{"first_setup": {…}}` or `{"custom": {…}}`, as completed.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -166,40 +164,36 @@ fn step_data(body: Option<StepDataBody>) -> Result<Option<pb::StepData>, Problem
     }))
 }
 
-/// `PATCH /v1/onboarding/steps/{id}?tenant_id=…` `{action, data?}`.
-#[utoipa::path(patch, path = "/v1/onboarding/steps/{id}", tag = "onboarding", operation_id = "update_step",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The step's id"), TenantParam),
-    request_body = StepBody,
-    responses(
-        (status = 200, description = "The checklist after the change", body = ChecklistView),
-        (status = 400, description = "Malformed body or action, naming the field"),
-        (status = 404, description = "Unknown step or workspace"),
-        (status = 409, description = "Another context decides this step"),
-        (status = 422, description = "Step data that breaks the step's rules or is missing where required, naming the field"),
-    ))]
-pub(crate) async fn update(
-    c: Caller<AuthUser>,
-    Path(step_id): Path<String>,
-    Query(query): Query<TenantQuery>,
-    Json(body): Json<StepBody>,
-) -> Result<Json<ChecklistView>, Problem> {
-    let action: StepAction = parse_field(
-        &body.action,
-        "action",
-        "action: must be complete, dismiss or restore",
-    )?;
-    let request = UpdateStepRequest {
+one_rpc! {
+    /// `PATCH /v1/onboarding/steps/{id}?tenant_id=…` `{action, data?}`.
+    #[utoipa::path(patch, path = "/v1/onboarding/steps/{id}", tag = "onboarding", operation_id = "update_step",
+        security(("bearer" = [])),
+        params(("id" = String, Path, description = "The step's id"), TenantParam),
+        request_body = StepBody,
+        responses(
+            (status = 200, description = "The checklist after the change", body = ChecklistView),
+            (status = 400, description = "Malformed body or action, naming the field"),
+            (status = 404, description = "Unknown step or workspace"),
+            (status = 409, description = "Another context decides this step"),
+            (status = 422, description = "Step data that breaks the step's rules or is missing where required, naming the field"),
+        ))]
+    pub(crate) fn update(
+        c: Caller<AuthUser>,
+        Path(step_id): Path<String>,
+        Query(query): Query<TenantQuery>,
+        Json(body): Json<StepBody>,
+    ) -> ChecklistView = c.onboarding().update_step(UpdateStepRequest {
         caller: c.meta(),
         tenant_id: query.tenant_id,
         step_id,
-        action: action.into(),
+        action: parse_field::<StepAction>(
+            &body.action,
+            "action",
+            "action: must be complete, dismiss or restore",
+        )?
+        .into(),
         data: step_data(body.data)?,
-    };
-    rpc(c.onboarding().update_step(request), |a| {
-        view(a.checklist, None)
-    })
-    .await
+    }), |answer| view(answer.checklist, None);
 }
 
 one_rpc! {

@@ -1,6 +1,5 @@
 //! Stripe Connect onboarding over HTTP.
 
-use axum::response::Redirect;
 use onramp_proto::onboarding::v1::{
     self as pb, CreateConnectedAccountRequest, CreateOnboardingTokenRequest,
     GetConnectedAccountRequest, HandleConnectReturnRequest, RefreshConnectAccountRequest,
@@ -42,11 +41,8 @@ answer! {
     TokenView from pb::OnboardingToken {
         id: String,
         status: String => word_of::<pb::OnboardingTokenStatus>,
-        #[schema(format = DateTime)]
         expires_at: Option<String> => time,
-        #[schema(format = DateTime)]
         state_expires_at: Option<String> => time,
-        #[schema(format = DateTime)]
         completed_at: Option<String> => time,
     }
 }
@@ -67,40 +63,31 @@ answer! {
     }
 }
 
-/// `GET /v1/onboarding/connect/start?token=…`: 303 to Stripe's onboarding (502 when Stripe failed;
-/// the token stays startable).
-#[utoipa::path(get, path = "/v1/onboarding/connect/start", tag = "connect", operation_id = "start_connect_onboarding",
-    params(OnboardingTokenParam),
-    responses(
-        (status = 303, description = "To Stripe's onboarding", headers(("Location" = String))),
-        TokenRefused,
-    ))]
-pub(crate) async fn start(c: Caller, Query(query): Query<TokenQuery>) -> Result<Redirect, Problem> {
-    let request = StartConnectOnboardingRequest {
-        caller: c.meta(),
-        token: query.token,
-    };
-    let answer = answer(c.onboarding().start_connect_onboarding(request)).await?;
-    Ok(Redirect::to(&answer.account_link_url))
+one_rpc! {
+    /// `GET /v1/onboarding/connect/start?token=…`: 303 to Stripe's onboarding (502 when Stripe failed;
+    /// the token stays startable).
+    #[utoipa::path(get, path = "/v1/onboarding/connect/start", tag = "connect", operation_id = "start_connect_onboarding",
+        params(OnboardingTokenParam),
+        responses(
+            (status = 303, description = "To Stripe's onboarding", headers(("Location" = String))),
+            TokenRefused,
+        ))]
+    pub(crate) fn start(c: Caller, Query(query): Query<TokenQuery>) -> Redirect =
+        c.onboarding().start_connect_onboarding(StartConnectOnboardingRequest { caller: c.meta(), token: query.token }),
+        |started: pb::StartConnectOnboardingResponse| started.account_link_url;
 }
 
-/// `GET /v1/onboarding/connect/refresh?token=…`: Stripe's refresh_url; 303 to a new link.
-#[utoipa::path(get, path = "/v1/onboarding/connect/refresh", tag = "connect", operation_id = "refresh_connect_link",
-    params(OnboardingTokenParam),
-    responses(
-        (status = 303, description = "To a new Stripe onboarding link", headers(("Location" = String))),
-        TokenRefused,
-    ))]
-pub(crate) async fn refresh(
-    c: Caller,
-    Query(query): Query<TokenQuery>,
-) -> Result<Redirect, Problem> {
-    let request = RefreshConnectLinkRequest {
-        caller: c.meta(),
-        token: query.token,
-    };
-    let answer = answer(c.onboarding().refresh_connect_link(request)).await?;
-    Ok(Redirect::to(&answer.account_link_url))
+one_rpc! {
+    /// `GET /v1/onboarding/connect/refresh?token=…`: Stripe's refresh_url; 303 to a new link.
+    #[utoipa::path(get, path = "/v1/onboarding/connect/refresh", tag = "connect", operation_id = "refresh_connect_link",
+        params(OnboardingTokenParam),
+        responses(
+            (status = 303, description = "To a new Stripe onboarding link", headers(("Location" = String))),
+            TokenRefused,
+        ))]
+    pub(crate) fn refresh(c: Caller, Query(query): Query<TokenQuery>) -> Redirect =
+        c.onboarding().refresh_connect_link(RefreshConnectLinkRequest { caller: c.meta(), token: query.token }),
+        |link: pb::RefreshConnectLinkResponse| link.account_link_url;
 }
 
 answer! {

@@ -12,11 +12,8 @@ answer! {
         name: String,
         slug: String,
         state: String => word_of::<pb::TenantState>,
-        #[schema(format = DateTime)]
         state_changed_at: Option<String> => time,
-        #[schema(format = DateTime)]
         activated_at: Option<String> => time,
-        #[schema(format = DateTime)]
         created_at: Option<String> => time,
         starter_template_version: String,
     }
@@ -32,7 +29,6 @@ answer! {
         gate: String => word_of::<pb::TenantGate>,
         retry_after_seconds: u32,
         message: String,
-        #[schema(format = DateTime)]
         state_changed_at: Option<String> => time,
     }
 }
@@ -42,7 +38,6 @@ answer! {
         tenant_id: String,
         user_id: String,
         role: String => word_of::<pb::Role>,
-        #[schema(format = DateTime)]
         joined_at: Option<String> => time,
         /// The member's email, as identity knows it. Present in the members list; absent where it was
         /// not looked up (the provisioning answer, a role change) or identity did not answer — never an
@@ -72,13 +67,9 @@ answer! {
         role: String => word_of::<pb::Role>,
         state: String => word_of::<pb::InviteState>,
         invited_by_user_id: String,
-        #[schema(format = DateTime)]
         created_at: Option<String> => time,
-        #[schema(format = DateTime)]
         expires_at: Option<String> => time,
-        #[schema(format = DateTime)]
         accepted_at: Option<String> => time,
-        #[schema(format = DateTime)]
         revoked_at: Option<String> => time,
     }
 }
@@ -191,7 +182,6 @@ answer! {
         inviter_display_name: String,
         role: String => word_of::<pb::Role>,
         masked_email: String,
-        #[schema(format = DateTime)]
         expires_at: Option<String> => time,
     }
 }

@@ -68,10 +68,10 @@ pub(crate) async fn record_delivery(
 }
 
 /// For an event type billing does nothing with: the claim (as `ignored`) and the delivery's log row
-/// in one autocommitted statement. `false`: an earlier delivery holds the claim (a concurrent claimer
+/// in one statement (autocommitted, or inside a group's transaction). `false`: an earlier delivery holds the claim (a concurrent claimer
 /// is waited for, as in [`claim`]) and this one is logged as `duplicate`.
 pub(crate) async fn claim_ignored(
-    pool: &PgPool,
+    executor: impl sqlx::PgExecutor<'_>,
     delivery: &NewDelivery<'_>,
     created: DateTime<Utc>,
     account_id: Option<&str>,
@@ -94,7 +94,7 @@ pub(crate) async fn claim_ignored(
     .bind(delivery.connect)
     .bind(created)
     .bind(account_id)
-    .fetch_one(pool)
+    .fetch_one(executor)
     .await?;
     Ok(outcome == "ignored")
 }

@@ -37,21 +37,16 @@ pub(crate) struct NewDelivery<'a> {
     pub(crate) connect: bool,
 }
 
-/// Stores a raw delivery with its outcome — inside the claiming transaction, or on its own after a
-/// failure rolled that back. `correct_claim`: the outcome to set on the event's claim in the same
-/// statement (the claim is written as `applied`; ignored and stale correct it), saving a round trip.
-pub(crate) async fn record_delivery(
+/// Stores a failed delivery with its error, on its own after the failure rolled back its
+/// transaction.
+pub(crate) async fn record_failure(
     executor: impl sqlx::PgExecutor<'_>,
     delivery: &NewDelivery<'_>,
-    outcome: &str,
-    error: Option<&str>,
-    correct_claim: Option<&str>,
+    error: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "with corrected as (
-             update stripe_events set outcome = $9 where event_id = $2 and $9::text is not null)
-         insert into stripe_deliveries (id, event_id, event_type, headers, payload, connect, outcome, error)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "insert into stripe_deliveries (id, event_id, event_type, headers, payload, connect, outcome, error)
+         values ($1, $2, $3, $4, $5, $6, 'failed', $7)",
     )
     .bind(Uuid::now_v7())
     .bind(delivery.event_id)
@@ -59,10 +54,74 @@ pub(crate) async fn record_delivery(
     .bind(Json(delivery.headers))
     .bind(delivery.payload)
     .bind(delivery.connect)
-    .bind(outcome)
     .bind(error)
-    .bind(correct_claim)
     .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Inside the handler's transaction, in one statement: claims the event as `applied`, stores the
+/// raw delivery (`applied`, or `duplicate` when an earlier delivery holds the claim; a concurrent
+/// claimer is waited for, so exactly one applies) under `delivery_id`, and — when this delivery
+/// claimed it and `lock` names a subscription — takes that subscription's lock
+/// ([`super::subscriptions::lock`]), so the handler's next statement reads it under the lock.
+/// Returns whether this delivery claimed the event. `received_at` is the statement's clock, so the
+/// deliveries of one group transaction keep their order.
+pub(crate) async fn claim_and_log(
+    tx: &mut Tx<'_>,
+    delivery_id: Uuid,
+    delivery: &NewDelivery<'_>,
+    created: DateTime<Utc>,
+    account_id: Option<&str>,
+    lock: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let outcome: String = sqlx::query_scalar(
+        "with claimed as (
+             insert into stripe_events (event_id, event_type, created, account_id, outcome)
+             values ($2, $3, $7, $8, 'applied') on conflict (event_id) do nothing
+             returning event_id),
+         logged as (
+             insert into stripe_deliveries
+                 (id, event_id, event_type, headers, payload, connect, outcome, received_at)
+             select $1, $2, $3, $4, $5, $6,
+                    case when exists (select 1 from claimed) then 'applied' else 'duplicate' end,
+                    clock_timestamp()
+             returning outcome)
+         select logged.outcome from logged
+         left join lateral (
+             select pg_advisory_xact_lock(hashtextextended($9, 0))::text as locked
+             where $9::text is not null and logged.outcome = 'applied') lock on true",
+    )
+    .bind(delivery_id)
+    .bind(delivery.event_id)
+    .bind(delivery.event_type)
+    .bind(Json(delivery.headers))
+    .bind(delivery.payload)
+    .bind(delivery.connect)
+    .bind(created)
+    .bind(account_id)
+    .bind(lock)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(outcome == "applied")
+}
+
+/// Corrects a claim and its delivery's log row written as `applied` by [`claim_and_log`] when the
+/// handler decided otherwise (`stale`, `ignored`), in one statement.
+pub(crate) async fn correct_outcome(
+    tx: &mut Tx<'_>,
+    event_id: &str,
+    delivery_id: Uuid,
+    outcome: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "with corrected as (update stripe_events set outcome = $3 where event_id = $1)
+         update stripe_deliveries set outcome = $3 where id = $2",
+    )
+    .bind(event_id)
+    .bind(delivery_id)
+    .bind(outcome)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
@@ -81,9 +140,11 @@ pub(crate) async fn claim_ignored(
              insert into stripe_events (event_id, event_type, created, account_id, outcome)
              values ($2, $3, $7, $8, 'ignored') on conflict (event_id) do nothing
              returning event_id)
-         insert into stripe_deliveries (id, event_id, event_type, headers, payload, connect, outcome)
+         insert into stripe_deliveries
+             (id, event_id, event_type, headers, payload, connect, outcome, received_at)
          select $1, $2, $3, $4, $5, $6,
-                case when exists (select 1 from claimed) then 'ignored' else 'duplicate' end
+                case when exists (select 1 from claimed) then 'ignored' else 'duplicate' end,
+                clock_timestamp()
          returning outcome",
     )
     .bind(Uuid::now_v7())

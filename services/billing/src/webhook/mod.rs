@@ -137,7 +137,7 @@ impl Inbox {
     async fn apply(&self, event: &StripeEvent, connect: bool) -> Result<Outcome, BillingError> {
         let mut tx = self.pool.begin().await?;
         claim(&mut tx, event).await?;
-        let outcome = handler::handle(&mut tx, self.stripe.as_ref(), event, connect).await?;
+        let outcome = handler::handle(&mut tx, self.stripe.as_ref(), event, connect, None).await?;
         store::inbox::set_event_outcome(&mut tx, &event.id, outcome.as_str()).await?;
         tx.commit().await?;
         Ok(outcome)

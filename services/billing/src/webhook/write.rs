@@ -2,6 +2,7 @@
 //! transaction) or together with others in one transaction (see [`super::group_commit`]).
 
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use super::{Delivery, Outcome, event::StripeEvent, handler, no_connection};
 use crate::{
@@ -79,9 +80,7 @@ impl Writer {
         error: &BillingError,
     ) {
         let summary = error.to_string();
-        if let Err(log_error) =
-            store::inbox::record_delivery(&self.pool, record, "failed", Some(&summary), None).await
-        {
+        if let Err(log_error) = store::inbox::record_failure(&self.pool, record, &summary).await {
             tracing::warn!(stripe.event_id = %event.id, error = %log_error,
                 "a failed delivery could not be logged");
         }
@@ -124,21 +123,32 @@ fn ignored_or_duplicate(claimed: bool) -> Outcome {
     }
 }
 
-/// The claim, the handler and the delivery's log row, inside `tx`.
+/// The claim, the handler and the delivery's log row, inside `tx`: the claim, the log row and the
+/// subscription's lock in the first statement, the outcome corrected at the end only when the
+/// handler did not apply the event.
 async fn write(
     tx: &mut Tx<'_>,
     stripe: Option<&StripeApi>,
     event: &StripeEvent,
     record: &NewDelivery<'_>,
 ) -> Result<Outcome, BillingError> {
-    let claimed = super::claim(tx, event).await?;
-    let outcome = if claimed {
-        handler::handle(tx, stripe, event, record.connect).await?
-    } else {
-        Outcome::Duplicate
-    };
-    // The claim was written as `applied`; the log row's statement corrects it when it was not.
-    let correct_claim = (claimed && outcome != Outcome::Applied).then_some(outcome.as_str());
-    store::inbox::record_delivery(&mut **tx, record, outcome.as_str(), None, correct_claim).await?;
+    let delivery_id = Uuid::now_v7();
+    let lock = event.subscription_id();
+    let claimed = store::inbox::claim_and_log(
+        tx,
+        delivery_id,
+        record,
+        event.created_at(),
+        event.account.as_deref(),
+        lock,
+    )
+    .await?;
+    if !claimed {
+        return Ok(Outcome::Duplicate);
+    }
+    let outcome = handler::handle(tx, stripe, event, record.connect, lock).await?;
+    if outcome != Outcome::Applied {
+        store::inbox::correct_outcome(tx, &event.id, delivery_id, outcome.as_str()).await?;
+    }
     Ok(outcome)
 }

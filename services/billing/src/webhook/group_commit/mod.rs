@@ -15,7 +15,6 @@ use std::{
     sync::Arc,
 };
 
-use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument as _;
 
@@ -65,7 +64,8 @@ impl GroupCommit {
         delivery: Delivery,
     ) -> Result<(StripeEvent, Outcome), BillingError> {
         let mut hasher = DefaultHasher::new();
-        subscription_of(&event)
+        event
+            .subscription_id()
             .unwrap_or(&event.id)
             .hash(&mut hasher);
         let queue = &self.queues[(hasher.finish() % self.queues.len() as u64) as usize];
@@ -84,18 +84,6 @@ impl GroupCommit {
 
 fn stopped() -> BillingError {
     BillingError::Unexpected(anyhow::anyhow!("the webhook writer stopped"))
-}
-
-/// The subscription an event concerns, read from the raw object without parsing it.
-fn subscription_of(event: &StripeEvent) -> Option<&str> {
-    let object = &event.data.object;
-    if event.kind.starts_with("customer.subscription.") {
-        return object.get("id")?.as_str();
-    }
-    match object.get("subscription")? {
-        Value::String(id) => Some(id),
-        expanded => expanded.get("id")?.as_str(),
-    }
 }
 
 /// One writer: takes what is queued (up to [`MAX_GROUP`]) and writes it as one group. Each group

@@ -60,37 +60,52 @@ pub(crate) async fn record_failure(
     Ok(())
 }
 
-/// Inside the handler's transaction, in one statement: claims the event as `applied`, stores the
-/// raw delivery (`applied`, or `duplicate` when an earlier delivery holds the claim; a concurrent
-/// claimer is waited for, so exactly one applies) under `delivery_id`, and — when this delivery
-/// claimed it and `lock` names a subscription — takes that subscription's lock
-/// ([`super::subscriptions::lock`]), so the handler's next statement reads it under the lock.
-/// Returns whether this delivery claimed the event. `received_at` is the statement's clock, so the
+/// How [`claim_and_log`] claims an event.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ClaimAs<'a> {
+    /// A type billing acts on, inside the handler's transaction: claimed as `applied` (corrected by
+    /// [`correct_outcome`] when the handler decides otherwise) and, when it names one, under the
+    /// subscription's lock ([`super::subscriptions::lock`]), so the handler's next statement reads
+    /// the subscription under it.
+    Applied { lock: Option<&'a str> },
+    /// A type billing does nothing with: claimed as `ignored` (autocommitted, or in a group's
+    /// transaction).
+    Ignored,
+}
+
+/// In one statement: claims the event, stores the raw delivery under `delivery_id` — with the
+/// claim's outcome, or `duplicate` when an earlier delivery holds the claim (a concurrent claimer is
+/// waited for, so exactly one claims) — and takes the lock [`ClaimAs::Applied`] names. Returns
+/// whether this delivery claimed the event. `received_at` is the statement's clock, so the
 /// deliveries of one group transaction keep their order.
 pub(crate) async fn claim_and_log(
-    tx: &mut Tx<'_>,
+    executor: impl sqlx::PgExecutor<'_>,
     delivery_id: Uuid,
     delivery: &NewDelivery<'_>,
     created: DateTime<Utc>,
     account_id: Option<&str>,
-    lock: Option<&str>,
+    claim: ClaimAs<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let outcome: String = sqlx::query_scalar(
+    let (outcome, lock) = match claim {
+        ClaimAs::Applied { lock } => ("applied", lock),
+        ClaimAs::Ignored => ("ignored", None),
+    };
+    let logged: String = sqlx::query_scalar(
         "with claimed as (
              insert into stripe_events (event_id, event_type, created, account_id, outcome)
-             values ($2, $3, $7, $8, 'applied') on conflict (event_id) do nothing
+             values ($2, $3, $7, $8, $10) on conflict (event_id) do nothing
              returning event_id),
          logged as (
              insert into stripe_deliveries
                  (id, event_id, event_type, headers, payload, connect, outcome, received_at)
              select $1, $2, $3, $4, $5, $6,
-                    case when exists (select 1 from claimed) then 'applied' else 'duplicate' end,
+                    case when exists (select 1 from claimed) then $10 else 'duplicate' end,
                     clock_timestamp()
              returning outcome)
          select logged.outcome from logged
          left join lateral (
              select pg_advisory_xact_lock(hashtextextended($9, 0))::text as locked
-             where $9::text is not null and logged.outcome = 'applied') lock on true",
+             where $9::text is not null and logged.outcome <> 'duplicate') lock on true",
     )
     .bind(delivery_id)
     .bind(delivery.event_id)
@@ -101,9 +116,10 @@ pub(crate) async fn claim_and_log(
     .bind(created)
     .bind(account_id)
     .bind(lock)
-    .fetch_one(&mut **tx)
+    .bind(outcome)
+    .fetch_one(executor)
     .await?;
-    Ok(outcome == "applied")
+    Ok(logged != "duplicate")
 }
 
 /// Corrects a claim and its delivery's log row written as `applied` by [`claim_and_log`] when the
@@ -124,40 +140,6 @@ pub(crate) async fn correct_outcome(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// For an event type billing does nothing with: the claim (as `ignored`) and the delivery's log row
-/// in one statement (autocommitted, or inside a group's transaction). `false`: an earlier delivery holds the claim (a concurrent claimer
-/// is waited for, as in [`claim`]) and this one is logged as `duplicate`.
-pub(crate) async fn claim_ignored(
-    executor: impl sqlx::PgExecutor<'_>,
-    delivery: &NewDelivery<'_>,
-    created: DateTime<Utc>,
-    account_id: Option<&str>,
-) -> Result<bool, sqlx::Error> {
-    let outcome: String = sqlx::query_scalar(
-        "with claimed as (
-             insert into stripe_events (event_id, event_type, created, account_id, outcome)
-             values ($2, $3, $7, $8, 'ignored') on conflict (event_id) do nothing
-             returning event_id)
-         insert into stripe_deliveries
-             (id, event_id, event_type, headers, payload, connect, outcome, received_at)
-         select $1, $2, $3, $4, $5, $6,
-                case when exists (select 1 from claimed) then 'ignored' else 'duplicate' end,
-                clock_timestamp()
-         returning outcome",
-    )
-    .bind(Uuid::now_v7())
-    .bind(delivery.event_id)
-    .bind(delivery.event_type)
-    .bind(Json(delivery.headers))
-    .bind(delivery.payload)
-    .bind(delivery.connect)
-    .bind(created)
-    .bind(account_id)
-    .fetch_one(executor)
-    .await?;
-    Ok(outcome == "ignored")
 }
 
 /// Claims an event id inside the handler's transaction. `false`: an earlier delivery holds it (this

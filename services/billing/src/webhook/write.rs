@@ -7,7 +7,10 @@ use uuid::Uuid;
 use super::{Delivery, Outcome, event::StripeEvent, handler, no_connection};
 use crate::{
     error::BillingError,
-    store::{self, Tx, inbox::NewDelivery},
+    store::{
+        self, Tx,
+        inbox::{ClaimAs, NewDelivery},
+    },
     stripe::StripeApi,
 };
 
@@ -42,15 +45,9 @@ impl Writer {
         let written = if handler::acts_on(&event.kind, delivery.connect) {
             self.in_one_transaction(event, &record).await
         } else {
-            store::inbox::claim_ignored(
-                &self.pool,
-                &record,
-                event.created_at(),
-                event.account.as_deref(),
-            )
-            .await
-            .map(ignored_or_duplicate)
-            .map_err(BillingError::from)
+            claim_ignored(&self.pool, event, &record)
+                .await
+                .map_err(BillingError::from)
         };
         if let Err(error) = &written {
             // Not tried when no connection could be had at all (it would wait out the pool's timeout
@@ -99,14 +96,7 @@ impl Writer {
             let outcome = if handler::acts_on(&event.kind, delivery.connect) {
                 write(&mut tx, self.stripe.as_ref(), event, &record).await?
             } else {
-                store::inbox::claim_ignored(
-                    &mut *tx,
-                    &record,
-                    event.created_at(),
-                    event.account.as_deref(),
-                )
-                .await
-                .map(ignored_or_duplicate)?
+                claim_ignored(&mut *tx, event, &record).await?
             };
             outcomes.push(outcome);
         }
@@ -115,12 +105,26 @@ impl Writer {
     }
 }
 
-fn ignored_or_duplicate(claimed: bool) -> Outcome {
-    if claimed {
+/// A type billing does nothing with: claimed and logged in one statement.
+async fn claim_ignored(
+    executor: impl sqlx::PgExecutor<'_>,
+    event: &StripeEvent,
+    record: &NewDelivery<'_>,
+) -> Result<Outcome, sqlx::Error> {
+    let claimed = store::inbox::claim_and_log(
+        executor,
+        Uuid::now_v7(),
+        record,
+        event.created_at(),
+        event.account.as_deref(),
+        ClaimAs::Ignored,
+    )
+    .await?;
+    Ok(if claimed {
         Outcome::Ignored
     } else {
         Outcome::Duplicate
-    }
+    })
 }
 
 /// The claim, the handler and the delivery's log row, inside `tx`: the claim, the log row and the
@@ -135,12 +139,12 @@ async fn write(
     let delivery_id = Uuid::now_v7();
     let lock = event.subscription_id();
     let claimed = store::inbox::claim_and_log(
-        tx,
+        &mut **tx,
         delivery_id,
         record,
         event.created_at(),
         event.account.as_deref(),
-        lock,
+        ClaimAs::Applied { lock },
     )
     .await?;
     if !claimed {

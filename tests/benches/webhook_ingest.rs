@@ -1,14 +1,15 @@
 //! Stripe webhook ingest through the gateway, with the gateway and billing as separate processes (the
 //! release binaries), so the CPU each one spends per delivery can be read from `/proc` — and the
 //! Postgres backends serving billing's database the same way — next to pgbench running the same
-//! transaction on the same database, in one run.
+//! statements on the same database, in one run.
 //!
 //! `cargo bench -p onramp-e2e --bench webhook_ingest` (Postgres at `DATABASE_URL` or
 //! 127.0.0.1:5432, `pgbench` on PATH; it builds the `billing`, `gateway` and `identity` release
 //! binaries first unless `BENCH_NO_BUILD` is set, or runs those in `BENCH_BIN_DIR`). Env:
 //! `BENCH_SUBSCRIPTIONS` (default 1000: ten events each, so 10,000 events), `BENCH_CONCURRENCY`
-//! (default 16), `BENCH_PGBENCH_SECONDS` (default 10), `BENCH_THREE_COMMITS=1` (pgbench runs the
-//! transaction shape billing used before issue 15, to compare a saved older build with).
+//! (default 16), `BENCH_PGBENCH_SECONDS` (default 10), `BENCH_PGBENCH_SHAPE` (`group`, `single` or
+//! `three-commits`: which of billing's transaction shapes pgbench runs, to compare a saved older
+//! build with; see `support/ingest_pgbench.rs`).
 //!
 //! The corpus is Stripe-shaped (API version 2017-08-15): per subscription a customer, a completed
 //! Checkout, the subscription's lifecycle (created, active, past due, active, deleted) and its
@@ -111,47 +112,6 @@ fn lifecycle(s: usize) -> Vec<String> {
         })
         .collect()
 }
-
-/// The transaction each delivery of a subscription event commits, as billing issues it (see
-/// `services/billing/src/webhook`): the raw delivery, the claim, the version-guarded mirror write, the
-/// tenant's entitlement and its outbox row, in one commit.
-const PGBENCH_SCRIPT: &str = r"
-\set n random(1, 2000000000)
-begin;
-insert into stripe_events (event_id, event_type, created, account_id, outcome) values ('evt_pg' || :n, 'customer.subscription.updated', now(), null, 'applied') on conflict (event_id) do nothing;
-select pg_advisory_xact_lock(hashtextextended('sub_pg' || :n, 0));
-select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id, plan_id, seats, current_period_end, trial_end, cancel_at_period_end, last_event_created, last_event_id from subscriptions where stripe_subscription_id = 'sub_pg' || :n;
-select id from plans where stripe_price_id = 'price_bench';
-insert into subscriptions (stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id, plan_id, seats, current_period_end, trial_end, cancel_at_period_end, last_event_created, last_event_id, updated_at) values ('sub_pg' || :n, md5(:n::text)::uuid, 'cus_pg', 'active', 'price_bench', null, 1, now(), null, false, now(), 'evt_pg' || :n, now()) on conflict (stripe_subscription_id) do update set status = excluded.status, last_event_created = excluded.last_event_created, last_event_id = excluded.last_event_id, updated_at = now();
-select pg_advisory_xact_lock(hashtextextended('tenant:' || md5(:n::text)::uuid::text, 0));
-select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id, plan_id, seats, current_period_end, trial_end, cancel_at_period_end, last_event_created, last_event_id from subscriptions where tenant_id = md5(:n::text)::uuid;
-select tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at from entitlements where tenant_id = md5(:n::text)::uuid for update;
-insert into entitlements (tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at) values (md5(:n::text)::uuid, 'active', 'stripe_subscription', null, null, now(), 1, now()) on conflict (tenant_id) do update set state = excluded.state, version = excluded.version, updated_at = now() returning tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at;
-insert into outbox (id, topic, tenant_id, payload) values (gen_random_uuid(), 'tenancy.apply_billing_event', md5(:n::text)::uuid, '{}');
-insert into stripe_deliveries (id, event_id, event_type, headers, payload, connect, outcome, error) values (gen_random_uuid(), 'evt_pg' || :n, 'customer.subscription.updated', '{}', '\x00', false, 'applied', null);
-commit;
-";
-
-/// The same, as billing issued it before issue 15 (three commits: the raw delivery, the claim and
-/// handler, the delivery's outcome), for `BENCH_THREE_COMMITS=1`.
-const PGBENCH_SCRIPT_THREE_COMMITS: &str = r"
-\set n random(1, 2000000000)
-insert into stripe_deliveries (id, event_id, event_type, headers, payload, connect) values (gen_random_uuid(), 'evt_pg' || :n, 'customer.subscription.updated', '{}', '\x00', false);
-begin;
-insert into stripe_events (event_id, event_type, created, account_id, outcome) values ('evt_pg' || :n, 'customer.subscription.updated', now(), null, 'applied') on conflict (event_id) do nothing;
-select pg_advisory_xact_lock(hashtextextended('sub_pg' || :n, 0));
-select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id, plan_id, seats, current_period_end, trial_end, cancel_at_period_end, last_event_created, last_event_id from subscriptions where stripe_subscription_id = 'sub_pg' || :n;
-select id from plans where stripe_price_id = 'price_bench';
-insert into subscriptions (stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id, plan_id, seats, current_period_end, trial_end, cancel_at_period_end, last_event_created, last_event_id, updated_at) values ('sub_pg' || :n, md5(:n::text)::uuid, 'cus_pg', 'active', 'price_bench', null, 1, now(), null, false, now(), 'evt_pg' || :n, now()) on conflict (stripe_subscription_id) do update set status = excluded.status, last_event_created = excluded.last_event_created, last_event_id = excluded.last_event_id, updated_at = now();
-select pg_advisory_xact_lock(hashtextextended('tenant:' || md5(:n::text)::uuid::text, 0));
-select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id, plan_id, seats, current_period_end, trial_end, cancel_at_period_end, last_event_created, last_event_id from subscriptions where tenant_id = md5(:n::text)::uuid;
-select tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at from entitlements where tenant_id = md5(:n::text)::uuid for update;
-insert into entitlements (tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at) values (md5(:n::text)::uuid, 'active', 'stripe_subscription', null, null, now(), 1, now()) on conflict (tenant_id) do update set state = excluded.state, version = excluded.version, updated_at = now() returning tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at;
-insert into outbox (id, topic, tenant_id, payload) values (gen_random_uuid(), 'tenancy.apply_billing_event', md5(:n::text)::uuid, '{}');
-update stripe_events set outcome = 'applied', applied_at = now() where event_id = 'evt_pg' || :n;
-commit;
-update stripe_deliveries set outcome = 'applied', error = null where event_id = 'evt_pg' || :n;
-";
 
 /// One delivery's result: latency and status.
 type Sent = (Duration, u16);
@@ -310,20 +270,18 @@ async fn run(
     let rate = acknowledged as f64 / elapsed.as_secs_f64();
     let per = |cpu: f64| cpu * 1000.0 / total as f64;
 
+    let (shape, script, events_per_tx) = support::ingest_pgbench::script()?;
     let ceiling = support::pgbench(
         &admin,
         name,
         &database_url,
-        if std::env::var_os("BENCH_THREE_COMMITS").is_some() {
-            PGBENCH_SCRIPT_THREE_COMMITS
-        } else {
-            PGBENCH_SCRIPT
-        },
+        &script,
         concurrency,
         pgbench_seconds,
     )
     .await
     .context("pgbench")?;
+    let events_per_second = ceiling.tps * events_per_tx as f64;
     admin.close().await;
     drop(gateway);
     drop(billing);
@@ -350,10 +308,9 @@ async fn run(
         per(driver_cpu),
     );
     println!(
-        "pgbench, billing's transaction for a subscription event, same database, {concurrency} clients, {pgbench_seconds}s: {:.0} tps | postgres CPU {:.3} ms/tx | ingest/ceiling {:.2}",
-        ceiling.tps,
-        ceiling.postgres_ms_per_tx,
-        rate / ceiling.tps,
+        "pgbench, billing's statements for a subscription event ({shape}: {events_per_tx} per transaction), same database, {concurrency} clients, {pgbench_seconds}s: {events_per_second:.0} events/s | postgres CPU {:.3} ms/event | ingest/ceiling {:.2}",
+        ceiling.postgres_ms_per_tx / events_per_tx as f64,
+        rate / events_per_second,
     );
     ensure!(
         acknowledged == total && claimed == i64::try_from(unique)? && wrong == 0,

@@ -22,7 +22,7 @@ use crate::{
         Billing, access::Access, checkout::Checkout, entitle::Entitlements, reconcile::Reconciler,
     },
     stripe::StripeApi,
-    webhook::{Inbox, rejections::RejectionTally},
+    webhook::{Inbox, group_commit::GroupCommit, rejections::RejectionTally, write::Writer},
 };
 
 /// The billing service, bound and ready to run.
@@ -64,6 +64,10 @@ impl Application {
             connect_secrets: config.stripe_connect_webhook_secrets.clone(),
             stripe: stripe.clone(),
             rejections: RejectionTally::default(),
+            group: GroupCommit::start(&Writer {
+                pool: pool.clone(),
+                stripe: stripe.clone(),
+            }),
         };
         let rejections = inbox.rejections.clone();
         let tenancy = Tenancy::new(config.tenant_provisioning_service_addr.as_deref())?;

@@ -5,6 +5,7 @@
 #![allow(dead_code, reason = "each bench uses a part")]
 
 pub(crate) mod in_process;
+pub(crate) mod ingest_pgbench;
 pub(crate) mod users;
 
 use std::{

@@ -50,7 +50,7 @@ pub(crate) async fn get(
 }
 
 /// Applies a change: bumps the version when anything changed and, when the state changed, writes the
-/// lifecycle event for tenancy to the outbox. Returns the row after the change.
+/// lifecycle event for tenancy to the outbox in the same statement. Returns the row after the change.
 pub(crate) async fn apply(
     tx: &mut Tx<'_>,
     change: &Change<'_>,
@@ -76,14 +76,34 @@ pub(crate) async fn apply(
         return Ok(row);
     }
     let version = current.map_or(1, |row| row.version + 1);
-    let row: EntitlementRow = sqlx::query_as(
-        "insert into entitlements (tenant_id, state, source, plan_id, trial_ends_at, ends_at, version,
-             updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, now())
-         on conflict (tenant_id) do update set state = excluded.state, source = excluded.source,
-             plan_id = excluded.plan_id, trial_ends_at = excluded.trial_ends_at,
-             ends_at = excluded.ends_at, version = excluded.version, updated_at = now()
-         returning tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at",
+    // The lifecycle event for tenancy, when the state changed, is written by the same statement.
+    let lifecycle = state_changed
+        .then(|| change.state.transition())
+        .flatten()
+        .map(|transition| outbox::LifecycleEvent {
+            tenant_id: change.tenant_id,
+            transition,
+            billing_version: version,
+            occurred_at: change.occurred_at,
+            plan_id: change.plan_id,
+            stripe_event_id: change.stripe_event_id.map(str::to_owned),
+            reason: change.reason.to_owned(),
+        })
+        .map(|event| serde_json::to_value(event).map_err(|e| sqlx::Error::Encode(e.into())))
+        .transpose()?;
+    sqlx::query_as(
+        "with written as (
+             insert into entitlements (tenant_id, state, source, plan_id, trial_ends_at, ends_at,
+                 version, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, now())
+             on conflict (tenant_id) do update set state = excluded.state, source = excluded.source,
+                 plan_id = excluded.plan_id, trial_ends_at = excluded.trial_ends_at,
+                 ends_at = excluded.ends_at, version = excluded.version, updated_at = now()
+             returning tenant_id, state, source, plan_id, trial_ends_at, ends_at, version, updated_at),
+         relayed as (
+             insert into outbox (id, topic, tenant_id, payload)
+             select $8, $9, $1, $10 where $10::jsonb is not null)
+         select * from written",
     )
     .bind(change.tenant_id)
     .bind(change.state.as_str())
@@ -92,21 +112,11 @@ pub(crate) async fn apply(
     .bind(change.trial_ends_at)
     .bind(change.ends_at)
     .bind(version)
+    .bind(Uuid::now_v7())
+    .bind(outbox::Topic::Tenancy.as_str())
+    .bind(lifecycle)
     .fetch_one(&mut **tx)
-    .await?;
-    if let (true, Some(transition)) = (state_changed, change.state.transition()) {
-        let payload = outbox::LifecycleEvent {
-            tenant_id: change.tenant_id,
-            transition,
-            billing_version: version,
-            occurred_at: change.occurred_at,
-            plan_id: change.plan_id,
-            stripe_event_id: change.stripe_event_id.map(str::to_owned),
-            reason: change.reason.to_owned(),
-        };
-        outbox::insert(tx, outbox::Topic::Tenancy, Some(change.tenant_id), &payload).await?;
-    }
-    Ok(row)
+    .await
 }
 
 /// Tenants whose entitlement has not changed since `before` (`only`: just that one), oldest first, at

@@ -37,21 +37,16 @@ pub(crate) struct NewDelivery<'a> {
     pub(crate) connect: bool,
 }
 
-/// Stores a raw delivery with its outcome — inside the claiming transaction, or on its own after a
-/// failure rolled that back. `correct_claim`: the outcome to set on the event's claim in the same
-/// statement (the claim is written as `applied`; ignored and stale correct it), saving a round trip.
-pub(crate) async fn record_delivery(
+/// Stores a failed delivery with its error, on its own after the failure rolled back its
+/// transaction.
+pub(crate) async fn record_failure(
     executor: impl sqlx::PgExecutor<'_>,
     delivery: &NewDelivery<'_>,
-    outcome: &str,
-    error: Option<&str>,
-    correct_claim: Option<&str>,
+    error: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "with corrected as (
-             update stripe_events set outcome = $9 where event_id = $2 and $9::text is not null)
-         insert into stripe_deliveries (id, event_id, event_type, headers, payload, connect, outcome, error)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "insert into stripe_deliveries (id, event_id, event_type, headers, payload, connect, outcome, error)
+         values ($1, $2, $3, $4, $5, $6, 'failed', $7)",
     )
     .bind(Uuid::now_v7())
     .bind(delivery.event_id)
@@ -59,34 +54,60 @@ pub(crate) async fn record_delivery(
     .bind(Json(delivery.headers))
     .bind(delivery.payload)
     .bind(delivery.connect)
-    .bind(outcome)
     .bind(error)
-    .bind(correct_claim)
     .execute(executor)
     .await?;
     Ok(())
 }
 
-/// For an event type billing does nothing with: the claim (as `ignored`) and the delivery's log row
-/// in one autocommitted statement. `false`: an earlier delivery holds the claim (a concurrent claimer
-/// is waited for, as in [`claim`]) and this one is logged as `duplicate`.
-pub(crate) async fn claim_ignored(
-    pool: &PgPool,
+/// How [`claim_and_log`] claims an event.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ClaimAs<'a> {
+    /// A type billing acts on, inside the handler's transaction: claimed as `applied` (corrected by
+    /// [`correct_outcome`] when the handler decides otherwise) and, when it names one, under the
+    /// subscription's lock ([`super::subscriptions::lock`]), so the handler's next statement reads
+    /// the subscription under it.
+    Applied { lock: Option<&'a str> },
+    /// A type billing does nothing with: claimed as `ignored` (autocommitted, or in a group's
+    /// transaction).
+    Ignored,
+}
+
+/// In one statement: claims the event, stores the raw delivery under `delivery_id` — with the
+/// claim's outcome, or `duplicate` when an earlier delivery holds the claim (a concurrent claimer is
+/// waited for, so exactly one claims) — and takes the lock [`ClaimAs::Applied`] names. Returns
+/// whether this delivery claimed the event. `received_at` is the statement's clock, so the
+/// deliveries of one group transaction keep their order.
+pub(crate) async fn claim_and_log(
+    executor: impl sqlx::PgExecutor<'_>,
+    delivery_id: Uuid,
     delivery: &NewDelivery<'_>,
     created: DateTime<Utc>,
     account_id: Option<&str>,
+    claim: ClaimAs<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let outcome: String = sqlx::query_scalar(
+    let (outcome, lock) = match claim {
+        ClaimAs::Applied { lock } => ("applied", lock),
+        ClaimAs::Ignored => ("ignored", None),
+    };
+    let logged: String = sqlx::query_scalar(
         "with claimed as (
              insert into stripe_events (event_id, event_type, created, account_id, outcome)
-             values ($2, $3, $7, $8, 'ignored') on conflict (event_id) do nothing
-             returning event_id)
-         insert into stripe_deliveries (id, event_id, event_type, headers, payload, connect, outcome)
-         select $1, $2, $3, $4, $5, $6,
-                case when exists (select 1 from claimed) then 'ignored' else 'duplicate' end
-         returning outcome",
+             values ($2, $3, $7, $8, $10) on conflict (event_id) do nothing
+             returning event_id),
+         logged as (
+             insert into stripe_deliveries
+                 (id, event_id, event_type, headers, payload, connect, outcome, received_at)
+             select $1, $2, $3, $4, $5, $6,
+                    case when exists (select 1 from claimed) then $10 else 'duplicate' end,
+                    clock_timestamp()
+             returning outcome)
+         select logged.outcome from logged
+         left join lateral (
+             select pg_advisory_xact_lock(hashtextextended($9, 0))::text as locked
+             where $9::text is not null and logged.outcome <> 'duplicate') lock on true",
     )
-    .bind(Uuid::now_v7())
+    .bind(delivery_id)
     .bind(delivery.event_id)
     .bind(delivery.event_type)
     .bind(Json(delivery.headers))
@@ -94,9 +115,31 @@ pub(crate) async fn claim_ignored(
     .bind(delivery.connect)
     .bind(created)
     .bind(account_id)
-    .fetch_one(pool)
+    .bind(lock)
+    .bind(outcome)
+    .fetch_one(executor)
     .await?;
-    Ok(outcome == "ignored")
+    Ok(logged != "duplicate")
+}
+
+/// Corrects a claim and its delivery's log row written as `applied` by [`claim_and_log`] when the
+/// handler decided otherwise (`stale`, `ignored`), in one statement.
+pub(crate) async fn correct_outcome(
+    tx: &mut Tx<'_>,
+    event_id: &str,
+    delivery_id: Uuid,
+    outcome: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "with corrected as (update stripe_events set outcome = $3 where event_id = $1)
+         update stripe_deliveries set outcome = $3 where id = $2",
+    )
+    .bind(event_id)
+    .bind(delivery_id)
+    .bind(outcome)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Claims an event id inside the handler's transaction. `false`: an earlier delivery holds it (this

@@ -59,21 +59,53 @@ pub(crate) async fn get(
     .await
 }
 
-/// Writes the mirror row (insert or replace).
-pub(crate) async fn put(tx: &mut Tx<'_>, row: &SubscriptionRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into subscriptions (stripe_subscription_id, tenant_id, stripe_customer_id, status,
-             stripe_price_id, plan_id, seats, current_period_end, trial_end, cancel_at_period_end,
-             last_event_created, last_event_id, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
-         on conflict (stripe_subscription_id) do update set
-             tenant_id = excluded.tenant_id, stripe_customer_id = excluded.stripe_customer_id,
-             status = excluded.status, stripe_price_id = excluded.stripe_price_id,
-             plan_id = excluded.plan_id, seats = excluded.seats,
-             current_period_end = excluded.current_period_end, trial_end = excluded.trial_end,
-             cancel_at_period_end = excluded.cancel_at_period_end,
-             last_event_created = excluded.last_event_created, last_event_id = excluded.last_event_id,
-             updated_at = now()",
+/// Where [`put`] takes the row's plan from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PlanSource {
+    /// The row's `plan_id` as it is.
+    Row,
+    /// `metadata.plan_id` when it names a known plan (metadata may carry a stale one), else the plan
+    /// sold at the row's price, else the row's `plan_id`.
+    Resolve { metadata_plan: Option<Uuid> },
+}
+
+/// Writes the mirror row (insert or replace), with its plan from `plan`, and — when it has a tenant —
+/// takes the tenant's lock (`pg_advisory_xact_lock` on `tenant:<id>`, until the transaction ends), in
+/// one statement. That lock serialises entitlement decisions for one tenant, so two events for two of
+/// its subscriptions each see the other's committed state: the caller reads the tenant's
+/// subscriptions in a later statement, under it. Returns the plan written.
+pub(crate) async fn put(
+    tx: &mut Tx<'_>,
+    row: &SubscriptionRow,
+    plan: PlanSource,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let (resolve, metadata_plan) = match plan {
+        PlanSource::Row => (false, None),
+        PlanSource::Resolve { metadata_plan } => (true, metadata_plan),
+    };
+    sqlx::query_scalar(
+        "with written as (
+             insert into subscriptions (stripe_subscription_id, tenant_id, stripe_customer_id, status,
+                 stripe_price_id, plan_id, seats, current_period_end, trial_end, cancel_at_period_end,
+                 last_event_created, last_event_id, updated_at)
+             values ($1, $2, $3, $4, $5,
+                 case when $13 then coalesce((select id from plans where id = $14),
+                                             (select id from plans where stripe_price_id = $5), $6)
+                      else $6 end,
+                 $7, $8, $9, $10, $11, $12, now())
+             on conflict (stripe_subscription_id) do update set
+                 tenant_id = excluded.tenant_id, stripe_customer_id = excluded.stripe_customer_id,
+                 status = excluded.status, stripe_price_id = excluded.stripe_price_id,
+                 plan_id = excluded.plan_id, seats = excluded.seats,
+                 current_period_end = excluded.current_period_end, trial_end = excluded.trial_end,
+                 cancel_at_period_end = excluded.cancel_at_period_end,
+                 last_event_created = excluded.last_event_created, last_event_id = excluded.last_event_id,
+                 updated_at = now()
+             returning plan_id)
+         select written.plan_id from written
+         left join lateral (
+             select pg_advisory_xact_lock(hashtextextended('tenant:' || $2::text, 0))::text as locked
+             where $2::uuid is not null) lock on true",
     )
     .bind(&row.stripe_subscription_id)
     .bind(row.tenant_id)
@@ -87,28 +119,10 @@ pub(crate) async fn put(tx: &mut Tx<'_>, row: &SubscriptionRow) -> Result<(), sq
     .bind(row.cancel_at_period_end)
     .bind(row.last_event_created)
     .bind(&row.last_event_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// The plan sold at a Stripe price.
-pub(crate) async fn plan_for_price(
-    tx: &mut Tx<'_>,
-    price_id: &str,
-) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("select id from plans where stripe_price_id = $1")
-        .bind(price_id)
-        .fetch_optional(&mut **tx)
-        .await
-}
-
-/// Whether a plan id exists (metadata may carry a stale one).
-pub(crate) async fn plan_exists(tx: &mut Tx<'_>, plan_id: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("select exists (select 1 from plans where id = $1)")
-        .bind(plan_id)
-        .fetch_one(&mut **tx)
-        .await
+    .bind(resolve)
+    .bind(metadata_plan)
+    .fetch_one(&mut **tx)
+    .await
 }
 
 /// The tenant a Stripe customer belongs to.
@@ -169,16 +183,6 @@ pub(crate) async fn governing_for_tenant(
             row.last_event_created,
         )
     }))
-}
-
-/// Serialises entitlement decisions for one tenant until the transaction ends, so two events for two
-/// of its subscriptions each see the other's committed state.
-pub(crate) async fn lock_tenant(tx: &mut Tx<'_>, tenant_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended('tenant:' || $1::text, 0))")
-        .bind(tenant_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 /// The tenant's Stripe customer, if it has one.

@@ -42,6 +42,23 @@ impl StripeEvent {
         DateTime::from_timestamp(self.created, 0).unwrap_or_default()
     }
 
+    /// The subscription the event concerns, read from the raw object without deserializing it: a
+    /// subscription's own id; an invoice's or Checkout session's `subscription` (bare or expanded),
+    /// or a newer invoice's `parent.subscription_details.subscription`.
+    pub(crate) fn subscription_id(&self) -> Option<&str> {
+        let object = &self.data.object;
+        if self.kind.starts_with("customer.subscription.") {
+            return object.get("id")?.as_str();
+        }
+        match object.get("subscription") {
+            Some(Value::String(id)) => Some(id),
+            Some(Value::Null) | None => object
+                .pointer("/parent/subscription_details/subscription")?
+                .as_str(),
+            Some(expanded) => expanded.get("id")?.as_str(),
+        }
+    }
+
     /// The data object as `T`, read from the parsed tree in place (the payload is parsed once, and
     /// the object is not cloned to be read).
     pub(crate) fn object<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {

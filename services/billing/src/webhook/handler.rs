@@ -15,7 +15,7 @@ use crate::{
         self, Tx,
         entitlements::Change,
         outbox::{self, AccountUpdate, Topic},
-        subscriptions::SubscriptionRow,
+        subscriptions::{PlanSource, SubscriptionRow},
     },
     stripe::StripeApi,
 };
@@ -84,23 +84,37 @@ pub(super) fn acts_on(event_type: &str, connect: bool) -> bool {
     action(event_type, connect).is_some()
 }
 
-/// Applies the event inside the claiming transaction.
+/// Applies the event inside the claiming transaction. `held`: the subscription whose lock the
+/// transaction already holds (taken with the claim), so it is not asked for again.
 pub(super) async fn handle(
     tx: &mut Tx<'_>,
     stripe: Option<&StripeApi>,
     event: &StripeEvent,
     connect: bool,
+    held: Option<&str>,
 ) -> Result<Outcome, BillingError> {
     match action(&event.kind, connect) {
-        Some(Action::Checkout) => checkout_completed(tx, event).await,
+        Some(Action::Checkout) => checkout_completed(tx, event, held).await,
         Some(Action::Subscription) => {
             let object: SubscriptionObject = event.object().map_err(bad_object)?;
-            subscription_changed(tx, stripe, event, object).await
+            subscription_changed(tx, stripe, event, object, held).await
         }
-        Some(Action::Invoice) => invoice(tx, event).await,
+        Some(Action::Invoice) => invoice(tx, event, held).await,
         Some(Action::Account) => account_updated(tx, event).await,
         None => Ok(Outcome::Ignored),
     }
+}
+
+/// Takes the subscription's lock ([`store::subscriptions::lock`]) unless `held` is that lock.
+async fn lock_subscription(
+    tx: &mut Tx<'_>,
+    held: Option<&str>,
+    subscription_id: &str,
+) -> Result<(), sqlx::Error> {
+    if held == Some(subscription_id) {
+        return Ok(());
+    }
+    store::subscriptions::lock(tx, subscription_id).await
 }
 
 fn tenant_from(metadata: &std::collections::HashMap<String, String>) -> Option<Uuid> {
@@ -116,8 +130,9 @@ async fn subscription_changed(
     stripe: Option<&StripeApi>,
     event: &StripeEvent,
     mut object: SubscriptionObject,
+    held: Option<&str>,
 ) -> Result<Outcome, BillingError> {
-    store::subscriptions::lock(tx, &object.id).await?;
+    lock_subscription(tx, held, &object.id).await?;
     let existing = store::subscriptions::get(tx, &object.id).await?;
     if let Some(row) = existing.as_ref().filter(|row| !row.is_provisional()) {
         if event.created_at() < row.last_event_created {
@@ -180,15 +195,13 @@ pub(crate) async fn mirror(
     {
         tenant_id = store::subscriptions::tenant_for_customer(tx, customer).await?;
     }
-    let price_id = object.price_id();
-    let plan_id = plan_of(tx, &object.metadata, price_id.as_deref()).await?;
-    let row = SubscriptionRow {
+    let mut row = SubscriptionRow {
         stripe_subscription_id: object.id.clone(),
         tenant_id,
         stripe_customer_id: customer,
         status: object.status.as_str().to_owned(),
-        stripe_price_id: price_id,
-        plan_id: plan_id.or(existing.and_then(|r| r.plan_id)),
+        stripe_price_id: object.price_id(),
+        plan_id: existing.and_then(|r| r.plan_id),
         seats: object.seats(),
         current_period_end: object.period_end(),
         trial_end: object.trial_end_at(),
@@ -196,35 +209,27 @@ pub(crate) async fn mirror(
         last_event_created: cause.created,
         last_event_id: cause.event_id.to_owned(),
     };
-    store::subscriptions::put(tx, &row).await?;
+    row.plan_id = store::subscriptions::put(tx, &row, plan_source(&object.metadata)).await?;
     let before = existing.and_then(|r| SubscriptionStatus::parse(&r.status));
     crate::funnel::subscription_moved(tx, &row, before, object.status).await?;
     entitle(tx, cause, &row, object.status).await
 }
 
-/// The plan: `metadata.plan_id` when it names a known plan, else the one sold at the price.
-async fn plan_of(
-    tx: &mut Tx<'_>,
-    metadata: &std::collections::HashMap<String, String>,
-    price_id: Option<&str>,
-) -> Result<Option<Uuid>, BillingError> {
-    if let Some(id) = metadata
-        .get("plan_id")
-        .and_then(|id| Uuid::parse_str(id).ok())
-        && store::subscriptions::plan_exists(tx, id).await?
-    {
-        return Ok(Some(id));
-    }
-    match price_id {
-        Some(price) => Ok(store::subscriptions::plan_for_price(tx, price).await?),
-        None => Ok(None),
+/// The plan: `metadata.plan_id` when it names a known plan, else the one sold at the price (else the
+/// row's own), resolved in the mirror write's statement.
+fn plan_source(metadata: &std::collections::HashMap<String, String>) -> PlanSource {
+    PlanSource::Resolve {
+        metadata_plan: metadata
+            .get("plan_id")
+            .and_then(|id| Uuid::parse_str(id).ok()),
     }
 }
 
 /// Moves the tenant's entitlement to what its subscriptions mean (outbox row on change). A tenant may
 /// have several (an upgrade through a second Checkout, an old one lapsing): the governing one decides,
 /// so a late event for a lapsed subscription never cancels a live one. A subscription that never went
-/// live does not end an active trial or grant that did not come from Stripe.
+/// live does not end an active trial or grant that did not come from Stripe. The caller has written
+/// `row` with [`store::subscriptions::put`], which took the tenant's lock.
 async fn entitle(
     tx: &mut Tx<'_>,
     cause: &Cause<'_>,
@@ -236,7 +241,6 @@ async fn entitle(
             "subscription maps to no tenant; mirrored only");
         return Ok(());
     };
-    store::subscriptions::lock_tenant(tx, tenant_id).await?;
     let governing = store::subscriptions::governing_for_tenant(&mut **tx, tenant_id).await?;
     let (row, status) = match governing {
         Some(other) if other.stripe_subscription_id != row.stripe_subscription_id => {
@@ -279,7 +283,11 @@ async fn entitle(
 /// subscription's events first, but they may arrive after, and are then older than the checkout).
 /// So it is versioned older than any event ([`SubscriptionRow::PROVISIONAL`]) and the first
 /// subscription event replaces it whatever its `created`.
-async fn checkout_completed(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, BillingError> {
+async fn checkout_completed(
+    tx: &mut Tx<'_>,
+    event: &StripeEvent,
+    held: Option<&str>,
+) -> Result<Outcome, BillingError> {
     let session: CheckoutSessionObject = event.object().map_err(bad_object)?;
     let tenant_id = session
         .client_reference_id
@@ -298,7 +306,7 @@ async fn checkout_completed(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outc
     let Some(subscription) = &session.subscription else {
         return Ok(Outcome::Applied);
     };
-    store::subscriptions::lock(tx, subscription.id()).await?;
+    lock_subscription(tx, held, subscription.id()).await?;
     if store::subscriptions::get(tx, subscription.id())
         .await?
         .is_some()
@@ -311,14 +319,13 @@ async fn checkout_completed(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outc
         Some("no_payment_required") => SubscriptionStatus::Trialing,
         _ => SubscriptionStatus::Incomplete,
     };
-    let plan_id = plan_of(tx, &session.metadata, None).await?;
-    let row = SubscriptionRow {
+    let mut row = SubscriptionRow {
         stripe_subscription_id: subscription.id().to_owned(),
         tenant_id: Some(tenant_id),
         stripe_customer_id: session.customer.as_ref().map(|c| c.id().to_owned()),
         status: status.as_str().to_owned(),
         stripe_price_id: None,
-        plan_id,
+        plan_id: None,
         seats: 0,
         current_period_end: None,
         trial_end: None,
@@ -326,7 +333,7 @@ async fn checkout_completed(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outc
         last_event_created: SubscriptionRow::PROVISIONAL,
         last_event_id: event.id.clone(),
     };
-    store::subscriptions::put(tx, &row).await?;
+    row.plan_id = store::subscriptions::put(tx, &row, plan_source(&session.metadata)).await?;
     crate::funnel::subscription_moved(tx, &row, None, status).await?;
     entitle(tx, &Cause::of(event), &row, status).await?;
     Ok(Outcome::Applied)
@@ -335,12 +342,16 @@ async fn checkout_completed(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outc
 /// Invoices move a mirrored subscription only when strictly newer than what it shows: a failed
 /// renewal marks an active one past due, a paid invoice clears past due. The subscription events that
 /// Stripe sends alongside carry the full state.
-async fn invoice(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, BillingError> {
+async fn invoice(
+    tx: &mut Tx<'_>,
+    event: &StripeEvent,
+    held: Option<&str>,
+) -> Result<Outcome, BillingError> {
     let invoice: InvoiceObject = event.object().map_err(bad_object)?;
     let Some(subscription_id) = invoice.subscription_id() else {
         return Ok(Outcome::Ignored);
     };
-    store::subscriptions::lock(tx, &subscription_id).await?;
+    lock_subscription(tx, held, &subscription_id).await?;
     let Some(mut row) = store::subscriptions::get(tx, &subscription_id).await? else {
         return Ok(Outcome::Ignored);
     };
@@ -361,7 +372,7 @@ async fn invoice(tx: &mut Tx<'_>, event: &StripeEvent) -> Result<Outcome, Billin
         row.last_event_created = event.created_at();
         row.last_event_id = event.id.clone();
     }
-    store::subscriptions::put(tx, &row).await?;
+    store::subscriptions::put(tx, &row, PlanSource::Row).await?;
     crate::funnel::subscription_moved(tx, &row, current, next).await?;
     entitle(tx, &Cause::of(event), &row, next).await?;
     Ok(Outcome::Applied)

@@ -1,23 +1,22 @@
-//! Stripe webhook ingest: verify, then one transaction per delivery that claims the event id, runs
-//! the handler and stores the raw delivery with its outcome, so the acknowledgement waits for a
-//! single durable commit. A duplicate changes nothing but its own log row. A failing handler rolls
-//! back (the claim included) so Stripe's retry applies it later; the raw delivery and its failure are
-//! then stored in a second, one-statement transaction — on that path only.
+//! Stripe webhook ingest: verify, then write the delivery — claim the event id, run the handler and
+//! store the raw delivery with its outcome — in a transaction shared with the deliveries that arrive
+//! at the same time ([`group_commit`]), so the acknowledgement waits for one durable commit. A
+//! duplicate changes nothing but its own log row. A failing handler rolls back (the claim included)
+//! so Stripe's retry applies it later; the raw delivery and its failure are then stored in a second,
+//! one-statement transaction — on that path only ([`write`]).
 
 pub(crate) mod event;
+pub(crate) mod group_commit;
 pub(crate) mod handler;
 pub(crate) mod rejections;
 pub(crate) mod verify;
+pub(crate) mod write;
 
 use std::collections::BTreeMap;
 
 use sqlx::PgPool;
 
-use crate::{
-    error::BillingError,
-    store::{self, inbox::NewDelivery},
-    stripe::StripeApi,
-};
+use crate::{error::BillingError, store, stripe::StripeApi};
 use event::StripeEvent;
 pub(crate) use handler::Outcome;
 
@@ -30,6 +29,8 @@ pub(crate) struct Inbox {
     pub(crate) stripe: Option<StripeApi>,
     /// Refused deliveries, counted in memory and flushed in the background.
     pub(crate) rejections: rejections::RejectionTally,
+    /// Where verified deliveries are written.
+    pub(crate) group: group_commit::GroupCommit,
 }
 
 /// One delivery as the gateway received it.
@@ -104,84 +105,18 @@ impl Inbox {
             "stripe-signature".to_owned(),
             std::mem::take(&mut delivery.signature),
         );
-        let record = NewDelivery {
-            event_id: &event.id,
-            event_type: &event.kind,
-            headers: &delivery.headers,
-            payload: &delivery.payload,
-            connect: delivery.connect,
-        };
-        let applied = if handler::acts_on(&event.kind, delivery.connect) {
-            self.apply_delivery(&event, &record).await
-        } else {
-            // Nothing to do but claim and log: one statement, no explicit transaction.
-            store::inbox::claim_ignored(
-                &self.pool,
-                &record,
-                event.created_at(),
-                event.account.as_deref(),
-            )
-            .await
-            .map(|claimed| {
-                if claimed {
-                    Outcome::Ignored
-                } else {
-                    Outcome::Duplicate
-                }
-            })
-            .map_err(BillingError::from)
-        };
-        match applied {
-            Ok(outcome) => {
-                count_delivery(delivery.connect, &event.kind, outcome.as_str());
+        let connect = delivery.connect;
+        let kind = event.kind.clone();
+        match self.group.write(event, delivery).await {
+            Ok((event, outcome)) => {
+                count_delivery(connect, &event.kind, outcome.as_str());
                 Ok((event, outcome))
             }
             Err(error) => {
-                count_delivery(delivery.connect, &event.kind, "failed");
-                let summary = error.to_string();
-                // The second transaction, on the failure path only: the delivery and why it failed.
-                // Not tried when no connection could be had at all (it would wait out the pool's
-                // timeout a second time); then, as when the log itself fails, Stripe's retry is the
-                // record.
-                if no_connection(&error) {
-                    return Err(error);
-                }
-                if let Err(log_error) = store::inbox::record_delivery(
-                    &self.pool,
-                    &record,
-                    "failed",
-                    Some(&summary),
-                    None,
-                )
-                .await
-                {
-                    tracing::warn!(stripe.event_id = %event.id, error = %log_error,
-                        "a failed delivery could not be logged");
-                }
+                count_delivery(connect, &kind, "failed");
                 Err(error)
             }
         }
-    }
-
-    /// The claim, the handler and the delivery's log row, in one transaction.
-    async fn apply_delivery(
-        &self,
-        event: &StripeEvent,
-        record: &NewDelivery<'_>,
-    ) -> Result<Outcome, BillingError> {
-        let mut tx = self.pool.begin().await?;
-        let claimed = claim(&mut tx, event).await?;
-        let outcome = if claimed {
-            handler::handle(&mut tx, self.stripe.as_ref(), event, record.connect).await?
-        } else {
-            Outcome::Duplicate
-        };
-        // The claim was written as `applied`; the log row's statement corrects it when it was not.
-        let correct_claim = (claimed && outcome != Outcome::Applied).then_some(outcome.as_str());
-        store::inbox::record_delivery(&mut *tx, record, outcome.as_str(), None, correct_claim)
-            .await?;
-        tx.commit().await?;
-        Ok(outcome)
     }
 
     /// Runs a stored event through the handler again (no signature check: it was verified on receipt).
@@ -202,7 +137,7 @@ impl Inbox {
     async fn apply(&self, event: &StripeEvent, connect: bool) -> Result<Outcome, BillingError> {
         let mut tx = self.pool.begin().await?;
         claim(&mut tx, event).await?;
-        let outcome = handler::handle(&mut tx, self.stripe.as_ref(), event, connect).await?;
+        let outcome = handler::handle(&mut tx, self.stripe.as_ref(), event, connect, None).await?;
         store::inbox::set_event_outcome(&mut tx, &event.id, outcome.as_str()).await?;
         tx.commit().await?;
         Ok(outcome)

@@ -98,14 +98,20 @@ impl KeySet {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
             .map_err(|e| Rejected::Invalid(e.to_string()))?
             .claims;
-        if claims.exp <= now {
-            return Err(Rejected::Expired);
-        }
-        if claims.nbf > now + NBF_LEEWAY_SECONDS {
-            return Err(Rejected::NotYetValid);
-        }
+        check_times(&claims, now)?;
         Ok(claims)
     }
+}
+
+/// Whether signed claims are within their validity window at `now` (Unix seconds, the gateway's clock).
+pub(crate) fn check_times(claims: &AccessClaims, now: i64) -> Result<(), Rejected> {
+    if claims.exp <= now {
+        return Err(Rejected::Expired);
+    }
+    if claims.nbf > now + NBF_LEEWAY_SECONDS {
+        return Err(Rejected::NotYetValid);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

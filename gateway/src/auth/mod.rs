@@ -13,6 +13,7 @@
 pub(crate) mod cookies;
 mod keys;
 mod refresh;
+mod verified;
 mod verifier;
 
 use axum::extract::FromRequestParts;

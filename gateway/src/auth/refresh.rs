@@ -9,7 +9,12 @@
 
 use std::time::Duration;
 
-use super::keys::KeySet;
+use onramp_kit::auth::AccessClaims;
+
+use super::{
+    keys::{KeySet, Rejected},
+    verified::VerifiedTokens,
+};
 
 /// The shortest time between two fetches triggered by unknown kids, so random kids cannot hammer
 /// identity.
@@ -40,6 +45,8 @@ pub(super) struct KeyCache {
     max_age_ms: i64,
     failures: u32,
     retry_at_ms: i64,
+    /// Tokens verified with `keys`; dropped with them.
+    verified: VerifiedTokens,
 }
 
 fn millis(duration: Duration) -> i64 {
@@ -74,8 +81,32 @@ impl KeyCache {
         Plan::Fetch
     }
 
+    /// The claims of a token verified earlier, re-checked against `now_ms`, while the key that signed
+    /// it is in a fresh set; `None` when it has to be verified (again).
+    pub(super) fn verified_claims(
+        &mut self,
+        token: &str,
+        now_ms: i64,
+    ) -> Option<Result<AccessClaims, Rejected>> {
+        let kid = self.verified.kid(token)?;
+        let keys = self.keys.as_ref()?;
+        let fresh = now_ms.saturating_sub(self.fetched_at_ms) < self.max_age_ms;
+        if !fresh || !keys.has(kid) {
+            return None;
+        }
+        self.verified.claims(token, now_ms.div_euclid(1000))
+    }
+
+    /// Remembers a token that verified with the key `kid`.
+    pub(super) fn remember(&mut self, token: &str, kid: &str, claims: &AccessClaims, now_ms: i64) {
+        self.verified
+            .remember(token, kid, claims, now_ms.div_euclid(1000));
+    }
+
     /// A fetch succeeded.
     pub(super) fn fetched(&mut self, keys: KeySet, max_age: Duration, now_ms: i64) {
+        // A new set may have dropped a key: every token verifies again against it.
+        self.verified.clear();
         self.keys = Some(keys);
         self.fetched_at_ms = now_ms;
         self.max_age_ms = millis(max_age);
@@ -161,5 +192,52 @@ mod tests {
         let mut cache = KeyCache::default();
         assert!(cache.failed("k1", 0).is_none());
         assert_eq!(show(cache.plan("k1", 10)), "unavailable 990ms");
+    }
+
+    fn claims(exp: i64) -> AccessClaims {
+        AccessClaims {
+            iss: "onramp-identity".into(),
+            aud: "onramp-api".into(),
+            sub: "0191c6d2-0000-7000-8000-000000000001".into(),
+            iat: 0,
+            nbf: 0,
+            exp,
+            jti: "j".into(),
+            sid: "s".into(),
+            email_verified: true,
+            evg: None,
+        }
+    }
+
+    #[test]
+    fn a_remembered_token_is_refused_at_its_exp() {
+        let mut cache = KeyCache::default();
+        cache.fetched(set("k1"), MAX_AGE, 0);
+        cache.remember("t", "k1", &claims(100), 0);
+        assert_eq!(cache.verified_claims("t", 99_999), Some(Ok(claims(100))));
+        assert_eq!(
+            cache.verified_claims("t", 100_000),
+            Some(Err(Rejected::Expired))
+        );
+        // Forgotten once refused: the next request takes the full check, which refuses it too.
+        assert_eq!(cache.verified_claims("t", 100_000), None);
+    }
+
+    #[test]
+    fn remembered_tokens_are_not_served_after_the_keys_change_or_go_stale() {
+        let mut cache = KeyCache::default();
+        cache.fetched(set("k1"), MAX_AGE, 0);
+        cache.remember("t", "k1", &claims(10_000), 0);
+        assert!(cache.verified_claims("t", 1).is_some());
+        // k1 rotated out: the token is verified again (and refused: unknown kid).
+        cache.fetched(set("k2"), MAX_AGE, 2);
+        assert_eq!(cache.verified_claims("t", 3), None);
+        // Remembered under a kid the new set lacks (a verification racing the refetch): not served.
+        cache.remember("t", "k1", &claims(10_000), 3);
+        assert_eq!(cache.verified_claims("t", 4), None);
+        // Stale keys: verified again, so a refetch happens.
+        cache.remember("u", "k2", &claims(10_000), 4);
+        assert!(cache.verified_claims("u", 5).is_some());
+        assert_eq!(cache.verified_claims("u", 2 + 300_000), None);
     }
 }

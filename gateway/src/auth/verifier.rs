@@ -55,10 +55,19 @@ impl Verifier {
 
     /// The claims of a valid access token.
     pub(crate) async fn verify(&self, token: &str) -> Result<AccessClaims, VerifyError> {
+        let now = self.clock.now();
+        // A token verified earlier with a still-fresh key skips the signature check; its times
+        // are checked again.
+        if let Some(known) = self.cache().verified_claims(token, now.timestamp_millis()) {
+            return Ok(known?);
+        }
         // Cheap checks first: a token with a forbidden algorithm never causes a fetch.
         let kid = KeySet::kid_of(token)?;
         let keys = self.keys_for(&kid).await?;
-        Ok(keys.verify(token, &self.audience, self.clock.now().timestamp())?)
+        let claims = keys.verify(token, &self.audience, now.timestamp())?;
+        self.cache()
+            .remember(token, &kid, &claims, now.timestamp_millis());
+        Ok(claims)
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, KeyCache> {

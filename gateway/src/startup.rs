@@ -37,7 +37,7 @@ impl Application {
     /// Binds the HTTP listener and prepares (lazy) channels to every service.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let state = AppState {
-            peers: Peers::connect(&config)?,
+            peers: std::sync::Arc::new(Peers::connect(&config)?),
             readiness_timeout: config.readiness_timeout,
         };
         let verifier = Verifier::new(

@@ -56,7 +56,7 @@ impl Who for AuthUserAllowUnverified {
 /// client IP from the trusted proxy, the user agent and request id) and the peers to call.
 #[derive(Debug)]
 pub(crate) struct Caller<W = Anyone> {
-    peers: Peers,
+    peers: std::sync::Arc<Peers>,
     caller: common::Caller,
     who: PhantomData<W>,
 }

@@ -2,7 +2,7 @@
 //! OpenAPI entry: [`api_routes`] lists every handler once, in `routes!`, and [`api_doc`] reads the
 //! same router the gateway serves. Most handlers are one RPC, written with the macros of [`shape`].
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::Router;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -33,7 +33,9 @@ mod words;
 /// What every handler can reach: the downstream services and a few settings.
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
-    pub(crate) peers: Peers,
+    /// Shared: axum clones the state for every request, and cloning the four clients (each a
+    /// buffered channel) showed in the `gateway_hop` profile.
+    pub(crate) peers: Arc<Peers>,
     pub(crate) readiness_timeout: Duration,
 }
 

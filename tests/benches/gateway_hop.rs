@@ -1,5 +1,6 @@
 //! The gateway hop: a cheap authenticated `GET /v1/users/me` through the gateway (JWT check with cached
-//! keys, one RPC to identity) next to the same RPC (`GetCurrentUser`) called directly over gRPC, in one
+//! keys and remembered verified tokens — the bench's few users reuse theirs, so a token's first,
+//! fully verified request is not what it measures — one RPC to identity) next to the same RPC (`GetCurrentUser`) called directly over gRPC, in one
 //! run, with identity and the gateway as separate processes so each one's CPU per request is read
 //! from `/proc`. The gateway's own CPU per proxied request is the figure to watch (goal: ≤ 100 µs).
 //!

@@ -37,8 +37,8 @@ async fn claim_outcome(app: &TestBilling, event_id: &str) -> Option<String> {
 #[tokio::test]
 async fn a_delivery_whose_log_row_cannot_be_written_is_not_acknowledged_and_nothing_of_it_stays() {
     let app = TestBilling::spawn().await;
-    // The log row is the last write of the delivery's transaction: refuse it (but not the failure
-    // record written after the rollback).
+    // The log row is written with the claim, inside the delivery's transaction: refuse it (but not
+    // the failure record written after the rollback), and nothing of the delivery may stay.
     app.inject_failure(
         "create function refuse_log() returns trigger language plpgsql as
              $$ begin if new.outcome <> 'failed' then raise exception 'log refused'; end if;

@@ -1,7 +1,8 @@
 // Shared by the journeys: the system Chromium through the pinned playwright-core (installed by
 // ./tests/run into ~/.cache/onramp-tools/browser-node), the harness control server, and `capture`:
 // a screenshot of the screen at 375 px and 1280 px plus an axe-core check (no serious or critical
-// violation) and no uncaught error or CSP violation on the page.
+// violation), no text running out of its card or notice, and no uncaught error or CSP violation on
+// the page.
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,6 +74,12 @@ export async function capture(page, name) {
     const path = join(SHOTS, `${name}-${width}.png`);
     await page.screenshot({ path, fullPage: true });
     seen.push(path);
+    // Long unbroken text (a reference id, an email) must wrap inside its card or notice, not run
+    // past its edge: a screenshot would show it, an assertion makes it fail.
+    const spills = await page.evaluate(() => [...document.querySelectorAll('.card, .alert')]
+      .filter((el) => el.scrollWidth > el.clientWidth + 1)
+      .map((el) => `${el.className}: ${el.innerText.slice(0, 60)}`));
+    assert.deepEqual(spills, [], `text runs out of its box on ${name} at ${width} px`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
   const bad = await axe(page);

@@ -150,6 +150,13 @@ impl ConfigSources {
         defaults: Variables,
         owned: Variables,
     ) -> Result<T, Box<figment::Error>> {
+        // figment reports a missing file as a bare "No such file or directory": say which.
+        if let Some(path) = &self.file
+            && let Err(err) = std::fs::metadata(path)
+        {
+            let named = format!("{CONFIG_FILE_VAR}={}: {err}", path.display());
+            return Err(Box::new(figment::Error::from(named)));
+        }
         self.figment(service, defaults, owned)
             .extract()
             .map_err(Box::new)
@@ -413,6 +420,21 @@ mod tests {
         )]);
         let loaded: Sample = named.load("identity").expect("loads the file");
         assert_eq!(loaded.smtp_url.as_deref(), Some("smtp://file:25"));
+    }
+
+    #[test]
+    fn a_config_file_that_cannot_be_read_is_named_in_the_error() {
+        let missing = std::env::temp_dir().join("onramp-no-such-config.toml");
+        let sources = ConfigSources::from_environment([(
+            CONFIG_FILE_VAR.to_owned(),
+            missing.display().to_string(),
+        )]);
+        let err = sources.load::<Sample>("identity").expect_err("no file");
+        let said = err.to_string();
+        assert!(
+            said.contains(CONFIG_FILE_VAR) && said.contains("onramp-no-such-config.toml"),
+            "{said}"
+        );
     }
 
     #[test]

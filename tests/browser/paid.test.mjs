@@ -58,6 +58,10 @@ test('paid plan through Checkout, through the pages', async (t) => {
       await onScreen(page, 'billing');
       assert.match(await page.getByTestId('billing-status').innerText(), /active/);
       assert.equal(await page.getByTestId('billing-seats').innerText(), '2');
+      // Said once: the plan's name is the heading, with no pill that repeats it; the 2 seats are
+      // the ones paid for, beside the usage bar's members-of-limit.
+      assert.equal(await page.locator('.panel h2 [data-trial-state]').count(), 0);
+      await page.getByText('Seats paid for').waitFor();
       await capture(page, 'billing-paid');
       await page.locator('[data-action=portal]').click();
       await page.waitForURL('https://billing.stripe.test/**');

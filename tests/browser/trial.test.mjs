@@ -186,9 +186,13 @@ test('a trial, a team and every screen, through the pages', async (t) => {
         await page.getByLabel('Company', { exact: true }).fill('Big Co');
         await page.getByRole('button', { name: 'Send' }).click();
         await page.waitForFunction(() => !document.querySelector('form[aria-busy]'));
-        limited = /Try again in \d+ seconds/.test(await page.getByTestId('retry-after').innerText());
+        limited = /Try again in \d+ (seconds?|minutes?|hours?)\./.test(await page.getByTestId('retry-after').innerText());
       }
       assert.ok(limited, 'the sixth lead in an hour is refused with Retry-After');
+      // The wait is said as a person says it (the window is an hour: never "3600 seconds"), and the
+      // refusal does not sit under the earlier attempt's "Thanks".
+      assert.doesNotMatch(await page.getByTestId('retry-after').innerText(), /\d{3,} seconds/);
+      assert.equal(await page.getByTestId('lead-sent').count(), 0);
       assert.equal(await page.getByRole('button', { name: 'Send' }).isDisabled(), true);
       await capture(page, 'contact-sales-429');
     });

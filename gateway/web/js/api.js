@@ -86,11 +86,20 @@ export const post = (path, body = {}, options) => api('POST', path, body, option
 export const patch = (path, body = {}, options) => api('PATCH', path, body, options);
 export const del = (path, options) => api('DELETE', path, undefined, options);
 
+/** A wait as a person says it: "45 seconds", "3 minutes", "1 hour" (rounded up, never "3600 seconds"). */
+export function waitInWords(seconds) {
+  const plural = (n, unit) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s <= 90) return plural(s, 'second');
+  if (s <= 90 * 60) return plural(Math.ceil(s / 60), 'minute');
+  return plural(Math.ceil(s / 3600), 'hour');
+}
+
 /** A person-sized sentence for an error. */
 export function describe(err) {
   if (!(err instanceof ApiError)) return 'Something went wrong. Please try again.';
   if (err.status === 429) {
-    return err.retryAfter ? `Too many attempts. Try again in ${err.retryAfter} seconds.` : 'Too many attempts. Try again shortly.';
+    return err.retryAfter ? `Too many attempts. Try again in ${waitInWords(err.retryAfter)}.` : 'Too many attempts. Try again shortly.';
   }
   if (err.status >= 500 || err.status === 0) return err.problem.detail || 'Something went wrong on our side. Please try again.';
   return err.message;

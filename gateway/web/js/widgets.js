@@ -2,7 +2,7 @@
 // countdown and the resend-verification button with its cooldown.
 
 import { h, mount } from './dom.js';
-import { post, describe, ApiError } from './api.js';
+import { post, describe, waitInWords, ApiError } from './api.js';
 
 const PILL_TEXT = {
   pristine: (s) => `${s.trial_days_left} days left in trial`,
@@ -54,7 +54,7 @@ export function countdown(button, seconds, label) {
       mount(label, '');
       return;
     }
-    mount(label, `Try again in ${left} seconds.`);
+    mount(label, `Try again in ${waitInWords(left)}.`);
     left -= 1;
     setTimeout(tick, 1000);
   };

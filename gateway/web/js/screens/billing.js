@@ -59,10 +59,11 @@ export async function render({ tenant }) {
   return h('section', {},
     h('h1', {}, 'Billing'),
     h('div', { class: 'panel' },
-      h('h2', {}, summary.plan.name, ' ', trialPill(summary)),
+      // The pill of a paid plan is the plan's name again; here only a trial or a problem is news.
+      h('h2', {}, summary.plan.name, ' ', summary.trial_state === 'paid' ? null : trialPill(summary)),
       h('dl', { class: 'facts' },
         h('dt', {}, 'Status'), h('dd', { 'data-testid': 'billing-status' }, summary.status.replace(/_/g, ' ')),
-        h('dt', {}, 'Seats'), h('dd', { 'data-testid': 'billing-seats' }, summary.seats ? String(summary.seats) : 'Not counted on this plan'),
+        h('dt', {}, 'Seats paid for'), h('dd', { 'data-testid': 'billing-seats' }, summary.seats ? String(summary.seats) : 'Not counted on this plan'),
         summary.trial_ends_at ? [h('dt', {}, 'Trial ends'), h('dd', {}, date(summary.trial_ends_at))] : null,
         summary.current_period_end ? [h('dt', {}, summary.cancel_at_period_end ? 'Ends' : 'Renews'), h('dd', {}, date(summary.current_period_end))] : null,
         h('dt', {}, 'Billed through'), h('dd', {}, summary.provider === 'manual' ? 'Invoice (manual)' : 'Stripe')),

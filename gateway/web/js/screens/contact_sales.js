@@ -26,6 +26,8 @@ export async function render() {
     if (!body.company_size) delete body.company_size;
     body.source = '/contact-sales';
     let limited = null;
+    // A new attempt replaces the last one's answer: a 429 must not sit under an earlier "Thanks".
+    mount(done);
     busy(form, async () => {
       try {
         await post('/v1/sales-leads', body);

@@ -21,23 +21,19 @@ async fn login_problem(app: &Router, content_type: &str, body: impl Into<Body>) 
 #[tokio::test]
 async fn json_media_types() {
     let app = router(|_| {}).await;
-    for accepted in [
-        "application/json",
-        "Application/JSON; charset=utf-8",
-        "application/merge-patch+json",
-    ] {
-        let answer = login_problem(&app, accepted, r#"{"nope":1}"#).await;
-        assert_eq!(answer["status"], 400, "{accepted}");
-        assert_eq!(answer["field"], "nope", "{accepted}");
-    }
-    for refused in [
-        "text/plain",
-        "application/x-www-form-urlencoded",
-        "multipart/form-data; boundary=x",
-    ] {
-        let answer = login_problem(&app, refused, r#"{"nope":1}"#).await;
-        assert_eq!(answer["status"], 415, "{refused}");
-        assert_eq!(answer["field"], "content-type", "{refused}");
+    // Accepted bodies reach the login body's own parsing, which names the unknown field.
+    let cases = [
+        ("application/json", 400, "nope"),
+        ("Application/JSON; charset=utf-8", 400, "nope"),
+        ("application/merge-patch+json", 400, "nope"),
+        ("text/plain", 415, "content-type"),
+        ("application/x-www-form-urlencoded", 415, "content-type"),
+        ("multipart/form-data; boundary=x", 415, "content-type"),
+    ];
+    for (content_type, status, field) in cases {
+        let answer = login_problem(&app, content_type, r#"{"nope":1}"#).await;
+        assert_eq!(answer["status"], status, "{content_type}");
+        assert_eq!(answer["field"], field, "{content_type}");
     }
 }
 

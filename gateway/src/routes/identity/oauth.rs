@@ -43,7 +43,7 @@ pub(crate) struct StartQuery {
     responses(
         (status = 302, description = "To the provider's authorization page",
             headers(("Location" = String), ("Set-Cookie" = String, description = "onramp_oauth_binding (HttpOnly, Secure, SameSite=Lax)"))),
-        (status = 404, description = "Unknown provider"),
+        UnknownProvider,
     ))]
 pub(crate) async fn start(
     Path(provider): Path<String>,
@@ -98,7 +98,7 @@ pub(crate) struct OauthDone {
     responses(
         (status = 200, description = "Signed in: the session cookies are set (as on login) and the binding cookie is cleared", body = OauthDone),
         (status = 401, description = "The provider refused, or the state or binding did not match"),
-        (status = 404, description = "Unknown provider"),
+        UnknownProvider,
         (status = 409, description = "The email belongs to an unverified password account"),
     ))]
 pub(crate) async fn callback(

@@ -96,19 +96,23 @@ impl FromStr for Limit {
     type Err = String;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let bad = |why: &str| format!("`{raw}`: {why}");
         let (requests, window) =
-            split(raw, '/').ok_or_else(|| bad("expected N/window, e.g. 600/1m"))?;
+            split(raw, '/').ok_or_else(|| bad(raw, "expected N/window, e.g. 600/1m"))?;
         let requests = requests
             .parse()
-            .map_err(|_| bad("the count must be a whole number"))?;
+            .map_err(|_| bad(raw, "the count must be a whole number"))?;
         let window = humantime_serde::re::humantime::parse_duration(window)
-            .map_err(|error| bad(&format!("window: {error}")))?;
+            .map_err(|error| bad(raw, format_args!("window: {error}")))?;
         if requests == 0 || window.is_zero() {
-            return Err(bad("count and window must be positive"));
+            return Err(bad(raw, "count and window must be positive"));
         }
         Ok(Self { requests, window })
     }
+}
+
+/// Why the setting `raw` does not parse.
+fn bad(raw: &str, why: impl fmt::Display) -> String {
+    format!("`{raw}`: {why}")
 }
 
 /// `raw` split at the first `at`, both sides trimmed.
@@ -140,18 +144,18 @@ impl FromStr for RouteLimit {
     type Err = String;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let bad = |why: &str| format!("`{raw}`: {why}");
         let (route, limit) = raw
             .trim()
             .rsplit_once('=')
-            .ok_or_else(|| bad("expected `METHOD /path=N/window`"))?;
-        let (method, path) = split(route, ' ').ok_or_else(|| bad("expected `METHOD /path`"))?;
+            .ok_or_else(|| bad(raw, "expected `METHOD /path=N/window`"))?;
+        let (method, path) =
+            split(route, ' ').ok_or_else(|| bad(raw, "expected `METHOD /path`"))?;
         let method = method
             .to_ascii_uppercase()
             .parse()
-            .map_err(|_| bad("bad method"))?;
+            .map_err(|_| bad(raw, "bad method"))?;
         if !path.starts_with('/') {
-            return Err(bad("the path must start with /"));
+            return Err(bad(raw, "the path must start with /"));
         }
         let (path, limit) = (path.to_owned(), limit.parse()?);
         Ok(Self {

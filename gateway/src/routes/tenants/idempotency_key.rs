@@ -11,13 +11,16 @@ use crate::problem::Problem;
 #[derive(Debug, Clone)]
 pub(crate) struct IdempotencyKey(pub(crate) String);
 
-impl IdempotencyKey {
-    pub(crate) fn parse(value: Option<&[u8]>) -> Result<Self, Problem> {
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let invalid = |message: &str| {
             Problem(
                 ApiError::new(Code::IdempotencyKeyInvalid, message).with_field("Idempotency-Key"),
             )
         };
+        let value = parts.headers.get("idempotency-key").map(|v| v.as_bytes());
         let value = value.ok_or_else(|| invalid("the Idempotency-Key header is required"))?;
         if value.is_empty() || value.len() > 255 || !value.iter().all(|b| (0x21..=0x7e).contains(b))
         {
@@ -26,13 +29,5 @@ impl IdempotencyKey {
             ));
         }
         Ok(Self(String::from_utf8_lossy(value).into_owned()))
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Self::parse(parts.headers.get("idempotency-key").map(|v| v.as_bytes()))
     }
 }

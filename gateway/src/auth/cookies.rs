@@ -1,10 +1,8 @@
 //! The session as cookies, for browsers: an HttpOnly access cookie (every path), an HttpOnly refresh
 //! cookie scoped to `/v1/auth` (refresh and logout only), and a readable CSRF cookie whose value the
 //! page echoes in `X-CSRF-Token` on mutations (double submit; see `middleware::csrf`).
-//!
-//! Values are our own JWTs and base64url tokens, which need no cookie quoting, so the `Set-Cookie`
-//! lines are written here rather than through a cookie-jar crate.
 
+use ::cookie::{Cookie, CookieBuilder, time::Duration};
 use axum::response::{IntoResponseParts, ResponseParts};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use http::{HeaderMap, HeaderValue, header};
@@ -93,26 +91,16 @@ impl CookiePolicy {
             (self.csrf, csrf, "/", s.refresh_max_age, false),
         ]
         .into_iter()
-        .map(|(name, value, path, max_age, http_only)| {
-            self.line(name, value, path, max_age, http_only)
+        .filter_map(|(name, value, path, max_age, http_only)| {
+            let cookie = Cookie::build((name, value))
+                .path(path)
+                .max_age(Duration::seconds(max_age.max(0)))
+                .same_site(self.same_site.into())
+                .secure(self.secure)
+                .http_only(http_only);
+            set_cookie(cookie)
         })
-        .filter_map(|line| HeaderValue::try_from(line).ok())
         .collect()
-    }
-
-    fn line(&self, name: &str, value: &str, path: &str, max_age: i64, http_only: bool) -> String {
-        let mut line = format!(
-            "{name}={value}; Path={path}; Max-Age={}; SameSite={}",
-            max_age.max(0),
-            self.same_site
-        );
-        if self.secure {
-            line.push_str("; Secure");
-        }
-        if http_only {
-            line.push_str("; HttpOnly");
-        }
-        line
     }
 
     /// Whether the cookies are marked `Secure` (so the site is served over HTTPS).
@@ -145,6 +133,21 @@ impl IntoResponseParts for CookieHeaders {
             headers.insert(CSRF_HEADER, value);
         }
         Ok(parts)
+    }
+}
+
+/// A `Set-Cookie` value (`None` for one a header cannot carry).
+pub(crate) fn set_cookie(cookie: CookieBuilder<'_>) -> Option<HeaderValue> {
+    HeaderValue::try_from(cookie.to_string()).ok()
+}
+
+impl From<SameSite> for ::cookie::SameSite {
+    fn from(same_site: SameSite) -> Self {
+        match same_site {
+            SameSite::Lax => Self::Lax,
+            SameSite::Strict => Self::Strict,
+            SameSite::None => Self::None,
+        }
     }
 }
 
@@ -181,11 +184,23 @@ mod tests {
             refresh_max_age: 3600,
         });
         let lines: Vec<_> = lines.iter().map(|l| l.to_str().expect("ascii")).collect();
+        // The name and value first, then the attributes in any order: a browser reads them as a set.
+        let mut access: Vec<_> = lines[0].split("; ").collect();
+        access[1..].sort_unstable();
         assert_eq!(
-            lines[0],
-            "__Host-onramp_access=a.b.c; Path=/; Max-Age=900; SameSite=Lax; Secure; HttpOnly"
+            access,
+            [
+                "__Host-onramp_access=a.b.c",
+                "HttpOnly",
+                "Max-Age=900",
+                "Path=/",
+                "SameSite=Lax",
+                "Secure"
+            ]
         );
-        assert!(lines[1].starts_with("__Secure-onramp_refresh=r; Path=/v1/auth;"));
+        let refresh: Vec<_> = lines[1].split("; ").collect();
+        assert_eq!(refresh[0], "__Secure-onramp_refresh=r");
+        assert!(refresh.contains(&"Path=/v1/auth"), "{refresh:?}");
         let csrf = csrf.expect("a CSRF token");
         assert!(lines[2].contains(&csrf) && !lines[2].contains("HttpOnly"));
         assert_eq!(csrf.len(), 43);

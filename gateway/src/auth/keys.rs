@@ -64,7 +64,6 @@ impl KeySet {
         Self { keys, issuer }
     }
 
-    /// Whether this set holds `kid`.
     pub(crate) fn has(&self, kid: &str) -> bool {
         self.keys.contains_key(kid)
     }

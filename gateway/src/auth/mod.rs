@@ -37,7 +37,6 @@ pub(crate) struct AuthUser {
 #[derive(Debug, Clone)]
 pub(crate) struct AuthUserAllowUnverified(pub(crate) AuthUser);
 
-/// The bearer token of a request, if it has one.
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

@@ -97,13 +97,11 @@ impl KeyCache {
         self.verified.claims(token, now_ms.div_euclid(1000))
     }
 
-    /// Remembers a token that verified with the key `kid`.
     pub(super) fn remember(&mut self, token: &str, kid: &str, claims: &AccessClaims, now_ms: i64) {
         self.verified
             .remember(token, kid, claims, now_ms.div_euclid(1000));
     }
 
-    /// A fetch succeeded.
     pub(super) fn fetched(&mut self, keys: KeySet, max_age: Duration, now_ms: i64) {
         // A new set may have dropped a key: every token verifies again against it.
         self.verified.clear();

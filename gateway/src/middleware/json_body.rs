@@ -151,26 +151,3 @@ fn too_large(max: usize) -> Problem {
 fn invalid(message: impl Into<String>) -> Problem {
     Problem(ApiError::invalid_field("body", message))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn depth_counts_nesting_but_not_brackets_in_strings() {
-        assert_eq!(too_deep(br#"{"a":[{"b":1}]}"#, 3), None);
-        assert_eq!(too_deep(br#"{"a":[{"b":[1]}]}"#, 3), Some(4));
-        assert_eq!(too_deep(br#"{"a":"[[[[\"[[["}"#, 1), None);
-        assert_eq!(too_deep(&[b'['; 10_000], 32), Some(33));
-    }
-
-    #[test]
-    fn json_media_types() {
-        assert!(is_json("application/json"));
-        assert!(is_json("Application/JSON; charset=utf-8"));
-        assert!(is_json("application/merge-patch+json"));
-        assert!(!is_json("text/plain"));
-        assert!(!is_json("application/x-www-form-urlencoded"));
-        assert!(!is_json("multipart/form-data; boundary=x"));
-    }
-}

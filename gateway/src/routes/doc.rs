@@ -30,6 +30,16 @@ pub(crate) struct NotAMember;
 #[response(status = 402)]
 pub(crate) struct PaymentPending;
 
+/// The link is invalid or expired
+#[derive(Debug, IntoResponses)]
+#[response(status = 401)]
+pub(crate) struct LinkRefused;
+
+/// Unknown provider
+#[derive(Debug, IntoResponses)]
+#[response(status = 404)]
+pub(crate) struct UnknownProvider;
+
 /// `X-Onramp-Session` on the routes that answer with a session.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Header)]

@@ -112,12 +112,10 @@ fn api_routes() -> Routes {
         .routes(routes!(admin_funnel::funnel))
 }
 
-/// The probes.
 pub(crate) fn probes(state: AppState) -> Router {
     Router::from(probe_routes()).with_state(state)
 }
 
-/// The API routes.
 pub(crate) fn api(state: AppState) -> Router {
     Router::from(api_routes())
         // Unknown API paths answer problem+json 404; every other path is the web app.

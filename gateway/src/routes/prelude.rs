@@ -8,8 +8,8 @@ pub(crate) use crate::{
     routes::{
         call::{Caller, answer, created, rpc},
         doc::{
-            NoAccount, NotAMember, PaymentPending, SessionMode, StripeFailed, TenantParam,
-            TenantPath,
+            LinkRefused, NoAccount, NotAMember, PaymentPending, SessionMode, StripeFailed,
+            TenantParam, TenantPath, UnknownProvider,
         },
         extract::{Json, Path, Query, TenantQuery},
         page::PageQuery,

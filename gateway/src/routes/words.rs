@@ -55,7 +55,6 @@ fn prefix<E: Word>() -> &'static str {
         .unwrap_or(unspecified)
 }
 
-/// The word for an enum value.
 pub(crate) fn word<E: Word>(value: E) -> String {
     let name = value.name();
     name.strip_prefix(prefix::<E>())

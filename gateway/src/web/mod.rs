@@ -110,39 +110,3 @@ fn content_type(name: &str) -> &'static str {
         _ => "text/plain; charset=utf-8",
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_paths_are_told_apart_from_app_routes() {
-        for api in [
-            "/v1/nope",
-            "/v1",
-            "/healthz",
-            "/readyz",
-            "/openapi.json",
-            "/.well-known/x",
-        ] {
-            assert!(is_api_path(api), "{api}");
-        }
-        for app in [
-            "/",
-            "/invites/abc",
-            "/v1x",
-            "/account/billing",
-            "/verify-email",
-        ] {
-            assert!(!is_api_path(app), "{app}");
-        }
-    }
-
-    #[test]
-    fn the_app_is_embedded_with_its_entry_page() {
-        assert!(ASSETS.get_file("index.html").is_some());
-        assert!(ASSETS.get_file("app.css").is_some());
-        assert!(looks_like_a_file("js/screens/nope.js"));
-        assert!(!looks_like_a_file("invites/abc-def"));
-    }
-}

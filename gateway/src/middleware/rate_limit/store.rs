@@ -23,7 +23,6 @@ pub(crate) struct Hit {
     pub(crate) resets_in: Duration,
 }
 
-/// A counter store.
 #[derive(Debug)]
 pub(crate) enum Store {
     /// Shared by every replica pointing at the same Redis.
@@ -53,7 +52,6 @@ end
 return {count, ttl}
 ";
 
-/// Counters in Redis.
 pub(crate) struct RedisStore {
     connection: ConnectionManager,
     script: redis::Script,

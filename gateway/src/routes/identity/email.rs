@@ -29,7 +29,7 @@ one_rpc! {
         request_body = TokenBody,
         responses(
             (status = 200, description = "The address is verified", body = Verified),
-            (status = 401, description = "The link is invalid or expired"),
+            LinkRefused,
         ))]
     pub(crate) fn verify(c: Caller, Json(body): Json<TokenBody>) -> Verified =
         c.identity().verify_email(body.request(c.meta()));
@@ -105,7 +105,7 @@ one_rpc! {
         operation_id = "complete_password_reset", request_body = CompleteResetBody,
         responses(
             (status = 200, description = "The password is changed; every session is revoked", body = ResetDone),
-            (status = 401, description = "The link is invalid or expired"),
+            LinkRefused,
         ))]
     pub(crate) fn complete_reset(c: Caller, Json(body): Json<CompleteResetBody>) -> ResetDone =
         c.identity().complete_password_reset(body.request(c.meta()));

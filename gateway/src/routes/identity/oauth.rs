@@ -3,17 +3,29 @@
 //! that cookie back to identity and answers with a session.
 
 use axum::response::{IntoResponse, Response};
+use cookie::{Cookie, SameSite, time::Duration};
 use http::{HeaderValue, StatusCode, header};
 use onramp_proto::identity::v1::{CompleteOauthRequest, StartOauthRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::session::{Browser, SessionJson, unix_now};
-use crate::auth::cookies::cookie;
+use crate::auth::cookies::{cookie, set_cookie};
 use crate::routes::prelude::*;
 
 /// The cookie that carries the browser binding between start and callback.
 const BINDING_COOKIE: &str = "onramp_oauth_binding";
+
+/// The binding cookie's `Set-Cookie` (an empty value and no age clears it).
+fn binding_cookie(value: &str, max_age: i64) -> Result<HeaderValue, Problem> {
+    let cookie = Cookie::build((BINDING_COOKIE, value))
+        .max_age(Duration::seconds(max_age))
+        .path("/v1/auth/oauth")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Lax);
+    set_cookie(cookie).ok_or_else(Problem::internal)
+}
 
 /// `GET /v1/auth/oauth/{provider}/start` query.
 #[derive(Debug, Default, Deserialize)]
@@ -31,7 +43,7 @@ pub(crate) struct StartQuery {
     responses(
         (status = 302, description = "To the provider's authorization page",
             headers(("Location" = String), ("Set-Cookie" = String, description = "onramp_oauth_binding (HttpOnly, Secure, SameSite=Lax)"))),
-        (status = 404, description = "Unknown provider"),
+        UnknownProvider,
     ))]
 pub(crate) async fn start(
     Path(provider): Path<String>,
@@ -45,15 +57,11 @@ pub(crate) async fn start(
     };
     let started = answer(c.identity().start_oauth(request)).await?;
     let max_age = (started.expires_at).map_or(600, |at| (at.seconds - unix_now()).max(0));
-    let cookie = format!(
-        "{BINDING_COOKIE}={}; Max-Age={max_age}; Path=/v1/auth/oauth; HttpOnly; Secure; SameSite=Lax",
-        started.browser_binding
-    );
     let location = HeaderValue::from_str(&started.authorization_url).map_err(|_| {
         tracing::error!("identity returned an authorization URL that is not a header value");
         Problem::internal()
     })?;
-    let cookie = HeaderValue::from_str(&cookie).map_err(|_| Problem::internal())?;
+    let cookie = binding_cookie(&started.browser_binding, max_age)?;
     Ok((
         StatusCode::FOUND,
         [(header::LOCATION, location), (header::SET_COOKIE, cookie)],
@@ -90,7 +98,7 @@ pub(crate) struct OauthDone {
     responses(
         (status = 200, description = "Signed in: the session cookies are set (as on login) and the binding cookie is cleared", body = OauthDone),
         (status = 401, description = "The provider refused, or the state or binding did not match"),
-        (status = 404, description = "Unknown provider"),
+        UnknownProvider,
         (status = 409, description = "The email belongs to an unverified password account"),
     ))]
 pub(crate) async fn callback(
@@ -107,9 +115,7 @@ pub(crate) async fn callback(
     // A browser signing in through a provider gets the same session cookies as a password login
     // (and, when it asks, the same cookie-only answer).
     let (cookies, Json(session)) = to.session(done.session)?;
-    let clear = HeaderValue::from_static(
-        "onramp_oauth_binding=; Max-Age=0; Path=/v1/auth/oauth; HttpOnly; Secure; SameSite=Lax",
-    );
+    let clear = binding_cookie("", 0)?;
     let body = OauthDone {
         session,
         user_created: done.user_created,

@@ -120,7 +120,6 @@ pub(super) fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// A session answer: its cookies and its JSON.
 pub(super) type SessionAnswer = Result<(CookieHeaders, Json<SessionJson>), Problem>;
 
 /// What a session answer needs of the request: the cookie policy, and the headers that carry the

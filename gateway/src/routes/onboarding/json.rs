@@ -3,7 +3,6 @@
 use prost_types::{ListValue, Struct, Value, value::Kind};
 use serde_json::{Map, Number, Value as Json};
 
-/// A JSON object as a `Struct`.
 pub(crate) fn to_struct(map: &Map<String, Json>) -> Struct {
     Struct {
         fields: map
@@ -27,7 +26,6 @@ fn to_value(value: &Json) -> Value {
     Value { kind: Some(kind) }
 }
 
-/// A `Struct` as a JSON object.
 pub(crate) fn of_struct(object: Struct) -> Json {
     Json::Object(
         object

@@ -3,6 +3,13 @@
 //! request here gets as far as calling one). Routes whose answer needs a service live in the e2e
 //! suite (`tests/tests/api`).
 
+mod bodies;
+mod config;
+mod csrf;
+mod idempotency;
+mod openapi;
+mod web_app;
+
 use std::net::{Ipv4Addr, SocketAddr};
 
 use axum::{Router, body::Body};
@@ -146,67 +153,6 @@ async fn signed_in_routes_refuse_a_missing_or_invalid_token() {
     // The sign-in check comes before the body is read: no token, no 400 about the body.
     let answer = post_json(&app, "/v1/billing/portal", json!({"nonsense": true})).await;
     assert_eq!(problem(answer, 401).await["reason"], "UNAUTHENTICATED");
-}
-
-#[tokio::test]
-async fn a_cookie_mutation_needs_the_csrf_token_from_an_allowed_origin() {
-    let app = router(|config| {
-        config.edge.cors_allowed_origins = vec!["https://app.example".to_owned()];
-    })
-    .await;
-    let cookies = "__Host-onramp_access=token; __Host-onramp_csrf=secret";
-    let refused = [
-        vec![("cookie", cookies)],
-        vec![
-            ("cookie", cookies),
-            ("origin", "https://evil.example"),
-            ("x-csrf-token", "secret"),
-        ],
-        vec![
-            ("cookie", cookies),
-            ("origin", "https://app.example"),
-            ("x-csrf-token", "guess"),
-        ],
-        vec![("cookie", cookies), ("origin", "https://app.example")],
-        // Without an Origin, the Referer's origin is the one checked.
-        vec![
-            ("cookie", cookies),
-            ("referer", "https://evil.example/app.example"),
-            ("x-csrf-token", "secret"),
-        ],
-        vec![
-            ("cookie", cookies),
-            ("referer", "not a url"),
-            ("x-csrf-token", "secret"),
-        ],
-    ];
-    // Refused without the token from an allowed origin; let through to the sign-in check with it
-    // (or with a bearer token, which no page sends by itself).
-    let allowed = [
-        vec![
-            ("cookie", cookies),
-            ("origin", "https://app.example"),
-            ("x-csrf-token", "secret"),
-        ],
-        vec![("cookie", cookies), ("authorization", "Bearer not-a-jwt")],
-        vec![
-            ("cookie", cookies),
-            ("referer", "https://app.example/settings?tab=1"),
-            ("x-csrf-token", "secret"),
-        ],
-    ];
-    let cases = (refused.into_iter().map(|h| (h, "CSRF_FAILED", 403)))
-        .chain(allowed.into_iter().map(|h| (h, "UNAUTHENTICATED", 401)));
-    for (headers, reason, status) in cases {
-        let portal = request(
-            Method::POST,
-            "/v1/billing/portal",
-            &headers,
-            Some(json!({})),
-        );
-        let answer = problem(send(&app, portal).await, status).await;
-        assert_eq!(answer["reason"], reason, "{headers:?}");
-    }
 }
 
 #[tokio::test]

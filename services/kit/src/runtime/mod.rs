@@ -1,196 +1,113 @@
 //! The life of a service process: serve at once (NOT_SERVING), migrate, report SERVING and start the
-//! background workers, drain on shutdown. Each service's `Application` hands its routes here.
+//! background workers, drain on shutdown. Each service's `Application::build` says what it serves
+//! ([`ServiceSpec`]) and gets back a [`BoundService`]; the rest is the same for every service.
 
-use std::{fmt, future::Future, pin::Pin, time::Duration};
+mod spec;
+
+use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context as _;
-use sqlx::{Connection as _, PgConnection, PgPool, migrate::Migrator};
+use sqlx::{Connection as _, PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
-use tonic::service::Routes;
+
+pub use spec::{ServiceSpec, Worker};
 
 use crate::{
     db,
-    grpc::server::{GrpcServer, Readiness},
+    grpc::server::{GrpcServer, Readiness, ServerSettings},
     metrics::sampler,
-    product_events::{
-        counts::ProductEventsServer, relay::ProductEventRelay, settings::ProductEventSettings,
-    },
     service_info::ServiceInfoService,
 };
 
-/// What a service brings to [`run`].
+/// A service bound to its address (port 0 in tests), not yet serving: what every service's
+/// `Application::build` returns.
 #[derive(Debug)]
-pub struct ServiceSpec {
-    /// The bounded context's name, e.g. `identity`.
-    pub name: &'static str,
-    /// The service crate's version.
-    pub version: &'static str,
-    /// Fully-qualified gRPC service names whose health is reported, e.g. `onramp.identity.v1.IdentityService`.
-    pub grpc_names: Vec<&'static str>,
-    /// The service's (lazily connecting) pool.
-    pub pool: PgPool,
-    /// The service's embedded migrations.
-    pub migrator: &'static Migrator,
-    /// Background work on the service's tables (outbox relays, sweeps), started by [`run`] only once
-    /// the migrations are applied.
-    pub workers: Vec<Worker>,
-    /// The count RPC over the service's product events, served beside its own services.
-    pub product_events: Option<ProductEventsServer>,
-}
-
-impl ServiceSpec {
-    /// The service `name` at `version` on `pool`, migrated by `migrator`; no gRPC service's health
-    /// reported yet, no workers.
-    pub fn new(
-        name: &'static str,
-        version: &'static str,
-        pool: PgPool,
-        migrator: &'static Migrator,
-    ) -> Self {
-        Self {
-            name,
-            version,
-            grpc_names: Vec::new(),
-            pool,
-            migrator,
-            workers: Vec::new(),
-            product_events: None,
-        }
-    }
-
-    /// Reports the health of the gRPC service `S` (a generated `…Server`) under its own name.
-    #[must_use]
-    pub fn serving<S: tonic::server::NamedService>(mut self) -> Self {
-        self.grpc_names.push(S::NAME);
-        self
-    }
-
-    /// Adds background workers, started once the migrations are applied.
-    #[must_use]
-    pub fn with_workers(mut self, workers: impl IntoIterator<Item = Worker>) -> Self {
-        self.workers.extend(workers);
-        self
-    }
-
-    /// Records the funnel: relays the service's product events (when `settings` name a capture
-    /// API, see [`ProductEventRelay::worker`]) and serves `api`, their count RPC.
-    pub fn with_product_events(
-        mut self,
-        settings: &ProductEventSettings,
-        api: ProductEventsServer,
-    ) -> anyhow::Result<Self> {
-        let relay = ProductEventRelay::worker(self.pool.clone(), settings, self.name)?;
-        self.workers.extend(relay);
-        self.product_events = Some(api);
-        Ok(self)
-    }
-}
-
-type WorkerStart =
-    Box<dyn FnOnce(CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
-
-/// A background task that needs the service's schema: an outbox relay, a periodic sweep.
-///
-/// Started before the migrations, a worker polls tables that do not exist yet, logging errors and
-/// counting failures an operator would be paged for; [`run`] starts it after them. It gets a token
-/// that fires when draining starts, and is awaited before the pool closes, so a pass in flight
-/// (a mail being sent) finishes.
-pub struct Worker {
-    name: &'static str,
-    start: WorkerStart,
-}
-
-impl Worker {
-    /// A worker named `name` (in logs) that runs `work(stop)` until `stop` fires.
-    pub fn new<F, Fut>(name: &'static str, work: F) -> Self
-    where
-        F: FnOnce(CancellationToken) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        Self {
-            name,
-            start: Box::new(move |stop| Box::pin(work(stop))),
-        }
-    }
-}
-
-impl fmt::Debug for Worker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Worker").field("name", &self.name).finish()
-    }
-}
-
-/// Serves `routes` (plus ServiceInfo, health and reflection) until `shutdown` fires.
-///
-/// Health says NOT_SERVING until the database answers and migrations are applied, whenever the
-/// database stops answering afterwards, and while draining; calls that arrive before then are
-/// served but will fail on storage. `onramp_ready` follows it, and the pool and mail-outbox gauges
-/// are sampled while the service runs. The [`Worker`]s start once the migrations are applied (never,
-/// if shutdown comes first) and stop when draining starts.
-pub async fn run(
+pub struct BoundService {
     server: GrpcServer,
     spec: ServiceSpec,
-    routes: Routes,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let readiness = server.readiness(&spec.grpc_names);
-    let mut routes = routes.add_service(ServiceInfoService::server(
-        spec.name,
-        spec.version,
-        spec.pool.clone(),
-    ));
-    if let Some(product_events) = spec.product_events {
-        routes = routes.add_service(product_events);
-    }
-    sampler::set_ready(spec.name, false);
-    let stop_sampling = shutdown.child_token();
-    let sampling = tokio::spawn(sampler::run(
-        spec.name,
-        spec.pool.clone(),
-        stop_sampling.clone(),
-    ));
-    let serving = tokio::spawn(server.serve(routes, readiness.clone(), shutdown.clone()));
+}
 
-    let mut workers = Vec::new();
-    if db::migrate_when_reachable(&spec.pool, spec.migrator, &shutdown).await
-        && !shutdown.is_cancelled()
-    {
-        for worker in spec.workers {
-            tracing::debug!(service = spec.name, worker = worker.name, "starting");
-            workers.push(tokio::spawn((worker.start)(shutdown.child_token())));
+impl BoundService {
+    /// Binds the listener `settings` name (or the prebound one) for `spec`; nothing is served yet.
+    pub async fn bind(spec: ServiceSpec, settings: ServerSettings) -> anyhow::Result<Self> {
+        let server = GrpcServer::bind(spec.name, settings).await?;
+        Ok(Self { server, spec })
+    }
+
+    /// Where the gRPC server listens (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.server.local_addr()
+    }
+
+    /// Serves the spec's routes (plus ServiceInfo, health and reflection) until `shutdown` fires,
+    /// then drains.
+    ///
+    /// Health says NOT_SERVING until the database answers and migrations are applied, whenever the
+    /// database stops answering afterwards, and while draining; calls that arrive before then are
+    /// served but will fail on storage. `onramp_ready` follows it, and the pool and mail-outbox gauges
+    /// are sampled while the service runs. The [`Worker`]s start once the migrations are applied (never,
+    /// if shutdown comes first) and stop when draining starts.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let Self { server, spec } = self;
+        let readiness = server.readiness(&spec.grpc_names);
+        let mut routes = spec.routes.add_service(ServiceInfoService::server(
+            spec.name,
+            spec.version,
+            spec.pool.clone(),
+        ));
+        if let Some(product_events) = spec.product_events {
+            routes = routes.add_service(product_events);
         }
-        readiness.serving().await;
-        sampler::set_ready(spec.name, true);
-        tracing::info!(service = spec.name, "migrations applied; serving");
-        tokio::spawn(follow_database(
+        sampler::set_ready(spec.name, false);
+        let stop_sampling = shutdown.child_token();
+        let sampling = tokio::spawn(sampler::run(
             spec.name,
             spec.pool.clone(),
-            readiness.clone(),
-            shutdown.child_token(),
+            stop_sampling.clone(),
         ));
-    }
+        let serving = tokio::spawn(server.serve(routes, readiness.clone(), shutdown.clone()));
 
-    // Draining starts at the shutdown signal: no longer ready, whatever the server still finishes.
-    let unready_on_shutdown = tokio::spawn({
-        let shutdown = shutdown.clone();
-        let name = spec.name;
-        async move {
-            shutdown.cancelled().await;
-            sampler::set_ready(name, false);
+        let mut workers = Vec::new();
+        if db::migrate_when_reachable(&spec.pool, spec.migrator, &shutdown).await
+            && !shutdown.is_cancelled()
+        {
+            for worker in spec.workers {
+                tracing::debug!(service = spec.name, worker = worker.name, "starting");
+                workers.push(tokio::spawn((worker.start)(shutdown.child_token())));
+            }
+            readiness.serving().await;
+            sampler::set_ready(spec.name, true);
+            tracing::info!(service = spec.name, "migrations applied; serving");
+            tokio::spawn(follow_database(
+                spec.name,
+                spec.pool.clone(),
+                readiness.clone(),
+                shutdown.child_token(),
+            ));
         }
-    });
-    let outcome = serving.await.context("the gRPC server task panicked");
-    unready_on_shutdown.abort();
-    sampler::set_ready(spec.name, false);
-    stop_sampling.cancel();
-    let _ = sampling.await;
-    // Every worker saw the shutdown token fire; each finishes its pass while the pool is open.
-    for worker in workers {
-        worker.await.context("a background worker panicked")?;
+
+        // Draining starts at the shutdown signal: no longer ready, whatever the server still finishes.
+        let unready_on_shutdown = tokio::spawn({
+            let shutdown = shutdown.clone();
+            let name = spec.name;
+            async move {
+                shutdown.cancelled().await;
+                sampler::set_ready(name, false);
+            }
+        });
+        let outcome = serving.await.context("the gRPC server task panicked");
+        unready_on_shutdown.abort();
+        sampler::set_ready(spec.name, false);
+        stop_sampling.cancel();
+        let _ = sampling.await;
+        // Every worker saw the shutdown token fire; each finishes its pass while the pool is open.
+        for worker in workers {
+            worker.await.context("a background worker panicked")?;
+        }
+        let outcome = outcome?;
+        spec.pool.close().await;
+        outcome.with_context(|| format!("the {} gRPC server failed", spec.name))
     }
-    let outcome = outcome?;
-    spec.pool.close().await;
-    outcome.with_context(|| format!("the {} gRPC server failed", spec.name))
 }
 
 /// How often readiness re-checks the database once serving, and how long one check may take.

@@ -1,16 +1,13 @@
-//! Startup as a library: [`Application::build`] binds (port 0 in tests), [`Application::run_until_stopped`] serves.
-
-use std::net::SocketAddr;
+//! Startup as a library: [`Application::build`] binds (port 0 in tests) and returns the
+//! [`BoundService`] that reports its address and serves until stopped.
 
 use onramp_kit::{
-    grpc::server::GrpcServer,
-    product_events::{counts::ProductEventsApi, settings::ProductEventSettings},
-    runtime::{self, ServiceSpec, Worker},
+    product_events::counts::ProductEventsApi,
+    runtime::{BoundService, ServiceSpec, Worker},
 };
 use onramp_proto::billing::v1::billing_service_server::BillingServiceServer;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use tonic::service::Routes;
 
 use crate::{
     config::{Config, ProviderKind},
@@ -25,26 +22,17 @@ use crate::{
     webhook::{Inbox, group_commit::GroupCommit, rejections::RejectionTally, write::Writer},
 };
 
-/// The billing service, bound and ready to run.
+/// The billing service's startup.
 #[derive(Debug)]
-pub struct Application {
-    server: GrpcServer,
-    pool: PgPool,
-    api: BillingApi,
-    relay: Relay,
-    rejections: RejectionTally,
-    reconciler: Reconciler,
-    reconcile_interval: std::time::Duration,
-    expiry_sweep_interval: std::time::Duration,
-    product_events: ProductEventSettings,
-}
+pub struct Application;
 
 impl Application {
     /// The bounded context's name, as it appears in logs, traces and `ServiceInfo`.
     pub const NAME: &'static str = "billing";
 
     /// Binds the gRPC listener and prepares a lazily connecting pool; nothing is served yet.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    /// Serving relays the outbox and runs the sweeps.
+    pub async fn build(config: Config) -> anyhow::Result<BoundService> {
         let provider = config.provider()?;
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
         let stripe = match (provider, &config.stripe_secret_key) {
@@ -102,7 +90,9 @@ impl Application {
                 urgent_days: config.trial_urgent_days,
             },
         };
-        let api = BillingApi { service };
+        // The funnel's counts are operators' business: the same operators as the admin catalog.
+        let events_api =
+            ProductEventsApi::operators_only(pool.clone(), service.access.operators.clone());
         let relay = Relay::new(
             pool.clone(),
             config.tenant_provisioning_service_addr.as_deref(),
@@ -110,56 +100,27 @@ impl Application {
             config.outbox_poll_interval,
             config.outbox_max_backoff,
         )?;
-        let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
-        Ok(Self {
-            server,
-            pool,
-            api,
-            relay,
-            rejections,
-            reconciler,
-            reconcile_interval: config.reconcile_interval,
-            expiry_sweep_interval: config.expiry_sweep_interval,
-            product_events: config.base.product_events,
-        })
-    }
-
-    /// Where the gRPC server listens.
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.server.local_addr()
-    }
-
-    /// Migrates, serves (and relays the outbox) until `shutdown` fires, then drains.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let (pool, relay, reconciler) = (self.pool.clone(), self.relay, self.reconciler);
         let (expiry_interval, reconcile_interval) =
-            (self.expiry_sweep_interval, self.reconcile_interval);
-        let rejections = (self.rejections, self.pool.clone());
+            (config.expiry_sweep_interval, config.reconcile_interval);
+        let expiring = pool.clone();
+        let tallied = pool.clone();
         // Each stops as draining starts, while the pool is still open (it closes when serving
         // ends): the rejection tally's last flush must reach the table.
-        let workers = vec![
+        let workers = [
             Worker::new("outbox relay", move |stop| relay.run(stop)),
-            Worker::new("rejection tally", move |stop| {
-                rejections.0.run(rejections.1, stop)
-            }),
+            Worker::new("rejection tally", move |stop| rejections.run(tallied, stop)),
             Worker::new("expiry sweep", move |stop| {
-                expiry_sweep(pool, expiry_interval, stop)
+                expiry_sweep(expiring, expiry_interval, stop)
             }),
             Worker::new("reconciliation", move |stop| {
                 periodic_reconciliation(reconciler, reconcile_interval, stop)
             }),
         ];
-        // The funnel's counts are operators' business: the same operators as the admin catalog.
-        let events_api = ProductEventsApi::operators_only(
-            self.pool.clone(),
-            self.api.service.access.operators.clone(),
-        );
-        let api = BillingServiceServer::new(self.api);
-        let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), self.pool, &MIGRATOR)
-            .serving::<BillingServiceServer<BillingApi>>()
+        let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), pool, &MIGRATOR)
+            .serving(BillingServiceServer::new(BillingApi { service }))
             .with_workers(workers)
-            .with_product_events(&self.product_events, events_api)?;
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+            .with_product_events(&config.base.product_events, events_api)?;
+        BoundService::bind(spec, config.base.server).await
     }
 }
 

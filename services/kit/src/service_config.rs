@@ -3,15 +3,15 @@
 //! implements [`ServiceSettings`] (its name and what follows from `APP_BASE_URL`); loading and the
 //! all-defaults value are the same code for every service.
 
-use std::{future::Future, net::SocketAddr};
+use std::future::Future;
 
 use serde::{Deserialize, de::DeserializeOwned};
-use tokio_util::sync::CancellationToken;
 
 use crate::{
     config::{ConfigError, ConfigSources, DeriveFromAppBaseUrl, Variables, derive_nothing},
     db::DatabaseSettings,
     grpc::server::ServerSettings,
+    runtime::BoundService,
     telemetry::TelemetryConfig,
 };
 
@@ -118,38 +118,28 @@ macro_rules! service_settings {
 
 /// Runs a service's binary: telemetry first (so that building logs), then build, log the address,
 /// serve until SIGTERM or Ctrl-C, and flush telemetry. `build` is not polled before telemetry is up.
-pub async fn serve<A, Served>(
+pub async fn serve(
     name: &'static str,
     telemetry: &TelemetryConfig,
-    build: impl Future<Output = anyhow::Result<A>>,
-    local_addr: impl FnOnce(&A) -> std::io::Result<SocketAddr>,
-    run_until_stopped: impl FnOnce(A, CancellationToken) -> Served,
-) -> anyhow::Result<()>
-where
-    Served: Future<Output = anyhow::Result<()>>,
-{
+    build: impl Future<Output = anyhow::Result<BoundService>>,
+) -> anyhow::Result<()> {
     let guard = crate::telemetry::init(name, telemetry)?;
-    let app = build.await?;
-    tracing::info!(addr = %local_addr(&app)?, "{name} listening");
-    let outcome = run_until_stopped(app, crate::shutdown::on_signal()).await;
+    let service = build.await?;
+    tracing::info!(addr = %service.local_addr()?, "{name} listening");
+    let outcome = service
+        .run_until_stopped(crate::shutdown::on_signal())
+        .await;
     guard.shutdown();
     outcome
 }
 
 /// The whole `main` of a service binary after its config is loaded: [`serve`] with the
-/// `Application`'s name, build, address and run (`$config` is its `Config`).
+/// `Application`'s name and build (`$config` is its `Config`).
 #[macro_export]
 macro_rules! serve {
     ($app:ty, $config:expr) => {{
         let config = $config;
         let telemetry = config.base.telemetry.clone();
-        $crate::service_config::serve(
-            <$app>::NAME,
-            &telemetry,
-            <$app>::build(config),
-            <$app>::local_addr,
-            <$app>::run_until_stopped,
-        )
-        .await
+        $crate::service_config::serve(<$app>::NAME, &telemetry, <$app>::build(config)).await
     }};
 }

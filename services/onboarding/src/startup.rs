@@ -1,17 +1,12 @@
-//! Startup as a library: [`Application::build`] binds (port 0 in tests), [`Application::run_until_stopped`] serves.
-
-use std::net::SocketAddr;
+//! Startup as a library: [`Application::build`] binds (port 0 in tests) and returns the
+//! [`BoundService`] that reports its address and serves until stopped.
 
 use onramp_kit::{
-    grpc::server::GrpcServer,
     mail::{outbox::OutboxRelay, smtp::SmtpSettings},
-    product_events::{counts::ProductEventsApi, settings::ProductEventSettings},
-    runtime::{self, ServiceSpec},
+    product_events::counts::ProductEventsApi,
+    runtime::{BoundService, ServiceSpec},
 };
 use onramp_proto::onboarding::v1::onboarding_service_server::OnboardingServiceServer;
-use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
-use tonic::service::Routes;
 
 use crate::{
     config::Config,
@@ -27,15 +22,9 @@ use crate::{
     stripe::{StripeConnect, StripeSettings},
 };
 
-/// The onboarding service, bound and ready to run.
+/// The onboarding service's startup.
 #[derive(Debug)]
-pub struct Application {
-    server: GrpcServer,
-    pool: PgPool,
-    api: OnboardingApi,
-    relay: Option<OutboxRelay>,
-    product_events: ProductEventSettings,
-}
+pub struct Application;
 
 impl Application {
     /// The bounded context's name, as it appears in logs, traces and `ServiceInfo`.
@@ -43,7 +32,7 @@ impl Application {
 
     /// Binds the gRPC listener and prepares a lazily connecting pool and peer channels; nothing is
     /// served yet. Fails in production when a secret or URL was left to its default.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    pub async fn build(config: Config) -> anyhow::Result<BoundService> {
         let resolved = config.resolve(onramp_kit::config::is_production())?;
         onramp_kit::tls::install_crypto_provider();
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
@@ -87,7 +76,6 @@ impl Application {
             ),
             peers,
         };
-        let api = OnboardingApi { service };
         let smtp = SmtpSettings::when_set(config.smtp_url.as_ref(), &config.mail_from);
         let relay = OutboxRelay::configured(
             pool.clone(),
@@ -95,30 +83,12 @@ impl Application {
             config.mail_relay_interval,
             Self::NAME,
         )?;
-        let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
-        Ok(Self {
-            server,
-            pool,
-            api,
-            relay,
-            product_events: config.base.product_events,
-        })
-    }
-
-    /// Where the gRPC server listens.
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.server.local_addr()
-    }
-
-    /// Migrates, serves until `shutdown` fires, then drains.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let events_api = ProductEventsApi::internal(self.pool.clone());
-        let api = OnboardingServiceServer::new(self.api);
-        let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), self.pool, &MIGRATOR)
-            .serving::<OnboardingServiceServer<OnboardingApi>>()
-            .with_workers(self.relay.map(OutboxRelay::into_worker))
-            .with_product_events(&self.product_events, events_api)?;
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+        let events_api = ProductEventsApi::internal(pool.clone());
+        let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), pool, &MIGRATOR)
+            .serving(OnboardingServiceServer::new(OnboardingApi { service }))
+            .with_workers(relay.map(OutboxRelay::into_worker))
+            .with_product_events(&config.base.product_events, events_api)?;
+        BoundService::bind(spec, config.base.server).await
     }
 }
 

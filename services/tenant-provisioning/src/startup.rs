@@ -1,17 +1,16 @@
-//! Startup as a library: [`Application::build`] binds (port 0 in tests), [`Application::run_until_stopped`] serves.
+//! Startup as a library: [`Application::build`] binds (port 0 in tests) and returns the
+//! [`BoundService`] that reports its address and serves until stopped.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use onramp_kit::{
-    grpc::{client, server::GrpcServer},
+    grpc::client,
     mail::outbox::OutboxRelay,
-    product_events::{counts::ProductEventsApi, settings::ProductEventSettings},
-    runtime::{self, ServiceSpec, Worker},
+    product_events::counts::ProductEventsApi,
+    runtime::{BoundService, ServiceSpec, Worker},
 };
 use onramp_proto::tenancy::v1::tenancy_service_server::TenancyServiceServer;
-use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use tonic::service::Routes;
 
 use crate::{
     config::Config,
@@ -23,24 +22,17 @@ use crate::{
     service::{Settings, Tenancy},
 };
 
-/// The tenant-provisioning service, bound and ready to run.
+/// The tenant-provisioning service's startup.
 #[derive(Debug)]
-pub struct Application {
-    server: GrpcServer,
-    service: Tenancy,
-    sweep_interval: Duration,
-    idempotency_retention: Duration,
-    relay: Option<OutboxRelay>,
-    product_events: ProductEventSettings,
-}
+pub struct Application;
 
 impl Application {
     /// The bounded context's name, as it appears in logs, traces and `ServiceInfo`.
     pub const NAME: &'static str = "tenant-provisioning";
 
     /// Binds the gRPC listener, loads the starter template and prepares lazily connecting clients;
-    /// nothing is served yet.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    /// nothing is served yet. Serving sweeps periodically and relays the email outbox.
+    pub async fn build(config: Config) -> anyhow::Result<BoundService> {
         let pool = onramp_kit::db::connect_lazy(&config.base.database)?;
         let entitlements: Arc<dyn Entitlements> = match &config.billing_service_addr {
             Some(addr) => Arc::new(BillingEntitlements::new(client::traced(client::channel(
@@ -58,7 +50,7 @@ impl Application {
             None => Arc::new(NoDirectory),
         };
         let service = Tenancy {
-            pool,
+            pool: pool.clone(),
             entitlements,
             users,
             template: Arc::new(config.template()?),
@@ -71,48 +63,28 @@ impl Application {
             }),
         };
         let relay = OutboxRelay::configured(
-            service.pool.clone(),
+            pool.clone(),
             config.smtp().as_ref(),
             config.outbox_poll_interval,
             Self::NAME,
         )?;
-        let server = GrpcServer::bind(Self::NAME, config.base.server).await?;
-        Ok(Self {
-            relay,
-            server,
-            service,
-            sweep_interval: config.sweep_interval,
-            idempotency_retention: config.idempotency_retention,
-            product_events: config.base.product_events,
-        })
-    }
-
-    /// Where the gRPC server listens.
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.server.local_addr()
-    }
-
-    /// Migrates, serves (sweeping periodically and relaying the email outbox) until `shutdown` fires, then drains.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let sweeper = {
             let (service, interval, retention) = (
-                self.service.clone(),
-                self.sweep_interval,
-                self.idempotency_retention,
+                service.clone(),
+                config.sweep_interval,
+                config.idempotency_retention,
             );
             Worker::new("sweep", move |stop| {
                 sweep_periodically(service, interval, retention, stop)
             })
         };
-        let pool: PgPool = self.service.pool.clone();
         let events_api = ProductEventsApi::internal(pool.clone());
-        let api = TenancyServiceServer::new(TenancyApi::new(self.service));
         let spec = ServiceSpec::new(Self::NAME, env!("CARGO_PKG_VERSION"), pool, &MIGRATOR)
-            .serving::<TenancyServiceServer<TenancyApi>>()
+            .serving(TenancyServiceServer::new(TenancyApi::new(service)))
             .with_workers([sweeper])
-            .with_workers(self.relay.map(OutboxRelay::into_worker))
-            .with_product_events(&self.product_events, events_api)?;
-        runtime::run(self.server, spec, Routes::new(api), shutdown).await
+            .with_workers(relay.map(OutboxRelay::into_worker))
+            .with_product_events(&config.base.product_events, events_api)?;
+        BoundService::bind(spec, config.base.server).await
     }
 }
 

@@ -9,7 +9,7 @@ use crate::support::{
     TestStack,
     billing::{add_plan, assert_url_under, paid_plan, provision, stripe_world, subscription},
     link_param, new_email,
-    stripe::{StripeFake, new_webhook_secret},
+    stripe::{LocalStripeCalls as _, StripeFake, new_webhook_secret},
 };
 
 /// Invites `email` into the tenant as a member through the gateway and accepts as `invitee`.

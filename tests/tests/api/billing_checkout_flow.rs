@@ -10,7 +10,7 @@ use crate::support::{
     billing::{
         add_plan, paid_plan, provision, stripe_world, subscription, tenant_status, wait_for_state,
     },
-    stripe::{StripeFake, Webhooks, event, new_webhook_secret},
+    stripe::{LocalStripeCalls as _, StripeFake, Webhooks, event, new_webhook_secret},
 };
 
 fn with_status(object: &Value, status: &str) -> Value {

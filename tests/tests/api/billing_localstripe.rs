@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
+use onramp_kit::testing::LocalStripe;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::support::{
     poll::eventually,
-    stripe::{LocalStripe, stack_with_webhook_secret},
+    stripe::{STRIPE_KEY, stack_with_webhook_secret},
 };
 
 async fn wait_for(db: &PgPool, what: &str, sql: &str, bind: &str) {
@@ -30,7 +31,7 @@ async fn wait_for(db: &PgPool, what: &str, sql: &str, bind: &str) {
 async fn localstripes_signed_webhooks_drive_the_mirror_and_the_entitlement() {
     let (app, secret) = stack_with_webhook_secret().await;
     let db = app.pool("billing").await;
-    let stripe = LocalStripe::start().await;
+    let stripe = LocalStripe::start(STRIPE_KEY).await;
     let hook = app.url("/v1/webhooks/stripe");
     let events = [
         "customer.subscription.created",

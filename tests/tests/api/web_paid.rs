@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::support::{
     billing::{OPERATOR, add_plan, paid_plan},
-    stripe::{STRIPE_KEY, StripeFake, Webhooks, event, new_webhook_secret},
+    stripe::{LocalStripeCalls as _, STRIPE_KEY, StripeFake, Webhooks, event, new_webhook_secret},
     web::{browser_world, run_journey_with},
 };
 

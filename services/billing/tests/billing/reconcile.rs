@@ -2,71 +2,30 @@
 //! subscriptions (trials, cancellations) are compared with the mirror, drift is reported on a dry run
 //! and repaired through the webhook code path otherwise (outbox rows included).
 
-use std::{process::Stdio, time::Duration};
+use std::time::Duration;
 
+use onramp_kit::testing::LocalStripe;
 use onramp_proto::billing::v1::{
     DriftAction, ReconcileWithStripeRequest, ReconcileWithStripeResponse,
 };
 use serde_json::Value;
-use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-use crate::helpers::{
-    T0, TestBilling, caller, eventually, stripe_id, subscription_event, use_stripe,
-};
+use crate::helpers::{T0, TestBilling, caller, stripe_id, subscription_event, use_stripe};
 
 const KEY: &str = "sk_test_localstripe";
 
-/// A localstripe process on a free port, killed when dropped.
-struct LocalStripe {
-    _child: Child,
-    base: String,
-    http: reqwest::Client,
+/// The localstripe calls these tests make (answers as JSON, whatever the status).
+trait Calls {
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Value;
+    async fn delete(&self, path: &str) -> Value;
+    async fn subscription(&self, tenant: Uuid) -> Value;
 }
 
-fn binary() -> String {
-    std::env::var("LOCALSTRIPE_BIN").unwrap_or_else(|_| {
-        let home = std::env::var("HOME").unwrap_or_default();
-        format!("{home}/.cache/onramp-tools/localstripe-venv/bin/localstripe")
-    })
-}
-
-impl LocalStripe {
-    async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(binary())
-            .args(["--port", &port.to_string(), "--from-scratch"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("localstripe is installed (./tests/run installs it)");
-        let stripe = Self {
-            _child: child,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
-        };
-        eventually("localstripe answers", || async {
-            stripe
-                .http
-                .get(format!("{}/v1/customers", stripe.base))
-                .basic_auth(KEY, Some(""))
-                .send()
-                .await
-                .is_ok()
-        })
-        .await;
-        stripe
-    }
-
+impl Calls for LocalStripe {
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
         let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .basic_auth(KEY, Some(""))
+            .request(reqwest::Method::POST, path)
             .form(form)
             .send()
             .await
@@ -75,9 +34,7 @@ impl LocalStripe {
     }
 
     async fn delete(&self, path: &str) -> Value {
-        self.http
-            .delete(format!("{}{path}", self.base))
-            .basic_auth(KEY, Some(""))
+        self.request(reqwest::Method::DELETE, path)
             .send()
             .await
             .expect("localstripe")
@@ -142,7 +99,7 @@ async fn mirrored_status(app: &TestBilling, subscription: &str) -> Option<String
 
 #[tokio::test]
 async fn drift_is_reported_then_repaired_through_the_webhook_path() {
-    let stripe = LocalStripe::start().await;
+    let stripe = LocalStripe::start(KEY).await;
     let base = stripe.base.clone();
     let (app, operator) = TestBilling::with_operator(move |config| {
         use_stripe(config, KEY, base);

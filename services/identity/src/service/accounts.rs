@@ -51,17 +51,6 @@ enum Admission {
     Wait(std::time::Duration),
 }
 
-fn event<'a>(kind: &'static str, meta: &'a RequestMeta, email: Option<&'a str>) -> AuditEvent<'a> {
-    AuditEvent {
-        kind,
-        user_id: None,
-        email,
-        client_ip: meta.client_ip.as_deref(),
-        user_agent: meta.user_agent.as_deref(),
-        detail: json!({}),
-    }
-}
-
 impl Identity {
     /// Creates a password account. An existing email gets the same (empty) answer after the same
     /// work (the password is hashed either way), so the response never tells whether it exists.
@@ -113,21 +102,20 @@ impl Identity {
             },
         )
         .await?;
-        let mut audit_event = event(
-            if created {
-                "signup"
-            } else {
-                "signup_existing_email"
-            },
-            meta,
-            Some(input.email.as_str()),
-        );
+        let kind = if created {
+            "signup"
+        } else {
+            "signup_existing_email"
+        };
+        let mut audit_event = meta.audit(kind).email(input.email.as_str());
         audit_event.user_id = created.then_some(id);
         audit::record(&mut tx, &audit_event, now).await?;
         if gate == SignupGate::InternalTester {
-            let mut used = event("internal_tester_signup", meta, Some(input.email.as_str()));
-            used.user_id = created.then_some(id);
-            used.detail = json!({ "method": "password", "account_created": created });
+            let used = AuditEvent {
+                kind: "internal_tester_signup",
+                ..audit_event
+            }
+            .detail(json!({ "method": "password", "account_created": created }));
             audit::record(&mut tx, &used, now).await?;
         }
         if created {
@@ -204,7 +192,8 @@ impl Identity {
             }
             _ => {
                 // The failure was counted before hashing.
-                audit::record(&mut tx, &event("login_failed", meta, Some(&email)), now).await?;
+                let failed = meta.audit("login_failed").email(&email);
+                audit::record(&mut tx, &failed, now).await?;
                 tx.commit().await?;
                 if locks {
                     meter::lockout();
@@ -215,8 +204,7 @@ impl Identity {
         limits::forget(&mut tx, attempt).await?;
         limits::reset_account(&mut tx, &email).await?;
         let session = self.issue_session(&mut tx, &user, now).await?;
-        let mut ok = event("login_ok", meta, Some(&email));
-        ok.user_id = Some(user.id);
+        let ok = meta.audit("login_ok").email(&email).user(user.id);
         audit::record(&mut tx, &ok, now).await?;
         tx.commit().await?;
         Ok(session)
@@ -235,12 +223,8 @@ impl Identity {
         limits::lock_account(&mut tx, email).await?;
         let (wait, account_failures) = self.login_wait(&mut tx, meta, email, now).await?;
         if let Some(wait) = wait {
-            audit::record(
-                &mut tx,
-                &event("login_rate_limited", meta, Some(email)),
-                now,
-            )
-            .await?;
+            let limited = meta.audit("login_rate_limited").email(email);
+            audit::record(&mut tx, &limited, now).await?;
             tx.commit().await?;
             return Ok(Admission::Wait(wait));
         }

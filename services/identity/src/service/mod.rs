@@ -21,7 +21,7 @@ use crate::{
     oauth::{Providers, crypto::TokenCipher},
     passwords::{HashLimits, PasswordHasher},
     peers::InviteResolver,
-    store::users::UserRow,
+    store::{audit::AuditEvent, users::UserRow},
 };
 
 pub(crate) use accounts::{SignupInput, UserView};
@@ -33,6 +33,13 @@ pub(crate) struct RequestMeta {
     pub(crate) user_id: Option<Uuid>,
     pub(crate) client_ip: Option<String>,
     pub(crate) user_agent: Option<String>,
+}
+
+impl RequestMeta {
+    /// An audit event of `kind` from this request's client.
+    pub(crate) fn audit(&self, kind: &'static str) -> AuditEvent<'_> {
+        AuditEvent::new(kind, self.client_ip.as_deref(), self.user_agent.as_deref())
+    }
 }
 
 /// A freshly issued session pair.

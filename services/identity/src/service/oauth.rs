@@ -10,7 +10,7 @@ use crate::{
     error::IdentityError,
     oauth::{OauthError, ProviderIdentity},
     store::{
-        audit::{self, AuditEvent},
+        audit,
         oauth::{self as oauth_store, NewOauthUser, NewState},
         users::{self, UserRow},
     },
@@ -255,14 +255,11 @@ impl Identity {
             (_, true) => "oauth_link",
             _ => "oauth_login",
         };
-        let event = AuditEvent {
-            kind,
-            user_id: Some(user.id),
-            email: Some(&email),
-            client_ip: meta.client_ip.as_deref(),
-            user_agent: meta.user_agent.as_deref(),
-            detail: json!({ "provider": provider_id }),
-        };
+        let event = meta
+            .audit(kind)
+            .user(user.id)
+            .email(&email)
+            .detail(json!({ "provider": provider_id }));
         audit::record(&mut tx, &event, now).await?;
         tx.commit().await?;
         Ok(OauthLogin {
@@ -324,14 +321,11 @@ impl Identity {
             self.queue_verification(conn, id, email, now).await?;
         }
         if gate == SignupGate::InternalTester {
-            let used = AuditEvent {
-                kind: "internal_tester_signup",
-                user_id: Some(id),
-                email: Some(email),
-                client_ip: meta.client_ip.as_deref(),
-                user_agent: meta.user_agent.as_deref(),
-                detail: json!({ "method": "oauth", "provider": provider_id }),
-            };
+            let used = meta
+                .audit("internal_tester_signup")
+                .user(id)
+                .email(email)
+                .detail(json!({ "method": "oauth", "provider": provider_id }));
             audit::record(conn, &used, now).await?;
         }
         users::by_id(conn, id).await?.ok_or(IdentityError::NotFound)

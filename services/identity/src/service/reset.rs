@@ -8,7 +8,7 @@ use crate::{
     domain::{Email, NewPassword},
     error::IdentityError,
     store::{
-        audit::{self, AuditEvent},
+        audit,
         email_tokens::{self, TokenKind},
         limits,
         oauth::{self as oauth_store},
@@ -58,14 +58,11 @@ impl Identity {
             ));
         }
         let user = users::by_email(&mut tx, email.as_str()).await?;
-        let mut event = AuditEvent {
-            kind: "password_reset_requested",
-            user_id: user.as_ref().map(|u| u.id),
-            email: Some(email.as_str()),
-            client_ip: meta.client_ip.as_deref(),
-            user_agent: meta.user_agent.as_deref(),
-            detail: json!({ "account_exists": user.is_some() }),
-        };
+        let mut event = meta
+            .audit("password_reset_requested")
+            .email(email.as_str())
+            .detail(json!({ "account_exists": user.is_some() }));
+        event.user_id = user.as_ref().map(|u| u.id);
         if let Some(user) = &user {
             let token = tokens::new_secret();
             let hash = tokens::hash(&token);
@@ -136,14 +133,10 @@ impl Identity {
         // Whoever locked the account out with wrong guesses no longer keeps its owner out.
         limits::reset_account(&mut tx, &user.email).await?;
         let revoked = sessions::revoke_all(&mut tx, user.id, now, "password_reset").await?;
-        let event = AuditEvent {
-            kind: "password_reset",
-            user_id: Some(user.id),
-            email: None,
-            client_ip: meta.client_ip.as_deref(),
-            user_agent: meta.user_agent.as_deref(),
-            detail: json!({ "sessions_revoked": revoked, "unlinked_oauth_providers": unlinked }),
-        };
+        let event = meta
+            .audit("password_reset")
+            .user(user.id)
+            .detail(json!({ "sessions_revoked": revoked, "unlinked_oauth_providers": unlinked }));
         audit::record(&mut tx, &event, now).await?;
         tx.commit().await?;
         let still_linked = linked

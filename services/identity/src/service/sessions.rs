@@ -10,8 +10,7 @@ use super::{Identity, IssuedSession, RequestMeta};
 use crate::{
     error::IdentityError,
     store::{
-        audit::{self, AuditEvent},
-        sessions,
+        audit, sessions,
         users::{self, UserRow},
     },
     tokens,
@@ -98,14 +97,10 @@ impl Identity {
         if token.rotated_at.is_some() && !within_window {
             // Someone holds a copy of a used token: end the session for everyone holding any of it.
             sessions::revoke_family(&mut tx, token.family_id, now, "reuse").await?;
-            let event = AuditEvent {
-                kind: "refresh_reuse",
-                user_id: Some(token.user_id),
-                email: None,
-                client_ip: meta.client_ip.as_deref(),
-                user_agent: meta.user_agent.as_deref(),
-                detail: json!({ "session_id": token.family_id }),
-            };
+            let event = meta
+                .audit("refresh_reuse")
+                .user(token.user_id)
+                .detail(json!({ "session_id": token.family_id }));
             audit::record(&mut tx, &event, now).await?;
             tx.commit().await?;
             return Err(IdentityError::RefreshTokenReused);
@@ -142,14 +137,10 @@ impl Identity {
         };
         let revoked = sessions::revoke_family(&mut tx, token.family_id, now, "logout").await?;
         if revoked {
-            let event = AuditEvent {
-                kind: "logout",
-                user_id: Some(token.user_id),
-                email: None,
-                client_ip: meta.client_ip.as_deref(),
-                user_agent: meta.user_agent.as_deref(),
-                detail: json!({ "session_id": token.family_id }),
-            };
+            let event = meta
+                .audit("logout")
+                .user(token.user_id)
+                .detail(json!({ "session_id": token.family_id }));
             audit::record(&mut tx, &event, now).await?;
         }
         tx.commit().await?;
@@ -164,14 +155,10 @@ impl Identity {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         let revoked = sessions::revoke_all(&mut tx, user_id, now, "logout_everywhere").await?;
-        let event = AuditEvent {
-            kind: "logout_everywhere",
-            user_id: Some(user_id),
-            email: None,
-            client_ip: meta.client_ip.as_deref(),
-            user_agent: meta.user_agent.as_deref(),
-            detail: json!({ "sessions_revoked": revoked }),
-        };
+        let event = meta
+            .audit("logout_everywhere")
+            .user(user_id)
+            .detail(json!({ "sessions_revoked": revoked }));
         audit::record(&mut tx, &event, now).await?;
         tx.commit().await?;
         Ok(revoked)

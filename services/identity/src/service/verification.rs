@@ -1,7 +1,6 @@
 //! Email verification: the token sent at signup, the link that consumes it, and resends.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -9,7 +8,7 @@ use super::{Identity, RequestMeta, mails};
 use crate::{
     error::IdentityError,
     store::{
-        audit::{self, AuditEvent},
+        audit,
         email_tokens::{self, TokenKind},
         users,
     },
@@ -79,14 +78,10 @@ impl Identity {
         email_tokens::mark_used(&mut tx, TokenKind::Verification, &hash, now).await?;
         users::mark_verified(&mut tx, user.id, now).await?;
         crate::funnel::email_verified(&mut tx, user.id, "link").await?;
-        let event = AuditEvent {
-            kind: "email_verified",
-            user_id: Some(user.id),
-            email: Some(&user.email),
-            client_ip: meta.client_ip.as_deref(),
-            user_agent: meta.user_agent.as_deref(),
-            detail: json!({}),
-        };
+        let event = meta
+            .audit("email_verified")
+            .user(user.id)
+            .email(&user.email);
         audit::record(&mut tx, &event, now).await?;
         tx.commit().await?;
         Ok(Verified {

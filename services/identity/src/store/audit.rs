@@ -17,6 +17,45 @@ pub(crate) struct AuditEvent<'a> {
     pub(crate) detail: serde_json::Value,
 }
 
+impl<'a> AuditEvent<'a> {
+    /// An event of `kind` from `client_ip` and `user_agent`; no user, no email, an empty detail.
+    pub(crate) fn new(
+        kind: &'static str,
+        client_ip: Option<&'a str>,
+        user_agent: Option<&'a str>,
+    ) -> Self {
+        Self {
+            kind,
+            user_id: None,
+            email: None,
+            client_ip,
+            user_agent,
+            detail: serde_json::json!({}),
+        }
+    }
+
+    /// The user the event is about.
+    pub(crate) fn user(self, user_id: Uuid) -> Self {
+        Self {
+            user_id: Some(user_id),
+            ..self
+        }
+    }
+
+    /// The address the event is about (a login attempt names one whether or not it exists).
+    pub(crate) fn email(self, email: &'a str) -> Self {
+        Self {
+            email: Some(email),
+            ..self
+        }
+    }
+
+    /// What else is worth keeping about the event.
+    pub(crate) fn detail(self, detail: serde_json::Value) -> Self {
+        Self { detail, ..self }
+    }
+}
+
 /// Appends an event.
 pub(crate) async fn record(
     conn: &mut PgConnection,

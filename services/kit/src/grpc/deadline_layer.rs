@@ -1,67 +1,38 @@
 //! Server-side layer that makes the caller's `grpc-timeout` the handler's ambient [`Deadline`].
 
-use std::{
-    future::Future,
-    pin::Pin,
-    task::{Context, Poll},
-    time::Duration,
+use std::time::Duration;
+
+use tower::Service;
+
+use crate::{
+    deadline::{Deadline, parse_grpc_timeout},
+    grpc::per_call::{CallFuture, PerCallLayer, WrapCall},
 };
 
-use tower::{Layer, Service};
-
-use crate::deadline::{Deadline, parse_grpc_timeout};
-
 /// Scopes every request with the deadline its `grpc-timeout` implies, capped at `max`.
+pub type DeadlineLayer = PerCallLayer<CallDeadline>;
+
+/// The deadline a [`DeadlineLayer`] gives each call.
 #[derive(Debug, Clone, Copy)]
-pub struct DeadlineLayer {
+pub struct CallDeadline {
     max: Duration,
 }
 
 impl DeadlineLayer {
     /// A layer whose requests never get more than `max`, whatever the caller asked for.
     pub fn new(max: Duration) -> Self {
-        Self { max }
+        PerCallLayer(CallDeadline { max })
     }
 }
 
-impl<S> Layer<S> for DeadlineLayer {
-    type Service = DeadlineService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        DeadlineService {
-            inner,
-            max: self.max,
-        }
-    }
-}
-
-/// See [`DeadlineLayer`].
-#[derive(Debug, Clone)]
-pub struct DeadlineService<S> {
-    inner: S,
-    max: Duration,
-}
-
-impl<S, B> Service<http::Request<B>> for DeadlineService<S>
+impl<S, B> WrapCall<S, B> for CallDeadline
 where
-    S: Service<http::Request<B>> + Clone + Send + 'static,
+    S: Service<http::Request<B>> + Send + 'static,
     S::Future: Send + 'static,
-    B: Send + 'static,
 {
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn wrap(&self, mut inner: S, request: http::Request<B>) -> CallFuture<S::Response, S::Error> {
         let budget =
             request_budget(request.headers()).map_or(self.max, |asked| asked.min(self.max));
-        // The clone that was polled ready serves this request; the fresh clone waits for the next.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(Deadline::after(budget).scope(inner.call(request)))
     }
 }

@@ -5,5 +5,6 @@ pub mod client;
 pub mod convert;
 pub mod deadline_layer;
 pub mod peer_failure;
+pub mod per_call;
 pub mod server;
 pub mod trace_context;

@@ -169,7 +169,7 @@ impl GrpcServer {
             .timeout(self.settings.max_rpc_timeout)
             .trace_fn(move |request| server_span(service, request))
             // Outermost: a call is timed whole, and its status is the one the client receives.
-            .layer(RpcMetricsLayer)
+            .layer(RpcMetricsLayer::default())
             .layer(DeadlineLayer::new(self.settings.max_rpc_timeout))
             .add_routes(routes)
             .add_service(self.health_service)

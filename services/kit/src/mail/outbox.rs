@@ -91,14 +91,14 @@ impl OutboxRelay {
     }
 
     /// Names the service in the relay's metrics (`onramp_outbox_relay_failures_total{service}`);
-    /// `unknown` until set. The depth and age gauges need no call: `runtime::run` samples them.
+    /// `unknown` until set. The depth and age gauges need no call: the runtime samples them.
     #[must_use]
     pub fn for_service(mut self, service: &'static str) -> Self {
         self.service = service;
         self
     }
 
-    /// The relay as a [`Worker`] for [`crate::runtime::run`], which starts it once the service's
+    /// The relay as a [`Worker`] for [`crate::runtime::BoundService`], which starts it once the service's
     /// migrations (and so the `email_outbox` table) are in.
     pub fn into_worker(self) -> Worker {
         Worker::new("mail outbox relay", move |stop| self.run(stop))

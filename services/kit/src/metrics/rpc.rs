@@ -6,15 +6,12 @@
 //! before them counts as CANCELLED). An error answered before any body ("trailers-only") carries
 //! its status in the headers.
 
-use std::{
-    future::Future,
-    pin::Pin,
-    task::{Context, Poll},
-    time::Instant,
-};
+use std::time::Instant;
 
 use http_body_util::BodyExt as _;
-use tower::{Layer, Service};
+use tower::Service;
+
+use crate::grpc::per_call::{CallFuture, PerCallLayer, WrapCall};
 
 /// gRPC's CANCELLED: the body ended without a status (the client reset the stream).
 const CANCELLED: u16 = 1;
@@ -24,45 +21,19 @@ const UNKNOWN: u16 = 2;
 const UNIMPLEMENTED: u16 = 12;
 
 /// Records [`rpc_server_duration_seconds`](self) for every call but health checks and reflection.
+pub type RpcMetricsLayer = PerCallLayer<RpcTiming>;
+
+/// How a [`RpcMetricsLayer`] times each call.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RpcMetricsLayer;
+pub struct RpcTiming;
 
-impl<S> Layer<S> for RpcMetricsLayer {
-    type Service = RpcMetrics<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RpcMetrics { inner }
-    }
-}
-
-/// See [`RpcMetricsLayer`].
-#[derive(Debug, Clone)]
-pub struct RpcMetrics<S> {
-    inner: S,
-}
-
-impl<S, B> Service<http::Request<B>> for RpcMetrics<S>
+impl<S, B> WrapCall<S, B> for RpcTiming
 where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
-        + Clone
-        + Send
-        + 'static,
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Send + 'static,
     S::Future: Send + 'static,
-    B: Send + 'static,
 {
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn wrap(&self, mut inner: S, request: http::Request<B>) -> CallFuture<S::Response, S::Error> {
         let timer = CallTimer::for_path(request.uri().path());
-        // The clone that was polled ready serves this request; the fresh clone waits for the next.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         let call = inner.call(request);
         Box::pin(async move {
             let outcome = call.await;

@@ -1,5 +1,5 @@
 //! Gauges read on an interval rather than at each event: the Postgres pool's connections, the
-//! mail outbox's depth and oldest age, and readiness. Started by [`crate::runtime::run`] for every
+//! mail outbox's depth and oldest age, and readiness. Started by [`crate::runtime::BoundService`] for every
 //! service, so each gets them without code of its own.
 
 use std::time::Duration;

@@ -1,8 +1,9 @@
 //! Support for the services' own test suites (feature `testing`): throw-away databases on the
 //! Postgres at `DATABASE_URL`, a bounded wait for a server to report SERVING, a running service and
-//! calls made and checked as the gateway makes and decodes them.
+//! calls made and checked as the gateway makes and decodes them, and `localstripe`.
 
 mod calls;
+mod localstripe;
 
 use std::{
     net::SocketAddr,
@@ -18,6 +19,7 @@ use tonic_health::pb::{
 use crate::{db, service_config::ServiceConfig};
 
 pub use calls::{RunningService, assert_error, caller, error_of, eventually};
+pub use localstripe::LocalStripe;
 
 /// The Postgres server tests use: `DATABASE_URL`, else the local one (user `postgres`, trust).
 pub fn server_url() -> String {

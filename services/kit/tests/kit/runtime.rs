@@ -1,4 +1,4 @@
-//! `runtime::run` starts a service's background workers only once its migrations are applied: an
+//! A bound service starts a service's background workers only once its migrations are applied: an
 //! outbox relay started earlier polls a table that does not exist yet, logging errors and counting
 //! relay failures at every start.
 
@@ -6,9 +6,9 @@ use std::{borrow::Cow, net::SocketAddr, time::Duration};
 
 use onramp_kit::{
     db::MIGRATION_LOCK_KEY,
-    grpc::server::{GrpcServer, ServerSettings},
+    grpc::server::ServerSettings,
     mail::{outbox, sink::SmtpSink},
-    runtime::{self, ServiceSpec, Worker},
+    runtime::{BoundService, ServiceSpec, Worker},
 };
 use sqlx::{
     Connection as _, PgConnection,
@@ -16,7 +16,6 @@ use sqlx::{
 };
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
-use tonic::service::Routes;
 
 use crate::{
     mail_outbox::{email, relay},
@@ -71,8 +70,10 @@ async fn workers_start_only_after_the_migrations_are_applied() {
             .expect("catalog");
         let _ = started.send(exists);
     });
-    let server = GrpcServer::bind(
-        "kit-test",
+    let spec = ServiceSpec::new("kit-test", "0", db.pool.clone(), outbox_migrator())
+        .with_workers([probe, relay(&db.pool, &sink.url()).into_worker()]);
+    let service = BoundService::bind(
+        spec,
         ServerSettings {
             grpc_listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             drain_period: Duration::ZERO,
@@ -81,15 +82,8 @@ async fn workers_start_only_after_the_migrations_are_applied() {
     )
     .await
     .expect("bind");
-    let spec = ServiceSpec::new("kit-test", "0", db.pool.clone(), outbox_migrator())
-        .with_workers([probe, relay(&db.pool, &sink.url()).into_worker()]);
     let shutdown = CancellationToken::new();
-    let running = tokio::spawn(runtime::run(
-        server,
-        spec,
-        Routes::default(),
-        shutdown.clone(),
-    ));
+    let running = tokio::spawn(service.run_until_stopped(shutdown.clone()));
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !migration_waits(&mut blocker).await {

@@ -16,9 +16,7 @@
 
 use std::{
     collections::HashMap,
-    process::Stdio,
     sync::{Arc, Mutex, PoisonError},
-    time::{Duration, Instant},
 };
 
 use axum::{
@@ -28,10 +26,9 @@ use axum::{
     http::{HeaderMap, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
 };
-use onramp_kit::config::SecretString;
+use onramp_kit::{config::SecretString, testing::LocalStripe};
 use serde_json::{Value, json};
 use stripe_webhook::Webhook;
-use tokio::process::{Child, Command};
 use uuid::Uuid;
 use wiremock::MockServer;
 
@@ -40,81 +37,18 @@ use super::{TestStack, users::status_and_json};
 /// The API key tests give billing and use themselves (localstripe accepts any `sk_…`).
 pub(crate) const STRIPE_KEY: &str = "sk_test_onramp_e2e";
 
-/// A running `localstripe`, killed when dropped.
-pub(crate) struct LocalStripe {
-    _child: Child,
-    /// `http://127.0.0.1:<port>`.
-    pub(crate) base: String,
-    http: reqwest::Client,
-}
-
-impl LocalStripe {
-    /// Starts localstripe on a free port and waits until it answers.
-    pub(crate) async fn start() -> Self {
-        let binary = std::env::var("LOCALSTRIPE_BIN").unwrap_or_else(|_| {
-            format!(
-                "{}/.cache/onramp-tools/localstripe-venv/bin/localstripe",
-                std::env::var("HOME").unwrap_or_default()
-            )
-        });
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("port")
-            .port();
-        let child = Command::new(binary)
-            .args(["--port", &port.to_string(), "--from-scratch"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("localstripe is installed (./tests/run installs it)");
-        let stripe = Self {
-            _child: child,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
-        };
-        let start = Instant::now();
-        while stripe
-            .http
-            .get(format!("{}/v1/customers", stripe.base))
-            .basic_auth(STRIPE_KEY, Some(""))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "localstripe never answered"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        stripe
-    }
-
-    /// One form-encoded API call that must succeed; its JSON answer.
-    pub(crate) async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> Value {
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .basic_auth(STRIPE_KEY, Some(""))
-            .form(form)
-            .send()
-            .await
-            .expect("localstripe answers");
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "localstripe {path}: {status} {body}");
-        body
-    }
-
+/// What tests make of a [`LocalStripe`] beyond its calls: a price to sell, a card to pay with.
+pub(crate) trait LocalStripeCalls {
     /// A monthly recurring price (localstripe's `plan`, which subscriptions accept) with its product;
     /// returns the price id, usable as a catalog plan's `stripe_price_id`.
-    pub(crate) async fn create_price(&self, amount_minor: u32) -> String {
+    async fn create_price(&self, amount_minor: u32) -> String;
+
+    /// Gives the customer a working card (so subscriptions start `active`).
+    async fn add_card(&self, customer: &str);
+}
+
+impl LocalStripeCalls for LocalStripe {
+    async fn create_price(&self, amount_minor: u32) -> String {
         let product = self
             .call(reqwest::Method::POST, "/v1/products", &[("name", "Team")])
             .await;
@@ -137,8 +71,7 @@ impl LocalStripe {
         id
     }
 
-    /// Gives the customer a working card (so subscriptions start `active`).
-    pub(crate) async fn add_card(&self, customer: &str) {
+    async fn add_card(&self, customer: &str) {
         let token = self
             .call(
                 reqwest::Method::POST,
@@ -343,7 +276,7 @@ async fn route(
 impl StripeFake {
     /// Starts localstripe, the mock server and the fake in front of them.
     pub(crate) async fn start() -> Self {
-        let localstripe = LocalStripe::start().await;
+        let localstripe = LocalStripe::start(STRIPE_KEY).await;
         let mock = MockServer::start().await;
         let recorded = Arc::new(Recorded::default());
         let state = FakeState {

@@ -168,14 +168,7 @@ impl TestStack {
 
     /// The user `access_token` belongs to, its id read from `GET /v1/users/me`.
     pub(crate) async fn user_with_token(&self, email: &str, access_token: String) -> User {
-        let me: Value = self
-            .authed(Method::GET, "/v1/users/me", &access_token)
-            .send()
-            .await
-            .expect("me")
-            .json()
-            .await
-            .expect("me json");
+        let me = me_json(self, &access_token).await;
         User {
             email: email.to_owned(),
             id: me["id"].as_str().expect("user id").to_owned(),
@@ -228,11 +221,7 @@ impl TestStack {
 
 /// `GET /v1/users/me` as `access_token`.
 pub(crate) async fn me_json(world: &TestStack, access_token: &str) -> Value {
-    let response = world
-        .authed(Method::GET, "/v1/users/me", access_token)
-        .send()
-        .await
-        .expect("me");
+    let response = me(world, access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.expect("me json")
 }

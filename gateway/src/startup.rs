@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::{
     limit::RequestBodyLimitLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
 };
 
 use crate::{
@@ -16,12 +16,14 @@ use crate::{
     clients::Peers,
     config::Config,
     middleware::{
-        budget, client_ip, cors,
+        budget::BudgetLayer,
+        cors,
         csrf::{self, CsrfGuard},
+        edge::{InnerLayer, OuterLayer},
         json_body::{self, JsonRules},
-        problem_fallback,
         rate_limit::{self, RateLimiter},
-        security_headers, trace,
+        request_id::MakeRandomUuid,
+        security_headers,
     },
     routes::{self, AppState},
 };
@@ -55,24 +57,23 @@ impl Application {
             max_bytes: edge.json_body_limit_bytes,
             max_depth: edge.json_max_depth,
         };
-        // Innermost first (each `layer` wraps what is there): the rate limit refuses before the
-        // CSRF check, which refuses before a body is read, which happens before the budget starts.
-        let mut api = routes::api(state.clone())
-            .layer(middleware::from_fn_with_state(
-                config.request_budget,
-                budget::enforce,
-            ))
-            .layer(middleware::from_fn_with_state(
-                json_rules,
-                json_body::enforce,
-            ))
-            .layer(middleware::from_fn_with_state(csrf_guard, csrf::protect));
-        if let Some(limiter) = RateLimiter::new(edge)? {
-            api = api.layer(middleware::from_fn_with_state(limiter, rate_limit::enforce));
-        }
-        let api = api
-            .layer(Extension(verifier))
-            .layer(Extension(cookies.clone()));
+        let rate_limit = RateLimiter::new(edge)?
+            .map(|limiter| middleware::from_fn_with_state(limiter, rate_limit::enforce));
+        // Outermost first, in one `Router::layer` call (each call boxes every route again): the
+        // rate limit refuses before the CSRF check, which refuses before a body is read, which
+        // happens before the budget starts.
+        let api = routes::api(state.clone()).layer(
+            ServiceBuilder::new()
+                .layer(Extension(cookies.clone()))
+                .layer(Extension(verifier))
+                .option_layer(rate_limit)
+                .layer(middleware::from_fn_with_state(csrf_guard, csrf::protect))
+                .layer(middleware::from_fn_with_state(
+                    json_rules,
+                    json_body::enforce,
+                ))
+                .layer(BudgetLayer(config.request_budget)),
+        );
         let trusted_proxy_header = config
             .trusted_proxy_header
             .as_deref()
@@ -82,35 +83,32 @@ impl Application {
         if let Some(dev_routes) = config.dev_routes.clone() {
             router = router.merge(dev_routes);
         }
+        // Outermost of all: every response, whatever answered it, carries the security headers.
+        let stamps = security_headers::stamps(&edge.strict_transport_security);
+        let [nosniff, referrer, frame, csp] = stamps.fixed;
+        // One `Router::layer` call: each call boxes every route's service (and its future) again.
         let router = router.layer(
             // Outermost first: every response (preflights and errors too) gets CORS and, when
             // credentialed, no-store; the request id exists before the span that records it; every error
             // leaves as problem+json (inside the span, so it carries the trace id); the client
             // IP is known before the rate limit counts it.
             ServiceBuilder::new()
-                // Outermost, so the status is the one the client gets. Router::layer runs after
-                // routing: the duration is labelled with the route template, never the raw path.
-                .layer(middleware::from_fn(onramp_kit::metrics::http::track))
-                .layer(middleware::from_fn_with_state(
-                    cookies,
-                    security_headers::no_store,
-                ))
+                .layer(nosniff)
+                .layer(referrer)
+                .layer(frame)
+                .layer(csp)
+                .option_layer(stamps.hsts)
+                // The status is the one the client gets. Router::layer runs after routing: the
+                // duration is labelled with the route template, never the raw path.
+                .layer(OuterLayer { cookies })
                 .layer(cors::layer(&edge.cors_allowed_origins))
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(SetRequestIdLayer::x_request_id(MakeRandomUuid))
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(middleware::from_fn(trace::continue_trace))
-                .layer(middleware::from_fn(problem_fallback::ensure))
-                .layer(middleware::from_fn_with_state(
+                .layer(InnerLayer {
                     trusted_proxy_header,
-                    client_ip::derive,
-                ))
+                })
                 .layer(RequestBodyLimitLayer::new(config.body_limit_bytes)),
         );
-        // Outermost of all: every response, whatever answered it, carries the security headers.
-        let stamps = security_headers::stamps(&edge.strict_transport_security);
-        let router = stamps
-            .into_iter()
-            .fold(router, |router, stamp| router.layer(stamp));
         let listener = TcpListener::bind(config.http_listen_addr).await?;
         Ok(Self { listener, router })
     }

@@ -28,14 +28,20 @@ pub(crate) enum VerifyError {
     BackingOff(Duration),
 }
 
-/// The gateway's access-token verifier. Cheap to clone.
+/// The gateway's access-token verifier. One `Arc` to clone: the router copies it into every
+/// request's extensions, and cloning the identity client (a buffered channel) showed in the
+/// `gateway_hop` profile.
 #[derive(Debug, Clone)]
-pub(crate) struct Verifier {
+pub(crate) struct Verifier(Arc<Shared>);
+
+/// What every clone of a [`Verifier`] shares.
+#[derive(Debug)]
+struct Shared {
     identity: IdentityServiceClient<TracedChannel>,
-    audience: Arc<str>,
+    audience: Box<str>,
     clock: Clock,
-    cache: Arc<std::sync::Mutex<KeyCache>>,
-    fetching: Arc<Mutex<()>>,
+    cache: std::sync::Mutex<KeyCache>,
+    fetching: Mutex<()>,
 }
 
 impl Verifier {
@@ -44,18 +50,18 @@ impl Verifier {
         audience: &str,
         clock: Clock,
     ) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             identity,
             audience: audience.into(),
             clock,
-            cache: Arc::new(std::sync::Mutex::new(KeyCache::default())),
-            fetching: Arc::new(Mutex::new(())),
-        }
+            cache: std::sync::Mutex::new(KeyCache::default()),
+            fetching: Mutex::new(()),
+        }))
     }
 
     /// The claims of a valid access token.
     pub(crate) async fn verify(&self, token: &str) -> Result<AccessClaims, VerifyError> {
-        let now = self.clock.now();
+        let now = self.0.clock.now();
         // A token verified earlier with a still-fresh key skips the signature check; its times
         // are checked again.
         if let Some(known) = self.cache().verified_claims(token, now.timestamp_millis()) {
@@ -64,20 +70,21 @@ impl Verifier {
         // Cheap checks first: a token with a forbidden algorithm never causes a fetch.
         let kid = KeySet::kid_of(token)?;
         let keys = self.keys_for(&kid).await?;
-        let claims = keys.verify(token, &self.audience, now.timestamp())?;
+        let claims = keys.verify(token, &self.0.audience, now.timestamp())?;
         self.cache()
             .remember(token, &kid, &claims, now.timestamp_millis());
         Ok(claims)
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, KeyCache> {
-        self.cache
+        self.0
+            .cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn now_ms(&self) -> i64 {
-        self.clock.now().timestamp_millis()
+        self.0.clock.now().timestamp_millis()
     }
 
     /// The key set to verify a token naming `kid` with, fetched if the cache says so.
@@ -86,11 +93,11 @@ impl Verifier {
             return decided;
         }
         // One fetch at a time; whoever waited re-checks what the fetch brought.
-        let _fetching = self.fetching.lock().await;
+        let _fetching = self.0.fetching.lock().await;
         if let Some(decided) = self.decided(kid) {
             return decided;
         }
-        let fetched = self.identity.clone().get_jwks(GetJwksRequest {}).await;
+        let fetched = self.0.identity.clone().get_jwks(GetJwksRequest {}).await;
         let now = self.now_ms();
         match fetched {
             Ok(jwks) => {
@@ -127,6 +134,6 @@ impl Verifier {
 impl Verifier {
     /// Now, in Unix seconds, by the gateway's clock.
     pub(crate) fn now(&self) -> i64 {
-        self.clock.now().timestamp()
+        self.0.clock.now().timestamp()
     }
 }

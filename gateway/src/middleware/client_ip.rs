@@ -11,33 +11,20 @@
 
 use std::net::IpAddr;
 
-use axum::{
-    extract::{Request, State},
-    middleware::Next,
-    response::Response,
-};
-use http::{HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// The internal header carrying the derived client IP from this middleware to `caller()`.
 pub(crate) const CLIENT_IP_HEADER: HeaderName = HeaderName::from_static("x-onramp-client-ip");
 
 /// Replaces any incoming [`CLIENT_IP_HEADER`] with the IP derived from `trusted` (if configured).
-pub(crate) async fn derive(
-    State(trusted): State<Option<HeaderName>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let headers = request.headers_mut();
+pub(crate) fn derive(trusted: Option<&HeaderName>, headers: &mut HeaderMap) {
     headers.remove(&CLIENT_IP_HEADER);
-    let derived = trusted
-        .as_ref()
-        .and_then(|name| client_ip(headers.get_all(name)));
+    let derived = trusted.and_then(|name| client_ip(headers.get_all(name)));
     if let Some(ip) = derived
         && let Ok(value) = HeaderValue::from_str(&ip.to_string())
     {
         headers.insert(CLIENT_IP_HEADER, value);
     }
-    next.run(request).await
 }
 
 /// The last comma-separated entry of the trusted header's last line, if it is an IP address.

@@ -5,9 +5,11 @@ pub(crate) mod budget;
 pub(crate) mod client_ip;
 pub(crate) mod cors;
 pub(crate) mod csrf;
+pub(crate) mod edge;
 pub(crate) mod json_body;
 pub(crate) mod problem_fallback;
 pub(crate) mod rate_limit;
+pub(crate) mod request_id;
 pub(crate) mod security_headers;
 pub(crate) mod trace;
 

@@ -4,8 +4,6 @@
 
 use axum::{
     body::to_bytes,
-    extract::Request,
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use http::{StatusCode, header};
@@ -16,17 +14,23 @@ use crate::problem::Problem;
 /// The longest original body kept as the detail (axum's rejection texts are one line).
 const DETAIL_LIMIT: usize = 1024;
 
-/// Rewrites a non-problem error response as problem+json.
-pub(crate) async fn ensure(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+/// Whether `response` is an error that is not problem+json yet (most responses are not errors, and
+/// need no [`rewrite`]).
+pub(crate) fn needs_rewrite(response: &Response) -> bool {
     let status = response.status();
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|value| value.as_bytes().starts_with(b"application/problem+json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    (status.is_client_error() || status.is_server_error()) && !is_problem
+}
+
+/// Rewrites a non-problem error response as problem+json (any other response is returned as is).
+pub(crate) async fn rewrite(response: Response) -> Response {
+    if !needs_rewrite(&response) {
         return response;
     }
+    let status = response.status();
     let (parts, body) = response.into_parts();
     let text = to_bytes(body, DETAIL_LIMIT)
         .await

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, types::Json};
+use sqlx::{FromRow as _, PgPool, Row as _, types::Json};
 use uuid::Uuid;
 
-use super::Tx;
+use super::{Tx, subscriptions::SubscriptionRow};
 
 /// Adds `count` rejected deliveries for `reason` (a batch, from `webhook::rejections`); nothing
 /// else of them is kept.
@@ -65,19 +65,36 @@ pub(crate) async fn record_failure(
 pub(crate) enum ClaimAs<'a> {
     /// A type billing acts on, inside the handler's transaction: claimed as `applied` (corrected by
     /// [`correct_outcome`] when the handler decides otherwise) and, when it names one, under the
-    /// subscription's lock ([`super::subscriptions::lock`]), so the handler's next statement reads
-    /// the subscription under it.
+    /// subscription's lock ([`super::subscriptions::lock`]), with the subscription read under it.
     Applied { lock: Option<&'a str> },
     /// A type billing does nothing with: claimed as `ignored` (autocommitted, or in a group's
     /// transaction).
     Ignored,
 }
 
+/// What [`claim_and_log`] found.
+#[derive(Debug)]
+pub(crate) struct Claim {
+    /// Whether this delivery claimed the event (else an earlier delivery holds the claim).
+    pub(crate) claimed: bool,
+    /// The subscription [`ClaimAs::Applied`] locked, read after its lock was taken: `Some` is its
+    /// newest committed version (see [`claim_and_log`]); `None` says nothing — a row committed
+    /// while the statement waited for the lock is not seen — so the caller reads it again.
+    pub(crate) subscription: Option<SubscriptionRow>,
+}
+
 /// In one statement: claims the event, stores the raw delivery under `delivery_id` — with the
 /// claim's outcome, or `duplicate` when an earlier delivery holds the claim (a concurrent claimer is
-/// waited for, so exactly one claims) — and takes the lock [`ClaimAs::Applied`] names. Returns
-/// whether this delivery claimed the event. `received_at` is the statement's clock, so the
-/// deliveries of one group transaction keep their order.
+/// waited for, so exactly one claims) — takes the lock [`ClaimAs::Applied`] names and reads that
+/// subscription under it. `received_at` is the statement's clock, so the deliveries of one group
+/// transaction keep their order.
+///
+/// The read is the subscription's row locked `for no key update` after the advisory lock (the lock's
+/// result is the read's one-time filter, so it is taken first: the same order as every other writer
+/// of the row, which cannot deadlock). The statement's snapshot predates the lock, but a row lock
+/// reads the newest committed version of a row it finds (Postgres re-reads an updated row under
+/// `READ COMMITTED`); only a row inserted while the statement waited is missed, hence
+/// [`Claim::subscription`]'s `None`.
 pub(crate) async fn claim_and_log(
     executor: impl sqlx::PgExecutor<'_>,
     delivery_id: Uuid,
@@ -85,12 +102,12 @@ pub(crate) async fn claim_and_log(
     created: DateTime<Utc>,
     account_id: Option<&str>,
     claim: ClaimAs<'_>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Claim, sqlx::Error> {
     let (outcome, lock) = match claim {
         ClaimAs::Applied { lock } => ("applied", lock),
         ClaimAs::Ignored => ("ignored", None),
     };
-    let logged: String = sqlx::query_scalar(
+    let row = sqlx::query(
         "with claimed as (
              insert into stripe_events (event_id, event_type, created, account_id, outcome)
              values ($2, $3, $7, $8, $10) on conflict (event_id) do nothing
@@ -101,11 +118,18 @@ pub(crate) async fn claim_and_log(
              select $1, $2, $3, $4, $5, $6,
                     case when exists (select 1 from claimed) then $10 else 'duplicate' end,
                     clock_timestamp()
-             returning outcome)
-         select logged.outcome from logged
-         left join lateral (
-             select pg_advisory_xact_lock(hashtextextended($9, 0))::text as locked
-             where $9::text is not null and logged.outcome <> 'duplicate') lock on true",
+             returning outcome),
+         locked as (
+             select pg_advisory_xact_lock(hashtextextended($9, 0)) from logged
+             where $9::text is not null and logged.outcome <> 'duplicate'),
+         subscription as (
+             select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id,
+                    plan_id, seats, current_period_end, trial_end, cancel_at_period_end,
+                    last_event_created, last_event_id
+             from subscriptions
+             where stripe_subscription_id = $9 and exists (select 1 from locked)
+             for no key update)
+         select logged.outcome, subscription.* from logged left join subscription on true",
     )
     .bind(delivery_id)
     .bind(delivery.event_id)
@@ -119,7 +143,15 @@ pub(crate) async fn claim_and_log(
     .bind(outcome)
     .fetch_one(executor)
     .await?;
-    Ok(logged != "duplicate")
+    let logged: &str = row.try_get("outcome")?;
+    let subscription = match row.try_get::<Option<&str>, _>("stripe_subscription_id")? {
+        Some(_) => Some(SubscriptionRow::from_row(&row)?),
+        None => None,
+    };
+    Ok(Claim {
+        claimed: logged != "duplicate",
+        subscription,
+    })
 }
 
 /// Corrects a claim and its delivery's log row written as `applied` by [`claim_and_log`] when the

@@ -65,11 +65,37 @@ pub(crate) async fn record_failure(
 pub(crate) enum ClaimAs<'a> {
     /// A type billing acts on, inside the handler's transaction: claimed as `applied` (corrected by
     /// [`correct_outcome`] when the handler decides otherwise) and, when it names one, under the
-    /// subscription's lock ([`super::subscriptions::lock`]), with the subscription read under it.
-    Applied { lock: Option<&'a str> },
+    /// subscription's lock ([`super::subscriptions::lock`]), with the subscription read under it —
+    /// or claimed as `stale` at once when `guard` finds the event older than that row.
+    Applied {
+        lock: Option<&'a str>,
+        guard: Option<Guard>,
+    },
     /// A type billing does nothing with: claimed as `ignored` (autocommitted, or in a group's
     /// transaction).
     Ignored,
+}
+
+/// The version guard the claim applies to the subscription row it reads (one that only a Checkout
+/// recorded, [`SubscriptionRow::is_provisional`], is never newer than an event). It is the handler's
+/// own rule, decided in the claim so that a stale event costs one statement; when the claim does
+/// not see the row (see [`Claim::subscription`]) the handler decides as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Guard {
+    /// Stale when strictly older than the row (subscription events: the same second is settled by
+    /// the handler, which asks Stripe).
+    Older,
+    /// Stale unless strictly newer than the row (invoices).
+    NotNewer,
+}
+
+impl Guard {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Older => "older",
+            Self::NotNewer => "not_newer",
+        }
+    }
 }
 
 /// What [`claim_and_log`] found.
@@ -77,17 +103,19 @@ pub(crate) enum ClaimAs<'a> {
 pub(crate) struct Claim {
     /// Whether this delivery claimed the event (else an earlier delivery holds the claim).
     pub(crate) claimed: bool,
+    /// Whether it was claimed as `stale` by the [`Guard`] (the handler then has nothing to do).
+    pub(crate) stale: bool,
     /// The subscription [`ClaimAs::Applied`] locked, read after its lock was taken: `Some` is its
     /// newest committed version (see [`claim_and_log`]); `None` says nothing — a row committed
     /// while the statement waited for the lock is not seen — so the caller reads it again.
     pub(crate) subscription: Option<SubscriptionRow>,
 }
 
-/// In one statement: claims the event, stores the raw delivery under `delivery_id` — with the
-/// claim's outcome, or `duplicate` when an earlier delivery holds the claim (a concurrent claimer is
-/// waited for, so exactly one claims) — takes the lock [`ClaimAs::Applied`] names and reads that
-/// subscription under it. `received_at` is the statement's clock, so the deliveries of one group
-/// transaction keep their order.
+/// In one statement: takes the lock [`ClaimAs::Applied`] names and reads that subscription under
+/// it, claims the event — as `stale` when its [`Guard`] says so — and stores the raw delivery under
+/// `delivery_id` with the claim's outcome, or `duplicate` when an earlier delivery holds the claim
+/// (a concurrent claimer is waited for, so exactly one claims). `received_at` is the statement's
+/// clock, so the deliveries of one group transaction keep their order.
 ///
 /// The read is the subscription's row locked `for no key update` after the advisory lock (the lock's
 /// result is the read's one-time filter, so it is taken first: the same order as every other writer
@@ -103,32 +131,38 @@ pub(crate) async fn claim_and_log(
     account_id: Option<&str>,
     claim: ClaimAs<'_>,
 ) -> Result<Claim, sqlx::Error> {
-    let (outcome, lock) = match claim {
-        ClaimAs::Applied { lock } => ("applied", lock),
-        ClaimAs::Ignored => ("ignored", None),
+    let (outcome, lock, guard) = match claim {
+        ClaimAs::Applied { lock, guard } => ("applied", lock, guard),
+        ClaimAs::Ignored => ("ignored", None, None),
     };
     let row = sqlx::query(
-        "with claimed as (
-             insert into stripe_events (event_id, event_type, created, account_id, outcome)
-             values ($2, $3, $7, $8, $10) on conflict (event_id) do nothing
-             returning event_id),
-         logged as (
-             insert into stripe_deliveries
-                 (id, event_id, event_type, headers, payload, connect, outcome, received_at)
-             select $1, $2, $3, $4, $5, $6,
-                    case when exists (select 1 from claimed) then $10 else 'duplicate' end,
-                    clock_timestamp()
-             returning outcome),
-         locked as (
-             select pg_advisory_xact_lock(hashtextextended($9, 0)) from logged
-             where $9::text is not null and logged.outcome <> 'duplicate'),
+        "with locked as (
+             select pg_advisory_xact_lock(hashtextextended($9, 0)) where $9::text is not null),
          subscription as (
              select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id,
                     plan_id, seats, current_period_end, trial_end, cancel_at_period_end,
                     last_event_created, last_event_id
              from subscriptions
              where stripe_subscription_id = $9 and exists (select 1 from locked)
-             for no key update)
+             for no key update),
+         verdict as (
+             select case
+                 when s.last_event_created = 'epoch'::timestamptz then $10
+                 when $11 = 'older' and $7 < s.last_event_created then 'stale'
+                 when $11 = 'not_newer' and $7 <= s.last_event_created then 'stale'
+                 else $10 end as outcome
+             from (select 1) anchor left join subscription s on true),
+         claimed as (
+             insert into stripe_events (event_id, event_type, created, account_id, outcome)
+             select $2, $3, $7, $8, verdict.outcome from verdict
+             on conflict (event_id) do nothing
+             returning outcome),
+         logged as (
+             insert into stripe_deliveries
+                 (id, event_id, event_type, headers, payload, connect, outcome, received_at)
+             select $1, $2, $3, $4, $5, $6, coalesce((select outcome from claimed), 'duplicate'),
+                    clock_timestamp()
+             returning outcome)
          select logged.outcome, subscription.* from logged left join subscription on true",
     )
     .bind(delivery_id)
@@ -141,6 +175,7 @@ pub(crate) async fn claim_and_log(
     .bind(account_id)
     .bind(lock)
     .bind(outcome)
+    .bind(guard.map(Guard::as_str))
     .fetch_one(executor)
     .await?;
     let logged: &str = row.try_get("outcome")?;
@@ -150,6 +185,7 @@ pub(crate) async fn claim_and_log(
     };
     Ok(Claim {
         claimed: logged != "duplicate",
+        stale: logged == "stale",
         subscription,
     })
 }

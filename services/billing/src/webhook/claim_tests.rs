@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::store::{
     self,
-    inbox::{Claim, ClaimAs, NewDelivery},
+    inbox::{Claim, ClaimAs, Guard, NewDelivery},
 };
 
 async fn database() -> (TestDatabase, PgPool) {
@@ -69,6 +69,7 @@ fn claim_in_background(
             None,
             ClaimAs::Applied {
                 lock: Some(subscription),
+                guard: None,
             },
         )
         .await
@@ -145,7 +146,7 @@ async fn a_row_inserted_while_the_claim_waited_is_not_claimed_to_be_absent() {
 }
 
 #[tokio::test]
-async fn a_duplicate_or_an_ignored_type_reads_no_subscription() {
+async fn a_duplicate_is_not_claimed_and_an_ignored_type_reads_no_subscription() {
     let (database, pool) = database().await;
     insert_subscription(&pool, "sub_c3", "active", "evt_old").await;
     let first = claim_in_background(&pool, "evt_c3", "sub_c3")
@@ -166,16 +167,20 @@ async fn a_duplicate_or_an_ignored_type_reads_no_subscription() {
     };
     let kept = claim(ClaimAs::Applied {
         lock: Some("sub_c3"),
+        guard: None,
     })
     .await
     .expect("claim");
     assert!(kept.claimed);
     let duplicate = claim(ClaimAs::Applied {
         lock: Some("sub_c3"),
+        guard: Some(Guard::Older),
     })
     .await
     .expect("claim");
-    assert!(!duplicate.claimed && duplicate.subscription.is_none());
+    // (A duplicate takes the lock and reads the row too — the guard needs them before the claim is
+    // tried — and its caller ignores them.)
+    assert!(!duplicate.claimed && !duplicate.stale);
     let ignored = store::inbox::claim_and_log(
         &pool,
         Uuid::now_v7(),
@@ -191,6 +196,145 @@ async fn a_duplicate_or_an_ignored_type_reads_no_subscription() {
     .await
     .expect("claim");
     assert!(ignored.claimed && ignored.subscription.is_none());
+    pool.close().await;
+    database.remove().await;
+}
+
+/// Claims `event_id` of `event_type` at `created` for `subscription` under `guard`, autocommitted;
+/// the claim and the outcome stored for the event and for its delivery.
+async fn claim_guarded(
+    pool: &PgPool,
+    event_id: &str,
+    event_type: &str,
+    created: DateTime<Utc>,
+    subscription: &str,
+    guard: Guard,
+) -> (Claim, String, String) {
+    let headers = BTreeMap::new();
+    let delivery = NewDelivery {
+        event_id,
+        event_type,
+        headers: &headers,
+        payload: b"{}",
+        connect: false,
+    };
+    let claim = store::inbox::claim_and_log(
+        pool,
+        Uuid::now_v7(),
+        &delivery,
+        created,
+        None,
+        ClaimAs::Applied {
+            lock: Some(subscription),
+            guard: Some(guard),
+        },
+    )
+    .await
+    .expect("claim");
+    let (event, logged): (String, String) = sqlx::query_as(
+        "select e.outcome, d.outcome from stripe_events e join stripe_deliveries d using (event_id)
+         where e.event_id = $1",
+    )
+    .bind(event_id)
+    .fetch_one(pool)
+    .await
+    .expect("stored");
+    (claim, event, logged)
+}
+
+#[tokio::test]
+async fn the_claim_applies_the_version_guard_to_the_row_it_read() {
+    let (database, pool) = database().await;
+    sqlx::query(
+        "insert into subscriptions (stripe_subscription_id, status, last_event_created, last_event_id)
+         values ('sub_g', 'active', $1, 'evt_at_5'), ('sub_p', 'active', 'epoch', 'evt_checkout')",
+    )
+    .bind(at(5))
+    .execute(&pool)
+    .await
+    .expect("rows");
+    let cases = [
+        // (event, type, created, subscription, guard, stale?)
+        (
+            "evt_older",
+            "customer.subscription.updated",
+            at(4),
+            "sub_g",
+            Guard::Older,
+            true,
+        ),
+        // The same second: not stale here, the handler settles the tie.
+        (
+            "evt_tie",
+            "customer.subscription.updated",
+            at(5),
+            "sub_g",
+            Guard::Older,
+            false,
+        ),
+        (
+            "evt_newer",
+            "customer.subscription.updated",
+            at(6),
+            "sub_g",
+            Guard::Older,
+            false,
+        ),
+        (
+            "evt_inv_tie",
+            "invoice.paid",
+            at(5),
+            "sub_g",
+            Guard::NotNewer,
+            true,
+        ),
+        (
+            "evt_inv_newer",
+            "invoice.paid",
+            at(6),
+            "sub_g",
+            Guard::NotNewer,
+            false,
+        ),
+        // A row only a Checkout recorded is older than any event.
+        (
+            "evt_on_checkout",
+            "customer.subscription.updated",
+            at(-100),
+            "sub_p",
+            Guard::Older,
+            false,
+        ),
+        (
+            "evt_inv_on_checkout",
+            "invoice.paid",
+            at(-100),
+            "sub_p",
+            Guard::NotNewer,
+            false,
+        ),
+        // No row yet: nothing to be stale against.
+        (
+            "evt_no_row",
+            "customer.subscription.created",
+            at(-100),
+            "sub_none",
+            Guard::Older,
+            false,
+        ),
+    ];
+    for (event_id, event_type, created, subscription, guard, stale) in cases {
+        let (claim, event, logged) =
+            claim_guarded(&pool, event_id, event_type, created, subscription, guard).await;
+        assert!(claim.claimed, "{event_id}");
+        assert_eq!(claim.stale, stale, "{event_id}");
+        let expected = if stale { "stale" } else { "applied" };
+        assert_eq!(
+            (event.as_str(), logged.as_str()),
+            (expected, expected),
+            "{event_id}"
+        );
+    }
     pool.close().await;
     database.remove().await;
 }

@@ -14,6 +14,7 @@ use crate::{
     store::{
         self, Tx,
         entitlements::Change,
+        inbox::Guard,
         outbox::{self, AccountUpdate, Topic},
         subscriptions::{PlanSource, SubscriptionRow},
     },
@@ -76,6 +77,16 @@ fn action(event_type: &str, connect: bool) -> Option<Action> {
         "invoice.paid" | "invoice.payment_failed" => Some(Action::Invoice),
         "account.updated" => Some(Action::Account),
         _ => None,
+    }
+}
+
+/// The version guard the claim may apply for this type (the rule [`subscription_changed`] and
+/// [`invoice`] apply to a row they read themselves); `None`: the type is never stale.
+pub(super) fn guard(event_type: &str) -> Option<Guard> {
+    match action(event_type, false) {
+        Some(Action::Subscription) => Some(Guard::Older),
+        Some(Action::Invoice) => Some(Guard::NotNewer),
+        Some(Action::Checkout | Action::Account) | None => None,
     }
 }
 

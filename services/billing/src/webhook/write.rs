@@ -137,8 +137,9 @@ async fn claim_ignored(
     })
 }
 
-/// The claim, the handler and the delivery's log row, inside `tx`: the claim, the log row, the
-/// subscription's lock and its row in the first statement, the outcome corrected at the end only when the
+/// The claim, the handler and the delivery's log row, inside `tx`: the claim (as `stale` when the
+/// version guard says so: nothing more to do), the log row, the subscription's lock and its row in
+/// the first statement, the outcome corrected at the end only when the
 /// handler did not apply the event.
 async fn write(
     tx: &mut Tx<'_>,
@@ -154,11 +155,17 @@ async fn write(
         record,
         event.created_at(),
         event.account.as_deref(),
-        ClaimAs::Applied { lock },
+        ClaimAs::Applied {
+            lock,
+            guard: handler::guard(&event.kind),
+        },
     )
     .await?;
     if !claim.claimed {
         return Ok(Outcome::Duplicate);
+    }
+    if claim.stale {
+        return Ok(Outcome::Stale);
     }
     let held = lock.map(|id| Locked {
         id,

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, types::Json};
+use sqlx::{FromRow as _, PgPool, Row as _, types::Json};
 use uuid::Uuid;
 
-use super::Tx;
+use super::{Tx, subscriptions::SubscriptionRow};
 
 /// Adds `count` rejected deliveries for `reason` (a batch, from `webhook::rejections`); nothing
 /// else of them is kept.
@@ -65,19 +65,64 @@ pub(crate) async fn record_failure(
 pub(crate) enum ClaimAs<'a> {
     /// A type billing acts on, inside the handler's transaction: claimed as `applied` (corrected by
     /// [`correct_outcome`] when the handler decides otherwise) and, when it names one, under the
-    /// subscription's lock ([`super::subscriptions::lock`]), so the handler's next statement reads
-    /// the subscription under it.
-    Applied { lock: Option<&'a str> },
+    /// subscription's lock ([`super::subscriptions::lock`]), with the subscription read under it —
+    /// or claimed as `stale` at once when `guard` finds the event older than that row.
+    Applied {
+        lock: Option<&'a str>,
+        guard: Option<Guard>,
+    },
     /// A type billing does nothing with: claimed as `ignored` (autocommitted, or in a group's
     /// transaction).
     Ignored,
 }
 
-/// In one statement: claims the event, stores the raw delivery under `delivery_id` — with the
-/// claim's outcome, or `duplicate` when an earlier delivery holds the claim (a concurrent claimer is
-/// waited for, so exactly one claims) — and takes the lock [`ClaimAs::Applied`] names. Returns
-/// whether this delivery claimed the event. `received_at` is the statement's clock, so the
-/// deliveries of one group transaction keep their order.
+/// The version guard the claim applies to the subscription row it reads (one that only a Checkout
+/// recorded, [`SubscriptionRow::is_provisional`], is never newer than an event). It is the handler's
+/// own rule, decided in the claim so that a stale event costs one statement; when the claim does
+/// not see the row (see [`Claim::subscription`]) the handler decides as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Guard {
+    /// Stale when strictly older than the row (subscription events: the same second is settled by
+    /// the handler, which asks Stripe).
+    Older,
+    /// Stale unless strictly newer than the row (invoices).
+    NotNewer,
+}
+
+impl Guard {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Older => "older",
+            Self::NotNewer => "not_newer",
+        }
+    }
+}
+
+/// What [`claim_and_log`] found.
+#[derive(Debug)]
+pub(crate) struct Claim {
+    /// Whether this delivery claimed the event (else an earlier delivery holds the claim).
+    pub(crate) claimed: bool,
+    /// Whether it was claimed as `stale` by the [`Guard`] (the handler then has nothing to do).
+    pub(crate) stale: bool,
+    /// The subscription [`ClaimAs::Applied`] locked, read after its lock was taken: `Some` is its
+    /// newest committed version (see [`claim_and_log`]); `None` says nothing — a row committed
+    /// while the statement waited for the lock is not seen — so the caller reads it again.
+    pub(crate) subscription: Option<SubscriptionRow>,
+}
+
+/// In one statement: takes the lock [`ClaimAs::Applied`] names and reads that subscription under
+/// it, claims the event — as `stale` when its [`Guard`] says so — and stores the raw delivery under
+/// `delivery_id` with the claim's outcome, or `duplicate` when an earlier delivery holds the claim
+/// (a concurrent claimer is waited for, so exactly one claims). `received_at` is the statement's
+/// clock, so the deliveries of one group transaction keep their order.
+///
+/// The read is the subscription's row locked `for no key update` after the advisory lock (the lock's
+/// result is the read's one-time filter, so it is taken first: the same order as every other writer
+/// of the row, which cannot deadlock). The statement's snapshot predates the lock, but a row lock
+/// reads the newest committed version of a row it finds (Postgres re-reads an updated row under
+/// `READ COMMITTED`); only a row inserted while the statement waited is missed, hence
+/// [`Claim::subscription`]'s `None`.
 pub(crate) async fn claim_and_log(
     executor: impl sqlx::PgExecutor<'_>,
     delivery_id: Uuid,
@@ -85,27 +130,40 @@ pub(crate) async fn claim_and_log(
     created: DateTime<Utc>,
     account_id: Option<&str>,
     claim: ClaimAs<'_>,
-) -> Result<bool, sqlx::Error> {
-    let (outcome, lock) = match claim {
-        ClaimAs::Applied { lock } => ("applied", lock),
-        ClaimAs::Ignored => ("ignored", None),
+) -> Result<Claim, sqlx::Error> {
+    let (outcome, lock, guard) = match claim {
+        ClaimAs::Applied { lock, guard } => ("applied", lock, guard),
+        ClaimAs::Ignored => ("ignored", None, None),
     };
-    let logged: String = sqlx::query_scalar(
-        "with claimed as (
+    let row = sqlx::query(
+        "with locked as (
+             select pg_advisory_xact_lock(hashtextextended($9, 0)) where $9::text is not null),
+         subscription as (
+             select stripe_subscription_id, tenant_id, stripe_customer_id, status, stripe_price_id,
+                    plan_id, seats, current_period_end, trial_end, cancel_at_period_end,
+                    last_event_created, last_event_id
+             from subscriptions
+             where stripe_subscription_id = $9 and exists (select 1 from locked)
+             for no key update),
+         verdict as (
+             select case
+                 when s.last_event_created = 'epoch'::timestamptz then $10
+                 when $11 = 'older' and $7 < s.last_event_created then 'stale'
+                 when $11 = 'not_newer' and $7 <= s.last_event_created then 'stale'
+                 else $10 end as outcome
+             from (select 1) anchor left join subscription s on true),
+         claimed as (
              insert into stripe_events (event_id, event_type, created, account_id, outcome)
-             values ($2, $3, $7, $8, $10) on conflict (event_id) do nothing
-             returning event_id),
+             select $2, $3, $7, $8, verdict.outcome from verdict
+             on conflict (event_id) do nothing
+             returning outcome),
          logged as (
              insert into stripe_deliveries
                  (id, event_id, event_type, headers, payload, connect, outcome, received_at)
-             select $1, $2, $3, $4, $5, $6,
-                    case when exists (select 1 from claimed) then $10 else 'duplicate' end,
+             select $1, $2, $3, $4, $5, $6, coalesce((select outcome from claimed), 'duplicate'),
                     clock_timestamp()
              returning outcome)
-         select logged.outcome from logged
-         left join lateral (
-             select pg_advisory_xact_lock(hashtextextended($9, 0))::text as locked
-             where $9::text is not null and logged.outcome <> 'duplicate') lock on true",
+         select logged.outcome, subscription.* from logged left join subscription on true",
     )
     .bind(delivery_id)
     .bind(delivery.event_id)
@@ -117,9 +175,19 @@ pub(crate) async fn claim_and_log(
     .bind(account_id)
     .bind(lock)
     .bind(outcome)
+    .bind(guard.map(Guard::as_str))
     .fetch_one(executor)
     .await?;
-    Ok(logged != "duplicate")
+    let logged: &str = row.try_get("outcome")?;
+    let subscription = match row.try_get::<Option<&str>, _>("stripe_subscription_id")? {
+        Some(_) => Some(SubscriptionRow::from_row(&row)?),
+        None => None,
+    };
+    Ok(Claim {
+        claimed: logged != "duplicate",
+        stale: logged == "stale",
+        subscription,
+    })
 }
 
 /// Corrects a claim and its delivery's log row written as `applied` by [`claim_and_log`] when the

@@ -8,12 +8,13 @@ use super::event::{
 use crate::{
     domain::{
         start::Source,
-        subscription::{EntitlementState, SubscriptionStatus},
+        subscription::{EntitlementState, SubscriptionStatus, governing},
     },
     error::BillingError,
     store::{
         self, Tx,
         entitlements::Change,
+        inbox::Guard,
         outbox::{self, AccountUpdate, Topic},
         subscriptions::{PlanSource, SubscriptionRow},
     },
@@ -79,19 +80,38 @@ fn action(event_type: &str, connect: bool) -> Option<Action> {
     }
 }
 
+/// The version guard the claim may apply for this type (the rule [`subscription_changed`] and
+/// [`invoice`] apply to a row they read themselves); `None`: the type is never stale.
+pub(super) fn guard(event_type: &str) -> Option<Guard> {
+    match action(event_type, false) {
+        Some(Action::Subscription) => Some(Guard::Older),
+        Some(Action::Invoice) => Some(Guard::NotNewer),
+        Some(Action::Checkout | Action::Account) | None => None,
+    }
+}
+
 /// Whether [`handle`] does anything with this type; when not, the event is only claimed and logged.
 pub(super) fn acts_on(event_type: &str, connect: bool) -> bool {
     action(event_type, connect).is_some()
 }
 
+/// The subscription whose lock the claiming statement took, and its row as that statement read it
+/// under the lock ([`store::inbox::Claim::subscription`]: `None` means "read it again").
+#[derive(Debug)]
+pub(crate) struct Locked<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) row: Option<SubscriptionRow>,
+}
+
 /// Applies the event inside the claiming transaction. `held`: the subscription whose lock the
-/// transaction already holds (taken with the claim), so it is not asked for again.
+/// transaction already holds (taken with the claim), so it is not asked for (nor, when read there,
+/// read) again.
 pub(super) async fn handle(
     tx: &mut Tx<'_>,
     stripe: Option<&StripeApi>,
     event: &StripeEvent,
     connect: bool,
-    held: Option<&str>,
+    held: Option<Locked<'_>>,
 ) -> Result<Outcome, BillingError> {
     match action(&event.kind, connect) {
         Some(Action::Checkout) => checkout_completed(tx, event, held).await,
@@ -105,16 +125,19 @@ pub(super) async fn handle(
     }
 }
 
-/// Takes the subscription's lock ([`store::subscriptions::lock`]) unless `held` is that lock.
-async fn lock_subscription(
+/// The subscription's row under its lock ([`store::subscriptions::lock`]): as the claim read it when
+/// `held` is that subscription, else locked (unless held) and read.
+async fn read_locked(
     tx: &mut Tx<'_>,
-    held: Option<&str>,
+    held: Option<Locked<'_>>,
     subscription_id: &str,
-) -> Result<(), sqlx::Error> {
-    if held == Some(subscription_id) {
-        return Ok(());
+) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+    match held {
+        Some(Locked { id, row: Some(row) }) if id == subscription_id => return Ok(Some(row)),
+        Some(Locked { id, row: None }) if id == subscription_id => {}
+        _ => store::subscriptions::lock(tx, subscription_id).await?,
     }
-    store::subscriptions::lock(tx, subscription_id).await
+    store::subscriptions::get(tx, subscription_id).await
 }
 
 fn tenant_from(metadata: &std::collections::HashMap<String, String>) -> Option<Uuid> {
@@ -130,10 +153,9 @@ async fn subscription_changed(
     stripe: Option<&StripeApi>,
     event: &StripeEvent,
     mut object: SubscriptionObject,
-    held: Option<&str>,
+    held: Option<Locked<'_>>,
 ) -> Result<Outcome, BillingError> {
-    lock_subscription(tx, held, &object.id).await?;
-    let existing = store::subscriptions::get(tx, &object.id).await?;
+    let existing = read_locked(tx, held, &object.id).await?;
     if let Some(row) = existing.as_ref().filter(|row| !row.is_provisional()) {
         if event.created_at() < row.last_event_created {
             return Ok(Outcome::Stale);
@@ -241,7 +263,16 @@ async fn entitle(
             "subscription maps to no tenant; mirrored only");
         return Ok(());
     };
-    let governing = store::subscriptions::governing_for_tenant(&mut **tx, tenant_id).await?;
+    // The tenant's subscriptions (this one as just written among them) and its entitlement, locked
+    // for the write below, in one statement.
+    let (current, subscriptions) =
+        store::entitlements::lock_with_subscriptions(tx, tenant_id).await?;
+    let governing = governing(subscriptions, |other| {
+        (
+            SubscriptionStatus::parse(&other.status),
+            other.last_event_created,
+        )
+    });
     let (row, status) = match governing {
         Some(other) if other.stripe_subscription_id != row.stripe_subscription_id => {
             let status = SubscriptionStatus::parse(&other.status).unwrap_or(status);
@@ -250,7 +281,7 @@ async fn entitle(
         _ => (row.clone(), status),
     };
     if status.entitlement() != EntitlementState::Active
-        && let Some(current) = store::entitlements::get(&mut **tx, tenant_id).await?
+        && let Some(current) = &current
         && current.state == EntitlementState::Active.as_str()
         && current.source.as_deref() != Some(Source::StripeSubscription.as_str())
     {
@@ -271,7 +302,7 @@ async fn entitle(
         stripe_event_id: cause.event_id.starts_with("evt_").then_some(cause.event_id),
         reason: cause.reason,
     };
-    store::entitlements::apply(tx, &change).await?;
+    store::entitlements::apply_over(tx, &change, current).await?;
     Ok(())
 }
 
@@ -286,7 +317,7 @@ async fn entitle(
 async fn checkout_completed(
     tx: &mut Tx<'_>,
     event: &StripeEvent,
-    held: Option<&str>,
+    held: Option<Locked<'_>>,
 ) -> Result<Outcome, BillingError> {
     let session: CheckoutSessionObject = event.object().map_err(bad_object)?;
     let tenant_id = session
@@ -306,11 +337,7 @@ async fn checkout_completed(
     let Some(subscription) = &session.subscription else {
         return Ok(Outcome::Applied);
     };
-    lock_subscription(tx, held, subscription.id()).await?;
-    if store::subscriptions::get(tx, subscription.id())
-        .await?
-        .is_some()
-    {
+    if read_locked(tx, held, subscription.id()).await?.is_some() {
         // A subscription event already mirrored Stripe's state, which is at least as precise.
         return Ok(Outcome::Applied);
     }
@@ -345,14 +372,13 @@ async fn checkout_completed(
 async fn invoice(
     tx: &mut Tx<'_>,
     event: &StripeEvent,
-    held: Option<&str>,
+    held: Option<Locked<'_>>,
 ) -> Result<Outcome, BillingError> {
     let invoice: InvoiceObject = event.object().map_err(bad_object)?;
     let Some(subscription_id) = invoice.subscription_id() else {
         return Ok(Outcome::Ignored);
     };
-    lock_subscription(tx, held, &subscription_id).await?;
-    let Some(mut row) = store::subscriptions::get(tx, &subscription_id).await? else {
+    let Some(mut row) = read_locked(tx, held, &subscription_id).await? else {
         return Ok(Outcome::Ignored);
     };
     let provisional = row.is_provisional();

@@ -5,6 +5,8 @@
 //! so Stripe's retry applies it later; the raw delivery and its failure are then stored in a second,
 //! one-statement transaction — on that path only ([`write`]).
 
+#[cfg(test)]
+mod claim_tests;
 pub(crate) mod event;
 pub(crate) mod group_commit;
 pub(crate) mod handler;

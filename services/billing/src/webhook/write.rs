@@ -1,10 +1,16 @@
 //! Writing verified deliveries: each one's claim, handler and raw log row, either alone (its own
-//! transaction) or together with others in one transaction (see [`super::group_commit`]).
+//! transaction) or together with others in one transaction (see [`super::group_commit`]), on the
+//! connection the caller holds.
 
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{Delivery, Outcome, event::StripeEvent, handler, no_connection};
+use super::{
+    Delivery, Outcome,
+    event::StripeEvent,
+    handler::{self, Locked},
+    no_connection,
+};
 use crate::{
     error::BillingError,
     store::{
@@ -14,7 +20,8 @@ use crate::{
     stripe::StripeApi,
 };
 
-/// What writes deliveries: the pool, and Stripe for the handler's re-read on a version tie.
+/// What writes deliveries: the pool (for connections, and for logging a failure apart from the
+/// transaction that failed), and Stripe for the handler's re-read on a version tie.
 #[derive(Debug, Clone)]
 pub(crate) struct Writer {
     pub(crate) pool: PgPool,
@@ -38,14 +45,15 @@ impl Writer {
     /// a second, one-statement transaction — on that path only.
     pub(super) async fn alone(
         &self,
+        conn: &mut PgConnection,
         event: &StripeEvent,
         delivery: &Delivery,
     ) -> Result<Outcome, BillingError> {
         let record = record(event, delivery);
         let written = if handler::acts_on(&event.kind, delivery.connect) {
-            self.in_one_transaction(event, &record).await
+            self.in_one_transaction(conn, event, &record).await
         } else {
-            claim_ignored(&self.pool, event, &record)
+            claim_ignored(&mut *conn, event, &record)
                 .await
                 .map_err(BillingError::from)
         };
@@ -61,10 +69,11 @@ impl Writer {
 
     async fn in_one_transaction(
         &self,
+        conn: &mut PgConnection,
         event: &StripeEvent,
         record: &NewDelivery<'_>,
     ) -> Result<Outcome, BillingError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = conn.begin().await?;
         let outcome = write(&mut tx, self.stripe.as_ref(), event, record).await?;
         tx.commit().await?;
         Ok(outcome)
@@ -87,9 +96,10 @@ impl Writer {
     /// of them (the caller then writes each [`alone`](Self::alone)); `Ok` only once committed.
     pub(super) async fn together<'a>(
         &self,
+        conn: &mut PgConnection,
         deliveries: impl Iterator<Item = (&'a StripeEvent, &'a Delivery)>,
     ) -> Result<Vec<Outcome>, BillingError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = conn.begin().await?;
         let mut outcomes = Vec::with_capacity(deliveries.size_hint().0);
         for (event, delivery) in deliveries {
             let record = record(event, delivery);
@@ -111,7 +121,7 @@ async fn claim_ignored(
     event: &StripeEvent,
     record: &NewDelivery<'_>,
 ) -> Result<Outcome, sqlx::Error> {
-    let claimed = store::inbox::claim_and_log(
+    let claim = store::inbox::claim_and_log(
         executor,
         Uuid::now_v7(),
         record,
@@ -120,15 +130,16 @@ async fn claim_ignored(
         ClaimAs::Ignored,
     )
     .await?;
-    Ok(if claimed {
+    Ok(if claim.claimed {
         Outcome::Ignored
     } else {
         Outcome::Duplicate
     })
 }
 
-/// The claim, the handler and the delivery's log row, inside `tx`: the claim, the log row and the
-/// subscription's lock in the first statement, the outcome corrected at the end only when the
+/// The claim, the handler and the delivery's log row, inside `tx`: the claim (as `stale` when the
+/// version guard says so: nothing more to do), the log row, the subscription's lock and its row in
+/// the first statement, the outcome corrected at the end only when the
 /// handler did not apply the event.
 async fn write(
     tx: &mut Tx<'_>,
@@ -138,19 +149,29 @@ async fn write(
 ) -> Result<Outcome, BillingError> {
     let delivery_id = Uuid::now_v7();
     let lock = event.subscription_id();
-    let claimed = store::inbox::claim_and_log(
+    let claim = store::inbox::claim_and_log(
         &mut **tx,
         delivery_id,
         record,
         event.created_at(),
         event.account.as_deref(),
-        ClaimAs::Applied { lock },
+        ClaimAs::Applied {
+            lock,
+            guard: handler::guard(&event.kind),
+        },
     )
     .await?;
-    if !claimed {
+    if !claim.claimed {
         return Ok(Outcome::Duplicate);
     }
-    let outcome = handler::handle(tx, stripe, event, record.connect, lock).await?;
+    if claim.stale {
+        return Ok(Outcome::Stale);
+    }
+    let held = lock.map(|id| Locked {
+        id,
+        row: claim.subscription,
+    });
+    let outcome = handler::handle(tx, stripe, event, record.connect, held).await?;
     if outcome != Outcome::Applied {
         store::inbox::correct_outcome(tx, &event.id, delivery_id, outcome.as_str()).await?;
     }

@@ -13,12 +13,14 @@
 use std::{
     hash::{DefaultHasher, Hash, Hasher},
     sync::Arc,
+    time::Duration,
 };
 
+use sqlx::{Postgres, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument as _;
 
-use super::{Delivery, Outcome, event::StripeEvent, no_connection, write::Writer};
+use super::{Delivery, Outcome, event::StripeEvent, write::Writer};
 use crate::error::BillingError;
 
 /// Writers working in parallel. Measured with the `webhook_ingest` bench (16 deliveries in flight, on
@@ -88,53 +90,132 @@ fn stopped() -> BillingError {
     BillingError::Unexpected(anyhow::anyhow!("the webhook writer stopped"))
 }
 
+/// How long a writer keeps its connection while nothing is queued, before handing it back to the pool.
+const KEEP_IDLE: Duration = Duration::from_secs(1);
+
+/// A connection a writer holds from one group to the next.
+type Held = PoolConnection<Postgres>;
+
 /// One writer: takes what is queued (up to [`MAX_GROUP`]) and writes it as one group. Each group
 /// runs as a task of its own, so a panic in a handler fails that group's deliveries (their waiters
 /// see the writer's error), not the writer.
+///
+/// The writer keeps its connection from one group to the next while deliveries keep coming: taking
+/// one from the pool per group costs a round trip to Postgres (sqlx pings every connection it takes
+/// back) and the pool's own bookkeeping. It hands the connection back after [`KEEP_IDLE`] with
+/// nothing to write, and after any failure (the pool's ping then finds a dead one).
 async fn run(writer: Writer, mut queue: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_GROUP);
-    while queue.recv_many(&mut jobs, MAX_GROUP).await > 0 {
+    let mut held: Option<Held> = None;
+    loop {
+        let received = if held.is_some() {
+            // `recv_many` is cancel-safe: nothing queued is lost when the wait times out.
+            match tokio::time::timeout(KEEP_IDLE, queue.recv_many(&mut jobs, MAX_GROUP)).await {
+                Ok(received) => received,
+                Err(_idle) => {
+                    held = None;
+                    continue;
+                }
+            }
+        } else {
+            queue.recv_many(&mut jobs, MAX_GROUP).await
+        };
+        if received == 0 {
+            break;
+        }
         let group = std::mem::replace(&mut jobs, Vec::with_capacity(MAX_GROUP));
-        let _ = tokio::spawn(write_group(writer.clone(), group)).await;
+        held = tokio::spawn(write_group(writer.clone(), held.take(), group))
+            .await
+            .ok()
+            .flatten();
     }
 }
 
-async fn write_group(writer: Writer, jobs: Vec<Job>) {
+/// Writes `jobs` on `held` (or on a connection from the pool) and answers each. Returns the
+/// connection when everything was written without an error, for the next group.
+async fn write_group(writer: Writer, held: Option<Held>, jobs: Vec<Job>) -> Option<Held> {
+    let mut conn = match held {
+        Some(conn) => conn,
+        None => match writer.pool.acquire().await {
+            Ok(conn) => conn,
+            Err(error) => {
+                // No connection to be had: each delivery answers so (503, Stripe retries).
+                let results = jobs
+                    .iter()
+                    .map(|_| Err(no_connection_for(&error)))
+                    .collect();
+                answer_all(jobs, results);
+                return None;
+            }
+        },
+    };
     if let [job] = jobs.as_slice() {
         let result = writer
-            .alone(&job.event, &job.delivery)
+            .alone(&mut conn, &job.event, &job.delivery)
             .instrument(job.span.clone())
             .await;
-        return answer_all(jobs, vec![result]);
+        let written = result.is_ok();
+        answer_all(jobs, vec![result]);
+        return written.then_some(conn);
     }
     let together = writer
-        .together(jobs.iter().map(|job| (&job.event, &job.delivery)))
+        .together(
+            &mut conn,
+            jobs.iter().map(|job| (&job.event, &job.delivery)),
+        )
         .await;
-    let results = match together {
-        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-        // No connection to be had: writing each alone would wait out the pool's timeout again, once
-        // per delivery. Every one answers as the group did (503, Stripe retries).
-        Err(error) if no_connection(&error) => jobs
-            .iter()
-            .map(|_| Err(sqlx::Error::PoolTimedOut.into()))
-            .collect(),
-        Err(_) => {
-            tracing::info!(
-                deliveries = jobs.len(),
-                "a group of webhook deliveries rolled back; writing each alone"
-            );
-            let mut results = Vec::with_capacity(jobs.len());
-            for job in &jobs {
-                let result = writer
-                    .alone(&job.event, &job.delivery)
+    if let Ok(outcomes) = together {
+        answer_all(jobs, outcomes.into_iter().map(Ok).collect());
+        return Some(conn);
+    }
+    // The connection goes back to the pool (which pings it, and drops it if it died); each
+    // delivery is written again alone on a connection of its own, as it would be without grouping.
+    drop(conn);
+    tracing::info!(
+        deliveries = jobs.len(),
+        "a group of webhook deliveries rolled back; writing each alone"
+    );
+    let mut results = Vec::with_capacity(jobs.len());
+    // Once no connection can be had, the rest answer so at once rather than each waiting out the
+    // pool's timeout again.
+    let mut unobtainable = None;
+    for job in &jobs {
+        let acquired = match &unobtainable {
+            Some(error) => Err(no_connection_for(error)),
+            None => writer.pool.acquire().await.map_err(|error| {
+                let answer = no_connection_for(&error);
+                unobtainable = Some(error);
+                answer
+            }),
+        };
+        let result = match acquired {
+            Ok(mut conn) => {
+                writer
+                    .alone(&mut conn, &job.event, &job.delivery)
                     .instrument(job.span.clone())
-                    .await;
-                results.push(result);
+                    .await
             }
-            results
-        }
-    };
+            Err(answer) => Err(answer),
+        };
+        results.push(result);
+    }
     answer_all(jobs, results);
+    None
+}
+
+/// The answer for a delivery that got no connection because of `error` (sqlx's error cannot be
+/// cloned to answer several): a pool timeout or a closed pool as such, anything else as the lost
+/// connection it is (each answers 503 with `Retry-After`; see `onramp_kit::db::is_transient`).
+fn no_connection_for(error: &sqlx::Error) -> BillingError {
+    match error {
+        sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut.into(),
+        sqlx::Error::PoolClosed => sqlx::Error::PoolClosed.into(),
+        other => sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::NotConnected,
+            format!("no database connection: {other}"),
+        ))
+        .into(),
+    }
 }
 
 fn answer_all(jobs: Vec<Job>, results: Vec<Result<Outcome, BillingError>>) {

@@ -44,22 +44,39 @@ fn job(payload: Vec<u8>) -> (Job, Answer) {
     (job, answer)
 }
 
-/// Writes `payloads` as one group; each one's answer, in order.
-async fn write_as_one_group(
+/// Writes `payloads` as one group on `held` (else a connection from the pool); each one's answer,
+/// in order, and the connection the writer keeps for its next group.
+async fn write_group_on(
     pool: &PgPool,
+    held: Option<Held>,
     payloads: Vec<Vec<u8>>,
-) -> Vec<Result<Outcome, BillingError>> {
+) -> (Vec<Result<Outcome, BillingError>>, Option<Held>) {
     let (jobs, answers): (Vec<Job>, Vec<Answer>) = payloads.into_iter().map(job).unzip();
     let writer = Writer {
         pool: pool.clone(),
         stripe: None,
     };
-    write_group(writer, jobs).await;
+    let kept = write_group(writer, held, jobs).await;
     let mut results = Vec::new();
     for answer in answers {
         results.push(answer.await.expect("every delivery is answered").1);
     }
-    results
+    (results, kept)
+}
+
+/// Writes `payloads` as one group; each one's answer, in order.
+async fn write_as_one_group(
+    pool: &PgPool,
+    payloads: Vec<Vec<u8>>,
+) -> Vec<Result<Outcome, BillingError>> {
+    write_group_on(pool, None, payloads).await.0
+}
+
+async fn backend_pid(conn: &mut Held) -> i32 {
+    sqlx::query_scalar("select pg_backend_pid()")
+        .fetch_one(&mut **conn)
+        .await
+        .expect("pid")
 }
 
 async fn database() -> (TestDatabase, PgPool) {
@@ -163,6 +180,95 @@ async fn one_bad_delivery_in_a_group_fails_alone_and_its_neighbours_are_applied(
             ("evt_n2", "ignored", false),
             ("evt_n3", "applied", false),
         ]
+    );
+    pool.close().await;
+    database.remove().await;
+}
+
+#[tokio::test]
+async fn a_writer_keeps_its_connection_after_a_written_group_and_hands_it_back_after_a_failed_one()
+{
+    let (database, pool) = database().await;
+    let (results, kept) = write_group_on(
+        &pool,
+        None,
+        vec![
+            subscription_event("evt_k1", "sub_k1", "active"),
+            ignored_event("evt_k2"),
+        ],
+    )
+    .await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let mut kept = kept.expect("a written group keeps its connection");
+    let pid = backend_pid(&mut kept).await;
+
+    let (results, again) = write_group_on(
+        &pool,
+        Some(kept),
+        vec![subscription_event("evt_k3", "sub_k3", "trialing")],
+    )
+    .await;
+    assert_eq!(results.len(), 1);
+    assert_eq!(
+        results.into_iter().next().map(|r| r.ok()),
+        Some(Some(Outcome::Applied))
+    );
+    let mut again = again.expect("kept again");
+    assert_eq!(backend_pid(&mut again).await, pid, "the same connection");
+
+    let (results, after_failure) = write_group_on(
+        &pool,
+        Some(again),
+        vec![
+            subscription_event("evt_k4", "sub_k4", "no_such_status"),
+            subscription_event("evt_k5", "sub_k5", "active"),
+        ],
+    )
+    .await;
+    assert!(results[0].is_err() && results[1].is_ok(), "{results:?}");
+    assert!(
+        after_failure.is_none(),
+        "a failed group hands its connection back"
+    );
+    pool.close().await;
+    database.remove().await;
+}
+
+#[tokio::test]
+async fn a_group_on_a_held_connection_that_died_is_written_alone_on_fresh_ones() {
+    let (database, pool) = database().await;
+    let mut held = pool.acquire().await.expect("a connection");
+    let pid = backend_pid(&mut held).await;
+    let terminated: bool = sqlx::query_scalar("select pg_terminate_backend($1)")
+        .bind(pid)
+        .fetch_one(&pool)
+        .await
+        .expect("terminate");
+    assert!(terminated);
+
+    let (results, kept) = write_group_on(
+        &pool,
+        Some(held),
+        vec![
+            subscription_event("evt_d1", "sub_d1", "active"),
+            ignored_event("evt_d2"),
+            subscription_event("evt_d3", "sub_d3", "active"),
+        ],
+    )
+    .await;
+    let outcomes: Vec<Outcome> = results
+        .into_iter()
+        .map(|result| result.expect("written alone"))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [Outcome::Applied, Outcome::Ignored, Outcome::Applied]
+    );
+    assert!(kept.is_none());
+    assert_eq!(count(&pool, "select count(*) from stripe_events").await, 3);
+    assert_eq!(
+        count(&pool, "select count(*) from stripe_deliveries").await,
+        3
     );
     pool.close().await;
     database.remove().await;

@@ -66,7 +66,7 @@ pub struct RunningService {
 }
 
 impl RunningService {
-    /// Spawns `run` (an `Application::run_until_stopped`) with the token [`Self::stop`] fires.
+    /// Spawns `run` (a `BoundService::run_until_stopped`) with the token [`Self::stop`] fires.
     pub fn spawn<Fut>(run: impl FnOnce(CancellationToken) -> Fut) -> Self
     where
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,

@@ -2,7 +2,9 @@
 
 use onramp_gateway::{Application, Config};
 
-#[tokio::main]
+// One thread: its deployment is limited to one CPU anyway, and without cross-thread wake-ups the
+// gateway's CPU per proxied request is ~28 % lower (`gateway_hop`, `webhook_ingest`; README).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let config = Config::load(&onramp_kit::config::ConfigSources::from_process())?;
     let telemetry = onramp_kit::telemetry::init("gateway", &config.telemetry)?;

@@ -43,6 +43,25 @@ async fn insert_subscription(
     .expect("insert");
 }
 
+/// Returns once a backend of this test's database waits for a row lock (the claim, blocked by the
+/// test's writer), so the test changes the row only while the claim is really waiting.
+async fn waits_for_a_lock(pool: &PgPool) {
+    for _ in 0..200 {
+        let waiting: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock'",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("pg_stat_activity");
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the claim never waited for the subscription's lock");
+}
+
 /// Claims `event_id` for subscription `subscription` in a transaction of its own (kept open until
 /// the claim returned) while another transaction holds the subscription's lock.
 fn claim_in_background(
@@ -89,7 +108,7 @@ async fn the_claim_reads_the_version_committed_while_it_waited_for_the_lock() {
         .await
         .expect("lock");
     let claim = claim_in_background(&pool, "evt_c1", "sub_c1");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    waits_for_a_lock(&pool).await;
     assert!(
         !claim.is_finished(),
         "the claim waits for the subscription's lock"
@@ -123,7 +142,7 @@ async fn a_row_inserted_while_the_claim_waited_is_not_claimed_to_be_absent() {
         .await
         .expect("lock");
     let claim = claim_in_background(&pool, "evt_c2", "sub_c2");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    waits_for_a_lock(&pool).await;
     insert_subscription(&mut *writer, "sub_c2", "active", "evt_first").await;
     writer.commit().await.expect("commit");
 
